@@ -1,0 +1,266 @@
+// The UMA-S forward pass (fairchem escn_md.py::eSCNMDBackbone.forward, escn_md_block.py, the
+// MLP_EFS_Head and the task's de-normalisation), with the energy differentiated with respect to the
+// edge vectors only: the energy depends on positions and cell through them alone, so dE/d(edge)
+// gives forces, the virial and per-atom virials without a second pass.
+#include "engine/engine.h"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+#include "engine/edge_rotation_ops.h"
+#include "engine/layers.h"
+#include "engine/model_config.h"
+#include "engine/mole.h"
+#include "engine/weights.h"
+#include "engine/wigner.h"
+#include "model/model_file.h"
+
+namespace uma {
+
+struct Engine::Impl {
+  EngineOptions options;
+  torch::Dtype dtype;
+  ModelConfig config;
+  Weights weights;
+  ModelInfo info;
+  std::vector<bool> element_allowed;
+
+  // System state: task/charge/spin and the global composition fix the MoLE mixture.
+  bool system_set = false;
+  std::string task;
+  int charge = 0, spin = 0;
+  torch::Tensor csd;  // [C]
+  std::vector<double> fractions;
+  bool mixture_valid = false;
+  bool unmerged = false;
+  std::vector<MixedBlock> mixed;
+  torch::Tensor element_refs;  // float64 [max_num_elements] of the current task (zeros if absent)
+  double energy_rmsd = 1.0;
+
+  torch::Tensor gauss_offsets;
+  double gauss_coeff = 0.0;
+  torch::Tensor m0_columns;  // L-indices of the m = 0 coefficients (0, 2, 6)
+
+  torch::TensorOptions fopt() const { return torch::TensorOptions().dtype(dtype).device(options.device); }
+
+  void remix() {
+    torch::NoGradGuard no_grad;
+    auto f = torch::tensor(fractions, torch::TensorOptions().dtype(torch::kFloat64)).to(options.device, dtype);
+    torch::Tensor alpha = config.num_experts > 0 ? expert_coefficients(weights, f, csd) : torch::ones({1}, fopt());
+    mixed = mix_experts(weights, alpha, !unmerged);
+    mixture_valid = true;
+  }
+
+  torch::Tensor atom_energies(const torch::Tensor& Z, const torch::Tensor& src, const torch::Tensor& dst,
+                              const torch::Tensor& vec);
+};
+
+Engine::Engine(const std::string& model_path, const EngineOptions& options) : impl_(new Impl) {
+  auto& m = *impl_;
+  m.options = options;
+  m.dtype = options.precision == Precision::fp64 ? torch::kFloat64 : torch::kFloat32;
+  if (options.device.is_cuda() && !torch::cuda::is_available())
+    throw Error("device cuda requested but this LibTorch sees no CUDA device; use device cpu");
+  if (options.tf32 && options.precision != Precision::fp32)
+    throw Error("tf32 only applies to fp32 precision");
+  ModelFile file(model_path);
+  m.config = ModelConfig::from_file(file);
+  m.weights = Weights::load(file, m.config, m.dtype, options.device);
+  const auto& c = m.config;
+  if (m.weights.charge_embedding.size(0) != c.charge_max - c.charge_min + 1 || c.charge_min != -100)
+    throw Error("model file '" + model_path + "': charge embedding rows do not match charge_range");
+
+  ModelInfo& i = m.info;
+  i.name = c.model_name;
+  i.provenance = c.provenance + ", file sha256 " + file.sha256().substr(0, 16) + "...";
+  i.elements = c.elements;
+  for (const auto& t : c.tasks) {
+    i.tasks.push_back(t.first);
+    i.default_charge[t.first] = t.second.default_charge;
+    i.default_spin[t.first] = t.second.default_spin;
+  }
+  i.cutoff = c.cutoff;
+  i.max_neighbors = c.max_neighbors;
+  i.num_layers = c.num_layers;
+  i.num_experts = c.num_experts;
+  i.num_parameters = m.weights.num_parameters;
+  i.charge_min = c.charge_min;
+  i.charge_max = c.charge_max;
+  i.spin_min = c.spin_min;
+  i.spin_max = std::min<int>(c.spin_max, m.weights.spin_embedding.size(0) - 1);
+  m.element_allowed.assign(c.max_num_elements, false);
+  for (int z : c.elements) m.element_allowed[z] = true;
+
+  // GaussianSmearing(0, cutoff, n, 2.0): offsets in the working precision, coefficient from their
+  // spacing as a double, exactly as fairchem computes it with .item().
+  m.gauss_offsets = torch::linspace(0.0, c.cutoff, c.num_distance_basis, m.fopt());
+  const double spacing = (m.gauss_offsets[1] - m.gauss_offsets[0]).item<double>();
+  m.gauss_coeff = -0.5 / std::pow(2.0 * spacing, 2);
+  m.m0_columns = torch::tensor({0, 2, 6}, torch::TensorOptions().dtype(torch::kInt64)).to(options.device);
+  if (options.device.is_cuda()) at::globalContext().setAllowTF32CuBLAS(options.tf32);
+}
+
+Engine::~Engine() = default;
+
+const ModelInfo& Engine::info() const { return impl_->info; }
+const EngineOptions& Engine::options() const { return impl_->options; }
+
+void Engine::set_system(const std::string& task, int charge, int spin) {
+  auto& m = *impl_;
+  auto it = m.config.tasks.find(task);
+  if (it == m.config.tasks.end()) {
+    std::string known;
+    for (const auto& t : m.info.tasks) known += (known.empty() ? "" : ", ") + t;
+    throw Error("unknown task '" + task + "' for model " + m.info.name + "; choose one of: " + known);
+  }
+  if (charge < m.info.charge_min || charge > m.info.charge_max)
+    throw Error("charge " + std::to_string(charge) + " is outside the model's range [" +
+                std::to_string(m.info.charge_min) + ", " + std::to_string(m.info.charge_max) + "]");
+  if (spin < m.info.spin_min || spin > m.info.spin_max)
+    throw Error("spin multiplicity " + std::to_string(spin) + " is outside the model's range [" +
+                std::to_string(m.info.spin_min) + ", " + std::to_string(m.info.spin_max) + "]");
+  if (m.system_set && task == m.task && charge == m.charge && spin == m.spin) return;
+  m.task = task;
+  m.charge = charge;
+  m.spin = spin;
+  m.energy_rmsd = it->second.energy_rmsd;
+  auto refs = m.weights.element_refs.find(it->second.dataset);
+  m.element_refs = refs != m.weights.element_refs.end()
+                       ? refs->second
+                       : torch::zeros({m.config.max_num_elements},
+                                      torch::TensorOptions().dtype(torch::kFloat64).device(m.options.device));
+  {
+    torch::NoGradGuard no_grad;
+    m.csd = system_embedding(m.weights, charge, spin, it->second.dataset);
+  }
+  m.system_set = true;
+  m.mixture_valid = false;
+}
+
+bool Engine::set_composition(const std::vector<int64_t>& counts) {
+  auto& m = *impl_;
+  if (!m.system_set) throw Error("set_system must be called before set_composition");
+  const int zmax = m.config.max_num_elements;
+  if (static_cast<int>(counts.size()) > zmax)
+    for (size_t z = zmax; z < counts.size(); ++z)
+      if (counts[z] > 0)
+        throw Error("atomic number " + std::to_string(z) + " is beyond the model's " + std::to_string(zmax) +
+                    " elements");
+  int64_t total = 0;
+  for (size_t z = 0; z < counts.size() && z < size_t(zmax); ++z) {
+    if (counts[z] < 0) throw Error("negative element count");
+    if (counts[z] > 0 && !m.element_allowed[z])
+      throw Error("element with atomic number " + std::to_string(z) + " is not in model " + m.info.name);
+    total += counts[z];
+  }
+  if (total == 0) throw Error("the system has no atoms the model can evaluate");
+  std::vector<double> f(zmax, 0.0);
+  for (size_t z = 0; z < counts.size() && z < size_t(zmax); ++z) f[z] = double(counts[z]) / double(total);
+  // Same reduced composition (fairchem's merge-consistency check uses rtol 1e-5): keep the mixture.
+  bool same = m.mixture_valid && m.fractions.size() == f.size();
+  for (size_t z = 0; same && z < f.size(); ++z) same = std::abs(f[z] - m.fractions[z]) <= 1e-5 * std::abs(m.fractions[z]);
+  if (same) return false;
+  m.fractions = f;
+  m.remix();
+  return true;
+}
+
+void Engine::set_use_unmerged_mixture(bool on) {
+  impl_->unmerged = on;
+  if (impl_->mixture_valid) impl_->remix();
+}
+
+torch::Tensor Engine::Impl::atom_energies(const torch::Tensor& Z, const torch::Tensor& src, const torch::Tensor& dst,
+                                          const torch::Tensor& vec) {
+  const auto& w = weights;
+  const int64_t N = Z.size(0), E = vec.size(0), C = config.sphere_channels, H = config.hidden_channels;
+  const int64_t L = config.lmax;
+
+  // Edge geometry (escn_md.py: wigner, envelope, distance expansion).
+  auto dist = vec.norm(2, 1);
+  auto unit = vec / dist.unsqueeze(1);
+  auto wigner = wigner_from_rotation(edge_rotation_to_y(unit));
+  auto r = dist / config.cutoff;  // PolynomialEnvelope(5)
+  auto env = torch::where(r < 1.0, 1.0 + r.pow(5) * (-21.0 + r * (35.0 - 15.0 * r)), torch::zeros_like(r));
+  auto wigner_inv_env = wigner.transpose(1, 2) * env.view({E, 1, 1});
+  auto gauss = torch::exp(gauss_coeff * (dist.unsqueeze(1) - gauss_offsets.unsqueeze(0)).pow(2));
+  auto x_edge = torch::cat({gauss, w.source_embedding.index_select(0, Z.index_select(0, src)),
+                            w.target_embedding.index_select(0, Z.index_select(0, dst))}, 1);
+
+  // Node initialisation: l = 0 row = element embedding + system (charge/spin/task) embedding.
+  auto x = torch::cat({(w.sphere_embedding.index_select(0, Z) + csd).unsqueeze(1), torch::zeros({N, 8, C}, fopt())}, 1);
+
+  // Edge-degree embedding (nn/embedding.py EdgeDegreeEmbedding, rescale 5).
+  auto rad = radial_mlp(x_edge, w.edge_degree_rad).view({E, L + 1, C});
+  auto degree_msg = torch::bmm(wigner_inv_env.index_select(2, m0_columns), rad);
+  x = x.index_add(0, dst, degree_msg / 5.0);
+
+  for (int64_t i = 0; i < config.num_layers; ++i) {
+    const BlockW& block = w.blocks[i];
+    const MixedBlock& mix = mixed[i];
+    auto h = rms_norm_sh(x, block.norm_1);
+    h = torch::cat({h.narrow(1, 0, 1) + csd.view({1, 1, C}), h.narrow(1, 1, 8)}, 1);
+    // Edgewise: rotate into edge frames, two SO(2) convolutions with a gate, rotate back, sum.
+    auto msg = gather_rotate(h, src, dst, wigner);
+    torch::Tensor gate;
+    msg = so2_conv(msg, radial_mlp(x_edge, block.so2_conv_1.rad_func), mix.so2_conv_1, H, L * H, &gate);
+    msg = edge_gate(msg, gate);
+    msg = so2_conv(msg, torch::Tensor(), mix.so2_conv_2, C, 0, nullptr);
+    x = x + rotate_back_scatter(msg, wigner_inv_env, dst, N);
+    x = x + spectral_atomwise(rms_norm_sh(x, block.norm_2), block);
+  }
+  x = rms_norm_sh(x, w.norm);
+  auto e = x.select(1, 0);
+  e = torch::silu(linear(e, w.energy_block[0]));
+  e = torch::silu(linear(e, w.energy_block[1]));
+  return linear(e, w.energy_block[2]).view({N});
+}
+
+EvalOutput Engine::evaluate(const EvalInput& in, const EvalRequest& request) {
+  auto& m = *impl_;
+  if (!m.system_set || !m.mixture_valid)
+    throw Error("set_system and set_composition must be called before evaluate");
+  const int64_t N = in.atomic_numbers.size(0);
+  const int64_t n_energy = in.n_energy_atoms < 0 ? N : in.n_energy_atoms;
+  if (n_energy > N) throw Error("n_energy_atoms exceeds the number of atoms");
+  if (in.edge_vec.dim() != 2 || in.edge_vec.size(1) != 3 || in.edge_src.size(0) != in.edge_vec.size(0) ||
+      in.edge_dst.size(0) != in.edge_vec.size(0))
+    throw Error("edge arrays disagree in length or edge_vec is not [E,3]");
+  const auto dev = m.options.device;
+  auto Z = in.atomic_numbers.to(dev, torch::kInt64);
+  auto src = in.edge_src.to(dev, torch::kInt64);
+  auto dst = in.edge_dst.to(dev, torch::kInt64);
+  auto vec = in.edge_vec.to(dev, m.dtype).detach();
+  if (request.gradient) vec.requires_grad_(true);
+
+  EvalOutput out;
+  torch::AutoGradMode grad_mode(request.gradient);
+  auto eps = m.atom_energies(Z, src, dst, vec);  // normalised units, working precision
+  auto counted = eps.narrow(0, 0, n_energy);
+  // Energies in float64 as fairchem (outputs.py reduce_node_to_system), de-normalised, plus the
+  // task's element references.
+  auto atom_e = eps.detach().to(torch::kFloat64) * m.energy_rmsd + m.element_refs.index_select(0, Z);
+  atom_e.narrow(0, n_energy, N - n_energy).zero_();
+  out.energy = atom_e.sum().item<double>();
+  if (request.atom_energy) out.atom_energy = atom_e;
+  if (request.gradient) {
+    auto grads = torch::autograd::grad({counted.sum()}, {vec});
+    out.edge_grad = grads[0].to(torch::kFloat64) * m.energy_rmsd;
+  }
+  return out;
+}
+
+torch::Tensor forces_from_edge_grad(const torch::Tensor& g, const torch::Tensor& src, const torch::Tensor& dst,
+                                    int64_t n_atoms) {
+  auto f = torch::zeros({n_atoms, 3}, g.options().dtype(torch::kFloat64));
+  f.index_add_(0, dst, g);
+  f.index_add_(0, src, -g);
+  return f;
+}
+
+torch::Tensor virial_from_edge_grad(const torch::Tensor& vec, const torch::Tensor& g) {
+  return -torch::einsum("ea,eb->ab", {vec.to(torch::kFloat64), g.to(torch::kFloat64)});
+}
+
+}  // namespace uma

@@ -1,0 +1,105 @@
+// uma::Engine — the public face of the UMA engine: load a .uma model, pick a task/charge/spin and a
+// composition (which fixes the merged MoLE weights), and evaluate energy and its gradient with respect
+// to every edge vector. Tensors in, tensors out; no LAMMPS types.
+#ifndef UMA_ENGINE_ENGINE_H
+#define UMA_ENGINE_ENGINE_H
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "model/errors.h"
+
+namespace uma {
+
+enum class Precision { fp32, fp64 };
+
+struct EngineOptions {
+  Precision precision = Precision::fp32;
+  torch::Device device = torch::kCPU;
+  bool tf32 = false;  // allow TF32 tensor-core GEMMs on CUDA (fp32 only); off = exact fp32
+};
+
+// What the caller wants to know about the model (for logs and input validation).
+struct ModelInfo {
+  std::string name;
+  std::string provenance;          // one line: source, sha256, seed, fairchem version
+  std::vector<int> elements;       // accepted atomic numbers
+  std::vector<std::string> tasks;  // e.g. omol omat oc20 odac omc
+  double cutoff = 0.0;             // Å
+  int max_neighbors = 0;           // fairchem's per-atom cap (informational for callers)
+  int num_layers = 0;
+  int num_experts = 0;             // 0 = plain model (no MoLE)
+  int64_t num_parameters = 0;
+  int charge_min = 0, charge_max = 0, spin_min = 0, spin_max = 0;
+  std::map<std::string, int> default_charge, default_spin;  // per task
+};
+
+// One evaluation. Edge e points from its target (centre) atom dst[e] to its source (neighbour) src[e]:
+// edge_vec[e] = x[src[e]] - x[dst[e]] + periodic shift, exactly fairchem's edge_distance_vec.
+// Only atoms [0, n_energy_atoms) contribute to the energy (LAMMPS: local atoms; ghosts follow).
+struct EvalInput {
+  torch::Tensor atomic_numbers;  // [N] int64, on the engine device
+  torch::Tensor edge_src;        // [E] int64
+  torch::Tensor edge_dst;        // [E] int64
+  torch::Tensor edge_vec;        // [E,3] float64 (converted to the working precision inside)
+  int64_t n_energy_atoms = -1;   // -1 = all N
+};
+
+struct EvalRequest {
+  bool gradient = true;     // compute edge_grad (forces and virials need it)
+  bool atom_energy = true;  // return per-atom energies
+};
+
+struct EvalOutput {
+  double energy = 0.0;       // eV, includes element references
+  torch::Tensor atom_energy;  // [N] float64 (zero for atoms >= n_energy_atoms)
+  torch::Tensor edge_grad;    // [E,3] float64: dE/d edge_vec (eV/Å)
+};
+
+class Engine {
+ public:
+  Engine(const std::string& model_path, const EngineOptions& options);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  const ModelInfo& info() const;
+  const EngineOptions& options() const;
+
+  // Task, total charge and spin multiplicity of the system. Throws uma::Error for an unknown task or
+  // a value outside the model's tables. Invalidates the merged weights when anything changed.
+  void set_system(const std::string& task, int charge, int spin);
+
+  // Element counts of the WHOLE system (all MPI ranks): counts[Z] = number of atoms with atomic
+  // number Z (size max_num_elements). Re-merges the MoLE experts if the reduced composition changed
+  // (relative tolerance 1e-5 on the fractions, as fairchem). Returns true when a merge happened.
+  bool set_composition(const std::vector<int64_t>& counts_by_z);
+
+  // Energy, per-atom energies and dE/d(edge vector). set_system and set_composition must have run.
+  EvalOutput evaluate(const EvalInput& input, const EvalRequest& request = {});
+
+  // MoLE mixture applied expert by expert, without merging (slow; for tests of the merge).
+  void set_use_unmerged_mixture(bool on);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Forces from edge gradients: F[src] -= g, F[dst] += g. Returns [N,3] float64.
+torch::Tensor forces_from_edge_grad(const torch::Tensor& edge_grad, const torch::Tensor& edge_src,
+                                    const torch::Tensor& edge_dst, int64_t n_atoms);
+
+// Virial W = -sum_e edge_vec_e (x) edge_grad_e as [3,3] float64 (W[a][b] = -sum d_a g_b).
+// LAMMPS's pair virial order (xx,yy,zz,xy,xz,yz) is W[0][0],W[1][1],W[2][2],W[0][1],W[0][2],W[1][2].
+// fairchem's stress is the symmetrised -W / volume.
+torch::Tensor virial_from_edge_grad(const torch::Tensor& edge_vec, const torch::Tensor& edge_grad);
+
+}  // namespace uma
+
+#endif

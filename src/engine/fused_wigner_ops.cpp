@@ -1,0 +1,228 @@
+// Autograd wrappers around the fused Wigner kernels; see fused_wigner_ops.h. Tensors are made contiguous, checked
+// (device, dtype, shapes), and handed to the launchers as raw pointers with the current CUDA stream.
+#include "engine/fused_wigner_ops.h"
+
+#include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDAGuard.h>
+
+#include <stdexcept>
+#include <string>
+
+#include "kernels/wigner_launch.h"
+#include "model/errors.h"
+
+namespace uma {
+namespace fused {
+namespace {
+
+namespace k = uma::kernels;
+using torch::Tensor;
+using torch::autograd::AutogradContext;
+using torch::autograd::tensor_list;
+
+void require(bool ok, const std::string& what) {
+  if (!ok) throw Error(what);
+}
+
+std::string shape_of(const Tensor& t) {
+  std::string s = "[";
+  for (int64_t i = 0; i < t.dim(); ++i) s += (i ? "," : "") + std::to_string(t.size(i));
+  return s + "]";
+}
+
+void check_features(const char* op, const char* name, const Tensor& t, int64_t rows) {
+  require(t.is_cuda(), std::string(op) + ": " + name + " must be a CUDA tensor");
+  require(t.scalar_type() == torch::kFloat32 || t.scalar_type() == torch::kFloat64,
+          std::string(op) + ": " + name + " must be float32 or float64");
+  require(t.dim() == 3 && t.size(1) == k::kNumCoeffs && (rows < 0 || t.size(0) == rows),
+          std::string(op) + ": " + name + " has shape " + shape_of(t) + ", expected [" +
+              (rows < 0 ? std::string("*") : std::to_string(rows)) + ",9,C]");
+}
+
+void check_index(const char* op, const char* name, const Tensor& t, const Tensor& like) {
+  require(t.scalar_type() == torch::kInt64 && t.dim() == 1 && t.device() == like.device(),
+          std::string(op) + ": " + name + " must be a 1-D int64 tensor on " + like.device().str());
+}
+
+void check_wigner(const char* op, const char* name, const Tensor& w, int64_t n_edges, const Tensor& like) {
+  require(w.dim() == 3 && w.size(0) == n_edges && w.size(1) == 9 && w.size(2) == 9,
+          std::string(op) + ": " + name + " has shape " + shape_of(w) + ", expected [" + std::to_string(n_edges) +
+              ",9,9]");
+  require(w.scalar_type() == like.scalar_type() && w.device() == like.device(),
+          std::string(op) + ": " + name + " must match the features' dtype and device");
+}
+
+// Launcher exceptions (std::invalid_argument / std::runtime_error) become uma::Error for the engine's callers.
+template <typename F>
+void launch(F&& f) {
+  try {
+    f();
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw Error(e.what());
+  }
+}
+
+const int64_t* ptr_or_null(const Tensor& t) { return t.defined() ? t.data_ptr<int64_t>() : nullptr; }
+
+k::EdgeCsr to_csr(const Tensor& row_ptr, const Tensor& perm) { return {ptr_or_null(row_ptr), ptr_or_null(perm)}; }
+
+cudaStream_t current_stream() { return at::cuda::getCurrentCUDAStream().stream(); }
+
+void save_csr(AutogradContext* ctx, const EdgeCsrTensors* csr) {
+  ctx->saved_data["has_csr"] = csr != nullptr;
+  if (!csr) return;
+  ctx->saved_data["src_ptr"] = csr->src_ptr;
+  ctx->saved_data["src_perm"] = csr->src_perm;
+  ctx->saved_data["dst_ptr"] = csr->dst_ptr;
+  ctx->saved_data["dst_perm"] = csr->dst_perm;
+}
+
+Tensor saved_tensor(AutogradContext* ctx, const char* key) {
+  const auto& v = ctx->saved_data.at(key);
+  return v.isTensor() ? v.toTensor() : Tensor();
+}
+
+class GatherRotateFunction : public torch::autograd::Function<GatherRotateFunction> {
+ public:
+  static Tensor forward(AutogradContext* ctx, const Tensor& x_in, const Tensor& src_in, const Tensor& dst_in,
+                        const Tensor& wigner_in, const EdgeCsrTensors* csr) {
+    const char* op = "uma::fused::gather_rotate";
+    check_features(op, "x", x_in, -1);
+    check_index(op, "src", src_in, x_in);
+    check_index(op, "dst", dst_in, x_in);
+    const Tensor x = x_in.contiguous(), src = src_in.contiguous(), dst = dst_in.contiguous();
+    const int64_t N = x.size(0), C = x.size(2), E = src.size(0);
+    require(dst.size(0) == E, std::string(op) + ": src and dst differ in length");
+    check_wigner(op, "wigner", wigner_in, E, x);
+    const Tensor wigner = wigner_in.contiguous();
+    const c10::cuda::CUDAGuard guard(x.device());
+    Tensor out = torch::empty({E, k::kNumCoeffs, 2 * C}, x.options());
+    AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "uma::fused::gather_rotate", [&] {
+      k::GatherRotateFwdParams<scalar_t> p;
+      p.x = x.data_ptr<scalar_t>(); p.src = src.data_ptr<int64_t>(); p.dst = dst.data_ptr<int64_t>();
+      p.wigner = wigner.data_ptr<scalar_t>(); p.out = out.data_ptr<scalar_t>();
+      p.n_atoms = N; p.n_edges = E; p.channels = C;
+      launch([&] { k::gather_rotate_fwd(p, current_stream()); });
+    });
+    ctx->save_for_backward({x, src, dst, wigner});
+    save_csr(ctx, csr);
+    return out;
+  }
+
+  static tensor_list backward(AutogradContext* ctx, tensor_list grad_outputs) {
+    const auto saved = ctx->get_saved_variables();
+    const Tensor &x = saved[0], &src = saved[1], &dst = saved[2], &wigner = saved[3];
+    const Tensor g = grad_outputs[0].contiguous();
+    const bool want_x = ctx->needs_input_grad(0), want_w = ctx->needs_input_grad(3);
+    Tensor grad_x = want_x ? torch::empty_like(x) : Tensor();
+    Tensor grad_w = want_w ? torch::empty_like(wigner) : Tensor();
+    const bool det = ctx->saved_data.at("has_csr").toBool();
+    const c10::cuda::CUDAGuard guard(x.device());
+    if (want_x || want_w) {
+      const Tensor sp = det ? saved_tensor(ctx, "src_ptr") : Tensor(), sq = det ? saved_tensor(ctx, "src_perm") : Tensor();
+      const Tensor dp = det ? saved_tensor(ctx, "dst_ptr") : Tensor(), dq = det ? saved_tensor(ctx, "dst_perm") : Tensor();
+      AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "uma::fused::gather_rotate_backward", [&] {
+        k::GatherRotateBwdParams<scalar_t> p;
+        p.grad_out = g.data_ptr<scalar_t>(); p.x = x.data_ptr<scalar_t>();
+        p.src = src.data_ptr<int64_t>(); p.dst = dst.data_ptr<int64_t>(); p.wigner = wigner.data_ptr<scalar_t>();
+        p.grad_x = want_x ? grad_x.data_ptr<scalar_t>() : nullptr;
+        p.grad_wigner = want_w ? grad_w.data_ptr<scalar_t>() : nullptr;
+        p.src_csr = to_csr(sp, sq);
+        p.dst_csr = to_csr(dp, dq);
+        p.n_atoms = x.size(0); p.n_edges = src.size(0); p.channels = x.size(2);
+        launch([&] {
+          k::gather_rotate_bwd(p, det ? k::ScatterMode::kDeterministic : k::ScatterMode::kAtomic, current_stream());
+        });
+      });
+    }
+    return {grad_x, Tensor(), Tensor(), grad_w, Tensor()};
+  }
+};
+
+class RotateBackScatterFunction : public torch::autograd::Function<RotateBackScatterFunction> {
+ public:
+  static Tensor forward(AutogradContext* ctx, const Tensor& msg_in, const Tensor& wigner_inv_in, const Tensor& dst_in,
+                        int64_t n_atoms, const EdgeCsrTensors* csr) {
+    const char* op = "uma::fused::rotate_back_scatter";
+    check_features(op, "msg", msg_in, -1);
+    check_index(op, "dst", dst_in, msg_in);
+    const Tensor msg = msg_in.contiguous(), dst = dst_in.contiguous();
+    const int64_t E = msg.size(0), C = msg.size(2);
+    require(dst.size(0) == E, std::string(op) + ": dst has " + std::to_string(dst.size(0)) + " entries, msg has " +
+                                  std::to_string(E) + " edges");
+    require(n_atoms >= 0, std::string(op) + ": n_atoms must be non-negative");
+    check_wigner(op, "wigner_inv", wigner_inv_in, E, msg);
+    const Tensor wigner_inv = wigner_inv_in.contiguous();
+    const c10::cuda::CUDAGuard guard(msg.device());
+    Tensor out = torch::empty({n_atoms, k::kNumCoeffs, C}, msg.options());
+    AT_DISPATCH_FLOATING_TYPES(msg.scalar_type(), "uma::fused::rotate_back_scatter", [&] {
+      k::RotateBackScatterFwdParams<scalar_t> p;
+      p.msg = msg.data_ptr<scalar_t>(); p.wigner_inv = wigner_inv.data_ptr<scalar_t>();
+      p.dst = dst.data_ptr<int64_t>(); p.out = out.data_ptr<scalar_t>();
+      if (csr) p.dst_csr = to_csr(csr->dst_ptr, csr->dst_perm);
+      p.n_atoms = n_atoms; p.n_edges = E; p.channels = C;
+      launch([&] {
+        k::rotate_back_scatter_fwd(p, csr ? k::ScatterMode::kDeterministic : k::ScatterMode::kAtomic,
+                                   current_stream());
+      });
+    });
+    ctx->save_for_backward({msg, wigner_inv, dst});
+    ctx->saved_data["n_atoms"] = n_atoms;
+    return out;
+  }
+
+  static tensor_list backward(AutogradContext* ctx, tensor_list grad_outputs) {
+    const auto saved = ctx->get_saved_variables();
+    const Tensor &msg = saved[0], &wigner_inv = saved[1], &dst = saved[2];
+    const Tensor g = grad_outputs[0].contiguous();
+    const bool want_msg = ctx->needs_input_grad(0), want_w = ctx->needs_input_grad(1);
+    Tensor grad_msg = want_msg ? torch::empty_like(msg) : Tensor();
+    Tensor grad_w = want_w ? torch::empty_like(wigner_inv) : Tensor();
+    const c10::cuda::CUDAGuard guard(msg.device());
+    if (want_msg || want_w) {
+      AT_DISPATCH_FLOATING_TYPES(msg.scalar_type(), "uma::fused::rotate_back_scatter_backward", [&] {
+        k::RotateBackScatterBwdParams<scalar_t> p;
+        p.grad_out = g.data_ptr<scalar_t>(); p.msg = msg.data_ptr<scalar_t>();
+        p.wigner_inv = wigner_inv.data_ptr<scalar_t>(); p.dst = dst.data_ptr<int64_t>();
+        p.grad_msg = want_msg ? grad_msg.data_ptr<scalar_t>() : nullptr;
+        p.grad_wigner_inv = want_w ? grad_w.data_ptr<scalar_t>() : nullptr;
+        p.n_atoms = ctx->saved_data.at("n_atoms").toInt(); p.n_edges = msg.size(0); p.channels = msg.size(2);
+        launch([&] { k::rotate_back_scatter_bwd(p, current_stream()); });
+      });
+    }
+    return {grad_msg, grad_w, Tensor(), Tensor(), Tensor()};
+  }
+};
+
+}  // namespace
+
+EdgeCsrTensors make_edge_csr(const torch::Tensor& src, const torch::Tensor& dst, int64_t n_atoms) {
+  require(src.scalar_type() == torch::kInt64 && dst.scalar_type() == torch::kInt64 && src.dim() == 1 &&
+              dst.sizes() == src.sizes() && dst.device() == src.device(),
+          "uma::fused::make_edge_csr: src and dst must be 1-D int64 tensors of equal length on one device");
+  auto group = [n_atoms](const torch::Tensor& key, torch::Tensor& ptr, torch::Tensor& perm) {
+    perm = std::get<1>(torch::sort(key, /*stable=*/true, /*dim=*/0, /*descending=*/false));
+    const torch::Tensor counts = torch::bincount(key, /*weights=*/{}, /*minlength=*/n_atoms);
+    ptr = torch::zeros({n_atoms + 1}, key.options());
+    if (n_atoms > 0) ptr.slice(0, 1).copy_(torch::cumsum(counts.slice(0, 0, n_atoms), 0));
+  };
+  EdgeCsrTensors csr;
+  group(src, csr.src_ptr, csr.src_perm);
+  group(dst, csr.dst_ptr, csr.dst_perm);
+  return csr;
+}
+
+torch::Tensor gather_rotate(const torch::Tensor& x, const torch::Tensor& src, const torch::Tensor& dst,
+                            const torch::Tensor& wigner, const EdgeCsrTensors* csr) {
+  return GatherRotateFunction::apply(x, src, dst, wigner, csr);
+}
+
+torch::Tensor rotate_back_scatter(const torch::Tensor& msg, const torch::Tensor& wigner_inv, const torch::Tensor& dst,
+                                  int64_t n_atoms, const EdgeCsrTensors* csr) {
+  return RotateBackScatterFunction::apply(msg, wigner_inv, dst, n_atoms, csr);
+}
+
+}  // namespace fused
+}  // namespace uma

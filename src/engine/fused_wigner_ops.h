@@ -1,0 +1,41 @@
+// Fused CUDA versions of uma::gather_rotate / uma::rotate_back_scatter (edge_rotation_ops.h), as autograd
+// functions: forward and first-order backward call the kernels in src/kernels/ (wigner_launch.h) on the current
+// CUDA stream. Same contract and layouts as the plain-Torch ops; only built with UMA_ENABLE_CUDA.
+// Double backward is not supported (autograd raises if asked).
+#ifndef UMA_ENGINE_FUSED_WIGNER_OPS_H
+#define UMA_ENGINE_FUSED_WIGNER_OPS_H
+
+#include <torch/torch.h>
+
+#include <cstdint>
+
+namespace uma {
+namespace fused {
+
+// Edges grouped by endpoint, for the deterministic (atomic-free) scatters. All int64 on the edges' device.
+// Build once per neighbour list with make_edge_csr; an undefined perm means "edges already grouped".
+struct EdgeCsrTensors {
+  torch::Tensor src_ptr;   // [N+1] row pointer of edges grouped by src
+  torch::Tensor src_perm;  // [E] edge ids sorted (stably) by src
+  torch::Tensor dst_ptr;   // [N+1] row pointer of edges grouped by dst
+  torch::Tensor dst_perm;  // [E] edge ids sorted (stably) by dst; undefined if dst is already non-decreasing
+};
+
+// Builds both CSRs with Torch ops (stable sort, bincount, cumsum) on src's device.
+EdgeCsrTensors make_edge_csr(const torch::Tensor& src, const torch::Tensor& dst, int64_t n_atoms);
+
+// x [N,9,C] L-major, src/dst [E] int64, wigner [E,9,9] L-ordered block-diagonal → [E,9,2C] M-major.
+// Gradients flow to x and wigner. With csr, grad_x is summed deterministically; otherwise with atomics.
+torch::Tensor gather_rotate(const torch::Tensor& x, const torch::Tensor& src, const torch::Tensor& dst,
+                            const torch::Tensor& wigner, const EdgeCsrTensors* csr = nullptr);
+
+// msg [E,9,C] M-major, wigner_inv [E,9,9] L-ordered, dst [E] int64 → [n_atoms,9,C] L-major.
+// Gradients flow to msg and wigner_inv. With csr the node sum is deterministic, and on H100 also the faster path
+// when edges come grouped by target (benchmarks/results/2026-11-26-h100-kernels.md).
+torch::Tensor rotate_back_scatter(const torch::Tensor& msg, const torch::Tensor& wigner_inv, const torch::Tensor& dst,
+                                  int64_t n_atoms, const EdgeCsrTensors* csr = nullptr);
+
+}  // namespace fused
+}  // namespace uma
+
+#endif  // UMA_ENGINE_FUSED_WIGNER_OPS_H

@@ -1,0 +1,121 @@
+#include "engine/layers.h"
+
+namespace uma {
+
+namespace F = torch::nn::functional;
+using torch::indexing::Slice;
+
+torch::Tensor MixedLinear::apply(const torch::Tensor& x) const {
+  if (weight.defined()) return torch::nn::functional::linear(x, weight, bias);
+  torch::Tensor y;
+  for (int64_t e = 0; e < experts.size(0); ++e) {
+    auto ye = coefficients[e] * torch::nn::functional::linear(x, experts[e]);
+    y = y.defined() ? y + ye : ye;
+  }
+  return bias.defined() ? y + bias : y;
+}
+
+torch::Tensor linear(const torch::Tensor& x, const LinearW& w) { return F::linear(x, w.weight, w.bias); }
+
+torch::Tensor radial_mlp(const torch::Tensor& x, const RadialMLPW& w) {
+  const int64_t hidden = w.lin0.weight.size(0);
+  auto h = linear(x, w.lin0);
+  h = torch::silu(torch::layer_norm(h, {hidden}, w.norm1.weight, w.norm1.bias, 1e-5));
+  h = linear(h, w.lin3);
+  h = torch::silu(torch::layer_norm(h, {hidden}, w.norm4.weight, w.norm4.bias, 1e-5));
+  return linear(h, w.lin6);
+}
+
+torch::Tensor rms_norm_sh(const torch::Tensor& x, const RMSNormSHW& w) {
+  // Centre the l = 0 row over channels, then one scale per node from the degree-balanced mean square
+  // (weight 1/((2l+1)(lmax+1)) per coefficient), then per-degree affine weights and an l = 0 bias.
+  const int64_t C = x.size(2);
+  auto l0 = x.narrow(1, 0, 1);
+  auto feature = torch::cat({l0 - l0.mean(2, true), x.narrow(1, 1, 8)}, 1);
+  static const double kBalance[9] = {1.0 / 3, 1.0 / 9, 1.0 / 9, 1.0 / 9, 1.0 / 15,
+                                     1.0 / 15, 1.0 / 15, 1.0 / 15, 1.0 / 15};
+  auto balance = torch::from_blob(const_cast<double*>(kBalance), {1, 9, 1}, torch::kFloat64)
+                     .to(x.device(), x.scalar_type());
+  auto norm = (feature.pow(2) * balance).sum(1, true).mean(2, true);  // [N,1,1]
+  norm = (norm + 1e-5).pow(-0.5);
+  static const int64_t kDegree[9] = {0, 1, 1, 1, 2, 2, 2, 2, 2};
+  auto degree = torch::from_blob(const_cast<int64_t*>(kDegree), {9}, torch::kInt64).to(x.device());
+  auto out = feature * (norm * w.weight.index_select(0, degree).view({1, 9, C}));
+  return torch::cat({out.narrow(1, 0, 1) + w.bias.view({1, 1, C}), out.narrow(1, 1, 8)}, 1);
+}
+
+namespace {
+
+// SO2_m_Conv: x_m [E,2,K*Cin] (+m row, -m row) -> (real, imag) [E,K,Cout] each, where the weight is
+// [W1; W2] and out_r = W1 x_r - W2 x_i, out_i = W2 x_r + W1 x_i.
+std::pair<torch::Tensor, torch::Tensor> so2_m_conv(const torch::Tensor& x_m, const MixedLinear& fc,
+                                                   int64_t out_channels) {
+  const int64_t E = x_m.size(0);
+  auto y = fc.apply(x_m);  // [E,2,2*half]
+  const int64_t half = y.size(2) / 2;
+  auto parts = y.reshape({E, 4, half});
+  auto r0 = parts.select(1, 0), i0 = parts.select(1, 1), r1 = parts.select(1, 2), i1 = parts.select(1, 3);
+  return {(r0 - i1).view({E, -1, out_channels}), (r1 + i0).view({E, -1, out_channels})};
+}
+
+}  // namespace
+
+torch::Tensor so2_conv(const torch::Tensor& x, const torch::Tensor& radial, const MixedSO2Conv& w,
+                       int64_t out_channels, int64_t gate_channels, torch::Tensor* gate) {
+  const int64_t E = x.size(0), Cin = x.size(2);
+  // M-major rows: m = 0 -> 0..2 (3 degrees), m = 1 -> 3..6 (+m l1,l2 | -m l1,l2), m = 2 -> 7..8.
+  auto x0 = x.narrow(1, 0, 3).reshape({E, 3 * Cin});
+  auto x1 = x.narrow(1, 3, 4).reshape({E, 2, 2 * Cin});
+  auto x2 = x.narrow(1, 7, 2).reshape({E, 2, Cin});
+  if (radial.defined()) {
+    x0 = x0 * radial.narrow(1, 0, 3 * Cin);
+    x1 = x1 * radial.narrow(1, 3 * Cin, 2 * Cin).unsqueeze(1);
+    x2 = x2 * radial.narrow(1, 5 * Cin, Cin).unsqueeze(1);
+  }
+  auto y0 = w.fc_m0.apply(x0);
+  if (gate_channels > 0) {
+    *gate = y0.narrow(1, 0, gate_channels);
+    y0 = y0.narrow(1, gate_channels, y0.size(1) - gate_channels);
+  }
+  auto m1 = so2_m_conv(x1, w.fc_m1, out_channels);
+  auto m2 = so2_m_conv(x2, w.fc_m2, out_channels);
+  return torch::cat({y0.view({E, 3, out_channels}), m1.first, m1.second, m2.first, m2.second}, 1);
+}
+
+torch::Tensor edge_gate(const torch::Tensor& x, const torch::Tensor& gate_logits) {
+  const int64_t E = x.size(0), H = x.size(2);
+  // Degree (l - 1) of M-major rows 1..8: l1m0, l2m0, l1m+1, l2m+1, l1m-1, l2m-1, l2m+2, l2m-2.
+  static const int64_t kGateIndex[8] = {0, 1, 0, 1, 0, 1, 1, 1};
+  auto index = torch::from_blob(const_cast<int64_t*>(kGateIndex), {8}, torch::kInt64).to(x.device());
+  auto g = torch::sigmoid(gate_logits).view({E, 2, H}).index_select(1, index);
+  return torch::cat({torch::silu(x.narrow(1, 0, 1)), x.narrow(1, 1, 8) * g}, 1);
+}
+
+namespace {
+
+// nn/so3_layers.py SO3_Linear: per-degree weight [3,out,in] on L-major rows, bias on l = 0 only.
+torch::Tensor so3_linear(const torch::Tensor& x, const SO3LinearW& w) {
+  static const int64_t kDegree[9] = {0, 1, 1, 1, 2, 2, 2, 2, 2};
+  auto degree = torch::from_blob(const_cast<int64_t*>(kDegree), {9}, torch::kInt64).to(x.device());
+  auto weight = w.weight.index_select(0, degree);  // [9,out,in]
+  auto out = torch::einsum("bmi,moi->bmo", {x, weight});
+  const int64_t C = out.size(2);
+  return torch::cat({out.narrow(1, 0, 1) + w.bias.view({1, 1, C}), out.narrow(1, 1, 8)}, 1);
+}
+
+}  // namespace
+
+torch::Tensor spectral_atomwise(const torch::Tensor& x, const BlockW& w) {
+  const int64_t N = x.size(0);
+  // Gate logits: SiLU(Linear(x_l0)); GateActivation then applies sigmoid on top (fairchem does both).
+  auto gating = torch::silu(linear(x.narrow(1, 0, 1), w.scalar_mlp));  // [N,1,2H]
+  auto h = so3_linear(x, w.so3_linear_1);
+  const int64_t H = h.size(2);
+  static const int64_t kGateIndex[8] = {0, 0, 0, 1, 1, 1, 1, 1};  // L-major rows 1..8: l1 x3, l2 x5
+  auto index = torch::from_blob(const_cast<int64_t*>(kGateIndex), {8}, torch::kInt64).to(x.device());
+  auto g = torch::sigmoid(gating).view({N, 2, H}).index_select(1, index);
+  h = torch::cat({torch::silu(h.narrow(1, 0, 1)), h.narrow(1, 1, 8) * g}, 1);
+  return so3_linear(h, w.so3_linear_2);
+}
+
+}  // namespace uma

@@ -1,0 +1,48 @@
+// The per-layer maths of UMA-S, one function per fairchem module (named in each comment).
+#ifndef UMA_ENGINE_LAYERS_H
+#define UMA_ENGINE_LAYERS_H
+
+#include <torch/torch.h>
+
+#include "engine/weights.h"
+
+namespace uma {
+
+// A MoLE layer resolved for one system: either the merged weight (fast path) or the expert stack
+// with its mixing coefficients (applied expert by expert; used to prove merge == mixture).
+struct MixedLinear {
+  torch::Tensor weight;        // [out, in] merged, or undefined
+  torch::Tensor experts;       // [X, out, in] when not merged
+  torch::Tensor coefficients;  // [X] when not merged
+  torch::Tensor bias;          // [out] or undefined
+  torch::Tensor apply(const torch::Tensor& x) const;
+};
+
+struct MixedSO2Conv {
+  MixedLinear fc_m0, fc_m1, fc_m2;
+};
+
+torch::Tensor linear(const torch::Tensor& x, const LinearW& w);
+
+// nn/radial.py RadialMLP.
+torch::Tensor radial_mlp(const torch::Tensor& x, const RadialMLPW& w);
+
+// nn/layer_norm.py EquivariantRMSNormArraySphericalHarmonicsV2 (lmax = 2, eps 1e-5).
+torch::Tensor rms_norm_sh(const torch::Tensor& x, const RMSNormSHW& w);
+
+// nn/so2_layers.py SO2_Convolution on M-major edge features x [E,9,Cin]. `radial` [E, 6*Cin/2...]
+// (conv 1 only) multiplies the inputs per m; `gate_channels` > 0 splits that many gate logits off
+// the m = 0 output (returned in `gate`). Output [E,9,Cout].
+torch::Tensor so2_conv(const torch::Tensor& x, const torch::Tensor& radial, const MixedSO2Conv& w,
+                       int64_t out_channels, int64_t gate_channels, torch::Tensor* gate);
+
+// nn/activation.py GateActivation(m_prime = True) on M-major edge features: row 0 SiLU, rows 1..8
+// times sigmoid(gate) of their degree.
+torch::Tensor edge_gate(const torch::Tensor& x, const torch::Tensor& gate_logits);
+
+// escn_md_block.py SpectralAtomwise.
+torch::Tensor spectral_atomwise(const torch::Tensor& x, const BlockW& w);
+
+}  // namespace uma
+
+#endif

@@ -1,0 +1,105 @@
+#include "engine/model_config.h"
+
+#include "model/errors.h"
+#include "model/model_file.h"
+
+namespace uma {
+namespace {
+
+template <typename T>
+T required(const nlohmann::json& obj, const char* key, const std::string& where) {
+  if (!obj.contains(key))
+    throw Error(where + " lacks '" + key + "'; re-convert the checkpoint with tools/uma-convert");
+  try {
+    return obj.at(key).get<T>();
+  } catch (const nlohmann::json::exception&) {
+    throw Error(where + ": '" + key + "' has the wrong type");
+  }
+}
+
+}  // namespace
+
+ModelConfig ModelConfig::from_file(const ModelFile& file) {
+  const auto& meta = file.metadata();
+  const std::string where = "model file '" + file.path() + "' metadata";
+  ModelConfig c;
+  c.model_name = required<std::string>(meta, "model_name", where);
+  if (!meta.contains("backbone")) throw Error(where + " lacks 'backbone'");
+  const auto& bb = meta["backbone"];
+  const std::string bwhere = where + " backbone";
+  c.max_num_elements = required<int>(bb, "max_num_elements", bwhere);
+  c.sphere_channels = required<int>(bb, "sphere_channels", bwhere);
+  c.hidden_channels = required<int>(bb, "hidden_channels", bwhere);
+  c.edge_channels = required<int>(bb, "edge_channels", bwhere);
+  c.lmax = required<int>(bb, "lmax", bwhere);
+  c.mmax = required<int>(bb, "mmax", bwhere);
+  c.num_layers = required<int>(bb, "num_layers", bwhere);
+  c.cutoff = required<double>(bb, "cutoff", bwhere);
+  c.num_distance_basis = required<int>(bb, "num_distance_basis", bwhere);
+  c.max_neighbors = required<int>(bb, "max_neighbors", bwhere);
+  c.num_experts = required<int>(bb, "num_experts", bwhere);
+  c.use_composition_embedding = bb.value("use_composition_embedding", true);
+  // This engine implements the UMA-S family exactly: lmax = mmax = 2 (9 coefficients, the m-split
+  // 3/2/1 and the gate index maps are written for it), rms_norm_sh, gate, spectral FFN.
+  if (c.lmax != 2 || c.mmax != 2)
+    throw Error(where + ": lmax " + std::to_string(c.lmax) + ", mmax " + std::to_string(c.mmax) +
+                " are not supported; this engine implements UMA-S (lmax = mmax = 2)");
+  if (c.num_layers < 1 || c.sphere_channels < 1 || c.hidden_channels < 1 || c.cutoff <= 0.0 ||
+      c.num_distance_basis < 2 || c.num_experts < 0)
+    throw Error(where + ": inconsistent hyper-parameters");
+  for (const char* key : {"norm_type", "act_type", "ff_type"}) {
+    const std::string want = std::string(key) == "norm_type" ? "rms_norm_sh"
+                             : std::string(key) == "act_type" ? "gate" : "spectral";
+    if (bb.contains(key) && bb[key].get<std::string>() != want)
+      throw Error(where + ": " + key + " '" + bb[key].get<std::string>() + "' is not supported (only '" +
+                  want + "', as in UMA-S)");
+  }
+  c.datasets = required<std::vector<std::string>>(meta, "datasets", where);
+  c.elements = required<std::vector<int>>(meta, "elements", where);
+  for (int z : c.elements)
+    if (z < 1 || z >= c.max_num_elements) throw Error(where + ": element " + std::to_string(z) + " out of range");
+  if (meta.contains("charge_range")) {
+    auto r = meta["charge_range"].get<std::vector<int>>();
+    if (r.size() == 2) c.charge_min = r[0], c.charge_max = r[1];
+  }
+  if (meta.contains("spin_range")) {
+    auto r = meta["spin_range"].get<std::vector<int>>();
+    if (r.size() == 2) c.spin_min = r[0], c.spin_max = r[1];
+  }
+  if (!meta.contains("tasks") || !meta["tasks"].is_object() || meta["tasks"].empty())
+    throw Error(where + " lacks a 'tasks' table");
+  for (auto it = meta["tasks"].begin(); it != meta["tasks"].end(); ++it) {
+    const std::string twhere = where + " task '" + it.key() + "'";
+    TaskConfig t;
+    t.dataset = required<std::string>(it.value(), "dataset", twhere);
+    t.energy_rmsd = required<double>(it.value(), "energy_rmsd", twhere);
+    const double mean = it.value().value("energy_mean", 0.0);
+    const double forces_rmsd = it.value().value("forces_rmsd", t.energy_rmsd);
+    // Forces are -dE/dx of the de-normalised energy; that only equals fairchem's forces when both
+    // targets share one scale and the energy has no per-system offset.
+    if (mean != 0.0 || forces_rmsd != t.energy_rmsd)
+      throw Error(twhere + ": energy mean " + std::to_string(mean) + " / rmsd " + std::to_string(t.energy_rmsd) +
+                  " vs forces rmsd " + std::to_string(forces_rmsd) +
+                  " make forces differ from -dE/dx; such models are not supported");
+    t.default_charge = it.value().value("default_charge", 0);
+    t.default_spin = it.value().value("default_spin", it.key() == "omol" ? 1 : 0);
+    bool known = false;
+    for (const auto& d : c.datasets) known = known || d == t.dataset;
+    if (!known) throw Error(twhere + ": dataset '" + t.dataset + "' has no embedding in this model");
+    c.tasks[it.key()] = t;
+  }
+  if (meta.contains("provenance") && meta["provenance"].is_object()) {
+    const auto& p = meta["provenance"];
+    // Provenance is informational: render whatever is there (strings as is, other values as JSON).
+    auto field = [&](const char* key) {
+      if (!p.contains(key) || p[key].is_null()) return std::string("?");
+      return p[key].is_string() ? p[key].get<std::string>() : p[key].dump();
+    };
+    c.provenance = "source " + field("source") + " (sha256 " + field("source_sha256").substr(0, 16) +
+                   "...), fairchem-core " + field("fairchem_core_version") + ", converted " + field("created");
+    if (p.contains("seed") && !p["seed"].is_null()) c.provenance += ", seed " + field("seed");
+  }
+  return c;
+}
+
+}  // namespace uma

@@ -1,0 +1,52 @@
+#include "engine/mole.h"
+
+namespace uma {
+
+torch::Tensor system_embedding(const Weights& w, int charge, int spin, const std::string& dataset) {
+  auto c = w.charge_embedding[charge + 100];
+  auto s = w.spin_embedding[spin];
+  auto t = w.dataset_embedding.at(dataset)[0];
+  return torch::silu(linear(torch::cat({c, s, t}).unsqueeze(0), w.mix_csd))[0];
+}
+
+torch::Tensor expert_coefficients(const Weights& w, const torch::Tensor& fractions, const torch::Tensor& csd) {
+  torch::Tensor z = csd;
+  if (w.composition_embedding.defined()) {
+    auto composition = torch::matmul(fractions.to(csd.scalar_type()), w.composition_embedding);  // [C]
+    z = torch::cat({composition, csd});
+  }
+  auto a = z.unsqueeze(0);
+  for (const auto& layer : w.routing_mlp) a = torch::silu(linear(a, layer));  // note: SiLU after the last too
+  return (torch::softmax(a, 1) + 0.005)[0];
+}
+
+namespace {
+
+MixedLinear mix(const MoleLinearW& layer, const torch::Tensor& alpha, bool merged) {
+  MixedLinear m;
+  m.bias = layer.bias;
+  if (!layer.is_mole) {
+    m.weight = layer.experts[0];
+  } else if (merged) {
+    m.weight = torch::einsum("x,xoi->oi", {alpha, layer.experts}).contiguous();
+  } else {
+    m.experts = layer.experts;
+    m.coefficients = alpha;
+  }
+  return m;
+}
+
+MixedSO2Conv mix(const SO2ConvW& conv, const torch::Tensor& alpha, bool merged) {
+  return {mix(conv.fc_m0, alpha, merged), mix(conv.fc_m1, alpha, merged), mix(conv.fc_m2, alpha, merged)};
+}
+
+}  // namespace
+
+std::vector<MixedBlock> mix_experts(const Weights& w, const torch::Tensor& alpha, bool merged) {
+  torch::NoGradGuard no_grad;
+  std::vector<MixedBlock> out;
+  for (const auto& b : w.blocks) out.push_back({mix(b.so2_conv_1, alpha, merged), mix(b.so2_conv_2, alpha, merged)});
+  return out;
+}
+
+}  // namespace uma

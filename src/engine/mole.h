@@ -1,0 +1,31 @@
+// Mixture of linear experts (fairchem nn/mole.py, escn_moe.py::set_MOLE_coefficients): expert
+// coefficients for one system and the merge of the 24 expert stacks into plain weights.
+#ifndef UMA_ENGINE_MOLE_H
+#define UMA_ENGINE_MOLE_H
+
+#include <torch/torch.h>
+
+#include <vector>
+
+#include "engine/layers.h"
+#include "engine/weights.h"
+
+namespace uma {
+
+// csd = SiLU(mix_csd([charge_emb[q+100]; spin_emb[s]; dataset_emb[t]])) -> [C] (nn/embedding.py).
+torch::Tensor system_embedding(const Weights& w, int charge, int spin, const std::string& dataset);
+
+// alpha = softmax(SiLU(routing_mlp([sum_Z f_Z comp_emb[Z]; csd]))) + 0.005 -> [X]; f = element
+// fractions of the whole system (mean composition embedding, include_self = False as in UMA 1.1).
+torch::Tensor expert_coefficients(const Weights& w, const torch::Tensor& fractions, const torch::Tensor& csd);
+
+struct MixedBlock {
+  MixedSO2Conv so2_conv_1, so2_conv_2;
+};
+
+// merged = true: W = sum_x alpha_x W_x once; false: keep the stacks and mix at apply time.
+std::vector<MixedBlock> mix_experts(const Weights& w, const torch::Tensor& alpha, bool merged);
+
+}  // namespace uma
+
+#endif

@@ -1,0 +1,85 @@
+#include "engine/structure_eval.h"
+
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "model/errors.h"
+
+namespace uma {
+
+StructureResult evaluate_structure(Engine& engine, const Structure& s, const std::string& task, int charge,
+                                   int spin, bool forces) {
+  const auto& info = engine.info();
+  engine.set_system(task, charge, spin);
+  std::vector<int64_t> counts(128, 0);
+  for (int z : s.numbers) {
+    if (z < 0 || z >= 128) throw Error("atomic number " + std::to_string(z) + " out of range");
+    ++counts[z];
+  }
+  engine.set_composition(counts);
+  RadiusGraph g = build_radius_graph(s, info.cutoff, info.max_neighbors);
+  const int64_t n = s.numbers.size(), E = g.src.size();
+  auto i64 = torch::TensorOptions().dtype(torch::kInt64);
+  auto f64 = torch::TensorOptions().dtype(torch::kFloat64);
+  const auto dev = engine.options().device;
+  EvalInput in;
+  in.atomic_numbers = torch::tensor(std::vector<int64_t>(s.numbers.begin(), s.numbers.end()), i64).to(dev);
+  in.edge_src = torch::from_blob(g.src.data(), {E}, i64).to(dev);
+  in.edge_dst = torch::from_blob(g.dst.data(), {E}, i64).to(dev);
+  in.edge_vec = torch::from_blob(g.vectors.data(), {E, 3}, f64).to(dev);
+  EvalRequest req;
+  req.gradient = forces;
+  EvalOutput out = engine.evaluate(in, req);
+
+  StructureResult r;
+  r.num_edges = E;
+  r.energy = out.energy;
+  auto ae = out.atom_energy.cpu().contiguous();
+  r.atom_energy.assign(ae.data_ptr<double>(), ae.data_ptr<double>() + n);
+  if (!forces) return r;
+  auto f = forces_from_edge_grad(out.edge_grad, in.edge_src, in.edge_dst, n).cpu().contiguous();
+  auto fa = f.accessor<double, 2>();
+  r.forces.resize(n);
+  for (int64_t i = 0; i < n; ++i)
+    for (int k = 0; k < 3; ++k) r.forces[i][k] = fa[i][k];
+  if (s.pbc[0] && s.pbc[1] && s.pbc[2]) {
+    auto Wt = virial_from_edge_grad(in.edge_vec, out.edge_grad).cpu().contiguous();
+    auto W = Wt.accessor<double, 2>();
+    const double vol = s.volume();
+    for (int a = 0; a < 3; ++a)
+      for (int b = 0; b < 3; ++b)
+        r.stress[3 * a + b] = -0.5 * (W[a][b] + W[b][a]) / vol;
+    r.has_stress = true;
+  }
+  return r;
+}
+
+StructureFile read_structure_json(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Error("cannot open structure file '" + path + "'");
+  nlohmann::json j;
+  try {
+    in >> j;
+  } catch (const nlohmann::json::exception& e) {
+    throw Error("structure file '" + path + "' is not valid JSON: " + e.what());
+  }
+  StructureFile f;
+  try {
+    f.structure.numbers = j.at("numbers").get<std::vector<int>>();
+    for (const auto& p : j.at("positions")) f.structure.positions.push_back({p[0], p[1], p[2]});
+    if (j.contains("cell"))
+      for (int a = 0; a < 3; ++a)
+        for (int b = 0; b < 3; ++b) f.structure.cell[a][b] = j["cell"][a][b].get<double>();
+    if (j.contains("pbc"))
+      for (int a = 0; a < 3; ++a) f.structure.pbc[a] = j["pbc"][a].get<bool>();
+    f.task = j.value("task", std::string());
+    if (j.contains("charge")) f.charge = j["charge"].get<int>(), f.has_charge = true;
+    if (j.contains("spin")) f.spin = j["spin"].get<int>(), f.has_spin = true;
+  } catch (const nlohmann::json::exception& e) {
+    throw Error("structure file '" + path + "': " + e.what());
+  }
+  return f;
+}
+
+}  // namespace uma

@@ -1,0 +1,29 @@
+// Per-edge Wigner-D matrices for lmax = 2 (fairchem escn_md.py::_get_rotmat_and_wigner).
+//
+// For each edge direction u the rotation R maps u onto +y (e3nn convention: y is the polar axis).
+// D = blockdiag(1, D1, D2) acts on real spherical-harmonic coefficients in e3nn's L-major order
+// (l0; l1: x, y, z; l2: xz, xy, y^2-(x^2+z^2)/2, yz, (z^2-x^2)/2, up to e3nn's normalisation), with
+// Y(R v) = D(R) Y(v). The roll about the edge axis is free: the network is exactly invariant to it
+// (uma-model.md §3.4), so we fix one smooth choice per chart instead of fairchem's random roll.
+#ifndef UMA_ENGINE_WIGNER_H
+#define UMA_ENGINE_WIGNER_H
+
+#include <torch/torch.h>
+
+namespace uma {
+
+constexpr int kNumCoefficients = 9;  // (lmax + 1)^2 for lmax = 2
+
+// L-major index of the k-th M-major coefficient (fairchem CoefficientMapping for lmax = mmax = 2):
+// (l0m0, l1m0, l2m0 | l1m+1, l2m+1 | l1m-1, l2m-1 | l2m+2 | l2m-2).
+constexpr int kLIndexOfM[kNumCoefficients] = {0, 2, 6, 3, 7, 1, 5, 8, 4};
+
+// Rotation matrices [E,3,3] with R u = +y for unit vectors u [E,3]; differentiable.
+torch::Tensor edge_rotation_to_y(const torch::Tensor& unit);
+
+// Block-diagonal Wigner-D [E,9,9] (L-ordered rows and columns) of rotations R [E,3,3].
+torch::Tensor wigner_from_rotation(const torch::Tensor& rotation);
+
+}  // namespace uma
+
+#endif

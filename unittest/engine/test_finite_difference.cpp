@@ -1,0 +1,64 @@
+// Forces and stress are the exact derivatives of the energy: central finite differences in fp64.
+#include "test_support.h"
+
+namespace {
+
+uma::EngineOptions fp64() {
+  uma::EngineOptions o;
+  o.precision = uma::Precision::fp64;
+  return o;
+}
+
+}  // namespace
+
+TEST(FiniteDifference, ForcesAreMinusEnergyGradient) {
+  uma::Engine engine(uma_test::bundled_model(), fp64());
+  for (const std::string name : {"omol_cation_radical", "omat_cu_triclinic"}) {
+    auto f = uma_test::load_fixture(name);
+    auto s = f.file.structure;
+    auto r = uma::evaluate_structure(engine, s, f.file.task, f.file.charge, f.file.spin);
+    // h = 1e-4 Å: truncation error ~h^2 * E''' ~1e-8 eV/Å, round-off ~1e-16 * |E| / h ~1e-10.
+    const double h = 1e-4;
+    for (size_t i = 0; i < s.positions.size(); i += std::max<size_t>(1, s.positions.size() / 4))
+      for (int k = 0; k < 3; ++k) {
+        auto p = s, m = s;
+        p.positions[i][k] += h;
+        m.positions[i][k] -= h;
+        const double ep = uma::evaluate_structure(engine, p, f.file.task, f.file.charge, f.file.spin, false).energy;
+        const double em = uma::evaluate_structure(engine, m, f.file.task, f.file.charge, f.file.spin, false).energy;
+        EXPECT_NEAR(r.forces[i][k], -(ep - em) / (2 * h), 1e-6) << name << " atom " << i << " dir " << k;
+      }
+  }
+}
+
+TEST(FiniteDifference, StressIsStrainDerivativeOverVolume) {
+  // sigma_ab = (1/V) dE/d eps_ab for r' = r (I + eps), h' = h (I + eps) (symmetric strain).
+  uma::Engine engine(uma_test::bundled_model(), fp64());
+  for (const std::string name : {"omat_cu_triclinic", "omc_crystal"}) {
+    auto f = uma_test::load_fixture(name);
+    const auto& s = f.file.structure;
+    auto r = uma::evaluate_structure(engine, s, f.file.task, f.file.charge, f.file.spin);
+    const double h = 1e-5;
+    auto strained = [&](int a, int b, double e) {
+      auto t = s;
+      double eps[3][3] = {{0}};
+      eps[a][b] += 0.5 * e;
+      eps[b][a] += 0.5 * e;
+      auto apply = [&](std::array<double, 3>& v) {
+        std::array<double, 3> out{};
+        for (int c = 0; c < 3; ++c) out[c] = v[c] + v[0] * eps[0][c] + v[1] * eps[1][c] + v[2] * eps[2][c];
+        v = out;
+      };
+      for (auto& p : t.positions) apply(p);
+      for (auto& c : t.cell) apply(c);
+      return uma::evaluate_structure(engine, t, f.file.task, f.file.charge, f.file.spin, false).energy;
+    };
+    const double vol = s.volume();
+    for (int a = 0; a < 3; ++a)
+      for (int b = a; b < 3; ++b) {
+        const double fd = (strained(a, b, h) - strained(a, b, -h)) / (2 * h) / vol;
+        // Truncation ~h^2 |E'''|/V, round-off ~1e-16 |E| / (h V): both < 1e-8 eV/Å^3 here.
+        EXPECT_NEAR(r.stress[3 * a + b], fd, 1e-7) << name << " stress " << a << b;
+      }
+  }
+}

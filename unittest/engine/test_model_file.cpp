@@ -1,0 +1,110 @@
+// The .uma reader rejects every kind of damaged or foreign file with a message naming the problem.
+#include "model/model_file.h"
+#include "model/sha256.h"
+
+#include "engine/engine.h"
+#include "model_file_editing.h"
+#include "test_support.h"
+
+namespace {
+
+// Runs `fn` and expects a uma::Error whose message contains `needle`.
+template <typename Fn>
+void expect_error(Fn fn, const std::string& needle) {
+  try {
+    fn();
+    ADD_FAILURE() << "no error; expected one mentioning '" << needle << "'";
+  } catch (const uma::Error& e) {
+    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << "message was: " << e.what();
+  }
+}
+
+uma::EngineOptions cpu() { return {}; }
+
+}  // namespace
+
+TEST(ModelFile, ReadsBundledModel) {
+  uma::ModelFile f(uma_test::bundled_model());
+  EXPECT_EQ(f.metadata().at("format_version").get<int>(), uma::ModelFile::kFormatVersion);
+  EXPECT_TRUE(f.has("backbone.sphere_embedding.weight"));
+  EXPECT_EQ(f.sha256().size(), 64u);
+  uma::Engine engine(uma_test::bundled_model(), cpu());
+  EXPECT_EQ(engine.info().num_layers, 4);
+  EXPECT_GT(engine.info().num_parameters, 1000000);
+}
+
+TEST(ModelFile, Sha256OfKnownVectors) {
+  // FIPS 180-4 examples: "abc" (one block) and the 56-byte message (two padding blocks).
+  const std::string abc = "abc";
+  EXPECT_EQ(uma::sha256_hex(reinterpret_cast<const unsigned char*>(abc.data()), abc.size()),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  const std::string two = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+  EXPECT_EQ(uma::sha256_hex(reinterpret_cast<const unsigned char*>(two.data()), two.size()),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+}
+
+TEST(ModelFile, MissingFile) {
+  expect_error([] { uma::ModelFile f("/nonexistent/dir/model.uma"); }, "cannot open");
+}
+
+TEST(ModelFile, TruncatedData) {
+  auto raw = uma_test::read_raw(uma_test::bundled_model());
+  auto p = uma_test::temp_path("truncated");
+  uma_test::write_raw(p, raw, raw.data.size() / 2);
+  expect_error([&] { uma::ModelFile f(p); }, "truncated or corrupt");
+}
+
+TEST(ModelFile, CorruptHeader) {
+  auto p = uma_test::temp_path("corrupt");
+  std::ofstream o(p, std::ios::binary);
+  const std::string junk = "{not json at all";
+  uint64_t n = junk.size();
+  for (int i = 0; i < 8; ++i) o.put(static_cast<char>((n >> (8 * i)) & 0xff));
+  o << junk;
+  o.close();
+  expect_error([&] { uma::ModelFile f(p); }, "corrupt header");
+}
+
+TEST(ModelFile, NotAUmaFile) {
+  auto raw = uma_test::read_raw(uma_test::bundled_model());
+  raw.header["__metadata__"].erase("uma");
+  auto p = uma_test::temp_path("foreign");
+  uma_test::write_raw(p, raw);
+  expect_error([&] { uma::ModelFile f(p); }, "not a UMA model");
+}
+
+TEST(ModelFile, WrongFormatVersion) {
+  auto raw = uma_test::read_raw(uma_test::bundled_model());
+  auto meta = nlohmann::json::parse(raw.header["__metadata__"]["uma"].get<std::string>());
+  meta["format_version"] = 99;
+  raw.header["__metadata__"]["uma"] = meta.dump();
+  auto p = uma_test::temp_path("version");
+  uma_test::write_raw(p, raw);
+  expect_error([&] { uma::ModelFile f(p); }, "format version 99");
+}
+
+TEST(ModelFile, MissingTensor) {
+  auto raw = uma_test::read_raw(uma_test::bundled_model());
+  raw.header.erase("backbone.blocks.2.norm_2.affine_weight");
+  auto p = uma_test::temp_path("missing");
+  uma_test::write_raw(p, raw);
+  expect_error([&] { uma::Engine e(p, cpu()); }, "no tensor 'backbone.blocks.2.norm_2.affine_weight'");
+}
+
+TEST(ModelFile, MisShapedTensor) {
+  auto raw = uma_test::read_raw(uma_test::bundled_model());
+  auto& rec = raw.header["backbone.mix_csd.bias"];
+  const int64_t n = rec["shape"][0].get<int64_t>();
+  rec["shape"] = {n / 2, 2};  // same bytes, wrong shape
+  auto p = uma_test::temp_path("shape");
+  uma_test::write_raw(p, raw);
+  expect_error([&] { uma::Engine e(p, cpu()); }, "tensor 'backbone.mix_csd.bias' has shape");
+}
+
+TEST(ModelFile, OffsetsOutsideFile) {
+  auto raw = uma_test::read_raw(uma_test::bundled_model());
+  raw.header["backbone.mix_csd.bias"]["data_offsets"][1] = raw.data.size() + 1000;
+  auto p = uma_test::temp_path("offsets");
+  uma_test::write_raw(p, raw);
+  expect_error([&] { uma::ModelFile f(p); }, "outside the file");
+}
