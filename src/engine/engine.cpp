@@ -15,6 +15,9 @@
 #include "engine/weights.h"
 #include "engine/wigner.h"
 #include "model/model_file.h"
+#ifdef UMA_HAVE_CUDA_KERNELS
+#include "engine/fused_wigner_ops.h"
+#endif
 
 namespace uma {
 
@@ -50,6 +53,27 @@ struct Engine::Impl {
     torch::Tensor alpha = config.num_experts > 0 ? expert_coefficients(weights, f, csd) : torch::ones({1}, fopt());
     mixed = mix_experts(weights, alpha, !unmerged);
     mixture_valid = true;
+  }
+
+  // Node<->edge rotations: fused CUDA kernels on a CUDA device when built with them, else torch ops.
+  bool fused = false;
+#ifdef UMA_HAVE_CUDA_KERNELS
+  fused::EdgeCsrTensors csr;
+  const fused::EdgeCsrTensors* csr_ptr = nullptr;
+#endif
+  torch::Tensor node_to_edge(const torch::Tensor& x, const torch::Tensor& src, const torch::Tensor& dst,
+                             const torch::Tensor& wigner) const {
+#ifdef UMA_HAVE_CUDA_KERNELS
+    if (fused) return fused::gather_rotate(x, src, dst, wigner, csr_ptr);
+#endif
+    return gather_rotate(x, src, dst, wigner);
+  }
+  torch::Tensor edge_to_node(const torch::Tensor& msg, const torch::Tensor& wigner_inv, const torch::Tensor& dst,
+                             int64_t n) const {
+#ifdef UMA_HAVE_CUDA_KERNELS
+    if (fused) return fused::rotate_back_scatter(msg, wigner_inv, dst, n, csr_ptr);
+#endif
+    return rotate_back_scatter(msg, wigner_inv, dst, n);
   }
 
   torch::Tensor atom_energies(const torch::Tensor& Z, const torch::Tensor& src, const torch::Tensor& dst,
@@ -99,6 +123,13 @@ Engine::Engine(const std::string& model_path, const EngineOptions& options) : im
   m.gauss_coeff = -0.5 / std::pow(2.0 * spacing, 2);
   m.m0_columns = torch::tensor({0, 2, 6}, torch::TensorOptions().dtype(torch::kInt64)).to(options.device);
   if (options.device.is_cuda()) at::globalContext().setAllowTF32CuBLAS(options.tf32);
+#ifdef UMA_HAVE_CUDA_KERNELS
+  m.fused = options.device.is_cuda();
+#endif
+  if (options.deterministic && !m.fused)
+    throw Error("deterministic summation needs the fused CUDA kernels (device cuda in a CUDA build); "
+                "on the CPU results are deterministic already");
+  i.fused_kernels = m.fused;
 }
 
 Engine::~Engine() = default;
@@ -202,12 +233,12 @@ torch::Tensor Engine::Impl::atom_energies(const torch::Tensor& Z, const torch::T
     auto h = rms_norm_sh(x, block.norm_1);
     h = torch::cat({h.narrow(1, 0, 1) + csd.view({1, 1, C}), h.narrow(1, 1, 8)}, 1);
     // Edgewise: rotate into edge frames, two SO(2) convolutions with a gate, rotate back, sum.
-    auto msg = gather_rotate(h, src, dst, wigner);
+    auto msg = node_to_edge(h, src, dst, wigner);
     torch::Tensor gate;
     msg = so2_conv(msg, radial_mlp(x_edge, block.so2_conv_1.rad_func), mix.so2_conv_1, H, L * H, &gate);
     msg = edge_gate(msg, gate);
     msg = so2_conv(msg, torch::Tensor(), mix.so2_conv_2, C, 0, nullptr);
-    x = x + rotate_back_scatter(msg, wigner_inv_env, dst, N);
+    x = x + edge_to_node(msg, wigner_inv_env, dst, N);
     x = x + spectral_atomwise(rms_norm_sh(x, block.norm_2), block);
   }
   x = rms_norm_sh(x, w.norm);
@@ -234,6 +265,12 @@ EvalOutput Engine::evaluate(const EvalInput& in, const EvalRequest& request) {
   auto vec = in.edge_vec.to(dev, m.dtype).detach();
   if (request.gradient) vec.requires_grad_(true);
 
+#ifdef UMA_HAVE_CUDA_KERNELS
+  if (m.fused && m.options.deterministic) {
+    m.csr = fused::make_edge_csr(src, dst, N);
+    m.csr_ptr = &m.csr;
+  }
+#endif
   EvalOutput out;
   torch::AutoGradMode grad_mode(request.gradient);
   auto eps = m.atom_energies(Z, src, dst, vec);  // normalised units, working precision

@@ -22,6 +22,9 @@ struct EngineOptions {
   Precision precision = Precision::fp32;
   torch::Device device = torch::kCPU;
   bool tf32 = false;  // allow TF32 tensor-core GEMMs on CUDA (fp32 only); off = exact fp32
+  // CUDA only: sum edge contributions into atoms in a fixed order (edges grouped per atom, segmented
+  // reduction) instead of with atomics, so repeated runs give bit-identical results.
+  bool deterministic = false;
 };
 
 // What the caller wants to know about the model (for logs and input validation).
@@ -35,6 +38,7 @@ struct ModelInfo {
   int num_layers = 0;
   int num_experts = 0;             // 0 = plain model (no MoLE)
   int64_t num_parameters = 0;
+  bool fused_kernels = false;      // the fused CUDA Wigner kernels are in use (else plain torch ops)
   int charge_min = 0, charge_max = 0, spin_min = 0, spin_max = 0;
   std::map<std::string, int> default_charge, default_spin;  // per task
 };

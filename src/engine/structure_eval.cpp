@@ -43,7 +43,9 @@ StructureResult evaluate_structure(Engine& engine, const Structure& s, const std
   r.forces.resize(n);
   for (int64_t i = 0; i < n; ++i)
     for (int k = 0; k < 3; ++k) r.forces[i][k] = fa[i][k];
-  if (s.pbc[0] && s.pbc[1] && s.pbc[2]) {
+  // As fairchem: virial over the cell volume whenever a cell is given (for a slab that is the volume
+  // including the vacuum; meaningful only along periodic directions).
+  if (s.volume() > 0.0) {
     auto Wt = virial_from_edge_grad(in.edge_vec, out.edge_grad).cpu().contiguous();
     auto W = Wt.accessor<double, 2>();
     const double vol = s.volume();

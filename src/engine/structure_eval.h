@@ -17,7 +17,7 @@ struct StructureResult {
   std::vector<double> atom_energy;              // eV
   std::vector<std::array<double, 3>> forces;    // eV/Å
   std::array<double, 9> stress{};               // eV/Å^3, row-major, fairchem sign (tensile > 0)
-  bool has_stress = false;                      // only for fully periodic cells
+  bool has_stress = false;                      // when the structure has a cell of non-zero volume
   size_t num_edges = 0;
 };
 

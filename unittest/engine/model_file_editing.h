@@ -2,6 +2,8 @@
 #ifndef UMA_TEST_MODEL_FILE_EDITING_H
 #define UMA_TEST_MODEL_FILE_EDITING_H
 
+#include <gtest/gtest.h>
+
 #include <cstdio>
 #include <fstream>
 #include <functional>

@@ -23,7 +23,7 @@ Mat rotation(double a, double b, double c) {
            {-sb, cb * sc, cb * cc}}};
 }
 
-std::array<double, 3> apply(const Mat& R, const std::array<double, 3>& v) {
+std::array<double, 3> rotate_vec(const Mat& R, const std::array<double, 3>& v) {
   std::array<double, 3> o{};
   for (int i = 0; i < 3; ++i) o[i] = R[i][0] * v[0] + R[i][1] * v[1] + R[i][2] * v[2];
   return o;
@@ -42,12 +42,12 @@ TEST(Symmetry, RotationInvariantEnergyCovariantForcesAndStress) {
     auto r0 = uma::evaluate_structure(engine, s, f.file.task, f.file.charge, f.file.spin);
     const Mat R = rotation(0.3, -1.1, 2.2);
     auto t = s;
-    for (auto& p : t.positions) p = apply(R, p);
-    for (auto& c : t.cell) c = apply(R, c);
+    for (auto& p : t.positions) p = rotate_vec(R, p);
+    for (auto& c : t.cell) c = rotate_vec(R, c);
     auto r1 = uma::evaluate_structure(engine, t, f.file.task, f.file.charge, f.file.spin);
     EXPECT_NEAR(r1.energy, r0.energy, kRel * std::abs(r0.energy)) << name;
     std::vector<std::array<double, 3>> rotated;
-    for (const auto& v : r0.forces) rotated.push_back(apply(R, v));
+    for (const auto& v : r0.forces) rotated.push_back(rotate_vec(R, v));
     EXPECT_LE(uma_test::max_abs_diff(r1.forces, rotated).value, kRel * 100 * uma_test::max_abs(r0.forces)) << name;
     if (r0.has_stress) {
       // sigma' = R sigma R^T

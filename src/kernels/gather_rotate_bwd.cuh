@@ -1,0 +1,65 @@
+// uma::gather_rotate_bwd — adjoint of gather_rotate, atomic scatter (the fast default).
+// Mirrors fairchem models/uma/triton/node_to_edge_wigner_permute.py (NodeToEdgeWignerPermuteFunction.backward:
+// the _bwd_dx kernel, PyTorch index_add_ and the per-block grad_wigner), fused into one pass per edge:
+//   gᴸ[i] = grad_out[e, m_of_l(i)]                         (M→L)
+//   grad_x[src[e]] += D_eᵀ · gᴸ[:, 0:C],   grad_x[dst[e]] += D_eᵀ · gᴸ[:, C:2C]   (float4 atomics on sm_90)
+//   grad_wigner[e, i, j] = Σ_c gᴸ[i, c] x[src, j, c] + gᴸ[i, C + c] x[dst, j, c]  (block entries; warp shuffles)
+// kGradX = false computes grad_wigner only; the deterministic path (gather_rotate_bwd_det.cuh) uses it that way.
+#ifndef UMA_KERNELS_GATHER_ROTATE_BWD_CUH
+#define UMA_KERNELS_GATHER_ROTATE_BWD_CUH
+
+#include "wigner_common.cuh"
+
+namespace uma {
+namespace kernels {
+
+template <typename T, int kVec, bool kGradX, bool kGradW>
+__global__ void __launch_bounds__(detail::kThreadsPerBlock)
+    gather_rotate_bwd_kernel(const GatherRotateBwdParams<T> p) {
+  using namespace detail;
+  using S = Slice<T, kVec>;
+  static_assert(kGradX || kGradW, "at least one gradient must be wanted");
+  const int lane = threadIdx.x % kWarp;
+  const int64_t C = p.channels;
+  const int64_t warp0 = int64_t(blockIdx.x) * kWarpsPerBlock + threadIdx.x / kWarp;
+  const int64_t warp_stride = int64_t(gridDim.x) * kWarpsPerBlock;
+
+  for (int64_t e = warp0; e < p.n_edges; e += warp_stride) {
+    BlockDiag<T> D;
+    if (kGradX) D.load_warp(p.wigner + e * kNumCoeffs * kNumCoeffs, lane);
+    const int64_t s = __ldg(p.src + e), d = __ldg(p.dst + e);
+    const T* g = p.grad_out + e * kNumCoeffs * 2 * C;
+    T acc[kWignerNnz];
+#pragma unroll
+    for (int n = 0; n < kWignerNnz; ++n) acc[n] = T(0);
+
+    for (int64_t c0 = int64_t(lane) * kVec; c0 < C; c0 += kWarp * kVec) {
+      // Two halves (src channels, dst channels) one after the other to bound register pressure.
+#pragma unroll
+      for (int half = 0; half < 2; ++half) {
+        const int64_t node = half == 0 ? s : d;
+        S gl[kNumCoeffs];
+#pragma unroll
+        for (int i = 0; i < kNumCoeffs; ++i) gl[i] = load_slice<T, kVec>(g + m_of_l(i) * 2 * C + half * C + c0);
+        if constexpr (kGradW) {
+          S xv[kNumCoeffs];
+#pragma unroll
+          for (int j = 0; j < kNumCoeffs; ++j) xv[j] = load_slice<T, kVec>(p.x + (node * kNumCoeffs + j) * C + c0);
+          accumulate_outer(acc, gl, xv);
+        }
+        if constexpr (kGradX) {
+          S gx[kNumCoeffs];
+          block_matvec_t(D, gl, gx);
+#pragma unroll
+          for (int j = 0; j < kNumCoeffs; ++j) atomic_add_slice<T, kVec>(p.grad_x + (node * kNumCoeffs + j) * C + c0, gx[j]);
+        }
+      }
+    }
+    if constexpr (kGradW) reduce_and_store_block_diag(acc, p.grad_wigner + e * kNumCoeffs * kNumCoeffs, lane);
+  }
+}
+
+}  // namespace kernels
+}  // namespace uma
+
+#endif  // UMA_KERNELS_GATHER_ROTATE_BWD_CUH

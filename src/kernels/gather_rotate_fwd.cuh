@@ -1,0 +1,55 @@
+// uma::gather_rotate_fwd — node → edge gather, Wigner rotation and L→M permutation in one pass.
+// Mirrors fairchem models/uma/triton/node_to_edge_wigner_permute.py (node_to_edge_wigner_permute_kernel):
+//   out[e, k, c]     = Σ_j D_e[l_of_m(k), j] · x[src[e], j, c]
+//   out[e, k, C + c] = Σ_j D_e[l_of_m(k), j] · x[dst[e], j, c]
+// One warp per edge; each lane owns kVec channels of both halves. Every output element is written once (no atomics);
+// the 35 block entries of D_e are read once per edge and shared through shuffles.
+#ifndef UMA_KERNELS_GATHER_ROTATE_FWD_CUH
+#define UMA_KERNELS_GATHER_ROTATE_FWD_CUH
+
+#include "wigner_common.cuh"
+
+namespace uma {
+namespace kernels {
+
+template <typename T, int kVec>
+__global__ void __launch_bounds__(detail::kThreadsPerBlock)
+    gather_rotate_fwd_kernel(const GatherRotateFwdParams<T> p) {
+  using namespace detail;
+  using S = Slice<T, kVec>;
+  const int lane = threadIdx.x % kWarp;
+  const int64_t C = p.channels;
+  const int64_t warp0 = int64_t(blockIdx.x) * kWarpsPerBlock + threadIdx.x / kWarp;
+  const int64_t warp_stride = int64_t(gridDim.x) * kWarpsPerBlock;
+
+  for (int64_t e = warp0; e < p.n_edges; e += warp_stride) {
+    BlockDiag<T> D;
+    D.load_warp(p.wigner + e * kNumCoeffs * kNumCoeffs, lane);
+    const int64_t s = __ldg(p.src + e), d = __ldg(p.dst + e);
+    const T* xs = p.x + s * kNumCoeffs * C;
+    const T* xd = p.x + d * kNumCoeffs * C;
+    T* out = p.out + e * kNumCoeffs * 2 * C;
+
+    for (int64_t c0 = int64_t(lane) * kVec; c0 < C; c0 += kWarp * kVec) {
+      // Both halves' loads first: 18 independent 16-byte loads in flight per lane.
+      S a[kNumCoeffs], b[kNumCoeffs];
+#pragma unroll
+      for (int j = 0; j < kNumCoeffs; ++j) a[j] = load_slice<T, kVec>(xs + j * C + c0);
+#pragma unroll
+      for (int j = 0; j < kNumCoeffs; ++j) b[j] = load_slice<T, kVec>(xd + j * C + c0);
+      S ya[kNumCoeffs], yb[kNumCoeffs];
+      block_matvec(D, a, ya);
+      block_matvec(D, b, yb);
+#pragma unroll
+      for (int k = 0; k < kNumCoeffs; ++k) {
+        store_slice_cs<T, kVec>(out + k * 2 * C + c0, ya[l_of_m(k)]);
+        store_slice_cs<T, kVec>(out + k * 2 * C + C + c0, yb[l_of_m(k)]);
+      }
+    }
+  }
+}
+
+}  // namespace kernels
+}  // namespace uma
+
+#endif  // UMA_KERNELS_GATHER_ROTATE_FWD_CUH

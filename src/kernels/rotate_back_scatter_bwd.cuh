@@ -1,0 +1,60 @@
+// uma::rotate_back_scatter_bwd — adjoint of rotate_back_scatter. Mirrors fairchem
+// models/uma/triton/permute_wigner_inv_edge_to_node.py (the _bwd_dx and _bwd_dw kernels) with the gather of
+// grad_out[dst] that PyTorch's index_add_ backward performs folded in. One warp per edge, pure gather, no atomics:
+//   h = grad_out[dst[e]]                      (L-ordered rows)
+//   grad_msg[e, k]            = (Winv_eᵀ · h)[l_of_m(k)]
+//   grad_wigner_inv[e, i, m]  = Σ_c h[i, c] · msg[e, m_of_l(m), c]   (block entries; warp shuffles), else 0
+#ifndef UMA_KERNELS_ROTATE_BACK_SCATTER_BWD_CUH
+#define UMA_KERNELS_ROTATE_BACK_SCATTER_BWD_CUH
+
+#include "wigner_common.cuh"
+
+namespace uma {
+namespace kernels {
+
+template <typename T, int kVec, bool kGradMsg, bool kGradW>
+__global__ void __launch_bounds__(detail::kThreadsPerBlock)
+    rotate_back_scatter_bwd_kernel(const RotateBackScatterBwdParams<T> p) {
+  using namespace detail;
+  using S = Slice<T, kVec>;
+  static_assert(kGradMsg || kGradW, "at least one gradient must be wanted");
+  const int lane = threadIdx.x % kWarp;
+  const int64_t C = p.channels;
+  const int64_t warp0 = int64_t(blockIdx.x) * kWarpsPerBlock + threadIdx.x / kWarp;
+  const int64_t warp_stride = int64_t(gridDim.x) * kWarpsPerBlock;
+
+  for (int64_t e = warp0; e < p.n_edges; e += warp_stride) {
+    BlockDiag<T> W;
+    if (kGradMsg) W.load_warp(p.wigner_inv + e * kNumCoeffs * kNumCoeffs, lane);
+    const int64_t d = __ldg(p.dst + e);
+    const T* h_row = p.grad_out + d * kNumCoeffs * C;
+    T acc[kWignerNnz];
+#pragma unroll
+    for (int n = 0; n < kWignerNnz; ++n) acc[n] = T(0);
+
+    for (int64_t c0 = int64_t(lane) * kVec; c0 < C; c0 += kWarp * kVec) {
+      S h[kNumCoeffs];
+#pragma unroll
+      for (int i = 0; i < kNumCoeffs; ++i) h[i] = load_slice<T, kVec>(h_row + i * C + c0);
+      if constexpr (kGradW) {
+        S ml[kNumCoeffs];
+#pragma unroll
+        for (int m = 0; m < kNumCoeffs; ++m) ml[m] = load_slice<T, kVec>(p.msg + (e * kNumCoeffs + m_of_l(m)) * C + c0);
+        accumulate_outer(acc, h, ml);
+      }
+      if constexpr (kGradMsg) {
+        S y[kNumCoeffs];
+        block_matvec_t(W, h, y);
+#pragma unroll
+        for (int k = 0; k < kNumCoeffs; ++k)
+          store_slice_cs<T, kVec>(p.grad_msg + (e * kNumCoeffs + k) * C + c0, y[l_of_m(k)]);
+      }
+    }
+    if constexpr (kGradW) reduce_and_store_block_diag(acc, p.grad_wigner_inv + e * kNumCoeffs * kNumCoeffs, lane);
+  }
+}
+
+}  // namespace kernels
+}  // namespace uma
+
+#endif  // UMA_KERNELS_ROTATE_BACK_SCATTER_BWD_CUH

@@ -1,0 +1,224 @@
+// Definitions of the launchers declared in wigner_launch.h. Included only by the per-precision instantiation
+// files wigner_launch_f32.cu and wigner_launch_f64.cu.
+#ifndef UMA_KERNELS_WIGNER_LAUNCH_IMPL_CUH
+#define UMA_KERNELS_WIGNER_LAUNCH_IMPL_CUH
+
+#include <cuda_runtime.h>
+
+#include <cstdint>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+#include "gather_rotate_bwd.cuh"
+#include "gather_rotate_bwd_det.cuh"
+#include "gather_rotate_fwd.cuh"
+#include "rotate_back_scatter_bwd.cuh"
+#include "rotate_back_scatter_fwd.cuh"
+#include "rotate_back_scatter_fwd_det.cuh"
+#include "wigner_launch.h"
+
+namespace uma {
+namespace kernels {
+namespace detail {
+
+inline std::string sizes(int64_t n_atoms, int64_t n_edges, int64_t channels) {
+  std::ostringstream s;
+  s << "(n_atoms=" << n_atoms << ", n_edges=" << n_edges << ", channels=" << channels << ")";
+  return s.str();
+}
+
+// Throws with the kernel label and sizes if the last launch (or an earlier asynchronous error) failed.
+inline void check_launch(const char* label, int64_t n_atoms, int64_t n_edges, int64_t channels) {
+  const cudaError_t err = cudaGetLastError();
+  if (err != cudaSuccess) {
+    throw std::runtime_error(std::string(label) + ": CUDA error '" + cudaGetErrorString(err) + "' " +
+                             sizes(n_atoms, n_edges, channels));
+  }
+}
+
+inline void check_cuda(cudaError_t err, const char* label, const char* what, int64_t n_atoms, int64_t n_edges,
+                       int64_t channels) {
+  if (err != cudaSuccess) {
+    throw std::runtime_error(std::string(label) + ": " + what + " failed: '" + cudaGetErrorString(err) + "' " +
+                             sizes(n_atoms, n_edges, channels));
+  }
+}
+
+inline void require(bool ok, const char* label, const char* what, int64_t n_atoms, int64_t n_edges,
+                    int64_t channels) {
+  if (!ok) throw std::invalid_argument(std::string(label) + ": " + what + " " + sizes(n_atoms, n_edges, channels));
+}
+
+inline void require_sizes(const char* label, int64_t n_atoms, int64_t n_edges, int64_t channels) {
+  require(n_atoms >= 0 && n_edges >= 0, label, "negative size", n_atoms, n_edges, channels);
+  require(channels > 0, label, "channels must be positive", n_atoms, n_edges, channels);
+  require(n_edges == 0 || n_atoms > 0, label, "edges given but no atoms", n_atoms, n_edges, channels);
+}
+
+inline bool aligned16(const void* ptr) { return ptr == nullptr || reinterpret_cast<std::uintptr_t>(ptr) % 16 == 0; }
+
+// 16-byte vectors when every channel slice starts on a 16-byte boundary: C a multiple of the vector width and
+// every feature pointer 16-byte aligned. Otherwise scalar lanes (correct for any C, slower).
+template <typename T>
+constexpr int kVecWide = 16 / static_cast<int>(sizeof(T));
+
+template <typename T>
+bool use_wide(int64_t channels, std::initializer_list<const void*> ptrs) {
+  if (channels % kVecWide<T> != 0) return false;
+  for (const void* q : ptrs)
+    if (!aligned16(q)) return false;
+  return true;
+}
+
+}  // namespace detail
+
+template <typename T>
+void gather_rotate_fwd(const GatherRotateFwdParams<T>& p, cudaStream_t stream) {
+  using namespace detail;
+  constexpr const char* kLabel = "uma::gather_rotate_fwd";
+  require_sizes(kLabel, p.n_atoms, p.n_edges, p.channels);
+  if (p.n_edges == 0) return;
+  require(p.x && p.src && p.dst && p.wigner && p.out, kLabel, "null input or output pointer", p.n_atoms, p.n_edges,
+          p.channels);
+  const dim3 grid(grid_for(p.n_edges)), block(kThreadsPerBlock);
+  if (use_wide<T>(p.channels, {p.x, p.out}))
+    gather_rotate_fwd_kernel<T, kVecWide<T>><<<grid, block, 0, stream>>>(p);
+  else
+    gather_rotate_fwd_kernel<T, 1><<<grid, block, 0, stream>>>(p);
+  check_launch(kLabel, p.n_atoms, p.n_edges, p.channels);
+}
+
+namespace detail {
+template <typename T, int kVec>
+void launch_gather_rotate_bwd_edges(const GatherRotateBwdParams<T>& p, bool grad_x, bool grad_w, cudaStream_t stream) {
+  const dim3 grid(grid_for(p.n_edges)), block(kThreadsPerBlock);
+  if (grad_x && grad_w)
+    gather_rotate_bwd_kernel<T, kVec, true, true><<<grid, block, 0, stream>>>(p);
+  else if (grad_x)
+    gather_rotate_bwd_kernel<T, kVec, true, false><<<grid, block, 0, stream>>>(p);
+  else if (grad_w)
+    gather_rotate_bwd_kernel<T, kVec, false, true><<<grid, block, 0, stream>>>(p);
+}
+}  // namespace detail
+
+template <typename T>
+void gather_rotate_bwd(const GatherRotateBwdParams<T>& p, ScatterMode mode, cudaStream_t stream) {
+  using namespace detail;
+  const char* label =
+      mode == ScatterMode::kAtomic ? "uma::gather_rotate_bwd" : "uma::gather_rotate_bwd_det";
+  require_sizes(label, p.n_atoms, p.n_edges, p.channels);
+  const bool want_x = p.grad_x != nullptr, want_w = p.grad_wigner != nullptr;
+  if (!want_x && !want_w) return;
+  require(p.n_edges == 0 || (p.grad_out && p.src && p.dst), label, "null grad_out/src/dst", p.n_atoms, p.n_edges,
+          p.channels);
+  require(!want_x || p.n_edges == 0 || p.wigner, label, "grad_x wanted but wigner is null", p.n_atoms, p.n_edges,
+          p.channels);
+  require(!want_w || p.n_edges == 0 || p.x, label, "grad_wigner wanted but x is null", p.n_atoms, p.n_edges,
+          p.channels);
+  const bool wide = use_wide<T>(p.channels, {p.grad_out, p.x, p.grad_x});
+
+  if (mode == ScatterMode::kAtomic) {
+    if (want_x) {
+      check_cuda(cudaMemsetAsync(p.grad_x, 0, sizeof(T) * p.n_atoms * kNumCoeffs * p.channels, stream), label,
+                 "cudaMemsetAsync(grad_x)", p.n_atoms, p.n_edges, p.channels);
+    }
+    if (p.n_edges == 0) return;
+    if (wide)
+      launch_gather_rotate_bwd_edges<T, kVecWide<T>>(p, want_x, want_w, stream);
+    else
+      launch_gather_rotate_bwd_edges<T, 1>(p, want_x, want_w, stream);
+    check_launch(label, p.n_atoms, p.n_edges, p.channels);
+    return;
+  }
+
+  if (want_w && p.n_edges > 0) {
+    if (wide)
+      launch_gather_rotate_bwd_edges<T, kVecWide<T>>(p, false, true, stream);
+    else
+      launch_gather_rotate_bwd_edges<T, 1>(p, false, true, stream);
+    check_launch(label, p.n_atoms, p.n_edges, p.channels);
+  }
+  if (want_x && p.n_atoms > 0) {
+    require(p.src_csr.row_ptr && p.dst_csr.row_ptr, label, "deterministic mode needs src_csr and dst_csr row_ptr",
+            p.n_atoms, p.n_edges, p.channels);
+    const dim3 grid(grid_for(p.n_atoms)), block(kThreadsPerBlock);
+    if (wide)
+      gather_rotate_bwd_x_det_kernel<T, kVecWide<T>><<<grid, block, 0, stream>>>(p);
+    else
+      gather_rotate_bwd_x_det_kernel<T, 1><<<grid, block, 0, stream>>>(p);
+    check_launch(label, p.n_atoms, p.n_edges, p.channels);
+  }
+}
+
+template <typename T>
+void rotate_back_scatter_fwd(const RotateBackScatterFwdParams<T>& p, ScatterMode mode, cudaStream_t stream) {
+  using namespace detail;
+  const char* label =
+      mode == ScatterMode::kAtomic ? "uma::rotate_back_scatter_fwd" : "uma::rotate_back_scatter_fwd_det";
+  require_sizes(label, p.n_atoms, p.n_edges, p.channels);
+  if (p.n_atoms == 0) return;
+  require(p.out != nullptr, label, "null output pointer", p.n_atoms, p.n_edges, p.channels);
+  require(p.n_edges == 0 || (p.msg && p.wigner_inv && p.dst), label, "null msg/wigner_inv/dst", p.n_atoms,
+          p.n_edges, p.channels);
+  const bool wide = use_wide<T>(p.channels, {p.msg, p.out});
+
+  if (mode == ScatterMode::kAtomic) {
+    check_cuda(cudaMemsetAsync(p.out, 0, sizeof(T) * p.n_atoms * kNumCoeffs * p.channels, stream), label,
+               "cudaMemsetAsync(out)", p.n_atoms, p.n_edges, p.channels);
+    if (p.n_edges == 0) return;
+    const dim3 grid(grid_for(p.n_edges)), block(kThreadsPerBlock);
+    if (wide)
+      rotate_back_scatter_fwd_kernel<T, kVecWide<T>><<<grid, block, 0, stream>>>(p);
+    else
+      rotate_back_scatter_fwd_kernel<T, 1><<<grid, block, 0, stream>>>(p);
+    check_launch(label, p.n_atoms, p.n_edges, p.channels);
+    return;
+  }
+
+  require(p.dst_csr.row_ptr != nullptr, label, "deterministic mode needs dst_csr.row_ptr", p.n_atoms, p.n_edges,
+          p.channels);
+  const dim3 grid(grid_for(p.n_atoms)), block(kThreadsPerBlock);
+  if (wide)
+    rotate_back_scatter_fwd_det_kernel<T, kVecWide<T>><<<grid, block, 0, stream>>>(p);
+  else
+    rotate_back_scatter_fwd_det_kernel<T, 1><<<grid, block, 0, stream>>>(p);
+  check_launch(label, p.n_atoms, p.n_edges, p.channels);
+}
+
+namespace detail {
+template <typename T, int kVec>
+void launch_rotate_back_scatter_bwd(const RotateBackScatterBwdParams<T>& p, bool grad_msg, bool grad_w,
+                                    cudaStream_t stream) {
+  const dim3 grid(grid_for(p.n_edges)), block(kThreadsPerBlock);
+  if (grad_msg && grad_w)
+    rotate_back_scatter_bwd_kernel<T, kVec, true, true><<<grid, block, 0, stream>>>(p);
+  else if (grad_msg)
+    rotate_back_scatter_bwd_kernel<T, kVec, true, false><<<grid, block, 0, stream>>>(p);
+  else if (grad_w)
+    rotate_back_scatter_bwd_kernel<T, kVec, false, true><<<grid, block, 0, stream>>>(p);
+}
+}  // namespace detail
+
+template <typename T>
+void rotate_back_scatter_bwd(const RotateBackScatterBwdParams<T>& p, cudaStream_t stream) {
+  using namespace detail;
+  constexpr const char* kLabel = "uma::rotate_back_scatter_bwd";
+  require_sizes(kLabel, p.n_atoms, p.n_edges, p.channels);
+  const bool want_msg = p.grad_msg != nullptr, want_w = p.grad_wigner_inv != nullptr;
+  if (p.n_edges == 0 || (!want_msg && !want_w)) return;
+  require(p.grad_out && p.dst, kLabel, "null grad_out/dst", p.n_atoms, p.n_edges, p.channels);
+  require(!want_msg || p.wigner_inv, kLabel, "grad_msg wanted but wigner_inv is null", p.n_atoms, p.n_edges,
+          p.channels);
+  require(!want_w || p.msg, kLabel, "grad_wigner_inv wanted but msg is null", p.n_atoms, p.n_edges, p.channels);
+  if (use_wide<T>(p.channels, {p.grad_out, p.msg, p.grad_msg}))
+    launch_rotate_back_scatter_bwd<T, kVecWide<T>>(p, want_msg, want_w, stream);
+  else
+    launch_rotate_back_scatter_bwd<T, 1>(p, want_msg, want_w, stream);
+  check_launch(kLabel, p.n_atoms, p.n_edges, p.channels);
+}
+
+}  // namespace kernels
+}  // namespace uma
+
+#endif  // UMA_KERNELS_WIGNER_LAUNCH_IMPL_CUH
