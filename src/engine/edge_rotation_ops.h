@@ -18,6 +18,13 @@ torch::Tensor gather_rotate(const torch::Tensor& x, const torch::Tensor& src, co
 torch::Tensor rotate_back_scatter(const torch::Tensor& msg, const torch::Tensor& wigner_inv,
                                   const torch::Tensor& dst, int64_t n_atoms);
 
+// The same with the L->M permutation already applied to the matrices (the engine permutes once per
+// evaluation, not once per layer): wigner_m = P D [E,9,9], wigner_inv_m = Winv P^T [E,9,9].
+torch::Tensor gather_rotate_m(const torch::Tensor& x, const torch::Tensor& src, const torch::Tensor& dst,
+                              const torch::Tensor& wigner_m);
+torch::Tensor rotate_back_scatter_m(const torch::Tensor& msg, const torch::Tensor& wigner_inv_m,
+                                    const torch::Tensor& dst, int64_t n_atoms);
+
 // Row permutation P (M-major <- L-major) as an index tensor on `device`.
 torch::Tensor l_index_of_m(torch::Device device);
 

@@ -44,6 +44,8 @@ struct Engine::Impl {
   torch::Tensor gauss_offsets;
   double gauss_coeff = 0.0;
   torch::Tensor m0_columns;  // L-indices of the m = 0 coefficients (0, 2, 6)
+  torch::Tensor l_of_m;      // L-index of each M-major coefficient
+  std::unique_ptr<LayerTables> tables;
 
   torch::TensorOptions fopt() const { return torch::TensorOptions().dtype(dtype).device(options.device); }
 
@@ -61,19 +63,29 @@ struct Engine::Impl {
   fused::EdgeCsrTensors csr;
   const fused::EdgeCsrTensors* csr_ptr = nullptr;
 #endif
-  torch::Tensor node_to_edge(const torch::Tensor& x, const torch::Tensor& src, const torch::Tensor& dst,
-                             const torch::Tensor& wigner) const {
-#ifdef UMA_HAVE_CUDA_KERNELS
-    if (fused) return fused::gather_rotate(x, src, dst, wigner, csr_ptr);
-#endif
-    return gather_rotate(x, src, dst, wigner);
+  // The fused kernels take L-ordered matrices and permute inside; the torch path permutes the
+  // matrices once per evaluation (prepare_rotations) and then only multiplies.
+  struct EdgeRotations {
+    torch::Tensor gather;   // fused: D; torch path: P D
+    torch::Tensor scatter;  // fused: D^T env; torch path: D^T env P^T
+  };
+  EdgeRotations prepare_rotations(const torch::Tensor& wigner, const torch::Tensor& wigner_inv_env) const {
+    if (fused) return {wigner, wigner_inv_env};
+    return {wigner.index_select(1, l_of_m), wigner_inv_env.index_select(2, l_of_m)};
   }
-  torch::Tensor edge_to_node(const torch::Tensor& msg, const torch::Tensor& wigner_inv, const torch::Tensor& dst,
-                             int64_t n) const {
+  torch::Tensor node_to_edge(const torch::Tensor& x, const torch::Tensor& src, const torch::Tensor& dst,
+                             const EdgeRotations& rot) const {
 #ifdef UMA_HAVE_CUDA_KERNELS
-    if (fused) return fused::rotate_back_scatter(msg, wigner_inv, dst, n, csr_ptr);
+    if (fused) return fused::gather_rotate(x, src, dst, rot.gather, csr_ptr);
 #endif
-    return rotate_back_scatter(msg, wigner_inv, dst, n);
+    return gather_rotate_m(x, src, dst, rot.gather);
+  }
+  torch::Tensor edge_to_node(const torch::Tensor& msg, const torch::Tensor& dst, int64_t n,
+                             const EdgeRotations& rot) const {
+#ifdef UMA_HAVE_CUDA_KERNELS
+    if (fused) return fused::rotate_back_scatter(msg, rot.scatter, dst, n, csr_ptr);
+#endif
+    return rotate_back_scatter_m(msg, rot.scatter, dst, n);
   }
 
   torch::Tensor atom_energies(const torch::Tensor& Z, const torch::Tensor& src, const torch::Tensor& dst,
@@ -122,6 +134,8 @@ Engine::Engine(const std::string& model_path, const EngineOptions& options) : im
   const double spacing = (m.gauss_offsets[1] - m.gauss_offsets[0]).item<double>();
   m.gauss_coeff = -0.5 / std::pow(2.0 * spacing, 2);
   m.m0_columns = torch::tensor({0, 2, 6}, torch::TensorOptions().dtype(torch::kInt64)).to(options.device);
+  m.l_of_m = l_index_of_m(options.device);
+  m.tables = std::make_unique<LayerTables>(m.dtype, options.device);
   if (options.device.is_cuda()) at::globalContext().setAllowTF32CuBLAS(options.tf32);
 #ifdef UMA_HAVE_CUDA_KERNELS
   m.fused = options.device.is_cuda();
@@ -216,6 +230,8 @@ torch::Tensor Engine::Impl::atom_energies(const torch::Tensor& Z, const torch::T
   auto env = torch::where(r < 1.0, 1.0 + r.pow(5) * (-21.0 + r * (35.0 - 15.0 * r)), torch::zeros_like(r));
   auto wigner_inv_env = wigner.transpose(1, 2) * env.view({E, 1, 1});
   auto gauss = torch::exp(gauss_coeff * (dist.unsqueeze(1) - gauss_offsets.unsqueeze(0)).pow(2));
+  const EdgeRotations rot = prepare_rotations(wigner, wigner_inv_env);
+  const LayerTables& t = *tables;
   auto x_edge = torch::cat({gauss, w.source_embedding.index_select(0, Z.index_select(0, src)),
                             w.target_embedding.index_select(0, Z.index_select(0, dst))}, 1);
 
@@ -230,18 +246,18 @@ torch::Tensor Engine::Impl::atom_energies(const torch::Tensor& Z, const torch::T
   for (int64_t i = 0; i < config.num_layers; ++i) {
     const BlockW& block = w.blocks[i];
     const MixedBlock& mix = mixed[i];
-    auto h = rms_norm_sh(x, block.norm_1);
+    auto h = rms_norm_sh(x, block.norm_1, t);
     h = torch::cat({h.narrow(1, 0, 1) + csd.view({1, 1, C}), h.narrow(1, 1, 8)}, 1);
     // Edgewise: rotate into edge frames, two SO(2) convolutions with a gate, rotate back, sum.
-    auto msg = node_to_edge(h, src, dst, wigner);
+    auto msg = node_to_edge(h, src, dst, rot);
     torch::Tensor gate;
     msg = so2_conv(msg, radial_mlp(x_edge, block.so2_conv_1.rad_func), mix.so2_conv_1, H, L * H, &gate);
-    msg = edge_gate(msg, gate);
+    msg = edge_gate(msg, gate, t);
     msg = so2_conv(msg, torch::Tensor(), mix.so2_conv_2, C, 0, nullptr);
-    x = x + edge_to_node(msg, wigner_inv_env, dst, N);
-    x = x + spectral_atomwise(rms_norm_sh(x, block.norm_2), block);
+    x = x + edge_to_node(msg, dst, N, rot);
+    x = x + spectral_atomwise(rms_norm_sh(x, block.norm_2, t), block, t);
   }
-  x = rms_norm_sh(x, w.norm);
+  x = rms_norm_sh(x, w.norm, t);
   auto e = x.select(1, 0);
   e = torch::silu(linear(e, w.energy_block[0]));
   e = torch::silu(linear(e, w.energy_block[1]));

@@ -15,6 +15,19 @@ torch::Tensor MixedLinear::apply(const torch::Tensor& x) const {
   return bias.defined() ? y + bias : y;
 }
 
+LayerTables::LayerTables(torch::Dtype dtype, torch::Device device) {
+  auto i64 = torch::TensorOptions().dtype(torch::kInt64);
+  degree_of_coefficient = torch::tensor({0, 1, 1, 1, 2, 2, 2, 2, 2}, i64).to(device);
+  degree_balance = torch::tensor({1.0 / 3, 1.0 / 9, 1.0 / 9, 1.0 / 9, 1.0 / 15, 1.0 / 15, 1.0 / 15, 1.0 / 15, 1.0 / 15},
+                                 torch::TensorOptions().dtype(torch::kFloat64))
+                       .view({1, 9, 1})
+                       .to(device, dtype);
+  // M-major rows 1..8 are l1m0, l2m0, l1m+1, l2m+1, l1m-1, l2m-1, l2m+2, l2m-2 (gate of degree l-1).
+  edge_gate_index = torch::tensor({0, 1, 0, 1, 0, 1, 1, 1}, i64).to(device);
+  // L-major rows 1..8 are l1 x3, l2 x5.
+  node_gate_index = torch::tensor({0, 0, 0, 1, 1, 1, 1, 1}, i64).to(device);
+}
+
 torch::Tensor linear(const torch::Tensor& x, const LinearW& w) { return F::linear(x, w.weight, w.bias); }
 
 torch::Tensor radial_mlp(const torch::Tensor& x, const RadialMLPW& w) {
@@ -26,21 +39,15 @@ torch::Tensor radial_mlp(const torch::Tensor& x, const RadialMLPW& w) {
   return linear(h, w.lin6);
 }
 
-torch::Tensor rms_norm_sh(const torch::Tensor& x, const RMSNormSHW& w) {
+torch::Tensor rms_norm_sh(const torch::Tensor& x, const RMSNormSHW& w, const LayerTables& t) {
   // Centre the l = 0 row over channels, then one scale per node from the degree-balanced mean square
   // (weight 1/((2l+1)(lmax+1)) per coefficient), then per-degree affine weights and an l = 0 bias.
   const int64_t C = x.size(2);
   auto l0 = x.narrow(1, 0, 1);
   auto feature = torch::cat({l0 - l0.mean(2, true), x.narrow(1, 1, 8)}, 1);
-  static const double kBalance[9] = {1.0 / 3, 1.0 / 9, 1.0 / 9, 1.0 / 9, 1.0 / 15,
-                                     1.0 / 15, 1.0 / 15, 1.0 / 15, 1.0 / 15};
-  auto balance = torch::from_blob(const_cast<double*>(kBalance), {1, 9, 1}, torch::kFloat64)
-                     .to(x.device(), x.scalar_type());
-  auto norm = (feature.pow(2) * balance).sum(1, true).mean(2, true);  // [N,1,1]
+  auto norm = (feature.pow(2) * t.degree_balance).sum(1, true).mean(2, true);  // [N,1,1]
   norm = (norm + 1e-5).pow(-0.5);
-  static const int64_t kDegree[9] = {0, 1, 1, 1, 2, 2, 2, 2, 2};
-  auto degree = torch::from_blob(const_cast<int64_t*>(kDegree), {9}, torch::kInt64).to(x.device());
-  auto out = feature * (norm * w.weight.index_select(0, degree).view({1, 9, C}));
+  auto out = feature * (norm * w.weight.index_select(0, t.degree_of_coefficient).view({1, 9, C}));
   return torch::cat({out.narrow(1, 0, 1) + w.bias.view({1, 1, C}), out.narrow(1, 1, 8)}, 1);
 }
 
@@ -82,22 +89,17 @@ torch::Tensor so2_conv(const torch::Tensor& x, const torch::Tensor& radial, cons
   return torch::cat({y0.view({E, 3, out_channels}), m1.first, m1.second, m2.first, m2.second}, 1);
 }
 
-torch::Tensor edge_gate(const torch::Tensor& x, const torch::Tensor& gate_logits) {
+torch::Tensor edge_gate(const torch::Tensor& x, const torch::Tensor& gate_logits, const LayerTables& t) {
   const int64_t E = x.size(0), H = x.size(2);
-  // Degree (l - 1) of M-major rows 1..8: l1m0, l2m0, l1m+1, l2m+1, l1m-1, l2m-1, l2m+2, l2m-2.
-  static const int64_t kGateIndex[8] = {0, 1, 0, 1, 0, 1, 1, 1};
-  auto index = torch::from_blob(const_cast<int64_t*>(kGateIndex), {8}, torch::kInt64).to(x.device());
-  auto g = torch::sigmoid(gate_logits).view({E, 2, H}).index_select(1, index);
+  auto g = torch::sigmoid(gate_logits).view({E, 2, H}).index_select(1, t.edge_gate_index);
   return torch::cat({torch::silu(x.narrow(1, 0, 1)), x.narrow(1, 1, 8) * g}, 1);
 }
 
 namespace {
 
 // nn/so3_layers.py SO3_Linear: per-degree weight [3,out,in] on L-major rows, bias on l = 0 only.
-torch::Tensor so3_linear(const torch::Tensor& x, const SO3LinearW& w) {
-  static const int64_t kDegree[9] = {0, 1, 1, 1, 2, 2, 2, 2, 2};
-  auto degree = torch::from_blob(const_cast<int64_t*>(kDegree), {9}, torch::kInt64).to(x.device());
-  auto weight = w.weight.index_select(0, degree);  // [9,out,in]
+torch::Tensor so3_linear(const torch::Tensor& x, const SO3LinearW& w, const LayerTables& t) {
+  auto weight = w.weight.index_select(0, t.degree_of_coefficient);  // [9,out,in]
   auto out = torch::einsum("bmi,moi->bmo", {x, weight});
   const int64_t C = out.size(2);
   return torch::cat({out.narrow(1, 0, 1) + w.bias.view({1, 1, C}), out.narrow(1, 1, 8)}, 1);
@@ -105,17 +107,15 @@ torch::Tensor so3_linear(const torch::Tensor& x, const SO3LinearW& w) {
 
 }  // namespace
 
-torch::Tensor spectral_atomwise(const torch::Tensor& x, const BlockW& w) {
+torch::Tensor spectral_atomwise(const torch::Tensor& x, const BlockW& w, const LayerTables& t) {
   const int64_t N = x.size(0);
   // Gate logits: SiLU(Linear(x_l0)); GateActivation then applies sigmoid on top (fairchem does both).
   auto gating = torch::silu(linear(x.narrow(1, 0, 1), w.scalar_mlp));  // [N,1,2H]
-  auto h = so3_linear(x, w.so3_linear_1);
+  auto h = so3_linear(x, w.so3_linear_1, t);
   const int64_t H = h.size(2);
-  static const int64_t kGateIndex[8] = {0, 0, 0, 1, 1, 1, 1, 1};  // L-major rows 1..8: l1 x3, l2 x5
-  auto index = torch::from_blob(const_cast<int64_t*>(kGateIndex), {8}, torch::kInt64).to(x.device());
-  auto g = torch::sigmoid(gating).view({N, 2, H}).index_select(1, index);
+  auto g = torch::sigmoid(gating).view({N, 2, H}).index_select(1, t.node_gate_index);
   h = torch::cat({torch::silu(h.narrow(1, 0, 1)), h.narrow(1, 1, 8) * g}, 1);
-  return so3_linear(h, w.so3_linear_2);
+  return so3_linear(h, w.so3_linear_2, t);
 }
 
 }  // namespace uma

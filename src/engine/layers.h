@@ -22,13 +22,23 @@ struct MixedSO2Conv {
   MixedLinear fc_m0, fc_m1, fc_m2;
 };
 
+// Small index/weight tables of the layers, made once per device and precision (not per call: on a
+// GPU each would be a host-to-device copy).
+struct LayerTables {
+  torch::Tensor degree_of_coefficient;  // [9] int64: l of each L-major row (0,1,1,1,2,2,2,2,2)
+  torch::Tensor degree_balance;         // [1,9,1] 1/((2l+1)(lmax+1)) per row, working precision
+  torch::Tensor edge_gate_index;        // [8] int64: gate of M-major rows 1..8 (l-1 per row)
+  torch::Tensor node_gate_index;        // [8] int64: gate of L-major rows 1..8
+  LayerTables(torch::Dtype dtype, torch::Device device);
+};
+
 torch::Tensor linear(const torch::Tensor& x, const LinearW& w);
 
 // nn/radial.py RadialMLP.
 torch::Tensor radial_mlp(const torch::Tensor& x, const RadialMLPW& w);
 
 // nn/layer_norm.py EquivariantRMSNormArraySphericalHarmonicsV2 (lmax = 2, eps 1e-5).
-torch::Tensor rms_norm_sh(const torch::Tensor& x, const RMSNormSHW& w);
+torch::Tensor rms_norm_sh(const torch::Tensor& x, const RMSNormSHW& w, const LayerTables& t);
 
 // nn/so2_layers.py SO2_Convolution on M-major edge features x [E,9,Cin]. `radial` [E, 6*Cin/2...]
 // (conv 1 only) multiplies the inputs per m; `gate_channels` > 0 splits that many gate logits off
@@ -38,10 +48,10 @@ torch::Tensor so2_conv(const torch::Tensor& x, const torch::Tensor& radial, cons
 
 // nn/activation.py GateActivation(m_prime = True) on M-major edge features: row 0 SiLU, rows 1..8
 // times sigmoid(gate) of their degree.
-torch::Tensor edge_gate(const torch::Tensor& x, const torch::Tensor& gate_logits);
+torch::Tensor edge_gate(const torch::Tensor& x, const torch::Tensor& gate_logits, const LayerTables& t);
 
 // escn_md_block.py SpectralAtomwise.
-torch::Tensor spectral_atomwise(const torch::Tensor& x, const BlockW& w);
+torch::Tensor spectral_atomwise(const torch::Tensor& x, const BlockW& w, const LayerTables& t);
 
 }  // namespace uma
 
