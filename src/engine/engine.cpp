@@ -119,6 +119,8 @@ Engine::Engine(const std::string& model_path, const EngineOptions& options) : im
   i.cutoff = c.cutoff;
   i.max_neighbors = c.max_neighbors;
   i.num_layers = c.num_layers;
+  i.receptive_field_hops = c.num_layers + 1;
+  i.max_num_elements = c.max_num_elements;
   i.num_experts = c.num_experts;
   i.num_parameters = m.weights.num_parameters;
   i.charge_min = c.charge_min;
@@ -298,8 +300,10 @@ EvalOutput Engine::evaluate(const EvalInput& in, const EvalRequest& request) {
   out.energy = atom_e.sum().item<double>();
   if (request.atom_energy) out.atom_energy = atom_e;
   if (request.gradient) {
-    auto grads = torch::autograd::grad({counted.sum()}, {vec});
-    out.edge_grad = grads[0].to(torch::kFloat64) * m.energy_rmsd;
+    // allow_unused: with no edges the energy does not depend on any edge vector.
+    auto grads = torch::autograd::grad({counted.sum()}, {vec}, {}, false, false, true);
+    out.edge_grad = grads[0].defined() ? grads[0].to(torch::kFloat64) * m.energy_rmsd
+                                       : torch::zeros({vec.size(0), 3}, vec.options().dtype(torch::kFloat64));
   }
   return out;
 }

@@ -36,6 +36,10 @@ struct ModelInfo {
   double cutoff = 0.0;             // Å
   int max_neighbors = 0;           // fairchem's per-atom cap (informational for callers)
   int num_layers = 0;
+  // Edge hops from an atom's energy to the farthest atom it depends on: the edge-degree embedding
+  // plus one per layer. A ghost shell of receptive_field_hops * cutoff makes local energies exact.
+  int receptive_field_hops = 0;
+  int max_num_elements = 0;  // size of the counts vector set_composition expects (index = Z)
   int num_experts = 0;             // 0 = plain model (no MoLE)
   int64_t num_parameters = 0;
   bool fused_kernels = false;      // the fused CUDA Wigner kernels are in use (else plain torch ops)

@@ -62,7 +62,9 @@ std::pair<torch::Tensor, torch::Tensor> so2_m_conv(const torch::Tensor& x_m, con
   const int64_t half = y.size(2) / 2;
   auto parts = y.reshape({E, 4, half});
   auto r0 = parts.select(1, 0), i0 = parts.select(1, 1), r1 = parts.select(1, 2), i1 = parts.select(1, 3);
-  return {(r0 - i1).view({E, -1, out_channels}), (r1 + i0).view({E, -1, out_channels})};
+  // Explicit sizes (no -1): a view of zero edges cannot infer a dimension.
+  const int64_t degrees = half / out_channels;
+  return {(r0 - i1).view({E, degrees, out_channels}), (r1 + i0).view({E, degrees, out_channels})};
 }
 
 }  // namespace

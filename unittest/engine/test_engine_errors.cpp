@@ -56,3 +56,21 @@ TEST(EngineErrors, CudaWithoutDevice) {
   o.device = torch::Device(torch::kCUDA);
   expect_error([&] { uma::Engine e(uma_test::bundled_model(), o); }, "no CUDA device");
 }
+
+TEST(EngineEdgeCases, IsolatedAtomHasOnlyItsReferenceEnergy) {
+  // No edges: every message is zero, the energy is the head on the embedding alone plus the
+  // reference, and there is no gradient to return (fairchem adds a fake zero-envelope edge instead).
+  uma::Engine engine(uma_test::bundled_model(), {});
+  engine.set_system("omat", 0, 0);
+  std::vector<int64_t> counts(engine.info().max_num_elements, 0);
+  counts[29] = 1;
+  engine.set_composition(counts);
+  uma::EvalInput in;
+  in.atomic_numbers = torch::full({1}, 29, torch::kInt64);
+  in.edge_src = torch::zeros({0}, torch::kInt64);
+  in.edge_dst = torch::zeros({0}, torch::kInt64);
+  in.edge_vec = torch::zeros({0, 3}, torch::kFloat64);
+  auto out = engine.evaluate(in);
+  EXPECT_TRUE(std::isfinite(out.energy));
+  EXPECT_EQ(out.edge_grad.size(0), 0);
+}

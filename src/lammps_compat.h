@@ -1,0 +1,30 @@
+// lammps_compat.h — the few calls of pair_style uma that depend on the LAMMPS version. Written for
+// LAMMPS 29Sep2021 (Debian's lammps 20220106.git7586adbb6a+ds1-2). Nothing else in the glue checks
+// versions: porting to a newer LAMMPS means editing only this header.
+#ifndef LMP_UMA_LAMMPS_COMPAT_H
+#define LMP_UMA_LAMMPS_COMPAT_H
+
+#include "lammps.h"
+#include "neigh_request.h"
+#include "neighbor.h"
+
+namespace LAMMPS_NS {
+namespace uma_compat {
+
+// Requests a full neighbor list for `pair`, optionally with the neighbours of ghost atoms.
+// 29Sep2021: neighbor->request() returns an index into neighbor->requests and the caller flips the
+// flags. Newer LAMMPS (from 2Jun2022): neighbor->add_request(pair, NeighConst::REQ_FULL |
+// NeighConst::REQ_GHOST).
+inline void request_full_neighbor_list(LAMMPS *lmp, void *requestor, int instance, bool ghost)
+{
+  const int irequest = lmp->neighbor->request(requestor, instance);
+  NeighRequest *request = lmp->neighbor->requests[irequest];
+  request->half = 0;
+  request->full = 1;
+  request->ghost = ghost ? 1 : 0;
+}
+
+}    // namespace uma_compat
+}    // namespace LAMMPS_NS
+
+#endif

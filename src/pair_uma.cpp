@@ -1,0 +1,618 @@
+/* ----------------------------------------------------------------------
+   pair_style uma: LAMMPS glue for the uma::Engine. It only adapts: the neighbor list becomes
+   an edge list (src = neighbour j, dst = centre i, vec = x[j] - x[i]); the engine's
+   dE/d(edge vector) becomes forces, virials and per-atom virials. Torch types stay in this file.
+------------------------------------------------------------------------- */
+
+#include "pair_uma.h"
+
+#include "atom.h"
+#include "comm.h"
+#include "error.h"
+#include "force.h"
+#include "lammps_compat.h"
+#include "memory.h"
+#include "neigh_list.h"
+#include "neighbor.h"
+#include "update.h"
+#include "utils.h"
+
+#include "engine/engine.h"
+
+#include <mpi.h>
+
+#include <algorithm>
+#include <cstring>
+#include <exception>
+#include <functional>
+
+using namespace LAMMPS_NS;
+
+namespace {
+
+const char *const kElementSymbols[] = {
+    "",   "H",  "He", "Li", "Be", "B",  "C",  "N",  "O",  "F",  "Ne", "Na", "Mg", "Al", "Si",
+    "P",  "S",  "Cl", "Ar", "K",  "Ca", "Sc", "Ti", "V",  "Cr", "Mn", "Fe", "Co", "Ni", "Cu",
+    "Zn", "Ga", "Ge", "As", "Se", "Br", "Kr", "Rb", "Sr", "Y",  "Zr", "Nb", "Mo", "Tc", "Ru",
+    "Rh", "Pd", "Ag", "Cd", "In", "Sn", "Sb", "Te", "I",  "Xe", "Cs", "Ba", "La", "Ce", "Pr",
+    "Nd", "Pm", "Sm", "Eu", "Gd", "Tb", "Dy", "Ho", "Er", "Tm", "Yb", "Lu", "Hf", "Ta", "W",
+    "Re", "Os", "Ir", "Pt", "Au", "Hg", "Tl", "Pb", "Bi", "Po", "At", "Rn", "Fr", "Ra", "Ac",
+    "Th", "Pa", "U",  "Np", "Pu", "Am", "Cm", "Bk", "Cf", "Es", "Fm", "Md", "No", "Lr", "Rf",
+    "Db", "Sg", "Bh", "Hs", "Mt", "Ds", "Rg", "Cn", "Nh", "Fl", "Mc", "Lv", "Ts", "Og"};
+constexpr int kMaxZ = sizeof(kElementSymbols) / sizeof(kElementSymbols[0]) - 1;
+static_assert(kMaxZ == 118, "one symbol per element H..Og, index = atomic number");
+
+int symbol_to_z(const std::string &symbol)
+{
+  for (int z = 1; z <= kMaxZ; ++z)
+    if (symbol == kElementSymbols[z]) return z;
+  return 0;
+}
+
+std::string element_name(int z)
+{
+  return (z >= 1 && z <= kMaxZ) ? kElementSymbols[z] : fmt::format("Z={}", z);
+}
+
+std::string join(const std::vector<std::string> &items)
+{
+  std::string out;
+  for (const auto &s : items) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
+// Runs fn on every rank. Failures on all ranks (a bad model file) give one ERROR line from rank 0;
+// a failure on some ranks only (out of memory) ends with error->one on the failing rank.
+void run_collectively(LAMMPS *lmp, const std::string &context, const std::function<void()> &fn)
+{
+  std::string message;
+  int failed = 0;
+  try {
+    fn();
+  } catch (const c10::Error &e) {
+    message = e.what_without_backtrace();    // Torch's what() appends a C++ backtrace
+    failed = 1;
+  } catch (const std::exception &e) {
+    message = e.what();
+    failed = 1;
+  }
+  int nfailed = 0;
+  MPI_Allreduce(&failed, &nfailed, 1, MPI_INT, MPI_SUM, lmp->world);
+  if (nfailed == lmp->comm->nprocs) lmp->error->all(FLERR, "{}: {}", context, message);
+  if (failed) lmp->error->one(FLERR, "{}: {}", context, message);
+  if (nfailed) lmp->error->all(FLERR, "{}: failed on {} of {} MPI ranks", context, nfailed,
+                               lmp->comm->nprocs);
+}
+
+// A host vector as a tensor on `device`. On the CPU this aliases the vector (no copy).
+template <typename T>
+torch::Tensor to_device(std::vector<T> &data, std::vector<int64_t> shape, torch::Dtype dtype,
+                        const torch::Device &device)
+{
+  auto options = torch::TensorOptions().dtype(dtype);
+  if (data.empty()) return torch::empty(shape, options.device(device));
+  return torch::from_blob(data.data(), shape, options).to(device);
+}
+
+}    // namespace
+
+namespace LAMMPS_NS {
+// Everything that needs Torch or the engine, and host buffers reused across steps.
+struct PairUMAState {
+  std::unique_ptr<uma::Engine> engine;
+  std::vector<int> eng_of;                     // LAMMPS atom index -> engine atom, -1 = NULL type
+  std::vector<int> lmp_of;                     // engine atom -> LAMMPS atom index
+  std::vector<int64_t> z, src, dst;            // engine atoms' Z; edges
+  std::vector<double> vec;                     // edge vectors, [E][3]
+  std::vector<int> owner_of_tag;               // fold mode: atom ID -> local index
+  std::vector<int64_t> counts_local, counts;   // composition by Z: this rank, all ranks
+  int64_t n_energy = 0;                        // engine atoms [0, n_energy) are local
+};
+}    // namespace LAMMPS_NS
+
+/* ---------------------------------------------------------------------- */
+
+PairUMA::PairUMA(LAMMPS *lmp) :
+    Pair(lmp), state(new PairUMAState), charge_set(false), spin_set(false), charge_setting(0),
+    spin_setting(0), fp64(false), use_cuda(false), halo_setting(Halo::automatic), charge(0),
+    spin(0), cutoff(0.0), fold_active(false), logged_model(false), composition_known(false),
+    warned_neighbors(false)
+{
+  // Model parameters come from the .uma file given to pair_coeff, which must be repeated after
+  // read_restart (as for pair_style mliap, snap, pace); write_data writes no Pair Coeffs.
+  restartinfo = 0;
+  writedata = 0;
+  one_coeff = 1;
+  manybody_flag = 1;
+  single_enable = 0;
+  // The virial comes from the edge gradients (sum over edges of -d (x) dE/dd), which is complete
+  // on every rank; f.r over ghosts would need the ghost forces before reverse communication.
+  no_virial_fdotr_compute = 1;
+  centroidstressflag = CENTROID_NOTAVAIL;
+}
+
+PairUMA::~PairUMA()
+{
+  if (allocated) {
+    memory->destroy(setflag);
+    memory->destroy(cutsq);
+    memory->destroy(cutghost);
+  }
+}
+
+void PairUMA::allocate()
+{
+  allocated = 1;
+  const int n = atom->ntypes;
+  memory->create(setflag, n + 1, n + 1, "pair:setflag");
+  memory->create(cutsq, n + 1, n + 1, "pair:cutsq");
+  memory->create(cutghost, n + 1, n + 1, "pair:cutghost");
+  for (int i = 0; i <= n; i++)
+    for (int j = 0; j <= n; j++) setflag[i][j] = 0;
+  type_z.assign(n + 1, 0);
+}
+
+/* ----------------------------------------------------------------------
+   pair_style uma [task T] [charge Q] [spin S] [precision fp32|fp64] [device cpu|cuda]
+                  [halo auto|shell|fold]
+------------------------------------------------------------------------- */
+
+void PairUMA::settings(int narg, char **arg)
+{
+  const bool old_fp64 = fp64, old_cuda = use_cuda;
+  task_setting.clear();
+  charge_set = spin_set = false;
+  fp64 = false;
+  use_cuda = false;
+  halo_setting = Halo::automatic;
+
+  for (int iarg = 0; iarg < narg; iarg += 2) {
+    const std::string key = arg[iarg];
+    if (iarg + 1 >= narg)
+      error->all(FLERR, "pair_style uma: keyword '{}' needs a value; e.g. pair_style uma task omat "
+                 "charge 0 spin 0 precision fp32 device cpu", key);
+    const std::string value = arg[iarg + 1];
+    if (key == "task") {
+      task_setting = value;
+    } else if (key == "charge" || key == "spin") {
+      if (!utils::is_integer(value.c_str()))
+        error->all(FLERR, "pair_style uma: expected an integer after '{}', got '{}'; e.g. {} 0",
+                   key, value, key);
+      const int v = utils::inumeric(FLERR, value.c_str(), false, lmp);
+      if (key == "charge") {
+        charge_setting = v;
+        charge_set = true;
+      } else {
+        spin_setting = v;
+        spin_set = true;
+      }
+    } else if (key == "precision") {
+      if (value != "fp32" && value != "fp64")
+        error->all(FLERR, "pair_style uma: expected fp32 or fp64 after 'precision', got '{}'",
+                   value);
+      fp64 = (value == "fp64");
+    } else if (key == "device") {
+      if (value != "cpu" && value != "cuda")
+        error->all(FLERR, "pair_style uma: expected cpu or cuda after 'device', got '{}'", value);
+      use_cuda = (value == "cuda");
+      if (use_cuda && !torch::cuda::is_available())
+        error->all(FLERR, "pair_style uma: 'device cuda' requested, but this LibTorch has no "
+                   "usable CUDA device; use 'device cpu' or a CUDA build of LibTorch on a GPU "
+                   "node");
+    } else if (key == "halo") {
+      if (value == "auto")
+        halo_setting = Halo::automatic;
+      else if (value == "shell")
+        halo_setting = Halo::shell;
+      else if (value == "fold")
+        halo_setting = Halo::fold;
+      else
+        error->all(FLERR, "pair_style uma: expected auto, shell or fold after 'halo', got '{}'",
+                   value);
+    } else {
+      error->all(FLERR, "pair_style uma: unknown keyword '{}'; expected task, charge, spin, "
+                 "precision, device or halo", key);
+    }
+  }
+
+  // pair_style uma given again: a model loaded with another precision or device must be reloaded.
+  if (state->engine && (fp64 != old_fp64 || use_cuda != old_cuda)) {
+    state->engine.reset();
+    if (allocated)
+      for (int i = 0; i <= atom->ntypes; i++)
+        for (int j = 0; j <= atom->ntypes; j++) setflag[i][j] = 0;
+  }
+}
+
+/* ----------------------------------------------------------------------
+   pair_coeff * * <model>.uma <element or NULL for each type>
+------------------------------------------------------------------------- */
+
+void PairUMA::coeff(int narg, char **arg)
+{
+  if (!allocated) allocate();
+  const int ntypes = atom->ntypes;
+  if (narg < 3 || strcmp(arg[0], "*") != 0 || strcmp(arg[1], "*") != 0)
+    error->all(FLERR, "pair_coeff for uma: expected '* * <model>.uma' followed by one element "
+               "symbol or NULL per atom type, e.g. pair_coeff * * potentials/uma-s-1p1.uma Cu O");
+  if (narg - 3 != ntypes)
+    error->all(FLERR, "pair_coeff for uma: expected {} element symbols or NULL (one per atom "
+               "type) after the model file, got {}", ntypes, narg - 3);
+
+  model_path = arg[2];
+  uma::EngineOptions options;
+  options.precision = fp64 ? uma::Precision::fp64 : uma::Precision::fp32;
+  if (use_cuda) {
+    // One GPU per rank: ranks on one node take devices round-robin.
+    MPI_Comm node;
+    int local_rank = 0;
+    MPI_Comm_split_type(world, MPI_COMM_TYPE_SHARED, comm->me, MPI_INFO_NULL, &node);
+    MPI_Comm_rank(node, &local_rank);
+    MPI_Comm_free(&node);
+    const int ndevices = static_cast<int>(torch::cuda::device_count());
+    options.device = torch::Device(torch::kCUDA, local_rank % std::max(ndevices, 1));
+  }
+  state->engine.reset();
+  run_collectively(lmp, fmt::format("pair_coeff for uma: cannot load model '{}'", model_path),
+                   [&] { state->engine.reset(new uma::Engine(model_path, options)); });
+  const uma::ModelInfo &info = state->engine->info();
+
+  for (int itype = 1; itype <= ntypes; itype++) {
+    const std::string symbol = arg[2 + itype];
+    if (symbol == "NULL") {
+      type_z[itype] = 0;
+      continue;
+    }
+    const int z = symbol_to_z(symbol);
+    if (z == 0)
+      error->all(FLERR, "pair_coeff for uma: '{}' (LAMMPS type {}) is not an element symbol; "
+                 "use a symbol such as Cu, or NULL for types UMA should ignore", symbol, itype);
+    if (std::find(info.elements.begin(), info.elements.end(), z) == info.elements.end())
+      error->all(FLERR, "pair_coeff for uma: element '{}' (LAMMPS type {}) is not in model {}; "
+                 "use NULL for types UMA should ignore", symbol, itype, info.name);
+    type_z[itype] = z;
+  }
+
+  // LAMMPS needs a pair style for every type: NULL types are for pair_style hybrid/overlay.
+  if (force->pair == this)
+    for (int itype = 1; itype <= ntypes; itype++)
+      if (type_z[itype] == 0)
+        error->all(FLERR, "pair_coeff for uma: type {} is NULL, but pair_style uma is used alone "
+                   "and LAMMPS needs a pair style for every type; map it to an element, or use "
+                   "pair_style hybrid/overlay with another style for it", itype);
+
+  int count = 0;
+  for (int i = 1; i <= ntypes; i++)
+    for (int j = i; j <= ntypes; j++) {
+      setflag[i][j] = (type_z[i] > 0 && type_z[j] > 0) ? 1 : 0;
+      count += setflag[i][j];
+    }
+  if (count == 0)
+    error->all(FLERR, "pair_coeff for uma: every type is NULL; map at least one type to an "
+               "element of model {}", info.name);
+
+  cutoff = info.cutoff;
+  logged_model = false;
+  logged_halo.clear();
+  composition_known = false;
+  warned_neighbors = false;
+  resolve_system();
+}
+
+// Task, charge and spin from pair_style, defaulting to the model's tables; passed to the engine.
+void PairUMA::resolve_system()
+{
+  const uma::ModelInfo &info = state->engine->info();
+  std::string new_task = task_setting;
+  if (new_task.empty()) {
+    if (info.tasks.size() > 1)
+      error->all(FLERR, "pair_style uma: model {} has several tasks ({}) and none was chosen; add "
+                 "'task <name>' to pair_style, e.g. pair_style uma task {}", info.name,
+                 join(info.tasks), info.tasks.front());
+    if (!info.tasks.empty()) new_task = info.tasks.front();
+  } else if (std::find(info.tasks.begin(), info.tasks.end(), new_task) == info.tasks.end()) {
+    error->all(FLERR, "pair_style uma: task '{}' is not in model {}; choose one of: {}", new_task,
+               info.name, join(info.tasks));
+  }
+
+  auto lookup = [](const std::map<std::string, int> &table, const std::string &key) {
+    auto it = table.find(key);
+    return it == table.end() ? 0 : it->second;
+  };
+  const int new_charge = charge_set ? charge_setting : lookup(info.default_charge, new_task);
+  const int new_spin = spin_set ? spin_setting : lookup(info.default_spin, new_task);
+  if (new_charge < info.charge_min || new_charge > info.charge_max)
+    error->all(FLERR, "pair_style uma: charge {} is outside the range [{}, {}] of model {}; give "
+               "the total charge of the system in units of e within that range", new_charge,
+               info.charge_min, info.charge_max, info.name);
+  if (new_spin < info.spin_min || new_spin > info.spin_max)
+    error->all(FLERR, "pair_style uma: spin {} is outside the range [{}, {}] of model {}; give the "
+               "spin multiplicity 2S+1 (1 = singlet, 2 = doublet) within that range", new_spin,
+               info.spin_min, info.spin_max, info.name);
+
+  if (new_task != task || new_charge != charge || new_spin != spin) composition_known = false;
+  task = new_task;
+  charge = new_charge;
+  spin = new_spin;
+  run_collectively(lmp, "pair_style uma: cannot set task/charge/spin",
+                   [&] { state->engine->set_system(task, charge, spin); });
+}
+
+/* ---------------------------------------------------------------------- */
+
+void PairUMA::init_style()
+{
+  if (!state->engine)
+    error->all(FLERR, "pair_style uma: no model loaded; give 'pair_coeff * * <model>.uma "
+               "<elements>' after pair_style uma (again after read_restart, or after changing "
+               "precision or device)");
+  if (strcmp(update->unit_style, "metal") != 0)
+    error->all(FLERR, "pair_style uma requires 'units metal' (eV, Å, ps), found 'units {}'; put "
+               "'units metal' before the box is defined", update->unit_style);
+  // Newton pair on: forces on ghost atoms (from edges to or among ghosts) are summed onto their
+  // owners by LAMMPS's reverse communication; with newton off they would be dropped.
+  if (force->newton_pair == 0)
+    error->all(FLERR, "pair_style uma requires newton pair on; remove 'newton off' (or use "
+               "'newton on') in the input");
+  if (halo_setting == Halo::fold && comm->nprocs > 1)
+    error->all(FLERR, "pair_style uma: 'halo fold' works on one MPI rank only, found {} ranks; use "
+               "'halo auto' or 'halo shell'", comm->nprocs);
+  fold_active =
+      halo_setting == Halo::fold || (halo_setting == Halo::automatic && comm->nprocs == 1);
+  if (fold_active && atom->tag_enable == 0)
+    error->all(FLERR, "pair_style uma on one rank needs atom IDs to fold periodic images onto "
+               "their owners; remove 'atom_modify id no' or use 'halo shell'");
+
+  resolve_system();
+
+  // Full list: every directed edge j->i is a separate message in UMA, so both i->j and j->i are
+  // needed. Shell mode also needs the neighbours of ghost atoms, because ghosts are graph nodes
+  // whose features feed the local atoms.
+  ghostneigh = fold_active ? 0 : 1;
+  uma_compat::request_full_neighbor_list(lmp, this, instance_me, !fold_active);
+
+  // Receptive field: the edge-degree embedding sums over neighbours before the first layer, then
+  // each of the num_layers message-passing layers reaches one cutoff further (fairchem
+  // eSCNMDBackbone.forward). Ghosts within (num_layers + 1) x cutoff make local energies exact.
+  const uma::ModelInfo &info = state->engine->info();
+  const int hops = info.receptive_field_hops;
+  const double shell = hops * cutoff;
+  if (!fold_active) comm->cutghostuser = std::max(comm->cutghostuser, shell + neighbor->skin);
+
+  if (!logged_model) log_model();
+  const std::string halo_message =
+      fold_active
+          ? fmt::format("one MPI rank: ghost atoms fold onto their owners (periodic graph); ghost "
+                        "cutoff {:g} Å + skin", cutoff)
+          : fmt::format("ghost shell set to {:g} Å = ({} layers + 1 edge embedding) × {:g} Å; "
+                        "communication cutoff {:g} Å (with skin)", shell, info.num_layers, cutoff,
+                        comm->cutghostuser);
+  if (halo_message != logged_halo && comm->me == 0)
+    utils::logmesg(lmp, "UMA:   {}\n", halo_message);
+  logged_halo = halo_message;
+}
+
+double PairUMA::init_one(int i, int j)
+{
+  // NULL types take no part: no neighbours needed for them.
+  const double cut = (type_z[i] > 0 && type_z[j] > 0) ? cutoff : 0.0;
+  cutghost[i][j] = cutghost[j][i] = cut;
+  return cut;
+}
+
+std::string PairUMA::element_map_string() const
+{
+  std::string out;
+  for (int t = 1; t <= atom->ntypes; t++)
+    out += fmt::format("{}{} -> {}", t > 1 ? ", " : "", t,
+                       type_z[t] ? fmt::format("{} (Z={})", element_name(type_z[t]), type_z[t])
+                                 : std::string("NULL (ignored)"));
+  return out;
+}
+
+void PairUMA::log_model()
+{
+  logged_model = true;
+  if (comm->me != 0) return;
+  const uma::ModelInfo &info = state->engine->info();
+  const auto &device = state->engine->options().device;
+  utils::logmesg(lmp, "UMA: model {} from {}\nUMA:   provenance: {}\n", info.name, model_path,
+                 info.provenance);
+  utils::logmesg(lmp, "UMA:   types: {}\n", element_map_string());
+  utils::logmesg(lmp, "UMA:   task {}, charge {}, spin {}, precision {}, device {}\n", task, charge,
+                 spin, fp64 ? "fp64" : "fp32", device.str());
+  utils::logmesg(lmp, "UMA:   cutoff {:g} Å, {} layers, {} parameters, {}\n", info.cutoff,
+                 info.num_layers, info.num_parameters,
+                 info.num_experts > 0 ? fmt::format("{} experts (MoLE)", info.num_experts)
+                                      : std::string("no MoLE"));
+}
+
+/* ----------------------------------------------------------------------
+   Engine atoms and edges from the neighbor list. Engine atoms are the mapped local atoms in LAMMPS
+   order, then (shell mode) the mapped ghosts. In fold mode a ghost is its owner's periodic image.
+------------------------------------------------------------------------- */
+
+void PairUMA::build_graph(bool fold)
+{
+  PairUMAState &s = *state;
+  const int nlocal = atom->nlocal;
+  const int nall = nlocal + atom->nghost;
+  const int *type = atom->type;
+  double **x = atom->x;
+
+  s.eng_of.assign(nall, -1);
+  s.lmp_of.clear();
+  s.z.clear();
+  for (int i = 0; i < nlocal; i++) {
+    if (type_z[type[i]] == 0) continue;
+    s.eng_of[i] = static_cast<int>(s.lmp_of.size());
+    s.lmp_of.push_back(i);
+    s.z.push_back(type_z[type[i]]);
+  }
+  s.n_energy = static_cast<int64_t>(s.lmp_of.size());
+
+  if (fold) {
+    const tagint *tag = atom->tag;
+    tagint maxtag = 0;
+    for (int i = 0; i < nlocal; i++) maxtag = std::max(maxtag, tag[i]);
+    s.owner_of_tag.assign(maxtag + 1, -1);
+    for (int i = 0; i < nlocal; i++) s.owner_of_tag[tag[i]] = i;
+    for (int j = nlocal; j < nall; j++) {
+      const tagint t = tag[j];
+      const int owner = (t >= 0 && t <= maxtag) ? s.owner_of_tag[t] : -1;
+      if (owner < 0)
+        error->one(FLERR, "pair_style uma: ghost atom ID {} has no owner on this rank; 'halo "
+                   "fold' needs one MPI rank; use 'halo shell'", t);
+      s.eng_of[j] = s.eng_of[owner];
+    }
+  } else {
+    for (int j = nlocal; j < nall; j++) {
+      if (type_z[type[j]] == 0) continue;
+      s.eng_of[j] = static_cast<int>(s.lmp_of.size());
+      s.lmp_of.push_back(j);
+      s.z.push_back(type_z[type[j]]);
+    }
+  }
+
+  // Every neighbour strictly inside the cutoff is an edge (smooth and conservative); fairchem's
+  // max_neighbors cap would drop the farthest ones and make the energy discontinuous.
+  const double cutsq_model = cutoff * cutoff;
+  const int max_neighbors = state->engine->info().max_neighbors;
+  const int ncentres = list->inum + (fold ? 0 : list->gnum);
+  s.src.clear();
+  s.dst.clear();
+  s.vec.clear();
+  for (int ii = 0; ii < ncentres; ii++) {
+    const int i = list->ilist[ii];
+    const int di = s.eng_of[i];
+    if (di < 0) continue;
+    const int *jlist = list->firstneigh[i];
+    const int jnum = list->numneigh[i];
+    int count = 0;
+    for (int jj = 0; jj < jnum; jj++) {
+      const int j = jlist[jj] & NEIGHMASK;
+      const int sj = s.eng_of[j];
+      if (sj < 0) continue;
+      const double dx = x[j][0] - x[i][0];
+      const double dy = x[j][1] - x[i][1];
+      const double dz = x[j][2] - x[i][2];
+      const double rsq = dx * dx + dy * dy + dz * dz;
+      if (rsq <= 0.0 || rsq >= cutsq_model) continue;
+      s.src.push_back(sj);
+      s.dst.push_back(di);
+      s.vec.push_back(dx);
+      s.vec.push_back(dy);
+      s.vec.push_back(dz);
+      count++;
+    }
+    if (i < nlocal && max_neighbors > 0 && count > max_neighbors && !warned_neighbors) {
+      warned_neighbors = true;
+      error->warning(FLERR, "pair_style uma: atom ID {} has {} neighbours within {:g} Å, more "
+                     "than the model's max_neighbors {}; UMA uses all of them, fairchem would "
+                     "drop the farthest (results may differ from fairchem for dense systems)",
+                     atom->tag[i], count, cutoff, max_neighbors);
+    }
+  }
+}
+
+/* ---------------------------------------------------------------------- */
+
+void PairUMA::compute(int eflag, int vflag)
+{
+  ev_init(eflag, vflag);
+  PairUMAState &s = *state;
+  uma::Engine &engine = *s.engine;
+
+  build_graph(fold_active);
+  const int64_t natoms = static_cast<int64_t>(s.lmp_of.size());
+  const int64_t nedges = static_cast<int64_t>(s.src.size());
+
+  // MoLE composition is global: every rank merges the experts with the same element fractions.
+  const uma::ModelInfo &info = engine.info();
+  const int ncounts = info.max_num_elements;
+  s.counts_local.assign(ncounts, 0);
+  s.counts.assign(ncounts, 0);
+  for (int64_t k = 0; k < s.n_energy; k++) s.counts_local[s.z[k]]++;
+  MPI_Allreduce(s.counts_local.data(), s.counts.data(), ncounts, MPI_INT64_T, MPI_SUM, world);
+  bool merged = false;
+  try {
+    merged = engine.set_composition(s.counts);
+  } catch (const std::exception &e) {
+    error->one(FLERR, "pair_style uma: cannot merge the experts for this composition: {}",
+               e.what());
+  }
+  if (merged && composition_known && comm->me == 0)
+    utils::logmesg(lmp, "UMA: composition changed, experts re-merged\n");
+  composition_known = true;
+
+  if (s.n_energy == 0) return;    // no local atoms: nothing of this rank's energy to evaluate
+
+  double **f = atom->f;
+  try {
+    const torch::Device device = engine.options().device;
+    uma::EvalInput input;
+    input.atomic_numbers = to_device(s.z, {natoms}, torch::kInt64, device);
+    input.edge_src = to_device(s.src, {nedges}, torch::kInt64, device);
+    input.edge_dst = to_device(s.dst, {nedges}, torch::kInt64, device);
+    input.edge_vec = to_device(s.vec, {nedges, 3}, torch::kFloat64, device);
+    input.n_energy_atoms = s.n_energy;
+    uma::EvalRequest request;
+    request.gradient = true;
+    request.atom_energy = eflag_atom != 0;
+    const uma::EvalOutput out = engine.evaluate(input, request);
+
+    const torch::Tensor forces =
+        uma::forces_from_edge_grad(out.edge_grad, input.edge_src, input.edge_dst, natoms)
+            .to(torch::kCPU, torch::kFloat64)
+            .contiguous();
+    const auto F = forces.accessor<double, 2>();
+    for (int64_t k = 0; k < natoms; k++) {
+      const int i = s.lmp_of[k];
+      f[i][0] += F[k][0];
+      f[i][1] += F[k][1];
+      f[i][2] += F[k][2];
+    }
+
+    if (eflag_global) eng_vdwl += out.energy;
+    if (eflag_atom) {
+      const torch::Tensor ae = out.atom_energy.to(torch::kCPU, torch::kFloat64).contiguous();
+      const auto E = ae.accessor<double, 1>();
+      for (int64_t k = 0; k < s.n_energy; k++) eatom[s.lmp_of[k]] += E[k];
+    }
+    if (vflag_global) {
+      const torch::Tensor w = uma::virial_from_edge_grad(input.edge_vec, out.edge_grad)
+                                  .to(torch::kCPU, torch::kFloat64)
+                                  .contiguous();
+      const auto W = w.accessor<double, 2>();
+      virial[0] += W[0][0];
+      virial[1] += W[1][1];
+      virial[2] += W[2][2];
+      virial[3] += W[0][1];
+      virial[4] += W[0][2];
+      virial[5] += W[1][2];
+    }
+    if (vflag_atom && nedges > 0) {
+      // Each edge's -d (x) g, half to each end; ghosts' shares are reverse-communicated
+      // (newton on).
+      const torch::Tensor g = out.edge_grad.to(torch::kCPU, torch::kFloat64).contiguous();
+      const auto G = g.accessor<double, 2>();
+      for (int64_t e = 0; e < nedges; e++) {
+        const double *d = &s.vec[3 * e];
+        const double v[6] = {-d[0] * G[e][0], -d[1] * G[e][1], -d[2] * G[e][2],
+                             -d[0] * G[e][1], -d[0] * G[e][2], -d[1] * G[e][2]};
+        const int a = s.lmp_of[s.src[e]], b = s.lmp_of[s.dst[e]];
+        for (int c = 0; c < 6; c++) {
+          vatom[a][c] += 0.5 * v[c];
+          vatom[b][c] += 0.5 * v[c];
+        }
+      }
+    }
+  } catch (const c10::Error &e) {
+    // Torch's what() appends a C++ backtrace; the first part is the message.
+    error->one(FLERR, "pair_style uma: evaluation failed ({} atoms, {} edges on this rank): {}",
+               natoms, nedges, e.what_without_backtrace());
+  } catch (const std::exception &e) {
+    error->one(FLERR, "pair_style uma: evaluation failed ({} atoms, {} edges on this rank): {}",
+               natoms, nedges, e.what());
+  }
+}

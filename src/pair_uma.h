@@ -1,0 +1,79 @@
+/* -*- c++ -*- ----------------------------------------------------------
+   pair_style uma: Meta's UMA (eSCN-MD with a mixture of linear experts) universal interatomic
+   potential, evaluated by the uma::Engine (LibTorch). Torch stays behind the PairUMAState PIMPL
+   so that this header includes only pair.h.
+------------------------------------------------------------------------- */
+
+#ifdef PAIR_CLASS
+// clang-format off
+PairStyle(uma,PairUMA);
+// clang-format on
+#else
+
+#ifndef LMP_PAIR_UMA_H
+#define LMP_PAIR_UMA_H
+
+#include "pair.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace LAMMPS_NS {
+
+struct PairUMAState;    // engine, model info and reusable host buffers (pair_uma.cpp)
+
+class PairUMA : public Pair {
+ public:
+  PairUMA(class LAMMPS *);
+  ~PairUMA() override;
+
+  void compute(int, int) override;
+  void settings(int, char **) override;
+  void coeff(int, char **) override;
+  void init_style() override;
+  double init_one(int, int) override;
+
+  // How ghost atoms enter the graph.
+  //   shell: ghosts are graph nodes; the ghost shell is the model's receptive field, so every local
+  //          atom's energy is exact on any number of ranks (the general MPI path).
+  //   fold:  ghosts are periodic images of local atoms (one rank only); an edge to a ghost points
+  //          to its owner with the image's vector, as fairchem's periodic graph. Ghost shell =
+  //          cutoff.
+  //   auto:  fold on one rank, shell otherwise.
+  enum class Halo { automatic, shell, fold };
+
+ protected:
+  std::unique_ptr<PairUMAState> state;
+
+  // pair_style settings; task empty, charge/spin unset = model defaults (resolved in coeff)
+  std::string task_setting;
+  bool charge_set, spin_set;
+  int charge_setting, spin_setting;
+  bool fp64;           // precision fp64 (default fp32)
+  bool use_cuda;       // device cuda (default cpu)
+  Halo halo_setting;
+
+  // pair_coeff results
+  std::string model_path;
+  std::vector<int> type_z;    // atomic number per LAMMPS type, 0 = NULL (index 1..ntypes)
+  std::string task;           // resolved task, charge and spin
+  int charge, spin;
+  double cutoff;              // model cutoff (Å)
+  bool fold_active;           // halo mode of the current run
+  bool logged_model;          // init log written for the current engine
+  std::string logged_halo;    // last halo line logged (printed again only when it changes)
+  bool composition_known;     // set_composition has run once for the current engine
+  bool warned_neighbors;      // max_neighbors warning given once
+
+  void allocate();
+  void resolve_system();
+  void log_model();
+  void build_graph(bool fold);
+  std::string element_map_string() const;
+};
+
+}    // namespace LAMMPS_NS
+
+#endif
+#endif
