@@ -297,7 +297,8 @@ EvalOutput Engine::evaluate(const EvalInput& in, const EvalRequest& request) {
   // task's element references.
   auto atom_e = eps.detach().to(torch::kFloat64) * m.energy_rmsd + m.element_refs.index_select(0, Z);
   atom_e.narrow(0, n_energy, N - n_energy).zero_();
-  out.energy = atom_e.sum().item<double>();
+  out.energy_device = atom_e.sum();
+  if (request.host_energy) out.energy = out.energy_device.item<double>();
   if (request.atom_energy) out.atom_energy = atom_e;
   if (request.gradient) {
     // allow_unused: with no edges the energy does not depend on any edge vector.

@@ -61,10 +61,14 @@ struct EvalInput {
 struct EvalRequest {
   bool gradient = true;     // compute edge_grad (forces and virials need it)
   bool atom_energy = true;  // return per-atom energies
+  // Copy the total energy to the host (EvalOutput::energy). On a GPU that is the one device->host
+  // synchronisation of an evaluation; device-resident callers turn it off and read energy_device.
+  bool host_energy = true;
 };
 
 struct EvalOutput {
-  double energy = 0.0;       // eV, includes element references
+  double energy = 0.0;          // eV, includes element references (when host_energy)
+  torch::Tensor energy_device;  // 0-dim float64 on the engine device, always set
   torch::Tensor atom_energy;  // [N] float64 (zero for atoms >= n_energy_atoms)
   torch::Tensor edge_grad;    // [E,3] float64: dE/d edge_vec (eV/Å)
 };
