@@ -2,33 +2,22 @@
 #include "engine/engine.h"
 #include "test_support.h"
 
-namespace {
-template <typename Fn>
-void expect_error(Fn fn, const std::string& needle) {
-  try {
-    fn();
-    ADD_FAILURE() << "no error; expected one mentioning '" << needle << "'";
-  } catch (const uma::Error& e) {
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << "message was: " << e.what();
-  }
-}
-}  // namespace
 
 TEST(EngineErrors, UnknownTask) {
   uma::Engine engine(uma_test::bundled_model(), {});
-  expect_error([&] { engine.set_system("omatt", 0, 0); }, "unknown task 'omatt'");
+  uma_test::expect_error([&] { engine.set_system("omatt", 0, 0); }, "unknown task 'omatt'");
 }
 
 TEST(EngineErrors, ChargeOutOfRange) {
   uma::Engine engine(uma_test::bundled_model(), {});
-  expect_error([&] { engine.set_system("omol", 101, 1); }, "charge 101 is outside");
-  expect_error([&] { engine.set_system("omol", -101, 1); }, "charge -101 is outside");
+  uma_test::expect_error([&] { engine.set_system("omol", 101, 1); }, "charge 101 is outside");
+  uma_test::expect_error([&] { engine.set_system("omol", -101, 1); }, "charge -101 is outside");
 }
 
 TEST(EngineErrors, SpinOutOfRange) {
   uma::Engine engine(uma_test::bundled_model(), {});
-  expect_error([&] { engine.set_system("omol", 0, -1); }, "spin multiplicity -1 is outside");
-  expect_error([&] { engine.set_system("omol", 0, 101); }, "spin multiplicity 101 is outside");
+  uma_test::expect_error([&] { engine.set_system("omol", 0, -1); }, "spin multiplicity -1 is outside");
+  uma_test::expect_error([&] { engine.set_system("omol", 0, 101); }, "spin multiplicity 101 is outside");
 }
 
 TEST(EngineErrors, ElementNotInModel) {
@@ -37,7 +26,7 @@ TEST(EngineErrors, ElementNotInModel) {
   std::vector<int64_t> counts(120, 0);
   counts[29] = 3;
   counts[110] = 1;
-  expect_error([&] { engine.set_composition(counts); }, "atomic number 110");
+  uma_test::expect_error([&] { engine.set_composition(counts); }, "atomic number 110");
 }
 
 TEST(EngineErrors, EvaluateBeforeComposition) {
@@ -47,14 +36,14 @@ TEST(EngineErrors, EvaluateBeforeComposition) {
   in.edge_src = torch::zeros({0}, torch::kInt64);
   in.edge_dst = torch::zeros({0}, torch::kInt64);
   in.edge_vec = torch::zeros({0, 3}, torch::kFloat64);
-  expect_error([&] { engine.evaluate(in); }, "set_system and set_composition");
+  uma_test::expect_error([&] { engine.evaluate(in); }, "set_system and set_composition");
 }
 
 TEST(EngineErrors, CudaWithoutDevice) {
   if (torch::cuda::is_available()) GTEST_SKIP() << "a CUDA device is present";
   uma::EngineOptions o;
   o.device = torch::Device(torch::kCUDA);
-  expect_error([&] { uma::Engine e(uma_test::bundled_model(), o); }, "no CUDA device");
+  uma_test::expect_error([&] { uma::Engine e(uma_test::bundled_model(), o); }, "no CUDA device");
 }
 
 TEST(EngineEdgeCases, IsolatedAtomHasOnlyItsReferenceEnergy) {

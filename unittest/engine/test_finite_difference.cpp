@@ -1,18 +1,8 @@
 // Forces and stress are the exact derivatives of the energy: central finite differences in fp64.
 #include "test_support.h"
 
-namespace {
-
-uma::EngineOptions fp64() {
-  uma::EngineOptions o;
-  o.precision = uma::Precision::fp64;
-  return o;
-}
-
-}  // namespace
-
 TEST(FiniteDifference, ForcesAreMinusEnergyGradient) {
-  uma::Engine engine(uma_test::bundled_model(), fp64());
+  uma::Engine engine(uma_test::bundled_model(), uma_test::fp64_options());
   for (const std::string name : {"omol_cation_radical", "omat_cu_triclinic"}) {
     auto f = uma_test::load_fixture(name);
     auto s = f.file.structure;
@@ -35,7 +25,7 @@ TEST(FiniteDifference, ForcesAreMinusEnergyGradient) {
 
 TEST(FiniteDifference, StressIsStrainDerivativeOverVolume) {
   // sigma_ab = (1/V) dE/d eps_ab for r' = r (I + eps), h' = h (I + eps) (symmetric strain).
-  uma::Engine engine(uma_test::bundled_model(), fp64());
+  uma::Engine engine(uma_test::bundled_model(), uma_test::fp64_options());
   for (const std::string name : {"omat_cu_triclinic", "omc_crystal"}) {
     auto f = uma_test::load_fixture(name);
     const auto& s = f.file.structure;

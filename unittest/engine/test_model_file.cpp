@@ -7,20 +7,7 @@
 #include "test_support.h"
 
 namespace {
-
-// Runs `fn` and expects a uma::Error whose message contains `needle`.
-template <typename Fn>
-void expect_error(Fn fn, const std::string& needle) {
-  try {
-    fn();
-    ADD_FAILURE() << "no error; expected one mentioning '" << needle << "'";
-  } catch (const uma::Error& e) {
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << "message was: " << e.what();
-  }
-}
-
 uma::EngineOptions cpu() { return {}; }
-
 }  // namespace
 
 TEST(ModelFile, ReadsBundledModel) {
@@ -44,14 +31,14 @@ TEST(ModelFile, Sha256OfKnownVectors) {
 }
 
 TEST(ModelFile, MissingFile) {
-  expect_error([] { uma::ModelFile f("/nonexistent/dir/model.uma"); }, "cannot open");
+  uma_test::expect_error([] { uma::ModelFile f("/nonexistent/dir/model.uma"); }, "cannot open");
 }
 
 TEST(ModelFile, TruncatedData) {
   auto raw = uma_test::read_raw(uma_test::bundled_model());
   auto p = uma_test::temp_path("truncated");
   uma_test::write_raw(p, raw, raw.data.size() / 2);
-  expect_error([&] { uma::ModelFile f(p); }, "truncated or corrupt");
+  uma_test::expect_error([&] { uma::ModelFile f(p); }, "truncated or corrupt");
 }
 
 TEST(ModelFile, CorruptHeader) {
@@ -62,7 +49,7 @@ TEST(ModelFile, CorruptHeader) {
   for (int i = 0; i < 8; ++i) o.put(static_cast<char>((n >> (8 * i)) & 0xff));
   o << junk;
   o.close();
-  expect_error([&] { uma::ModelFile f(p); }, "corrupt header");
+  uma_test::expect_error([&] { uma::ModelFile f(p); }, "corrupt header");
 }
 
 TEST(ModelFile, NotAUmaFile) {
@@ -70,7 +57,7 @@ TEST(ModelFile, NotAUmaFile) {
   raw.header["__metadata__"].erase("uma");
   auto p = uma_test::temp_path("foreign");
   uma_test::write_raw(p, raw);
-  expect_error([&] { uma::ModelFile f(p); }, "not a UMA model");
+  uma_test::expect_error([&] { uma::ModelFile f(p); }, "not a UMA model");
 }
 
 TEST(ModelFile, WrongFormatVersion) {
@@ -80,7 +67,7 @@ TEST(ModelFile, WrongFormatVersion) {
   raw.header["__metadata__"]["uma"] = meta.dump();
   auto p = uma_test::temp_path("version");
   uma_test::write_raw(p, raw);
-  expect_error([&] { uma::ModelFile f(p); }, "format version 99");
+  uma_test::expect_error([&] { uma::ModelFile f(p); }, "format version 99");
 }
 
 TEST(ModelFile, MissingTensor) {
@@ -88,7 +75,7 @@ TEST(ModelFile, MissingTensor) {
   raw.header.erase("backbone.blocks.2.norm_2.affine_weight");
   auto p = uma_test::temp_path("missing");
   uma_test::write_raw(p, raw);
-  expect_error([&] { uma::Engine e(p, cpu()); }, "no tensor 'backbone.blocks.2.norm_2.affine_weight'");
+  uma_test::expect_error([&] { uma::Engine e(p, cpu()); }, "no tensor 'backbone.blocks.2.norm_2.affine_weight'");
 }
 
 TEST(ModelFile, MisShapedTensor) {
@@ -98,7 +85,7 @@ TEST(ModelFile, MisShapedTensor) {
   rec["shape"] = {n / 2, 2};  // same bytes, wrong shape
   auto p = uma_test::temp_path("shape");
   uma_test::write_raw(p, raw);
-  expect_error([&] { uma::Engine e(p, cpu()); }, "tensor 'backbone.mix_csd.bias' has shape");
+  uma_test::expect_error([&] { uma::Engine e(p, cpu()); }, "tensor 'backbone.mix_csd.bias' has shape");
 }
 
 TEST(ModelFile, OffsetsOutsideFile) {
@@ -106,5 +93,5 @@ TEST(ModelFile, OffsetsOutsideFile) {
   raw.header["backbone.mix_csd.bias"]["data_offsets"][1] = raw.data.size() + 1000;
   auto p = uma_test::temp_path("offsets");
   uma_test::write_raw(p, raw);
-  expect_error([&] { uma::ModelFile f(p); }, "outside the file");
+  uma_test::expect_error([&] { uma::ModelFile f(p); }, "outside the file");
 }

@@ -3,16 +3,8 @@
 // not, and fairchem's own merged-model energy (fixture key fp64_merged) is reproduced.
 #include "test_support.h"
 
-namespace {
-uma::EngineOptions fp64() {
-  uma::EngineOptions o;
-  o.precision = uma::Precision::fp64;
-  return o;
-}
-}  // namespace
-
 TEST(Mole, MergedEqualsUnmergedMixture) {
-  uma::Engine engine(uma_test::bundled_model(), fp64());
+  uma::Engine engine(uma_test::bundled_model(), uma_test::fp64_options());
   ASSERT_GT(engine.info().num_experts, 1) << "the bundled model must have several experts for this test";
   for (const std::string name : {"omol_cation_radical", "oc20_pt111_co"}) {
     auto f = uma_test::load_fixture(name);
@@ -27,7 +19,7 @@ TEST(Mole, MergedEqualsUnmergedMixture) {
 }
 
 TEST(Mole, FairchemMergedModelEnergy) {
-  uma::Engine engine(uma_test::bundled_model(), fp64());
+  uma::Engine engine(uma_test::bundled_model(), uma_test::fp64_options());
   for (const auto& name : uma_test::task_fixtures()) {
     auto f = uma_test::load_fixture(name);
     if (!f.json.at("reference").contains("fp64_merged")) continue;
@@ -58,7 +50,7 @@ TEST(Mole, RemergesOnlyWhenCompositionTaskChargeOrSpinChange) {
 
 TEST(Mole, ChargeAndSpinChangeTheEnergy) {
   // Charge and spin enter through the csd embedding and the expert mixture: they must matter.
-  uma::Engine engine(uma_test::bundled_model(), fp64());
+  uma::Engine engine(uma_test::bundled_model(), uma_test::fp64_options());
   auto f = uma_test::load_fixture("omol_cation_radical");
   const auto& s = f.file.structure;
   const double e1 = uma::evaluate_structure(engine, s, "omol", 1, 2, false).energy;

@@ -17,6 +17,23 @@
 
 namespace uma_test {
 
+// Runs `fn` and expects a uma::Error whose message contains `needle`.
+template <typename Fn>
+void expect_error(Fn fn, const std::string& needle) {
+  try {
+    fn();
+    ADD_FAILURE() << "no error; expected one mentioning '" << needle << "'";
+  } catch (const uma::Error& e) {
+    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << "message was: " << e.what();
+  }
+}
+
+inline uma::EngineOptions fp64_options() {
+  uma::EngineOptions o;
+  o.precision = uma::Precision::fp64;
+  return o;
+}
+
 inline std::string source_dir() { return UMA_SOURCE_DIR; }
 inline std::string bundled_model() { return source_dir() + "/potentials/uma-s-random-k2.uma"; }
 inline std::string fixture_path(const std::string& name) {

@@ -7,12 +7,6 @@
 
 namespace {
 
-uma::EngineOptions fp64() {
-  uma::EngineOptions o;
-  o.precision = uma::Precision::fp64;
-  return o;
-}
-
 using Mat = std::array<std::array<double, 3>, 3>;
 
 Mat rotation(double a, double b, double c) {
@@ -35,7 +29,7 @@ constexpr double kRel = 1e-10;
 }  // namespace
 
 TEST(Symmetry, RotationInvariantEnergyCovariantForcesAndStress) {
-  uma::Engine engine(uma_test::bundled_model(), fp64());
+  uma::Engine engine(uma_test::bundled_model(), uma_test::fp64_options());
   for (const std::string name : {"omol_cation_radical", "omat_cu_triclinic", "oc20_pt111_co"}) {
     auto f = uma_test::load_fixture(name);
     auto s = f.file.structure;
@@ -63,7 +57,7 @@ TEST(Symmetry, RotationInvariantEnergyCovariantForcesAndStress) {
 }
 
 TEST(Symmetry, TranslationAndImageShiftInvariance) {
-  uma::Engine engine(uma_test::bundled_model(), fp64());
+  uma::Engine engine(uma_test::bundled_model(), uma_test::fp64_options());
   auto f = uma_test::load_fixture("omat_cu_triclinic");
   auto s = f.file.structure;
   auto r0 = uma::evaluate_structure(engine, s, f.file.task, f.file.charge, f.file.spin);
@@ -78,7 +72,7 @@ TEST(Symmetry, TranslationAndImageShiftInvariance) {
 }
 
 TEST(Symmetry, AtomPermutationInvariance) {
-  uma::Engine engine(uma_test::bundled_model(), fp64());
+  uma::Engine engine(uma_test::bundled_model(), uma_test::fp64_options());
   for (const std::string name : {"omol_cation_radical", "odac_framework_co2"}) {
     auto f = uma_test::load_fixture(name);
     auto s = f.file.structure;
@@ -101,7 +95,7 @@ TEST(Symmetry, AtomPermutationInvariance) {
 
 TEST(Symmetry, SupercellIsExtensive) {
   // UMA 1.1's composition mean excludes the zero self term, so E(2x1x1) = 2 E exactly.
-  uma::Engine engine(uma_test::bundled_model(), fp64());
+  uma::Engine engine(uma_test::bundled_model(), uma_test::fp64_options());
   auto f = uma_test::load_fixture("omat_cu_triclinic");
   auto s = f.file.structure;
   auto r0 = uma::evaluate_structure(engine, s, f.file.task, f.file.charge, f.file.spin);
