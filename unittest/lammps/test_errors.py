@@ -1,0 +1,115 @@
+"""lammps_errors: each bad input stops LAMMPS with the expected ERROR line, cleanly.
+
+The equivalent of LAMMPS's TEST_FAILURE death tests: every case runs its own lmp on a two-atom
+box (types C and H) and must (1) exit with a non-zero status, (2) print a line starting with
+"ERROR:" (or "ERROR on proc N:") that contains the expected fragment, and (3) show no sign of a
+crash (signal, segmentation fault, abort, std::terminate). A case that cannot apply on this
+machine (device cuda where a GPU is present) is reported as skipped.
+"""
+import os
+import re
+import shutil
+import subprocess
+
+import harness as h
+
+# (mpirun's normal "the job has been aborted" after an ERROR is not a crash marker)
+CRASH = re.compile(r"Segmentation fault|[Ss]ignal \d+|Signal: |SIGSEGV|SIGABRT|Aborted \(core|"
+                   r"terminate called|core dumped|munmap_chunk|double free")
+
+
+def gpu_present():
+    if not shutil.which("nvidia-smi"):
+        return False
+    try:
+        p = subprocess.run(["nvidia-smi", "-L"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                           text=True, timeout=30)
+        return p.returncode == 0 and "GPU" in p.stdout
+    except Exception:
+        return False
+
+
+def main():
+    args = h.parse_args()
+    fails = h.Failures()
+    m = args.model
+    trunc = os.path.join(args.workdir, "truncated.uma")
+    with open(m, "rb") as src, open(trunc, "wb") as dst:
+        dst.write(src.read(4096))
+
+    def deck(style="pair_style uma task omol", coeff=f"pair_coeff * * {m} C H", units="metal",
+             pre="", run="run 0"):
+        return (f"units {units}\natom_style atomic\nboundary f f f\n{pre}"
+                "region box block -5 5 -5 5 -5 5\ncreate_box 2 box\n"
+                "create_atoms 1 single 0 0 0\ncreate_atoms 2 single 1.1 0 0\nmass * 1.0\n"
+                f"plugin load {args.plugin}\n{style}\n{coeff}\n{run}\n")
+
+    cases = [
+        ("element_not_in_model", deck(coeff=f"pair_coeff * * {m} C Og"), None,
+         "pair_coeff for uma: element 'Og' (LAMMPS type 2) is not in model"),
+        ("not_an_element", deck(coeff=f"pair_coeff * * {m} C Xx"), None,
+         "pair_coeff for uma: 'Xx' (LAMMPS type 2) is not an element symbol"),
+        ("missing_model_file", deck(coeff="pair_coeff * * /nonexistent/model.uma C H"), None,
+         "pair_coeff for uma: cannot load model '/nonexistent/model.uma'"),
+        ("truncated_model_file", deck(coeff=f"pair_coeff * * {trunc} C H"), None,
+         f"pair_coeff for uma: cannot load model '{trunc}'"),
+        ("bad_keyword", deck(style="pair_style uma task omol colour blue"), None,
+         "pair_style uma: unknown keyword 'colour'"),
+        ("keyword_without_value", deck(style="pair_style uma task omol charge"), None,
+         "pair_style uma: keyword 'charge' needs a value"),
+        ("bad_precision", deck(style="pair_style uma task omol precision fp16"), None,
+         "pair_style uma: expected fp32 or fp64 after 'precision', got 'fp16'"),
+        ("bad_halo", deck(style="pair_style uma task omol halo wide"), None,
+         "pair_style uma: expected auto, shell or fold after 'halo', got 'wide'"),
+        ("non_integer_charge", deck(style="pair_style uma task omol charge 0.5"), None,
+         "pair_style uma: expected an integer after 'charge', got '0.5'"),
+        ("units_real", deck(units="real"), None, "pair_style uma requires 'units metal'"),
+        ("missing_task", deck(style="pair_style uma"), None,
+         "has several tasks"),
+        ("unknown_task", deck(style="pair_style uma task omg"), None,
+         "pair_style uma: task 'omg' is not in model"),
+        ("charge_out_of_range", deck(style="pair_style uma task omol charge 1000"), None,
+         "pair_style uma: charge 1000 is outside the range"),
+        ("spin_out_of_range", deck(style="pair_style uma task omol spin 1000"), None,
+         "pair_style uma: spin 1000 is outside the range"),
+        ("wrong_number_of_elements", deck(coeff=f"pair_coeff * * {m} C H O"), None,
+         "pair_coeff for uma: expected 2 element symbols or NULL (one per atom type) after the "
+         "model file, got 3"),
+        # one_coeff style: LAMMPS's input.cpp rejects anything but "* *" before the style sees it
+        ("pair_coeff_not_star", deck(coeff=f"pair_coeff 1 1 {m} C H"), None,
+         "Incorrect args for pair coefficients"),
+        ("newton_pair_off", deck(pre="newton off\n"), None,
+         "pair_style uma requires newton pair on"),
+        ("null_type_alone", deck(coeff=f"pair_coeff * * {m} C NULL"), None,
+         "pair_coeff for uma: type 2 is NULL, but pair_style uma is used alone"),
+        ("all_types_null", deck(style="pair_style hybrid/overlay uma task omol zero 3.0",
+                                coeff=f"pair_coeff * * uma {m} NULL NULL\npair_coeff * * zero"),
+         None, "pair_coeff for uma: every type is NULL"),
+        ("no_pair_coeff", deck(coeff=""), None, "All pair coeffs are not set"),
+        ("halo_fold_two_ranks", deck(style="pair_style uma task omol halo fold"), 2,
+         "pair_style uma: 'halo fold' works on one MPI rank only, found 2 ranks"),
+    ]
+    gpu = gpu_present()
+    if not gpu:
+        cases.append(("device_cuda_without_gpu", deck(style="pair_style uma task omol device cuda"),
+                      None, "pair_style uma: 'device cuda' requested, but this LibTorch has no "
+                      "usable CUDA device"))
+    else:
+        print("SKIP  device_cuda_without_gpu: a GPU is present on this machine")
+
+    for name, text, np_, fragment in cases:
+        rc, out = h.run_lmp(args, text, name, np_=np_ or 1, check=False, timeout=300)
+        errs = [ln for ln in out.splitlines() if re.match(r"ERROR( on proc \d+)?:", ln)]
+        crash = CRASH.search(out)
+        ok = rc != 0 and any(fragment in ln for ln in errs) and not crash
+        detail = f"exit {rc}; " + (f"ERROR line: {errs[0]!r}" if errs else "no ERROR line")
+        if crash:
+            detail += f"; crash marker {crash.group(0)!r}"
+        if not ok:
+            detail += f"; expected fragment {fragment!r}; output tail:\n" + out[-1500:]
+        fails.check(ok, f"{name}: {detail}")
+    return fails.report()
+
+
+if __name__ == "__main__":
+    h.main_guard(main)

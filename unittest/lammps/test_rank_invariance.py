@@ -1,0 +1,84 @@
+"""lammps_rank_invariance: the domain decomposition does not change the result.
+
+The omol molecule in a box split over 1, 2 (processors 1 2 1) and 4 (processors 1 2 2) MPI ranks
+(halo auto: fold on 1 rank, ghost shell on 2 and 4) and on 1 rank with halo shell: energy,
+forces and global virial agree to 1e-10 relative in fp64. For every run, and for a periodic
+fixture (omc_crystal, folded images on 1 rank), the per-atom energies (compute pe/atom) sum to pe
+and the per-atom virials (compute stress/atom NULL) sum to -P V (LAMMPS convention:
+sum_i s_i = -(pressure tensor) * volume, both in bar*A^3).
+Small periodic cells are not split over ranks here: the 30 A ghost shell would make thousands of
+ghost atoms (graph nodes) and take minutes on a 2-core machine.
+"""
+import re
+
+import numpy as np
+
+import harness as h
+
+RTOL = 1e-10
+
+
+def run(args, fx, tag, np_=1, procs=None, halo="auto"):
+    frame = h.write_data(fx, f"{args.workdir}/{tag}.data", shift=(0.5, -0.25, 1.0))
+    deck = (f"units metal\natom_style atomic\nboundary {h.boundary(fx)}\nbox tilt large\n"
+            + (f"processors {procs}\n" if procs else "")
+            + f"read_data {tag}.data\n" + h.pair_lines(args, fx, frame, f"halo {halo}")
+            + h.MEASURE + h.dump_lines(tag) + "run 0\n")
+    _, out = h.run_lmp(args, deck, tag, np_=np_)
+    m = h.measures(out)[-1]
+    return dict(m=m, e=m["PotEng"], f=h.dump_forces(f"{args.workdir}/{tag}.dump"),
+                pv=h.pressure_tensor(m) * m["vol"], s=h.stress_atom_sum_tensor(m), out=out)
+
+
+def per_atom_sums(fails, tag, r):
+    m = r["m"]
+    fails.close(abs(m["pe_sum"] - r["e"]) / abs(r["e"]), RTOL,
+                f"{tag}: sum pe/atom {m['pe_sum']:.15g} vs pe {r['e']:.15g}", ", relative to |pe|")
+    scale = np.abs(r["pv"]).max()
+    err, where = h.max_err(r["s"], -r["pv"])
+    fails.close(err / scale, RTOL, f"{tag}: sum stress/atom vs -P*V, max diff {err:.3e} bar*A^3 "
+                f"at {where}", f", relative to max|P V| = {scale:.3g} bar*A^3")
+
+
+def main():
+    args = h.parse_args()
+    fails = h.Failures()
+    fx = h.load_fixture(args, "omol_cation_radical")
+    runs = {
+        "np1_fold": run(args, fx, "np1_fold"),
+        "np1_shell": run(args, fx, "np1_shell", halo="shell"),
+        "np2": run(args, fx, "np2", np_=2, procs="1 2 1"),
+        "np4": run(args, fx, "np4", np_=4, procs="1 2 2"),
+    }
+    fails.check("ghost shell set to" in runs["np2"]["out"], "np2 log reports the ghost shell")
+    for tag in ("np2", "np4"):  # the molecule is really split: every rank owns atoms and ghosts
+        mm = re.search(r"Nlocal:\s+\S+ ave\s+(\d+) max\s+(\d+) min", runs[tag]["out"])
+        fails.check(mm is not None and int(mm.group(2)) > 0,
+                    f"{tag}: every rank owns atoms (Nlocal max/min " +
+                    (f"{mm.group(1)}/{mm.group(2)})" if mm else "not found)"))
+    base = runs["np1_fold"]
+    fscale = np.abs(base["f"]).max()
+    wscale = np.abs(base["pv"]).max()
+    print("\n| run | abs dE (eV) | max abs dF (eV/A) | max abs d(PV) (bar*A^3) |")
+    print("|---|---|---|---|")
+    for tag, r in runs.items():
+        per_atom_sums(fails, tag, r)
+        if tag == "np1_fold":
+            continue
+        de = abs(r["e"] - base["e"])
+        df, fw = h.max_err(r["f"], base["f"])
+        dw, ww = h.max_err(r["pv"], base["pv"])
+        print(f"| {tag} | {de:.2e} | {df:.2e} | {dw:.2e} |")
+        fails.close(de / abs(base["e"]), RTOL, f"{tag} vs np1_fold energy", ", relative to |E|")
+        fails.close(df / fscale, RTOL, f"{tag} vs np1_fold forces, max at atom {fw[0] + 1} "
+                    f"{'xyz'[fw[1]]}", f", relative to max|F| = {fscale:.3g} eV/A")
+        fails.close(dw / wscale, RTOL, f"{tag} vs np1_fold virial (P*V), max at {ww}",
+                    f", relative to max|PV| = {wscale:.3g} bar*A^3")
+    # per-atom sums with periodic images folded onto their owners (1 rank)
+    fxp = h.load_fixture(args, "omc_crystal")
+    per_atom_sums(fails, "omc_crystal np1_fold", run(args, fxp, "omc_np1"))
+    return fails.report()
+
+
+if __name__ == "__main__":
+    h.main_guard(main)
