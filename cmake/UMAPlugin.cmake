@@ -49,3 +49,91 @@ target_include_directories(umaplugin PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/../src
   ${UMA_LAMMPS_SOURCE_DIR}/src)
 target_link_libraries(umaplugin PRIVATE uma_engine MPI::MPI_CXX)
+
+# ---- pair_style uma/kk (UMA_ENABLE_KOKKOS) ------------------------------------------------------
+# The Kokkos side (kokkos/pair_uma_kokkos.cpp) and the Torch side (src/engine/device_evaluator.cpp)
+# are separate translation units that meet through plain pointers, sizes and a CUDA stream: the
+# Kokkos one is compiled by the compiler LAMMPS's Kokkos was built with (g++ for Serial/OpenMP,
+# Kokkos' nvcc_wrapper for CUDA), the Torch one by the C++ compiler of this project.
+#   Kokkos_DIR              the Kokkos LAMMPS was built against (default: found by find_package;
+#                           Debian's libtrilinos-kokkos-dev for the CPU stack)
+#   UMA_KOKKOS_CXX_WRAPPER  nvcc_wrapper for a CUDA Kokkos (default: <Kokkos prefix>/bin/nvcc_wrapper)
+if(UMA_ENABLE_KOKKOS)
+  find_package(Kokkos 3.4 CONFIG QUIET)
+  if(NOT Kokkos_FOUND)
+    message(FATAL_ERROR "UMA: UMA_ENABLE_KOKKOS needs the Kokkos LAMMPS was built with (3.4.01); "
+                        "install libtrilinos-kokkos-dev (tools/install-deps.sh) or pass "
+                        "-DKokkos_DIR=<kokkos prefix>/lib/cmake/Kokkos (tools/build-lammps-gpu.sh)")
+  endif()
+  if(NOT Kokkos_VERSION VERSION_EQUAL 3.4.1 AND NOT Kokkos_VERSION VERSION_EQUAL 3.4.01)
+    message(WARNING "UMA: Kokkos ${Kokkos_VERSION} found; LAMMPS 29Sep2021 is built and tested "
+                    "with 3.4.01 (uma/kk must use the same Kokkos as lmp)")
+  endif()
+  # Debian's libtrilinos-kokkos-dev (docs/cpu-stack.md): its targets list /usr/lib/include, which
+  # does not exist (CMake refuses to generate), and not /usr/include/trilinos, where the headers
+  # are. Drop include directories that do not exist and add the one holding Kokkos_Core.hpp.
+  foreach(_t Kokkos::kokkos Kokkos::kokkoscore Kokkos::kokkoscontainers Kokkos::kokkosalgorithms)
+    if(TARGET ${_t})
+      get_target_property(_dirs ${_t} INTERFACE_INCLUDE_DIRECTORIES)
+      if(_dirs)
+        set(_kept)
+        foreach(_d IN LISTS _dirs)
+          if(_d MATCHES "^\\$<" OR EXISTS "${_d}")
+            list(APPEND _kept "${_d}")
+          endif()
+        endforeach()
+        set_target_properties(${_t} PROPERTIES INTERFACE_INCLUDE_DIRECTORIES "${_kept}")
+      endif()
+    endif()
+  endforeach()
+  find_path(UMA_KOKKOS_INCLUDE_DIR Kokkos_Core.hpp
+            HINTS ${Kokkos_INCLUDE_DIRS} "${Kokkos_DIR}/../../../include"
+                  "${Kokkos_DIR}/../../../../include/trilinos" /usr/include/trilinos
+            NO_DEFAULT_PATH)
+  if(NOT UMA_KOKKOS_INCLUDE_DIR)
+    message(FATAL_ERROR "UMA: no Kokkos_Core.hpp next to Kokkos ${Kokkos_DIR}; pass "
+                        "-DUMA_KOKKOS_INCLUDE_DIR=<dir with Kokkos_Core.hpp>")
+  endif()
+
+  set(UMA_KOKKOS_CUDA OFF)
+  if("CUDA" IN_LIST Kokkos_DEVICES)
+    set(UMA_KOKKOS_CUDA ON)
+  endif()
+
+  add_library(uma_kokkos_glue OBJECT ${CMAKE_CURRENT_LIST_DIR}/../kokkos/pair_uma_kokkos.cpp)
+  set_target_properties(uma_kokkos_glue PROPERTIES POSITION_INDEPENDENT_CODE ON CXX_EXTENSIONS OFF)
+  target_compile_features(uma_kokkos_glue PRIVATE cxx_std_17)
+  # As LAMMPS compiles its own sources (cmake/Modules/Packages/KOKKOS.cmake, docs/gpu-build.md §5).
+  target_compile_definitions(uma_kokkos_glue PRIVATE LMP_KOKKOS LAMMPS_SMALLBIG OMPI_SKIP_MPICXX
+                             MPICH_SKIP_MPICXX)
+  target_include_directories(uma_kokkos_glue PRIVATE
+    ${CMAKE_CURRENT_LIST_DIR}/../kokkos
+    ${CMAKE_CURRENT_LIST_DIR}/../src
+    ${UMA_LAMMPS_SOURCE_DIR}/src
+    ${UMA_LAMMPS_SOURCE_DIR}/src/KOKKOS
+    ${UMA_KOKKOS_INCLUDE_DIR})
+  target_link_libraries(uma_kokkos_glue PRIVATE Kokkos::kokkos MPI::MPI_CXX)
+  if(UMA_KOKKOS_CUDA)
+    get_filename_component(_kokkos_prefix "${Kokkos_DIR}/../../.." ABSOLUTE)
+    set(UMA_KOKKOS_CXX_WRAPPER "${_kokkos_prefix}/bin/nvcc_wrapper" CACHE FILEPATH
+        "nvcc_wrapper of the CUDA Kokkos (compiles kokkos/pair_uma_kokkos.cpp)")
+    if(NOT EXISTS "${UMA_KOKKOS_CXX_WRAPPER}")
+      message(FATAL_ERROR "UMA: Kokkos ${Kokkos_DIR} has CUDA but no nvcc_wrapper at "
+                          "${UMA_KOKKOS_CXX_WRAPPER}; pass -DUMA_KOKKOS_CXX_WRAPPER=<path>")
+    endif()
+    # Only this target goes through nvcc_wrapper: the launcher drops CMake's C++ compiler from the
+    # command line and runs the wrapper with the same flags.
+    set_target_properties(uma_kokkos_glue PROPERTIES CXX_COMPILER_LAUNCHER
+      "${CMAKE_CURRENT_LIST_DIR}/../kokkos/nvcc-wrapper-launcher.sh;${UMA_KOKKOS_CXX_WRAPPER}")
+    message(STATUS "UMA: uma/kk for Kokkos ${Kokkos_VERSION} (${Kokkos_DEVICES}) with "
+                   "${UMA_KOKKOS_CXX_WRAPPER}")
+  else()
+    message(STATUS "UMA: uma/kk for Kokkos ${Kokkos_VERSION} (${Kokkos_DEVICES})")
+  endif()
+
+  target_sources(umaplugin PRIVATE $<TARGET_OBJECTS:uma_kokkos_glue>
+                 ${CMAKE_CURRENT_LIST_DIR}/../src/engine/device_evaluator.cpp)
+  target_compile_definitions(umaplugin PRIVATE UMA_ENABLE_KOKKOS)
+  # Link only: Kokkos' compile flags (nvcc_wrapper's on CUDA) must not reach the Torch sources.
+  target_link_libraries(umaplugin PRIVATE $<LINK_ONLY:Kokkos::kokkos>)
+endif()

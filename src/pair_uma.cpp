@@ -250,7 +250,9 @@ void PairUMA::coeff(int narg, char **arg)
     MPI_Comm_rank(node, &local_rank);
     MPI_Comm_free(&node);
     const int ndevices = static_cast<int>(torch::cuda::device_count());
-    options.device = torch::Device(torch::kCUDA, local_rank % std::max(ndevices, 1));
+    options.device = torch::Device(
+        torch::kCUDA,
+        engine_cuda_device >= 0 ? engine_cuda_device : local_rank % std::max(ndevices, 1));
   }
   state->engine.reset();
   run_collectively(lmp, fmt::format("pair_coeff for uma: cannot load model '{}'", model_path),
@@ -425,6 +427,11 @@ void PairUMA::log_model()
                  info.num_layers, info.num_parameters,
                  info.num_experts > 0 ? fmt::format("{} experts (MoLE)", info.num_experts)
                                       : std::string("no MoLE"));
+}
+
+uma::Engine *PairUMA::engine_handle() const
+{
+  return state->engine.get();
 }
 
 /* ----------------------------------------------------------------------

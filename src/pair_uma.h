@@ -19,6 +19,10 @@ PairStyle(uma,PairUMA);
 #include <string>
 #include <vector>
 
+namespace uma {
+class Engine;
+}
+
 namespace LAMMPS_NS {
 
 struct PairUMAState;    // engine, model info and reusable host buffers (pair_uma.cpp)
@@ -71,6 +75,12 @@ class PairUMA : public Pair {
   void log_model();
   void build_graph(bool fold);
   std::string element_map_string() const;
+
+  // Hooks for the Kokkos variant (kokkos/pair_uma_kokkos.*), which shares settings, pair_coeff,
+  // init_style and logs with this class and evaluates through the same engine.
+  uma::Engine *engine_handle() const;    // the loaded engine; nullptr before pair_coeff
+  int engine_cuda_device = -1;           // 'device cuda': >= 0 = this GPU (the one Kokkos uses),
+                                         // -1 = one per rank on a node, round-robin
 };
 
 }    // namespace LAMMPS_NS

@@ -9,7 +9,7 @@ tools/bootstrap-python.sh
 lammps_flags=()
 if [ -x tools/build-lammps.sh ] && [ -f cmake/UMAPlugin.cmake ]; then
   lammps_dir="$(tools/build-lammps.sh | tail -n 1)"
-  lammps_flags=(-DUMA_ENABLE_LAMMPS=ON "-DUMA_LAMMPS_DIR=$lammps_dir")
+  lammps_flags=(-DUMA_ENABLE_LAMMPS=ON -DUMA_ENABLE_KOKKOS=ON "-DUMA_LAMMPS_DIR=$lammps_dir")
 fi
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DUMA_ENABLE_TESTS=ON "${lammps_flags[@]}"
 cmake --build build -j "$jobs"
