@@ -291,6 +291,9 @@ EvalOutput Engine::evaluate(const EvalInput& in, const EvalRequest& request) {
 #endif
   EvalOutput out;
   torch::AutoGradMode grad_mode(request.gradient);
+  // Deterministic mode: besides the fused kernels' segmented sums, every remaining torch scatter
+  // (edge-degree index_add, index_select backward) uses torch's deterministic implementation.
+  DeterministicScope deterministic_scope(m.options.deterministic);
   auto eps = m.atom_energies(Z, src, dst, vec);  // normalised units, working precision
   auto counted = eps.narrow(0, 0, n_energy);
   // Energies in float64 as fairchem (outputs.py reduce_node_to_system), de-normalised, plus the
@@ -308,6 +311,14 @@ EvalOutput Engine::evaluate(const EvalInput& in, const EvalRequest& request) {
   }
   return out;
 }
+
+DeterministicScope::DeterministicScope(bool on)
+    : saved_(at::globalContext().deterministicAlgorithms()),
+      saved_warn_only_(at::globalContext().deterministicAlgorithmsWarnOnly()) {
+  if (on) at::globalContext().setDeterministicAlgorithms(true, false);
+}
+
+DeterministicScope::~DeterministicScope() { at::globalContext().setDeterministicAlgorithms(saved_, saved_warn_only_); }
 
 torch::Tensor forces_from_edge_grad(const torch::Tensor& g, const torch::Tensor& src, const torch::Tensor& dst,
                                     int64_t n_atoms) {

@@ -103,6 +103,19 @@ class Engine {
   std::unique_ptr<Impl> impl_;
 };
 
+// While alive (and `on`), torch picks its deterministic CUDA implementations (index_add_ and the
+// like sum in a fixed order); the previous global setting is restored on destruction.
+class DeterministicScope {
+ public:
+  explicit DeterministicScope(bool on);
+  ~DeterministicScope();
+  DeterministicScope(const DeterministicScope&) = delete;
+  DeterministicScope& operator=(const DeterministicScope&) = delete;
+
+ private:
+  bool saved_, saved_warn_only_;
+};
+
 // Forces from edge gradients: F[src] -= g, F[dst] += g. Returns [N,3] float64.
 torch::Tensor forces_from_edge_grad(const torch::Tensor& edge_grad, const torch::Tensor& edge_src,
                                     const torch::Tensor& edge_dst, int64_t n_atoms);

@@ -43,12 +43,14 @@ torch::Tensor rms_norm_sh(const torch::Tensor& x, const RMSNormSHW& w, const Lay
   // Centre the l = 0 row over channels, then one scale per node from the degree-balanced mean square
   // (weight 1/((2l+1)(lmax+1)) per coefficient), then per-degree affine weights and an l = 0 bias.
   const int64_t C = x.size(2);
-  auto l0 = x.narrow(1, 0, 1);
-  auto feature = torch::cat({l0 - l0.mean(2, true), x.narrow(1, 1, 8)}, 1);
+  auto xs = x.split_with_sizes({1, 8}, 1);
+  auto l0 = xs[0];
+  auto feature = torch::cat({l0 - l0.mean(2, true), xs[1]}, 1);
   auto norm = (feature.pow(2) * t.degree_balance).sum(1, true).mean(2, true);  // [N,1,1]
   norm = (norm + 1e-5).pow(-0.5);
   auto out = feature * (norm * w.weight.index_select(0, t.degree_of_coefficient).view({1, 9, C}));
-  return torch::cat({out.narrow(1, 0, 1) + w.bias.view({1, 1, C}), out.narrow(1, 1, 8)}, 1);
+  auto os = out.split_with_sizes({1, 8}, 1);
+  return torch::cat({os[0] + w.bias.view({1, 1, C}), os[1]}, 1);
 }
 
 namespace {
@@ -58,10 +60,10 @@ namespace {
 std::pair<torch::Tensor, torch::Tensor> so2_m_conv(const torch::Tensor& x_m, const MixedLinear& fc,
                                                    int64_t out_channels) {
   const int64_t E = x_m.size(0);
-  auto y = fc.apply(x_m);  // [E,2,2*half]
+  auto y = fc.apply(x_m.contiguous());  // [E,2,2*half]; contiguous so that matmul folds to one GEMM
   const int64_t half = y.size(2) / 2;
-  auto parts = y.reshape({E, 4, half});
-  auto r0 = parts.select(1, 0), i0 = parts.select(1, 1), r1 = parts.select(1, 2), i1 = parts.select(1, 3);
+  auto parts = y.reshape({E, 4, half}).unbind(1);
+  auto r0 = parts[0], i0 = parts[1], r1 = parts[2], i1 = parts[3];
   // Explicit sizes (no -1): a view of zero edges cannot infer a dimension.
   const int64_t degrees = half / out_channels;
   return {(r0 - i1).view({E, degrees, out_channels}), (r1 + i0).view({E, degrees, out_channels})};
@@ -73,18 +75,21 @@ torch::Tensor so2_conv(const torch::Tensor& x, const torch::Tensor& radial, cons
                        int64_t out_channels, int64_t gate_channels, torch::Tensor* gate) {
   const int64_t E = x.size(0), Cin = x.size(2);
   // M-major rows: m = 0 -> 0..2 (3 degrees), m = 1 -> 3..6 (+m l1,l2 | -m l1,l2), m = 2 -> 7..8.
-  auto x0 = x.narrow(1, 0, 3).reshape({E, 3 * Cin});
-  auto x1 = x.narrow(1, 3, 4).reshape({E, 2, 2 * Cin});
-  auto x2 = x.narrow(1, 7, 2).reshape({E, 2, Cin});
+  auto xs = x.split_with_sizes({3, 4, 2}, 1);
+  auto x0 = xs[0].reshape({E, 3 * Cin});
+  auto x1 = xs[1].reshape({E, 2, 2 * Cin});
+  auto x2 = xs[2].reshape({E, 2, Cin});
   if (radial.defined()) {
-    x0 = x0 * radial.narrow(1, 0, 3 * Cin);
-    x1 = x1 * radial.narrow(1, 3 * Cin, 2 * Cin).unsqueeze(1);
-    x2 = x2 * radial.narrow(1, 5 * Cin, Cin).unsqueeze(1);
+    auto rs = radial.split_with_sizes({3 * Cin, 2 * Cin, Cin}, 1);
+    x0 = x0 * rs[0];
+    x1 = x1 * rs[1].unsqueeze(1);
+    x2 = x2 * rs[2].unsqueeze(1);
   }
   auto y0 = w.fc_m0.apply(x0);
   if (gate_channels > 0) {
-    *gate = y0.narrow(1, 0, gate_channels);
-    y0 = y0.narrow(1, gate_channels, y0.size(1) - gate_channels);
+    auto ys = y0.split_with_sizes({gate_channels, y0.size(1) - gate_channels}, 1);
+    *gate = ys[0];
+    y0 = ys[1];
   }
   auto m1 = so2_m_conv(x1, w.fc_m1, out_channels);
   auto m2 = so2_m_conv(x2, w.fc_m2, out_channels);
@@ -94,7 +99,8 @@ torch::Tensor so2_conv(const torch::Tensor& x, const torch::Tensor& radial, cons
 torch::Tensor edge_gate(const torch::Tensor& x, const torch::Tensor& gate_logits, const LayerTables& t) {
   const int64_t E = x.size(0), H = x.size(2);
   auto g = torch::sigmoid(gate_logits).view({E, 2, H}).index_select(1, t.edge_gate_index);
-  return torch::cat({torch::silu(x.narrow(1, 0, 1)), x.narrow(1, 1, 8) * g}, 1);
+  auto xs = x.split_with_sizes({1, 8}, 1);
+  return torch::cat({torch::silu(xs[0]), xs[1] * g}, 1);
 }
 
 namespace {
@@ -104,7 +110,8 @@ torch::Tensor so3_linear(const torch::Tensor& x, const SO3LinearW& w, const Laye
   auto weight = w.weight.index_select(0, t.degree_of_coefficient);  // [9,out,in]
   auto out = torch::einsum("bmi,moi->bmo", {x, weight});
   const int64_t C = out.size(2);
-  return torch::cat({out.narrow(1, 0, 1) + w.bias.view({1, 1, C}), out.narrow(1, 1, 8)}, 1);
+  auto os = out.split_with_sizes({1, 8}, 1);
+  return torch::cat({os[0] + w.bias.view({1, 1, C}), os[1]}, 1);
 }
 
 }  // namespace
@@ -116,7 +123,8 @@ torch::Tensor spectral_atomwise(const torch::Tensor& x, const BlockW& w, const L
   auto h = so3_linear(x, w.so3_linear_1, t);
   const int64_t H = h.size(2);
   auto g = torch::sigmoid(gating).view({N, 2, H}).index_select(1, t.node_gate_index);
-  h = torch::cat({torch::silu(h.narrow(1, 0, 1)), h.narrow(1, 1, 8) * g}, 1);
+  auto hs = h.split_with_sizes({1, 8}, 1);
+  h = torch::cat({torch::silu(hs[0]), hs[1] * g}, 1);
   return so3_linear(h, w.so3_linear_2, t);
 }
 

@@ -38,7 +38,11 @@ StructureResult evaluate_structure(Engine& engine, const Structure& s, const std
   auto ae = out.atom_energy.cpu().contiguous();
   r.atom_energy.assign(ae.data_ptr<double>(), ae.data_ptr<double>() + n);
   if (!forces) return r;
-  auto f = forces_from_edge_grad(out.edge_grad, in.edge_src, in.edge_dst, n).cpu().contiguous();
+  torch::Tensor f;
+  {
+    DeterministicScope deterministic(engine.options().deterministic);
+    f = forces_from_edge_grad(out.edge_grad, in.edge_src, in.edge_dst, n).cpu().contiguous();
+  }
   auto fa = f.accessor<double, 2>();
   r.forces.resize(n);
   for (int64_t i = 0; i < n; ++i)

@@ -7,8 +7,8 @@
 #   core    env deps build test-gpu bench-core             (about 8-9 min on a fresh H100 machine)
 #   extras  env deps build bench-extras test-cpu           (build is a no-op when the machine is still warm)
 #   all     env deps build test-gpu bench-core bench-extras test-cpu
-#   exp     env deps experiment: layers.cpp replaced by tools/gpu/experiments/layers_split_contiguous.cpp, then
-#           build, GPU tests, ours vs umas_fast_gpu at 200/2000/5000 atoms with profile
+#   final   env deps build, GPU tests, ours (fp32, TF32, deterministic) vs umas_fast_gpu (+TF32) at 200/2000
+#           atoms, carbon and Cu, with profile
 #   prof    env deps build profile                         (op-level profiles of ours and fairchem, GEMM probe)
 #   or any list of phase names.
 # Files back in $OUT (at most 8): env.txt build.log ctest_gpu.log ctest_cpu.log bench.log results*.json/md/png.
@@ -35,7 +35,7 @@ for p in "${phases[@]}"; do
     extras) expand+=(env deps build bench-extras test-cpu) ;;
     all) expand+=(env deps build test-gpu bench-core bench-extras test-cpu) ;;
     prof) expand+=(env deps build profile) ;;
-    exp) expand+=(env deps experiment) ;;
+    final) expand+=(env deps build final) ;;
     *) expand+=("$p") ;;
   esac
 done
@@ -140,12 +140,10 @@ phase_profile() {  # where the time goes at 2000-atom carbon: ours (kernel -> op
   cat "$OUT/gemm_probe.txt"
 }
 
-phase_experiment() {  # the engine with tools/gpu/experiments/layers_split_contiguous.cpp (on this copy of the tree only)
-  cp tools/gpu/experiments/layers_split_contiguous.cpp src/engine/layers.cpp
-  phase_build || return 1
+phase_final() {  # the committed engine: GPU tests, then ours (fp32, TF32, deterministic) vs umas_fast_gpu
   phase_test_gpu
-  bench experiment --structures carbon,cu --sizes 200,2000,5000 --ours-variants fp32,fp32_tf32 --profile \
-    --backends umas_fast_gpu --extra umas_fast_gpu_tf32 --deadline $(( $(left) - 20 ))
+  bench final --structures carbon,cu --sizes 200,2000 --ours-variants fp32,fp32_tf32,fp32_deterministic \
+    --backends umas_fast_gpu --extra umas_fast_gpu_tf32 --profile --deadline $(( $(left) - 20 ))
 }
 
 phase_test_cpu() {
