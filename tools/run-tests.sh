@@ -19,6 +19,15 @@ if command -v nvcc >/dev/null 2>&1; then
   cmake -S . -B build-cuda -G Ninja -DCMAKE_BUILD_TYPE=Release -DUMA_ENABLE_CUDA=ON -DUMA_ENABLE_TESTS=ON
   cmake --build build-cuda -j "$jobs" --target uma_engine test_wigner_cuda test_gpu_engine
   echo "UMA: CUDA variant compiled and linked (kernels, engine with fused ops, GPU tests)"
+  if [ ${#lammps_flags[@]} -gt 0 ]; then
+    # uma/kk for a CUDA Kokkos: only Kokkos itself is needed (about a minute), not a CUDA LAMMPS.
+    kk_dir="$(tools/build-lammps-gpu.sh --kokkos-only -j "$jobs" | tail -n 1)"
+    cmake -S . -B build-kk-cuda -G Ninja -DCMAKE_BUILD_TYPE=Release -DUMA_ENABLE_TESTS=OFF -DUMA_ENABLE_CUDA=ON \
+      -DUMA_ENABLE_LAMMPS=ON -DUMA_ENABLE_KOKKOS=ON "-DUMA_LAMMPS_DIR=$kk_dir" "-DKokkos_DIR=$kk_dir/kokkos/lib/cmake/Kokkos" \
+      "-DCMAKE_SHARED_LINKER_FLAGS=-Wl,-rpath-link,$kk_dir/cuda-stub"
+    cmake --build build-kk-cuda -j "$jobs" --target umaplugin
+    echo "UMA: CUDA variant of the plugin (uma/kk on Kokkos CUDA) compiled and linked"
+  fi
 else
   echo "UMA: no nvcc; CUDA compile check skipped"
 fi
