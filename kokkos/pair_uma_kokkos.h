@@ -51,7 +51,7 @@ class PairUMAKokkos : public PairUMA {
   // Runs when atoms were re-sorted or exchanged (reneighboring) or the types may have changed.
   void map_atoms(bool fold);
   int64_t number_atoms(int begin, int end, int64_t first);
-  // Global element counts -> engine.set_composition (re-merges the experts only when changed).
+  // Element counts on the device -> PairUMA::merge_experts_for_global_composition.
   void update_composition();
   // Edges from the Kokkos full neighbor list (cutoff filter, counts, prefix sum, fill):
   // d_src, d_dst, d_vec, n_edges.

@@ -235,18 +235,7 @@ void PairUMAKokkos<DeviceType>::update_composition()
       "PairUMAKokkos::count_elements", Kokkos::RangePolicy<DeviceType>(0, n_energy),
       KOKKOS_LAMBDA(const int k) { Kokkos::atomic_increment(&l_counts(l_z(k))); });
   auto h_counts = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), l_counts);
-  std::vector<int64_t> counts(ncounts, 0);
-  MPI_Allreduce(h_counts.data(), counts.data(), ncounts, MPI_INT64_T, MPI_SUM, world);
-  bool merged = false;
-  try {
-    merged = evaluator->set_composition(counts.data(), ncounts);
-  } catch (const std::exception &e) {
-    error->one(FLERR, "pair_style uma: cannot merge the experts for this composition: {}",
-               e.what());
-  }
-  if (merged && composition_known && comm->me == 0)
-    utils::logmesg(lmp, "UMA: composition changed, experts re-merged\n");
-  composition_known = true;
+  this->merge_experts_for_global_composition(h_counts.data(), ncounts);
 }
 
 /* ----------------------------------------------------------------------

@@ -429,6 +429,24 @@ void PairUMA::log_model()
                                       : std::string("no MoLE"));
 }
 
+// Element counts of this rank's local atoms -> the whole system's (MPI_Allreduce) -> the engine,
+// which re-merges the experts only when the reduced composition changed; logged once per change.
+void PairUMA::merge_experts_for_global_composition(const int64_t *local_counts, int ncounts)
+{
+  state->counts.assign(ncounts, 0);
+  MPI_Allreduce(local_counts, state->counts.data(), ncounts, MPI_INT64_T, MPI_SUM, world);
+  bool merged = false;
+  try {
+    merged = state->engine->set_composition(state->counts);
+  } catch (const std::exception &e) {
+    error->one(FLERR, "pair_style uma: cannot merge the experts for this composition: {}",
+               e.what());
+  }
+  if (merged && composition_known && comm->me == 0)
+    utils::logmesg(lmp, "UMA: composition changed, experts re-merged\n");
+  composition_known = true;
+}
+
 uma::Engine *PairUMA::engine_handle() const
 {
   return state->engine.get();
@@ -538,19 +556,8 @@ void PairUMA::compute(int eflag, int vflag)
   const uma::ModelInfo &info = engine.info();
   const int ncounts = info.max_num_elements;
   s.counts_local.assign(ncounts, 0);
-  s.counts.assign(ncounts, 0);
   for (int64_t k = 0; k < s.n_energy; k++) s.counts_local[s.z[k]]++;
-  MPI_Allreduce(s.counts_local.data(), s.counts.data(), ncounts, MPI_INT64_T, MPI_SUM, world);
-  bool merged = false;
-  try {
-    merged = engine.set_composition(s.counts);
-  } catch (const std::exception &e) {
-    error->one(FLERR, "pair_style uma: cannot merge the experts for this composition: {}",
-               e.what());
-  }
-  if (merged && composition_known && comm->me == 0)
-    utils::logmesg(lmp, "UMA: composition changed, experts re-merged\n");
-  composition_known = true;
+  merge_experts_for_global_composition(s.counts_local.data(), ncounts);
 
   if (s.n_energy == 0) return;    // no local atoms: nothing of this rank's energy to evaluate
 

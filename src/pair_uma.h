@@ -79,6 +79,8 @@ class PairUMA : public Pair {
   // Hooks for the Kokkos variant (kokkos/pair_uma_kokkos.*), which shares settings, pair_coeff,
   // init_style and logs with this class and evaluates through the same engine.
   uma::Engine *engine_handle() const;    // the loaded engine; nullptr before pair_coeff
+  // Sums per-element counts of local atoms over ranks and hands them to the engine (MoLE merge).
+  void merge_experts_for_global_composition(const int64_t *local_counts, int ncounts);
   int engine_cuda_device = -1;           // 'device cuda': >= 0 = this GPU (the one Kokkos uses),
                                          // -1 = one per rank on a node, round-robin
 };

@@ -20,7 +20,6 @@ struct DeviceEvaluator::Impl {
   Engine &engine;
   // Outputs of the last evaluation, in the batch's memory; alive until the next call.
   torch::Tensor edge_grad, atom_energy;
-  std::vector<int64_t> counts;
   explicit Impl(Engine &e) : engine(e) {}
 };
 
@@ -61,16 +60,6 @@ int DeviceEvaluator::engine_device() const
 }
 
 bool DeviceEvaluator::cuda_available() { return torch::cuda::is_available(); }
-
-bool DeviceEvaluator::set_composition(const int64_t *counts_by_z, int n)
-{
-  impl_->counts.assign(counts_by_z, counts_by_z + n);
-  try {
-    return impl_->engine.set_composition(impl_->counts);
-  } catch (const c10::Error &e) {
-    throw std::runtime_error(e.what_without_backtrace());
-  }
-}
 
 DeviceResult DeviceEvaluator::evaluate(const DeviceBatch &b, bool want_energy,
                                        bool want_atom_energy)

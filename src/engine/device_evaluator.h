@@ -50,9 +50,6 @@ class DeviceEvaluator {
   // backtrace).
   DeviceResult evaluate(const DeviceBatch &batch, bool want_energy, bool want_atom_energy);
 
-  // Whole-system element counts (index = Z, size max_num_elements); true when the experts were
-  // re-merged. Throws std::runtime_error.
-  bool set_composition(const int64_t *counts_by_z, int n);
 
   int max_num_elements() const;
   int max_neighbors() const;  // fairchem's per-atom cap (for the warning; UMA uses all neighbours)
