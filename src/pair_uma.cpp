@@ -355,7 +355,8 @@ void PairUMA::init_style()
   // owners by LAMMPS's reverse communication; with newton off they would be dropped.
   if (force->newton_pair == 0)
     error->all(FLERR, "pair_style uma requires newton pair on; remove 'newton off' (or use "
-               "'newton on') in the input");
+               "'newton on') in the input; with Kokkos on a GPU, whose default is newton off, run "
+               "with '-pk kokkos newton on neigh full'");
   if (halo_setting == Halo::fold && comm->nprocs > 1)
     error->all(FLERR, "pair_style uma: 'halo fold' works on one MPI rank only, found {} ranks; use "
                "'halo auto' or 'halo shell'", comm->nprocs);

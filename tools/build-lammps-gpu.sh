@@ -24,7 +24,7 @@ TRILINOS_ORIG=trilinos_13.2.0.orig.tar.gz
 TRILINOS_SHA=0ddb47784ba7b8a6b9a07a4822b33be508feb4ccd54301b2a5d10c9e54524b90
 # KOKKOS styles kept besides the core files LAMMPS's KOKKOS.cmake always compiles: what the example
 # decks and tests use (atomic atoms, nve/nvt/npt, minimize, computes) - docs/gpu-build.md §5.
-KEEP_STYLES="atom_vec_atomic fix_nve fix_nvt fix_npt fix_nh verlet npair_copy npair_skip
+KEEP_STYLES="atom_vec_atomic fix_nve fix_nvt fix_npt fix_nh verlet npair_copy npair_skip min_cg
   npair_halffull compute_temp fix_minimize min min_linesearch fix_setforce pair_lj_cut"
 
 JOBS=$(nproc)
@@ -155,6 +155,14 @@ if [[ ! -f "$CACHE/source/src/pair.h" ]]; then
     base=$(basename "$cpp" .cpp)
     # Keep headers: header-only *_kokkos.h (and the plugin's includes) are needed anyway.
     [[ "$keep" == *" $base "* ]] || rm -f "$cpp"
+  done
+  # LAMMPS's CMake registers every style header it finds (RegisterStylesExt): drop the style headers
+  # whose .cpp was pruned, else lmp fails to link (undefined PairCoulCutKokkos<Cuda>, ...; seen on the
+  # H100, 2026-11-26). Header-only helpers without a style macro stay.
+  for h in "$CACHE"/source/src/KOKKOS/*_kokkos.h; do
+    [[ -f "${h%.h}.cpp" ]] && continue
+    grep -qE '^ *(Pair|Fix|Compute|Atom|Region|Minimize|NPair|NBin|NStencil|Integrate|Command|Bond|Angle|Dihedral|Improper|KSpace|Dump|Body)Style\(' "$h" \
+      && rm -f "$h"
   done
   log "KOKKOS styles kept: $(ls "$CACHE"/source/src/KOKKOS/*_kokkos.cpp | wc -l) .cpp files"
 fi
