@@ -254,7 +254,7 @@ torch::Tensor Engine::Impl::atom_energies(const torch::Tensor& Z, const torch::T
     auto msg = node_to_edge(h, src, dst, rot);
     torch::Tensor gate;
     msg = so2_conv(msg, radial_mlp(x_edge, block.so2_conv_1.rad_func), mix.so2_conv_1, H, L * H, &gate);
-    msg = edge_gate(msg, gate, t);
+    msg = edge_gate(msg, gate);
     msg = so2_conv(msg, torch::Tensor(), mix.so2_conv_2, C, 0, nullptr);
     x = x + edge_to_node(msg, dst, N, rot);
     x = x + spectral_atomwise(rms_norm_sh(x, block.norm_2, t), block, t);

@@ -22,10 +22,6 @@ LayerTables::LayerTables(torch::Dtype dtype, torch::Device device) {
                                  torch::TensorOptions().dtype(torch::kFloat64))
                        .view({1, 9, 1})
                        .to(device, dtype);
-  // M-major rows 1..8 are l1m0, l2m0, l1m+1, l2m+1, l1m-1, l2m-1, l2m+2, l2m-2 (gate of degree l-1).
-  edge_gate_index = torch::tensor({0, 1, 0, 1, 0, 1, 1, 1}, i64).to(device);
-  // L-major rows 1..8 are l1 x3, l2 x5.
-  node_gate_index = torch::tensor({0, 0, 0, 1, 1, 1, 1, 1}, i64).to(device);
 }
 
 torch::Tensor linear(const torch::Tensor& x, const LinearW& w) { return F::linear(x, w.weight, w.bias); }
@@ -96,11 +92,15 @@ torch::Tensor so2_conv(const torch::Tensor& x, const torch::Tensor& radial, cons
   return torch::cat({y0.view({E, 3, out_channels}), m1.first, m1.second, m2.first, m2.second}, 1);
 }
 
-torch::Tensor edge_gate(const torch::Tensor& x, const torch::Tensor& gate_logits, const LayerTables& t) {
+torch::Tensor edge_gate(const torch::Tensor& x, const torch::Tensor& gate_logits) {
   const int64_t E = x.size(0), H = x.size(2);
-  auto g = torch::sigmoid(gate_logits).view({E, 2, H}).index_select(1, t.edge_gate_index);
-  auto xs = x.split_with_sizes({1, 8}, 1);
-  return torch::cat({torch::silu(xs[0]), xs[1] * g}, 1);
+  // M-major rows 1..6 are (l1, l2) pairs for m = 0, +1, -1 and rows 7..8 are l2 (m = +-2): gate l1
+  // and l2 by broadcasting instead of gathering (an index_select's backward is a scatter-add).
+  auto g = torch::sigmoid(gate_logits).view({E, 1, 2, H});
+  auto xs = x.split_with_sizes({1, 6, 2}, 1);
+  auto pairs = (xs[1].view({E, 3, 2, H}) * g).view({E, 6, H});
+  auto l2 = xs[2] * g.select(2, 1);
+  return torch::cat({torch::silu(xs[0]), pairs, l2}, 1);
 }
 
 namespace {
@@ -122,9 +122,10 @@ torch::Tensor spectral_atomwise(const torch::Tensor& x, const BlockW& w, const L
   auto gating = torch::silu(linear(x.narrow(1, 0, 1), w.scalar_mlp));  // [N,1,2H]
   auto h = so3_linear(x, w.so3_linear_1, t);
   const int64_t H = h.size(2);
-  auto g = torch::sigmoid(gating).view({N, 2, H}).index_select(1, t.node_gate_index);
-  auto hs = h.split_with_sizes({1, 8}, 1);
-  h = torch::cat({torch::silu(hs[0]), hs[1] * g}, 1);
+  // L-major rows 1..3 (l = 1) and 4..8 (l = 2) each take their degree's gate, broadcast.
+  auto g = torch::sigmoid(gating).view({N, 2, 1, H});
+  auto hs = h.split_with_sizes({1, 3, 5}, 1);
+  h = torch::cat({torch::silu(hs[0]), hs[1] * g.select(1, 0), hs[2] * g.select(1, 1)}, 1);
   return so3_linear(h, w.so3_linear_2, t);
 }
 

@@ -27,8 +27,6 @@ struct MixedSO2Conv {
 struct LayerTables {
   torch::Tensor degree_of_coefficient;  // [9] int64: l of each L-major row (0,1,1,1,2,2,2,2,2)
   torch::Tensor degree_balance;         // [1,9,1] 1/((2l+1)(lmax+1)) per row, working precision
-  torch::Tensor edge_gate_index;        // [8] int64: gate of M-major rows 1..8 (l-1 per row)
-  torch::Tensor node_gate_index;        // [8] int64: gate of L-major rows 1..8
   LayerTables(torch::Dtype dtype, torch::Device device);
 };
 
@@ -48,7 +46,7 @@ torch::Tensor so2_conv(const torch::Tensor& x, const torch::Tensor& radial, cons
 
 // nn/activation.py GateActivation(m_prime = True) on M-major edge features: row 0 SiLU, rows 1..8
 // times sigmoid(gate) of their degree.
-torch::Tensor edge_gate(const torch::Tensor& x, const torch::Tensor& gate_logits, const LayerTables& t);
+torch::Tensor edge_gate(const torch::Tensor& x, const torch::Tensor& gate_logits);
 
 // escn_md_block.py SpectralAtomwise.
 torch::Tensor spectral_atomwise(const torch::Tensor& x, const BlockW& w, const LayerTables& t);
