@@ -33,6 +33,10 @@ import subprocess
 import sys
 import tempfile
 
+# The thermo-table parser of the LAMMPS tests (one parser for both suites).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lammps"))
+from harness import thermo_tables  # noqa: E402
+
 INJECT = """compute         ukk_pea all pe/atom
 compute         ukk_sa all stress/atom NULL
 compute         ukk_pesum all reduce sum c_ukk_pea
@@ -66,26 +70,6 @@ def instrument(text, dump_path, plain_pair):
     if not injected:
         raise SystemExit(f"compare_kk.py: no thermo_style line to extend in the deck")
     return "\n".join(out) + "\n"
-
-
-def thermo_tables(path):
-    tables, cur, cols = [], None, None
-    for line in open(path, errors="replace"):
-        words = line.split()
-        if words and words[0] == "Step":
-            cols, cur = words, []
-            tables.append((cols, cur))
-        elif cur is not None:
-            if line.startswith("Loop time") or not words:
-                cur = None
-                continue
-            try:
-                vals = [float(w) for w in words]
-            except ValueError:
-                continue
-            if len(vals) == len(cols):
-                cur.append(vals)
-    return tables
 
 
 def dump_frames(path):
@@ -181,7 +165,7 @@ def main():
         report, worst_thermo, worst_atoms, nvalues = [], 0.0, 0.0, 0
         for deck, rl, nl, rd, nd in zip(args.decks, ref_logs, new_logs, ref_dumps, new_dumps):
             name = os.path.basename(deck)
-            rt, nt = thermo_tables(rl), thermo_tables(nl)
+            rt, nt = thermo_tables(open(rl, errors="replace").read()), thermo_tables(open(nl, errors="replace").read())
             if len(rt) != len(nt) or not rt:
                 report.append(f"{name}: {len(rt)} thermo tables for uma, {len(nt)} for uma/kk")
                 continue
