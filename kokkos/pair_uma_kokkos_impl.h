@@ -482,6 +482,7 @@ void PairUMAKokkos<DeviceType>::compute(int eflag, int vflag)
       error->one(FLERR, "pair_style uma: evaluation failed ({} atoms, {} edges on this rank): {}",
                  n_atoms, n_edges, e.what());
     }
+    log_edge_chunks(result.edge_chunk, n_edges);
     if (eflag_global) eng_vdwl += result.energy;
     scatter_results(result.edge_grad, result.atom_energy);
   }

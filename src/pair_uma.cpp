@@ -114,9 +114,10 @@ struct PairUMAState {
 
 PairUMA::PairUMA(LAMMPS *lmp) :
     Pair(lmp), state(new PairUMAState), charge_set(false), spin_set(false), charge_setting(0),
-    spin_setting(0), fp64(false), use_cuda(false), halo_setting(Halo::automatic), charge(0),
+    spin_setting(0), fp64(false), use_cuda(false), halo_setting(Halo::automatic), chunk_setting(0),
+    charge(0),
     spin(0), cutoff(0.0), fold_active(false), logged_model(false), composition_known(false),
-    warned_neighbors(false)
+    warned_neighbors(false), logged_chunked(false)
 {
   // Model parameters come from the .uma file given to pair_coeff, which must be repeated after
   // read_restart (as for pair_style mliap, snap, pace); write_data writes no Pair Coeffs.
@@ -154,7 +155,7 @@ void PairUMA::allocate()
 
 /* ----------------------------------------------------------------------
    pair_style uma [task T] [charge Q] [spin S] [precision fp32|fp64] [device cpu|cuda]
-                  [halo auto|shell|fold]
+                  [halo auto|shell|fold] [chunk auto|off|N]
 ------------------------------------------------------------------------- */
 
 void PairUMA::settings(int narg, char **arg)
@@ -165,6 +166,7 @@ void PairUMA::settings(int narg, char **arg)
   fp64 = false;
   use_cuda = false;
   halo_setting = Halo::automatic;
+  chunk_setting = 0;
 
   for (int iarg = 0; iarg < narg; iarg += 2) {
     const std::string key = arg[iarg];
@@ -209,9 +211,19 @@ void PairUMA::settings(int narg, char **arg)
       else
         error->all(FLERR, "pair_style uma: expected auto, shell or fold after 'halo', got '{}'",
                    value);
+    } else if (key == "chunk") {
+      if (value == "auto")
+        chunk_setting = 0;
+      else if (value == "off")
+        chunk_setting = -1;
+      else if (utils::is_integer(value.c_str()) && utils::bnumeric(FLERR, value.c_str(), false, lmp) > 0)
+        chunk_setting = utils::bnumeric(FLERR, value.c_str(), false, lmp);
+      else
+        error->all(FLERR, "pair_style uma: expected auto, off or a positive number of edges after "
+                   "'chunk', got '{}'", value);
     } else {
       error->all(FLERR, "pair_style uma: unknown keyword '{}'; expected task, charge, spin, "
-                 "precision, device or halo", key);
+                 "precision, device, halo or chunk", key);
     }
   }
 
@@ -222,6 +234,7 @@ void PairUMA::settings(int narg, char **arg)
       for (int i = 0; i <= atom->ntypes; i++)
         for (int j = 0; j <= atom->ntypes; j++) setflag[i][j] = 0;
   }
+  if (state->engine) state->engine->set_edge_chunk(chunk_setting);
 }
 
 /* ----------------------------------------------------------------------
@@ -242,6 +255,7 @@ void PairUMA::coeff(int narg, char **arg)
   model_path = arg[2];
   uma::EngineOptions options;
   options.precision = fp64 ? uma::Precision::fp64 : uma::Precision::fp32;
+  options.edge_chunk = chunk_setting;
   if (use_cuda) {
     // One GPU per rank: ranks on one node take devices round-robin.
     MPI_Comm node;
@@ -298,6 +312,7 @@ void PairUMA::coeff(int narg, char **arg)
   logged_halo.clear();
   composition_known = false;
   warned_neighbors = false;
+  logged_chunked = false;
   resolve_system();
 }
 
@@ -448,6 +463,19 @@ void PairUMA::merge_experts_for_global_composition(const int64_t *local_counts, 
   composition_known = true;
 }
 
+void PairUMA::log_edge_chunks(int64_t edge_chunk, int64_t nedges)
+{
+  const bool chunked = edge_chunk > 0;
+  if (comm->me != 0 || chunked == logged_chunked) return;
+  logged_chunked = chunked;
+  if (chunked)
+    utils::logmesg(lmp, "UMA: {} edges on rank 0 exceed the memory budget of one pass: evaluating in "
+                   "chunks of {} edges, recomputed in the backward pass (pair_style keyword chunk)\n",
+                   nedges, edge_chunk);
+  else
+    utils::logmesg(lmp, "UMA: {} edges on rank 0: evaluating in one pass again\n", nedges);
+}
+
 uma::Engine *PairUMA::engine_handle() const
 {
   return state->engine.get();
@@ -575,6 +603,7 @@ void PairUMA::compute(int eflag, int vflag)
     request.gradient = true;
     request.atom_energy = eflag_atom != 0;
     const uma::EvalOutput out = engine.evaluate(input, request);
+    log_edge_chunks(out.edge_chunk, nedges);
 
     const torch::Tensor forces =
         uma::forces_from_edge_grad(out.edge_grad, input.edge_src, input.edge_dst, natoms)

@@ -57,6 +57,7 @@ class PairUMA : public Pair {
   bool fp64;           // precision fp64 (default fp32)
   bool use_cuda;       // device cuda (default cpu)
   Halo halo_setting;
+  int64_t chunk_setting;  // chunk: 0 auto, -1 off, N > 0 edges per chunk (uma::EngineOptions::edge_chunk)
 
   // pair_coeff results
   std::string model_path;
@@ -69,6 +70,7 @@ class PairUMA : public Pair {
   std::string logged_halo;    // last halo line logged (printed again only when it changes)
   bool composition_known;     // set_composition has run once for the current engine
   bool warned_neighbors;      // max_neighbors warning given once
+  bool logged_chunked;        // rank 0's last evaluation ran in edge chunks (logged on each change)
 
   void allocate();
   void resolve_system();
@@ -81,6 +83,8 @@ class PairUMA : public Pair {
   uma::Engine *engine_handle() const;    // the loaded engine; nullptr before pair_coeff
   // Sums per-element counts of local atoms over ranks and hands them to the engine (MoLE merge).
   void merge_experts_for_global_composition(const int64_t *local_counts, int ncounts);
+  // Logs (rank 0) when its evaluation switches between one pass and edge chunks.
+  void log_edge_chunks(int64_t edge_chunk, int64_t nedges);
   int engine_cuda_device = -1;           // 'device cuda': >= 0 = this GPU (the one Kokkos uses),
                                          // -1 = one per rank on a node, round-robin
 };

@@ -35,6 +35,7 @@ struct DeviceResult {
   double energy = 0.0;                 // eV, of atoms [0, n_energy_atoms); only if asked
   const double *edge_grad = nullptr;   // [n_edges][3] dE/d edge_vec (eV/Å), in the batch's memory
   const double *atom_energy = nullptr; // [n_atoms] eV (zero past n_energy_atoms); null unless asked
+  int64_t edge_chunk = 0;              // edges per chunk the engine used (0: one pass)
 };
 
 class DeviceEvaluator {

@@ -8,8 +8,10 @@
 #include <cmath>
 #include <sstream>
 
+#include "engine/edge_chunks.h"
 #include "engine/edge_rotation_ops.h"
 #include "engine/layers.h"
+#include "engine/memory_budget.h"
 #include "engine/model_config.h"
 #include "engine/mole.h"
 #include "engine/weights.h"
@@ -60,9 +62,12 @@ struct Engine::Impl {
   // Node<->edge rotations: fused CUDA kernels on a CUDA device when built with them, else torch ops.
   bool fused = false;
 #ifdef UMA_HAVE_CUDA_KERNELS
-  fused::EdgeCsrTensors csr;
-  const fused::EdgeCsrTensors* csr_ptr = nullptr;
+  using Csr = fused::EdgeCsrTensors;
+#else
+  struct Csr {};
 #endif
+  Csr csr;                      // deterministic mode: the whole graph's edge grouping
+  const Csr* csr_ptr = nullptr;
   // The fused kernels take L-ordered matrices and permute inside; the torch path permutes the
   // matrices once per evaluation (prepare_rotations) and then only multiplies.
   struct EdgeRotations {
@@ -74,19 +79,70 @@ struct Engine::Impl {
     return {wigner.index_select(1, l_of_m), wigner_inv_env.index_select(2, l_of_m)};
   }
   torch::Tensor node_to_edge(const torch::Tensor& x, const torch::Tensor& src, const torch::Tensor& dst,
-                             const EdgeRotations& rot) const {
+                             const EdgeRotations& rot, const Csr* csr = nullptr) const {
 #ifdef UMA_HAVE_CUDA_KERNELS
-    if (fused) return fused::gather_rotate(x, src, dst, rot.gather, csr_ptr);
+    if (fused) return fused::gather_rotate(x, src, dst, rot.gather, csr);
 #endif
     return gather_rotate_m(x, src, dst, rot.gather);
   }
   torch::Tensor edge_to_node(const torch::Tensor& msg, const torch::Tensor& dst, int64_t n,
-                             const EdgeRotations& rot) const {
+                             const EdgeRotations& rot, const Csr* csr = nullptr) const {
 #ifdef UMA_HAVE_CUDA_KERNELS
-    if (fused) return fused::rotate_back_scatter(msg, rot.scatter, dst, n, csr_ptr);
+    if (fused) return fused::rotate_back_scatter(msg, rot.scatter, dst, n, csr);
 #endif
     return rotate_back_scatter_m(msg, rot.scatter, dst, n);
   }
+
+  // Edges per chunk of this evaluation (0: all at once); see memory_budget.h.
+  int64_t chunk_edges = 0;
+
+  // Edge-degree embedding (nn/embedding.py EdgeDegreeEmbedding, rescale 5) as per-edge work.
+  // Edge inputs: x_edge, wigner_inv_env, dst.
+  struct DegreeWork : EdgeWork {
+    const Impl& m;
+    int64_t num_atoms;
+    DegreeWork(const Impl& impl, int64_t n) : m(impl), num_atoms(n) {}
+    torch::Tensor operator()(const std::vector<torch::Tensor>&, const std::vector<torch::Tensor>& e) const override {
+      const int64_t E = e[0].size(0), C = m.config.sphere_channels;
+      auto rad = radial_mlp(e[0], m.weights.edge_degree_rad).view({E, m.config.lmax + 1, C});
+      auto msg = torch::bmm(e[1].index_select(2, m.m0_columns), rad);
+      return torch::zeros({num_atoms, msg.size(1), C}, msg.options()).index_add(0, e[2], msg / 5.0);
+    }
+  };
+
+  // escn_md_block.py Edgewise as per-edge work: rotate into edge frames, two SO(2) convolutions with
+  // a gate, rotate back, sum into targets. Node input: the normalised features; edge inputs:
+  // x_edge, the gather and scatter rotations, src, dst.
+  struct EdgewiseWork : EdgeWork {
+    const Impl& m;
+    const BlockW& block;
+    const MixedBlock& mix;
+    int64_t num_atoms, num_edges;
+    EdgewiseWork(const Impl& impl, const BlockW& b, const MixedBlock& x, int64_t n, int64_t e)
+        : m(impl), block(b), mix(x), num_atoms(n), num_edges(e) {}
+    torch::Tensor operator()(const std::vector<torch::Tensor>& node, const std::vector<torch::Tensor>& e) const override {
+      const int64_t H = m.config.hidden_channels, C = m.config.sphere_channels, L = m.config.lmax;
+      const EdgeRotations rot{e[1], e[2]};
+      const auto& src = e[3];
+      const auto& dst = e[4];
+      const Csr* csr = nullptr;
+#ifdef UMA_HAVE_CUDA_KERNELS
+      // The deterministic sums need the chunk's own edge grouping; the whole graph's is made once.
+      Csr chunk_csr;
+      csr = m.csr_ptr;
+      if (csr && src.size(0) != num_edges) {
+        chunk_csr = fused::make_edge_csr(src, dst, num_atoms);
+        csr = &chunk_csr;
+      }
+#endif
+      auto msg = m.node_to_edge(node[0], src, dst, rot, csr);
+      torch::Tensor gate;
+      msg = so2_conv(msg, radial_mlp(e[0], block.so2_conv_1.rad_func), mix.so2_conv_1, H, L * H, &gate);
+      msg = edge_gate(msg, gate);
+      msg = so2_conv(msg, torch::Tensor(), mix.so2_conv_2, C, 0, nullptr);
+      return m.edge_to_node(msg, dst, num_atoms, rot, csr);
+    }
+  };
 
   torch::Tensor atom_energies(const torch::Tensor& Z, const torch::Tensor& src, const torch::Tensor& dst,
                               const torch::Tensor& vec);
@@ -213,6 +269,8 @@ bool Engine::set_composition(const std::vector<int64_t>& counts) {
   return true;
 }
 
+void Engine::set_edge_chunk(int64_t edge_chunk) { impl_->options.edge_chunk = edge_chunk; }
+
 void Engine::set_use_unmerged_mixture(bool on) {
   impl_->unmerged = on;
   if (impl_->mixture_valid) impl_->remix();
@@ -221,8 +279,7 @@ void Engine::set_use_unmerged_mixture(bool on) {
 torch::Tensor Engine::Impl::atom_energies(const torch::Tensor& Z, const torch::Tensor& src, const torch::Tensor& dst,
                                           const torch::Tensor& vec) {
   const auto& w = weights;
-  const int64_t N = Z.size(0), E = vec.size(0), C = config.sphere_channels, H = config.hidden_channels;
-  const int64_t L = config.lmax;
+  const int64_t N = Z.size(0), E = vec.size(0), C = config.sphere_channels;
 
   // Edge geometry (escn_md.py: wigner, envelope, distance expansion).
   auto dist = vec.norm(2, 1);
@@ -240,23 +297,19 @@ torch::Tensor Engine::Impl::atom_energies(const torch::Tensor& Z, const torch::T
   // Node initialisation: l = 0 row = element embedding + system (charge/spin/task) embedding.
   auto x = torch::cat({(w.sphere_embedding.index_select(0, Z) + csd).unsqueeze(1), torch::zeros({N, 8, C}, fopt())}, 1);
 
-  // Edge-degree embedding (nn/embedding.py EdgeDegreeEmbedding, rescale 5).
-  auto rad = radial_mlp(x_edge, w.edge_degree_rad).view({E, L + 1, C});
-  auto degree_msg = torch::bmm(wigner_inv_env.index_select(2, m0_columns), rad);
-  x = x.index_add(0, dst, degree_msg / 5.0);
+  // Per-edge work goes through sum_over_edge_chunks: one plain pass, or chunks with recomputation
+  // when the activations of all edges would not fit (chunk_edges > 0).
+  if (E > 0)
+    x = x + sum_over_edge_chunks(c10::make_intrusive<DegreeWork>(*this, N), {}, {x_edge, wigner_inv_env, dst},
+                                 chunk_edges);
 
   for (int64_t i = 0; i < config.num_layers; ++i) {
     const BlockW& block = w.blocks[i];
-    const MixedBlock& mix = mixed[i];
     auto h = rms_norm_sh(x, block.norm_1, t);
     h = torch::cat({h.narrow(1, 0, 1) + csd.view({1, 1, C}), h.narrow(1, 1, 8)}, 1);
-    // Edgewise: rotate into edge frames, two SO(2) convolutions with a gate, rotate back, sum.
-    auto msg = node_to_edge(h, src, dst, rot);
-    torch::Tensor gate;
-    msg = so2_conv(msg, radial_mlp(x_edge, block.so2_conv_1.rad_func), mix.so2_conv_1, H, L * H, &gate);
-    msg = edge_gate(msg, gate);
-    msg = so2_conv(msg, torch::Tensor(), mix.so2_conv_2, C, 0, nullptr);
-    x = x + edge_to_node(msg, dst, N, rot);
+    if (E > 0)
+      x = x + sum_over_edge_chunks(c10::make_intrusive<EdgewiseWork>(*this, block, mixed[i], N, E), {h},
+                                   {x_edge, rot.gather, rot.scatter, src, dst}, chunk_edges);
     x = x + spectral_atomwise(rms_norm_sh(x, block.norm_2, t), block, t);
   }
   x = rms_norm_sh(x, w.norm, t);
@@ -290,6 +343,10 @@ EvalOutput Engine::evaluate(const EvalInput& in, const EvalRequest& request) {
   }
 #endif
   EvalOutput out;
+  const ChunkPlan plan = plan_edge_chunks(m.options.edge_chunk, vec.size(0), m.config.num_layers,
+                                          m.config.sphere_channels, m.dtype == torch::kFloat64 ? 8 : 4, dev);
+  m.chunk_edges = plan.chunk_edges;
+  out.edge_chunk = plan.chunk_edges;
   torch::AutoGradMode grad_mode(request.gradient);
   // Deterministic mode: besides the fused kernels' segmented sums, every remaining torch scatter
   // (edge-degree index_add, index_select backward) uses torch's deterministic implementation.

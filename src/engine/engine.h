@@ -25,6 +25,10 @@ struct EngineOptions {
   // CUDA only: sum edge contributions into atoms in a fixed order (edges grouped per atom, segmented
   // reduction) instead of with atomics, so repeated runs give bit-identical results.
   bool deterministic = false;
+  // Edges evaluated at once. 0 = automatic: all of them when their activations fit in the memory
+  // the device has left, else chunks whose activations are recomputed in the backward pass (less
+  // memory, about one more forward pass of the edge work). > 0: chunks of this many edges. < 0: never chunk.
+  int64_t edge_chunk = 0;
 };
 
 // What the caller wants to know about the model (for logs and input validation).
@@ -71,6 +75,7 @@ struct EvalOutput {
   torch::Tensor energy_device;  // 0-dim float64 on the engine device, always set
   torch::Tensor atom_energy;  // [N] float64 (zero for atoms >= n_energy_atoms)
   torch::Tensor edge_grad;    // [E,3] float64: dE/d edge_vec (eV/Å)
+  int64_t edge_chunk = 0;     // edges per chunk this evaluation used; 0 = all at once
 };
 
 class Engine {
@@ -94,6 +99,9 @@ class Engine {
 
   // Energy, per-atom energies and dE/d(edge vector). set_system and set_composition must have run.
   EvalOutput evaluate(const EvalInput& input, const EvalRequest& request = {});
+
+  // Changes EngineOptions::edge_chunk for the following evaluations.
+  void set_edge_chunk(int64_t edge_chunk);
 
   // MoLE mixture applied expert by expert, without merging (slow; for tests of the merge).
   void set_use_unmerged_mixture(bool on);

@@ -61,6 +61,8 @@ def main():
          "pair_style uma: expected fp32 or fp64 after 'precision', got 'fp16'"),
         ("bad_halo", deck(style="pair_style uma task omol halo wide"), None,
          "pair_style uma: expected auto, shell or fold after 'halo', got 'wide'"),
+        ("bad_chunk", deck(style="pair_style uma task omol chunk -5"), None,
+         "pair_style uma: expected auto, off or a positive number of edges after 'chunk', got '-5'"),
         ("non_integer_charge", deck(style="pair_style uma task omol charge 0.5"), None,
          "pair_style uma: expected an integer after 'charge', got '0.5'"),
         ("units_real", deck(units="real"), None, "pair_style uma requires 'units metal'"),

@@ -1,7 +1,8 @@
 """lammps_rank_invariance: the domain decomposition does not change the result.
 
 The omol molecule in a box split over 1, 2 (processors 1 2 1) and 4 (processors 1 2 2) MPI ranks
-(halo auto: fold on 1 rank, ghost shell on 2 and 4) and on 1 rank with halo shell: energy,
+(halo auto: fold on 1 rank, ghost shell on 2 and 4), on 1 rank with halo shell and on 2 ranks
+with edge chunks of 40 edges (recomputed in the backward pass): energy,
 forces and global virial agree to 1e-10 relative in fp64. For every run, and for a periodic
 fixture (omc_crystal, folded images on 1 rank), the per-atom energies (compute pe/atom) sum to pe
 and the per-atom virials (compute stress/atom NULL) sum to -P V (LAMMPS convention:
@@ -18,11 +19,11 @@ import harness as h
 RTOL = 1e-10
 
 
-def run(args, fx, tag, np_=1, procs=None, halo="auto"):
+def run(args, fx, tag, np_=1, procs=None, halo="auto", extra=""):
     frame = h.write_data(fx, f"{args.workdir}/{tag}.data", shift=(0.5, -0.25, 1.0))
     deck = (f"units metal\natom_style atomic\nboundary {h.boundary(fx)}\nbox tilt large\n"
             + (f"processors {procs}\n" if procs else "")
-            + f"read_data {tag}.data\n" + h.pair_lines(args, fx, frame, f"halo {halo}")
+            + f"read_data {tag}.data\n" + h.pair_lines(args, fx, frame, f"halo {halo} {extra}")
             + h.MEASURE + h.dump_lines(tag) + "run 0\n")
     _, out = h.run_lmp(args, deck, tag, np_=np_)
     m = h.measures(out)[-1]
@@ -49,7 +50,11 @@ def main():
         "np1_shell": run(args, fx, "np1_shell", halo="shell"),
         "np2": run(args, fx, "np2", np_=2, procs="1 2 1"),
         "np4": run(args, fx, "np4", np_=4, procs="1 2 2"),
+        # edge chunks with recomputation (pair_style keyword chunk) on a decomposed system
+        "np2_chunk40": run(args, fx, "np2_chunk40", np_=2, procs="1 2 1", extra="chunk 40"),
     }
+    fails.check("evaluating in chunks of 40 edges" in runs["np2_chunk40"]["out"],
+                "np2_chunk40 log reports the edge chunks")
     fails.check("ghost shell set to" in runs["np2"]["out"], "np2 log reports the ghost shell")
     for tag in ("np2", "np4"):  # the molecule is really split: every rank owns atoms and ghosts
         mm = re.search(r"Nlocal:\s+\S+ ave\s+(\d+) max\s+(\d+) min", runs[tag]["out"])

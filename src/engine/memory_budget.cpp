@@ -1,0 +1,78 @@
+#include "engine/memory_budget.h"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#ifdef UMA_HAVE_CUDA_KERNELS
+#include <c10/cuda/CUDACachingAllocator.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <cuda_runtime_api.h>
+#endif
+
+namespace uma {
+
+namespace {
+
+// Peak bytes per edge of a one-pass fp32 evaluation with gradient, per layer and channel: 6.6 MiB
+// per atom at 49.1 edges per atom (fcc carbon) and 10.0 MiB at 74.7 (liquid Cu), 4 layers,
+// 128 channels, on the H100 (2026-11-26) -> 68.8 and 68.5 values; rounded up.
+constexpr int64_t kPlainValuesPerEdgeLayerChannel = 70;
+// A chunk in the backward pass holds one layer's activations and their gradients.
+constexpr int64_t kChunkValuesPerEdgeChannel = 2 * kPlainValuesPerEdgeLayerChannel;
+// Smallest chunk worth a launch sequence (below this the GPU idles between kernels).
+constexpr int64_t kMinChunkEdges = 4096;
+
+int64_t cpu_available_bytes() {
+  std::ifstream meminfo("/proc/meminfo");
+  std::string line;
+  while (std::getline(meminfo, line)) {
+    if (line.rfind("MemAvailable:", 0) != 0) continue;
+    std::istringstream fields(line.substr(13));
+    int64_t kib = 0;
+    fields >> kib;
+    return kib * 1024;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int64_t available_memory_bytes(const torch::Device& device) {
+#ifdef UMA_HAVE_CUDA_KERNELS
+  if (device.is_cuda()) {
+    c10::cuda::CUDAGuard guard(device);
+    size_t free_bytes = 0, total_bytes = 0;
+    if (cudaMemGetInfo(&free_bytes, &total_bytes) != cudaSuccess) {
+      (void)cudaGetLastError();  // clear the sticky-free error state; report "unknown"
+      return 0;
+    }
+    const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(device.index());
+    const size_t agg = static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE);
+    const int64_t cached_unused = stats.reserved_bytes[agg].current - stats.allocated_bytes[agg].current;
+    return static_cast<int64_t>(free_bytes) + std::max<int64_t>(0, cached_unused);
+  }
+#endif
+  if (device.is_cpu()) return cpu_available_bytes();
+  return 0;
+}
+
+ChunkPlan plan_edge_chunks(int64_t requested, int64_t num_edges, int64_t num_layers, int64_t channels,
+                           int64_t element_bytes, const torch::Device& device) {
+  ChunkPlan plan;
+  plan.plain_bytes = num_edges * num_layers * channels * kPlainValuesPerEdgeLayerChannel * element_bytes;
+  if (requested < 0 || num_edges == 0) return plan;
+  if (requested > 0) {
+    plan.chunk_edges = requested < num_edges ? requested : 0;
+    return plan;
+  }
+  const int64_t available = available_memory_bytes(device);
+  if (available == 0 || plan.plain_bytes <= available / 10 * 6) return plan;
+  const int64_t per_edge = kChunkValuesPerEdgeChannel * channels * element_bytes;
+  const int64_t chunk = std::max(kMinChunkEdges, available / 4 / per_edge);
+  plan.chunk_edges = chunk < num_edges ? chunk : 0;
+  return plan;
+}
+
+}  // namespace uma

@@ -1,0 +1,30 @@
+// How many edges an evaluation may process at once: the engine evaluates all edges in one pass
+// when their activations fit in the memory left on the device, and otherwise in chunks with
+// recomputation (edge_chunks.h). Estimates, not guarantees; the sizes come from measurements
+// (benchmarks/results/2026-11-26-h100-final.md).
+#ifndef UMA_ENGINE_MEMORY_BUDGET_H
+#define UMA_ENGINE_MEMORY_BUDGET_H
+
+#include <torch/torch.h>
+
+#include <cstdint>
+
+namespace uma {
+
+// Bytes the engine could still allocate on `device`: for CUDA the driver's free memory plus what
+// the caching allocator holds unused; for the CPU the kernel's MemAvailable. 0 if unknown.
+int64_t available_memory_bytes(const torch::Device& device);
+
+struct ChunkPlan {
+  int64_t chunk_edges = 0;  // 0: all edges in one pass (no recomputation)
+  int64_t plain_bytes = 0;  // estimated peak of the one-pass evaluation
+};
+
+// requested: > 0 a fixed chunk size, < 0 never chunk, 0 automatic (one pass if it needs at most
+// 60 % of the available memory, else chunks that need about a quarter of it).
+ChunkPlan plan_edge_chunks(int64_t requested, int64_t num_edges, int64_t num_layers, int64_t channels,
+                           int64_t element_bytes, const torch::Device& device);
+
+}  // namespace uma
+
+#endif

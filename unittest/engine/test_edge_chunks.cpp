@@ -1,0 +1,91 @@
+// Edge-chunked evaluation with recomputation (engine/edge_chunks.h): the same numbers as the one-pass
+// evaluation and as fairchem, whatever the chunk size, with and without gradients.
+#include "test_support.h"
+
+#include "engine/memory_budget.h"
+
+namespace {
+
+uma::EngineOptions options(uma::Precision p, int64_t chunk) {
+  uma::EngineOptions o;
+  o.precision = p;
+  o.edge_chunk = chunk;
+  return o;
+}
+
+uma::StructureResult run(uma::Engine& engine, const uma_test::Fixture& f, bool forces = true) {
+  return uma::evaluate_structure(engine, f.file.structure, f.file.task, f.file.charge, f.file.spin, forces);
+}
+
+}  // namespace
+
+// Against fairchem's fp64 numbers with chunks of 16 and 37 edges (every fixture has over 100 edges, so
+// several chunks and a short last one): the tolerance of test_fairchem_parity (1e-9 relative).
+TEST(EdgeChunks, Fp64MatchesFairchemForEveryTask) {
+  for (int64_t chunk : {16, 37}) {
+    uma::Engine engine(uma_test::bundled_model(), options(uma::Precision::fp64, chunk));
+    for (const auto& name : uma_test::task_fixtures()) {
+      auto f = uma_test::load_fixture(name);
+      auto ref = f.reference("fp64");
+      auto r = run(engine, f);
+      ASSERT_GT(r.num_edges, static_cast<size_t>(chunk)) << name << ": the test needs several chunks";
+      EXPECT_NEAR(r.energy, ref.energy, 1e-9 * std::abs(ref.energy)) << name << " chunk " << chunk;
+      auto fe = uma_test::max_abs_diff(r.forces, ref.forces);
+      EXPECT_LE(fe.value, 1e-9 * uma_test::max_abs(ref.forces)) << name << " chunk " << chunk;
+      for (int k = 0; k < 9 && !ref.stress.empty(); ++k)
+        EXPECT_NEAR(r.stress[k], ref.stress[k], 1e-9 * std::abs(ref.stress[k]) + 1e-15) << name << " stress " << k;
+    }
+  }
+}
+
+// Chunked vs one pass in fp64: only the order of the per-node sums differs, so energies, per-atom
+// energies, forces and stress agree to a few ulps of their scale (1e-12 relative leaves 4 digits of margin).
+TEST(EdgeChunks, SameAsOnePassIncludingAtomEnergies) {
+  uma::Engine plain(uma_test::bundled_model(), options(uma::Precision::fp64, -1));
+  uma::Engine chunked(uma_test::bundled_model(), options(uma::Precision::fp64, 50));
+  for (const auto& name : {"omat_cu_triclinic", "odac_framework_co2"}) {
+    auto f = uma_test::load_fixture(name);
+    auto a = run(plain, f), b = run(chunked, f);
+    EXPECT_NEAR(a.energy, b.energy, 1e-12 * std::abs(a.energy)) << name;
+    double escale = 0.0, ediff = 0.0;
+    for (size_t i = 0; i < a.atom_energy.size(); ++i) {
+      escale = std::max(escale, std::abs(a.atom_energy[i]));
+      ediff = std::max(ediff, std::abs(a.atom_energy[i] - b.atom_energy[i]));
+    }
+    EXPECT_LE(ediff, 1e-12 * escale) << name << " per-atom energy";
+    EXPECT_LE(uma_test::max_abs_diff(a.forces, b.forces).value, 1e-12 * uma_test::max_abs(a.forces)) << name;
+    for (int k = 0; k < 9; ++k) EXPECT_NEAR(a.stress[k], b.stress[k], 1e-12 * std::abs(a.stress[k]) + 1e-16);
+    // Energy only (no autograd graph): the chunked forward alone.
+    auto c = run(chunked, f, false);
+    EXPECT_NEAR(c.energy, a.energy, 1e-12 * std::abs(a.energy)) << name << " energy-only";
+  }
+}
+
+// fp32 with chunks against fairchem's fp32 numbers, with test_fairchem_parity's fp32 bounds.
+TEST(EdgeChunks, Fp32MatchesFairchem) {
+  uma::Engine engine(uma_test::bundled_model(), options(uma::Precision::fp32, 101));
+  auto f = uma_test::load_fixture("oc20_pt111_co");
+  auto ref = f.reference("fp32");
+  auto r = run(engine, f);
+  EXPECT_NEAR(r.energy, ref.energy, 1e-5 * f.file.structure.numbers.size());
+  EXPECT_LE(uma_test::max_abs_diff(r.forces, ref.forces).value, 1e-4);
+}
+
+TEST(EdgeChunks, PlanFollowsTheRequestAndTheMemoryLeft) {
+  const torch::Device cpu(torch::kCPU);
+  EXPECT_EQ(uma::plan_edge_chunks(-1, 1000000, 4, 128, 4, cpu).chunk_edges, 0);      // never
+  EXPECT_EQ(uma::plan_edge_chunks(500, 1000000, 4, 128, 4, cpu).chunk_edges, 500);   // fixed
+  EXPECT_EQ(uma::plan_edge_chunks(5000, 1000, 4, 128, 4, cpu).chunk_edges, 0);       // all fit in one chunk
+  EXPECT_EQ(uma::plan_edge_chunks(0, 0, 4, 128, 4, cpu).chunk_edges, 0);             // no edges
+  const int64_t avail = uma::available_memory_bytes(cpu);
+  ASSERT_GT(avail, 0) << "MemAvailable missing from /proc/meminfo";
+  EXPECT_EQ(uma::plan_edge_chunks(0, 100, 4, 128, 4, cpu).chunk_edges, 0);  // a small graph: one pass
+  // A graph whose one-pass activations need ~10x the available memory must be chunked, with chunks
+  // that need about a quarter of it (and never fewer than 4096 edges).
+  const int64_t per_edge_plain = 4 * 128 * 70 * 4;
+  const int64_t edges = avail / per_edge_plain * 10;
+  const auto plan = uma::plan_edge_chunks(0, edges, 4, 128, 4, cpu);
+  EXPECT_GT(plan.chunk_edges, 4095);
+  EXPECT_LT(plan.chunk_edges, edges);
+  EXPECT_LE(plan.chunk_edges * 2 * 70 * 128 * 4, avail / 4 + 4096 * 2 * 70 * 128 * 4);
+}
