@@ -51,18 +51,23 @@ torch::Tensor rms_norm_sh(const torch::Tensor& x, const RMSNormSHW& w, const Lay
 
 namespace {
 
-// SO2_m_Conv: x_m [E,2,K*Cin] (+m row, -m row) -> (real, imag) [E,K,Cout] each, where the weight is
-// [W1; W2] and out_r = W1 x_r - W2 x_i, out_i = W2 x_r + W1 x_i.
-std::pair<torch::Tensor, torch::Tensor> so2_m_conv(const torch::Tensor& x_m, const MixedLinear& fc,
-                                                   int64_t out_channels) {
+// SO2_m_Conv: x_m [E,2,K*Cin] (+m row, -m row) -> [E,2K,Cout]: K real rows then K imaginary rows
+// (the M-major order), where the weight is [W1; W2], out_r = W1 x_r - W2 x_i, out_i = W2 x_r + W1 x_i.
+torch::Tensor so2_m_conv(const torch::Tensor& x_m, const MixedLinear& fc, int64_t out_channels) {
   const int64_t E = x_m.size(0);
+  if (fc.block_weight.defined()) {
+    // One GEMM [x_r | x_i] . W_block^T = [out_r | out_i]. A 2-D view of strided rows goes to cuBLAS
+    // as is (leading dimension), where a 3-D one would become a per-edge batched GEMM.
+    auto y = torch::nn::functional::linear(x_m.reshape({E, 2 * x_m.size(2)}), fc.block_weight);
+    return y.view({E, y.size(1) / out_channels, out_channels});
+  }
   auto y = fc.apply(x_m.contiguous());  // [E,2,2*half]; contiguous so that matmul folds to one GEMM
   const int64_t half = y.size(2) / 2;
   auto parts = y.reshape({E, 4, half}).unbind(1);
   auto r0 = parts[0], i0 = parts[1], r1 = parts[2], i1 = parts[3];
   // Explicit sizes (no -1): a view of zero edges cannot infer a dimension.
   const int64_t degrees = half / out_channels;
-  return {(r0 - i1).view({E, degrees, out_channels}), (r1 + i0).view({E, degrees, out_channels})};
+  return torch::cat({(r0 - i1).view({E, degrees, out_channels}), (r1 + i0).view({E, degrees, out_channels})}, 1);
 }
 
 }  // namespace
@@ -87,9 +92,8 @@ torch::Tensor so2_conv(const torch::Tensor& x, const torch::Tensor& radial, cons
     *gate = ys[0];
     y0 = ys[1];
   }
-  auto m1 = so2_m_conv(x1, w.fc_m1, out_channels);
-  auto m2 = so2_m_conv(x2, w.fc_m2, out_channels);
-  return torch::cat({y0.view({E, 3, out_channels}), m1.first, m1.second, m2.first, m2.second}, 1);
+  return torch::cat({y0.view({E, 3, out_channels}), so2_m_conv(x1, w.fc_m1, out_channels),
+                     so2_m_conv(x2, w.fc_m2, out_channels)}, 1);
 }
 
 torch::Tensor edge_gate(const torch::Tensor& x, const torch::Tensor& gate_logits) {

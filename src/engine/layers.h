@@ -15,6 +15,9 @@ struct MixedLinear {
   torch::Tensor experts;       // [X, out, in] when not merged
   torch::Tensor coefficients;  // [X] when not merged
   torch::Tensor bias;          // [out] or undefined
+  // m > 0 convolutions, merged weight [W1; W2] only: [[W1, -W2], [W2, W1]], so that one GEMM of
+  // [x_+m | x_-m] gives [out_real | out_imag] (fairchem's umas_fast_pytorch W_block; same maths).
+  torch::Tensor block_weight;
   torch::Tensor apply(const torch::Tensor& x) const;
 };
 

@@ -36,8 +36,18 @@ MixedLinear mix(const MoleLinearW& layer, const torch::Tensor& alpha, bool merge
   return m;
 }
 
+// [W1; W2] -> [[W1, -W2], [W2, W1]] (see MixedLinear::block_weight).
+MixedLinear with_block_weight(MixedLinear m) {
+  if (!m.weight.defined()) return m;
+  auto halves = m.weight.chunk(2, 0);
+  m.block_weight = torch::cat({torch::cat({halves[0], -halves[1]}, 1), torch::cat({halves[1], halves[0]}, 1)}, 0)
+                       .contiguous();
+  return m;
+}
+
 MixedSO2Conv mix(const SO2ConvW& conv, const torch::Tensor& alpha, bool merged) {
-  return {mix(conv.fc_m0, alpha, merged), mix(conv.fc_m1, alpha, merged), mix(conv.fc_m2, alpha, merged)};
+  return {mix(conv.fc_m0, alpha, merged), with_block_weight(mix(conv.fc_m1, alpha, merged)),
+          with_block_weight(mix(conv.fc_m2, alpha, merged))};
 }
 
 }  // namespace

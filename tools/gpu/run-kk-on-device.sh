@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # uma/kk on the GPU machine (the `run` tool; no network there): unpack the carried CUDA Kokkos + LAMMPS
-# source (tools/gpu/prepare-kk-carry.sh), build lmp (KOKKOS/CUDA + PLUGIN + MPI, nvcc_wrapper, -j16) and
-# this project's umaplugin (CUDA + Kokkos, against the machine's torch) side by side, then run the example
-# decks as uma/kk (fp64, fp32) and as plain uma (device cuda fp64/fp32, device cpu fp64), compare the thermo
-# tables, and time a 2048-atom Cu fcc cell (run 100) for uma/kk vs plain uma device cuda.
+# source (tools/gpu/prepare-kk-carry.sh), build lmp (KOKKOS/CUDA + PLUGIN + MPI, nvcc_wrapper, -j$(nproc))
+# and this project's umaplugin (CUDA + Kokkos, against the machine's torch) side by side (both in
+# tools/gpu/kk-build-on-device.sh, shared with run-kk-matrix.sh), then run the example decks as uma/kk
+# (fp64, fp32) and as plain uma (device cuda fp64/fp32, device cpu fp64), compare the thermo tables, and time
+# a 2048-atom Cu fcc cell (run 100) for uma/kk vs plain uma device cuda.
 #   run(command="bash tools/gpu/run-kk-on-device.sh", carry=[".carry-kk", ".carry/deps"])
 # Order: decks omat omol, the benchmark, decks oc20 odac omc, one plain run without -k, comparison.
 # Env: UMA_DEVICE_LIMIT_S (default 565), UMA_KK_DECKS1 (default "omat omol"), UMA_KK_DECKS2 ("oc20 odac omc").
@@ -24,87 +25,9 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS
 left() { echo $((LIMIT - (SECONDS - T_START))); }
 say() { echo "[kk-device +$((SECONDS - T_START))s] $*" | tee -a "$OUT/runs.log"; }
 
-# ---- 1. unpack Kokkos + LAMMPS source at the absolute path they were configured with ----
-C=$(cat .carry-kk/cache-dir)
-tar -C / -xJf .carry-kk/lammps-kk-src.tar.xz || { say "unpack failed"; exit 1; }
-mkdir -p "$C/install/bin" "$C/install/lib"
-ln -sfn "$C" "$(dirname "$C")/lammps-gpu-current"
-KK=$C/kokkos
-# tools/build-lammps-gpu.sh prunes src/KOKKOS by deleting *_kokkos.cpp only; LAMMPS's cmake registers every
-# style header it finds (RegisterStylesExt), so lmp then fails to link (undefined PairCoulCutKokkos<Cuda>,
-# ... ; first device run, 2026-11-26). Drop the style headers whose .cpp was pruned (none is included by a
-# kept .cpp; npair_ssa_kokkos.cpp includes nbin_ssa_kokkos.h but is built only with DPD-REACT).
-n=0
-for h in "$C"/source/src/KOKKOS/*_kokkos.h; do
-  [ -f "${h%.h}.cpp" ] && continue
-  grep -qE '^ *(Pair|Fix|Compute|Atom|Region|Minimize|NPair|NBin|NStencil|Integrate|Command|Bond|Angle|Dihedral|Improper|KSpace|Dump|Body)Style\(' "$h" \
-    && { rm -f "$h"; n=$((n + 1)); }
-done
-echo "pruned $n KOKKOS style headers without a .cpp" >> "$OUT/runs.log"
-# Kokkos' CMake package names /usr/local/cuda/lib/{libcudart.so,stubs/libcuda.so}; use lib64 if lib is absent.
-if [ ! -e /usr/local/cuda/lib/libcudart.so ]; then
-  sed -i 's#/usr/local/cuda/lib/#/usr/local/cuda/lib64/#g' "$KK"/lib/cmake/Kokkos/*.cmake
-fi
-{
-  date -u; nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv; nproc
-  $PY -c 'import torch;print("torch",torch.__version__,"cuda",torch.version.cuda)'
-  cmake --version | head -1; g++ --version | head -1; nvcc --version | tail -2
-  echo "mpicxx: $(command -v mpicxx || echo absent)"; mpicxx --showme 2>&1 | head -1
-  ls /usr/local/cuda/lib/libcudart.so /usr/local/cuda/lib64/libcudart.so /usr/local/cuda/lib64/stubs/libcuda.so 2>&1
-  ls /usr/lib/x86_64-linux-gnu/libmpi* 2>&1 | head -5
-} > "$OUT/env.txt" 2>&1
-say "env: $(grep -m1 H100 "$OUT/env.txt"; grep -m1 torch "$OUT/env.txt"); mpicxx: $(grep -m1 mpicxx: "$OUT/env.txt")"
-
-MPI_HINTS=()
-if ! command -v mpicxx >/dev/null; then
-  lib=$(ls /usr/lib/x86_64-linux-gnu/libmpi.so.40* /usr/lib/x86_64-linux-gnu/openmpi/lib/libmpi.so* 2>/dev/null | head -1)
-  say "no mpicxx: carried OpenMPI headers + $lib"
-  for l in C CXX; do
-    MPI_HINTS+=(-DMPI_${l}_HEADER_DIR=$ROOT/.carry-kk/mpi-include -DMPI_${l}_LIB_NAMES=mpi -DMPI_${l}_COMPILER=NOTFOUND)
-  done
-  MPI_HINTS+=(-DMPI_mpi_LIBRARY=$lib)
-fi
-
-# ---- 2. LAMMPS (background) and umaplugin, side by side ----
-LB=/tmp/lmp-build
-LMP=$LB/lmp
-build_lammps() {
-  if [ -f .carry-kk/lmp-bin.tar.xz ]; then
-    mkdir -p $LB && tar -C $LB -xJf .carry-kk/lmp-bin.tar.xz && echo "lmp from the carried lmp-bin.tar.xz"
-    return
-  fi
-  timeout 120 cmake -G Ninja -S "$C/source/cmake" -B $LB -DCMAKE_BUILD_TYPE=Release \
-    -DCMAKE_CXX_COMPILER="$KK/bin/nvcc_wrapper" -DCMAKE_CXX_STANDARD=17 -DCMAKE_POSITION_INDEPENDENT_CODE=ON \
-    -DBUILD_SHARED_LIBS=on -DBUILD_MPI=on -DBUILD_OMP=on -DPKG_KOKKOS=on -DPKG_PLUGIN=on -DEXTERNAL_KOKKOS=yes \
-    -DKokkos_DIR="$KK/lib/cmake/Kokkos" -DWITH_JPEG=no -DWITH_PNG=no -DWITH_FFMPEG=no -DWITH_GZIP=no \
-    -DBUILD_TOOLS=no -DBUILD_DOC=no "${MPI_HINTS[@]}" || return 1
-  timeout 420 ninja -C $LB -j16 lmp
-}
-( t=$SECONDS; build_lammps > "$OUT/lammps-build.log" 2>&1; rc=$?; echo "rc=$rc in $((SECONDS - t)) s" >> "$OUT/lammps-build.log"; exit $rc ) &
-LPID=$!
-
-PB=/tmp/plugin-build
-TD=$($PY -c 'import torch;print(torch.utils.cmake_prefix_path)')/Torch
-t=$SECONDS
-{ timeout 120 cmake -S . -B $PB -G Ninja -DCMAKE_BUILD_TYPE=Release -DUMA_ENABLE_CUDA=ON -DUMA_ENABLE_TESTS=OFF \
-    -DUMA_ENABLE_LAMMPS=ON -DUMA_ENABLE_KOKKOS=ON -DUMA_LAMMPS_DIR="$C" -DKokkos_DIR="$KK/lib/cmake/Kokkos" \
-    -DTorch_DIR="$TD" -DUMA_PYTHON="$PY" -DCMAKE_CUDA_COMPILER="$(command -v nvcc)" \
-    -Dnlohmann_json_DIR="$ROOT/.carry/deps/share/cmake/nlohmann_json" \
-    -DGTest_DIR="$ROOT/.carry/deps/lib/x86_64-linux-gnu/cmake/GTest" "${MPI_HINTS[@]}" &&
-  timeout 420 ninja -C $PB -j16 umaplugin; } > "$OUT/plugin-build.log" 2>&1
-PRC=$?
-say "plugin build rc=$PRC in $((SECONDS - t)) s"
-[ $PRC -ne 0 ] && grep -E "error|Error" "$OUT/plugin-build.log" | head -30
-wait $LPID; LRC=$?
-say "lammps build: $(tail -1 "$OUT/lammps-build.log")"
-[ $LRC -ne 0 ] && grep -E "error|Error|FAILED" "$OUT/lammps-build.log" | head -30
-PLUGIN=$PB/umaplugin.so
-if [ $LRC -eq 0 ] && [ ! -f .carry-kk/lmp-bin.tar.xz ]; then   # for a second call: skip this build
-  ( mkdir -p /tmp/lmpbin && cp -a $LB/lmp $LB/liblammps.so* /tmp/lmpbin/ && strip /tmp/lmpbin/lmp /tmp/lmpbin/liblammps.so.0 2>/dev/null
-    tar -C /tmp/lmpbin -cJf "$OUT/lmp-bin.tar.xz" . ) &
-fi
-{ [ $LRC -ne 0 ] || [ $PRC -ne 0 ]; } && { say "build failed; nothing to run"; exit 1; }
-export LD_LIBRARY_PATH=$KK/lib:$LB:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
+# ---- 1-2. unpack Kokkos + LAMMPS source, build lmp and umaplugin (shared with run-kk-matrix.sh) ----
+# shellcheck source=tools/gpu/kk-build-on-device.sh
+source "$ROOT/tools/gpu/kk-build-on-device.sh"
 
 # ---- 3. decks: uma/kk (fp64, fp32) vs plain uma (device cuda fp64/fp32, device cpu fp64) ----
 # All five with -k on g 1 -sf kk (same fixes/integrators); plain uma kept plain by suffix off around it.
