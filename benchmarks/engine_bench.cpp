@@ -167,8 +167,10 @@ int main(int argc, char** argv) {
     req.atom_energy = false;
 
     double energy = 0.0, fsum = 0.0;
+    int64_t edge_chunk = 0;
     auto one = [&]() {
       uma::EvalOutput o = engine.evaluate(in, req);
+      edge_chunk = o.edge_chunk;
       auto forces = uma::forces_from_edge_grad(o.edge_grad, in.edge_src, in.edge_dst, N);
       auto virial = uma::virial_from_edge_grad(in.edge_vec, o.edge_grad);
       sync(dev);
@@ -215,10 +217,11 @@ int main(int argc, char** argv) {
     out["atom_steps_per_s"] = double(N) / median;
     out["energy"] = energy;
     out["sum_abs_forces"] = fsum;
+    out["edge_chunk"] = edge_chunk;  // 0: one pass; else edges per chunk (recomputed backward)
     std::fprintf(stderr, "[bench] %s %s%s%s: median %.3f ms (min %.3f, max %.3f; %d repeats after %d warm-up), "
-                 "E = %.6f eV\n", a.device.c_str(), a.precision.c_str(), a.tf32 ? "+tf32" : "",
+                 "E = %.6f eV, edge chunk %lld\n", a.device.c_str(), a.precision.c_str(), a.tf32 ? "+tf32" : "",
                  a.deterministic ? " deterministic" : "", median * 1e3, sorted.front() * 1e3, sorted.back() * 1e3,
-                 a.repeats, a.warmup, energy);
+                 a.repeats, a.warmup, energy, static_cast<long long>(edge_chunk));
 
 #ifdef UMA_HAVE_CUDA_KERNELS
     if (a.profile && dev.is_cuda()) {

@@ -96,31 +96,51 @@ struct Engine::Impl {
   // Edges per chunk of this evaluation (0: all at once); see memory_budget.h.
   int64_t chunk_edges = 0;
 
-  // Edge-degree embedding (nn/embedding.py EdgeDegreeEmbedding, rescale 5) as per-edge work.
-  // Edge inputs: x_edge, wigner_inv_env, dst.
-  struct DegreeWork : EdgeWork {
+  // x_edge [E,320] = concat(Gaussian distance basis, source and target element embeddings).
+  torch::Tensor edge_features(const torch::Tensor& gauss, const torch::Tensor& Z, const torch::Tensor& src,
+                              const torch::Tensor& dst) const {
+    return torch::cat({gauss, weights.source_embedding.index_select(0, Z.index_select(0, src)),
+                       weights.target_embedding.index_select(0, Z.index_select(0, dst))}, 1);
+  }
+
+  // What every per-edge work receives first: x_edge itself (one pass: made once, kept), or only the
+  // Gaussian basis (chunks: the embeddings are lookups by element, so each chunk rebuilds x_edge and
+  // only 64 of its 320 values per edge are kept for the backward pass).
+  struct EdgeInput {
     const Impl& m;
+    torch::Tensor Z;  // set: the first edge input is the Gaussian basis; else it is x_edge
+    torch::Tensor x_edge(const std::vector<torch::Tensor>& e, const torch::Tensor& src, const torch::Tensor& dst) const {
+      return Z.defined() ? m.edge_features(e[0], Z, src, dst) : e[0];
+    }
+  };
+
+  // Edge-degree embedding (nn/embedding.py EdgeDegreeEmbedding, rescale 5) as per-edge work.
+  // Edge inputs: x_edge (or gauss), wigner_inv_env, src, dst.
+  struct DegreeWork : EdgeWork {
+    EdgeInput in;
     int64_t num_atoms;
-    DegreeWork(const Impl& impl, int64_t n) : m(impl), num_atoms(n) {}
+    DegreeWork(EdgeInput i, int64_t n) : in(std::move(i)), num_atoms(n) {}
     torch::Tensor operator()(const std::vector<torch::Tensor>&, const std::vector<torch::Tensor>& e) const override {
+      const Impl& m = in.m;
       const int64_t E = e[0].size(0), C = m.config.sphere_channels;
-      auto rad = radial_mlp(e[0], m.weights.edge_degree_rad).view({E, m.config.lmax + 1, C});
+      auto rad = radial_mlp(in.x_edge(e, e[2], e[3]), m.weights.edge_degree_rad).view({E, m.config.lmax + 1, C});
       auto msg = torch::bmm(e[1].index_select(2, m.m0_columns), rad);
-      return torch::zeros({num_atoms, msg.size(1), C}, msg.options()).index_add(0, e[2], msg / 5.0);
+      return torch::zeros({num_atoms, msg.size(1), C}, msg.options()).index_add(0, e[3], msg / 5.0);
     }
   };
 
   // escn_md_block.py Edgewise as per-edge work: rotate into edge frames, two SO(2) convolutions with
   // a gate, rotate back, sum into targets. Node input: the normalised features; edge inputs:
-  // x_edge, the gather and scatter rotations, src, dst.
+  // x_edge (or gauss), the gather and scatter rotations, src, dst.
   struct EdgewiseWork : EdgeWork {
-    const Impl& m;
+    EdgeInput in;
     const BlockW& block;
     const MixedBlock& mix;
     int64_t num_atoms, num_edges;
-    EdgewiseWork(const Impl& impl, const BlockW& b, const MixedBlock& x, int64_t n, int64_t e)
-        : m(impl), block(b), mix(x), num_atoms(n), num_edges(e) {}
+    EdgewiseWork(EdgeInput i, const BlockW& b, const MixedBlock& x, int64_t n, int64_t e)
+        : in(std::move(i)), block(b), mix(x), num_atoms(n), num_edges(e) {}
     torch::Tensor operator()(const std::vector<torch::Tensor>& node, const std::vector<torch::Tensor>& e) const override {
+      const Impl& m = in.m;
       const int64_t H = m.config.hidden_channels, C = m.config.sphere_channels, L = m.config.lmax;
       const EdgeRotations rot{e[1], e[2]};
       const auto& src = e[3];
@@ -137,7 +157,8 @@ struct Engine::Impl {
 #endif
       auto msg = m.node_to_edge(node[0], src, dst, rot, csr);
       torch::Tensor gate;
-      msg = so2_conv(msg, radial_mlp(e[0], block.so2_conv_1.rad_func), mix.so2_conv_1, H, L * H, &gate);
+      msg = so2_conv(msg, radial_mlp(in.x_edge(e, src, dst), block.so2_conv_1.rad_func), mix.so2_conv_1, H, L * H,
+                     &gate);
       msg = edge_gate(msg, gate);
       msg = so2_conv(msg, torch::Tensor(), mix.so2_conv_2, C, 0, nullptr);
       return m.edge_to_node(msg, dst, num_atoms, rot, csr);
@@ -291,16 +312,17 @@ torch::Tensor Engine::Impl::atom_energies(const torch::Tensor& Z, const torch::T
   auto gauss = torch::exp(gauss_coeff * (dist.unsqueeze(1) - gauss_offsets.unsqueeze(0)).pow(2));
   const EdgeRotations rot = prepare_rotations(wigner, wigner_inv_env);
   const LayerTables& t = *tables;
-  auto x_edge = torch::cat({gauss, w.source_embedding.index_select(0, Z.index_select(0, src)),
-                            w.target_embedding.index_select(0, Z.index_select(0, dst))}, 1);
 
   // Node initialisation: l = 0 row = element embedding + system (charge/spin/task) embedding.
   auto x = torch::cat({(w.sphere_embedding.index_select(0, Z) + csd).unsqueeze(1), torch::zeros({N, 8, C}, fopt())}, 1);
 
   // Per-edge work goes through sum_over_edge_chunks: one plain pass, or chunks with recomputation
   // when the activations of all edges would not fit (chunk_edges > 0).
+  const bool chunked = chunk_edges > 0 && chunk_edges < E;
+  const EdgeInput in{*this, chunked ? Z : torch::Tensor()};
+  const torch::Tensor first = chunked ? gauss : edge_features(gauss, Z, src, dst);
   if (E > 0)
-    x = x + sum_over_edge_chunks(c10::make_intrusive<DegreeWork>(*this, N), {}, {x_edge, wigner_inv_env, dst},
+    x = x + sum_over_edge_chunks(c10::make_intrusive<DegreeWork>(in, N), {}, {first, wigner_inv_env, src, dst},
                                  chunk_edges);
 
   for (int64_t i = 0; i < config.num_layers; ++i) {
@@ -308,8 +330,8 @@ torch::Tensor Engine::Impl::atom_energies(const torch::Tensor& Z, const torch::T
     auto h = rms_norm_sh(x, block.norm_1, t);
     h = torch::cat({h.narrow(1, 0, 1) + csd.view({1, 1, C}), h.narrow(1, 1, 8)}, 1);
     if (E > 0)
-      x = x + sum_over_edge_chunks(c10::make_intrusive<EdgewiseWork>(*this, block, mixed[i], N, E), {h},
-                                   {x_edge, rot.gather, rot.scatter, src, dst}, chunk_edges);
+      x = x + sum_over_edge_chunks(c10::make_intrusive<EdgewiseWork>(in, block, mixed[i], N, E), {h},
+                                   {first, rot.gather, rot.scatter, src, dst}, chunk_edges);
     x = x + spectral_atomwise(rms_norm_sh(x, block.norm_2, t), block, t);
   }
   x = rms_norm_sh(x, w.norm, t);

@@ -21,6 +21,10 @@ namespace {
 constexpr int64_t kPlainValuesPerEdgeLayerChannel = 70;
 // A chunk in the backward pass holds one layer's activations and their gradients.
 constexpr int64_t kChunkValuesPerEdgeChannel = 2 * kPlainValuesPerEdgeLayerChannel;
+// Kept per edge for the whole evaluation in chunked mode: the Gaussian basis (64), the rotation
+// and its transpose with the envelope (2 x 81), what autograd keeps of the Wigner construction, and
+// these tensors' gradients in the backward pass. An upper estimate.
+constexpr int64_t kPersistentValuesPerEdge = 1000;
 // Smallest chunk worth a launch sequence (below this the GPU idles between kernels).
 constexpr int64_t kMinChunkEdges = 4096;
 
@@ -70,7 +74,8 @@ ChunkPlan plan_edge_chunks(int64_t requested, int64_t num_edges, int64_t num_lay
   const int64_t available = available_memory_bytes(device);
   if (available == 0 || plan.plain_bytes <= available / 10 * 6) return plan;
   const int64_t per_edge = kChunkValuesPerEdgeChannel * channels * element_bytes;
-  const int64_t chunk = std::max(kMinChunkEdges, available / 4 / per_edge);
+  const int64_t left = available - num_edges * kPersistentValuesPerEdge * element_bytes;
+  const int64_t chunk = std::max(kMinChunkEdges, left / 4 / per_edge);
   plan.chunk_edges = chunk < num_edges ? chunk : 0;
   return plan;
 }

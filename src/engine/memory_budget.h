@@ -21,7 +21,8 @@ struct ChunkPlan {
 };
 
 // requested: > 0 a fixed chunk size, < 0 never chunk, 0 automatic (one pass if it needs at most
-// 60 % of the available memory, else chunks that need about a quarter of it).
+// 60 % of the available memory, else chunks that need about a quarter of what the per-edge tensors
+// kept for the whole evaluation leave).
 ChunkPlan plan_edge_chunks(int64_t requested, int64_t num_edges, int64_t num_layers, int64_t channels,
                            int64_t element_bytes, const torch::Device& device);
 
