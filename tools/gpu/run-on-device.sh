@@ -9,7 +9,7 @@
 #   all     env deps build test-gpu bench-core bench-extras test-cpu
 #   final   env deps build, GPU tests, ours (fp32, TF32, deterministic) vs umas_fast_gpu (+TF32) at 200/2000
 #           atoms, carbon and Cu, with profile
-#   sweep   env deps build, GPU tests, ours fp32 vs umas_fast_gpu/umas_fast_pytorch/general at 200/2000/20000 atoms
+#   sweep   env deps build, GPU tests, ours fp32 vs umas_fast_gpu at 200/2000/20000 atoms
 #           and the largest that runs (doubling)
 #   prof    env deps build profile                         (op-level profiles of ours and fairchem, GEMM probe)
 #   or any list of phase names.
@@ -152,7 +152,7 @@ phase_final() {  # the committed engine: GPU tests, then ours (fp32, TF32, deter
 phase_sizes() {  # issue 5's size sweep: 200 / 2000 / 20 000 atoms and the largest that runs, ours vs fairchem
   phase_test_gpu
   bench sizes --structures carbon,cu --sizes 200,2000,20000 --ours-variants fp32 \
-    --backends umas_fast_gpu,umas_fast_pytorch,general --max-fit --deadline $(( $(left) - 20 ))
+    --backends umas_fast_gpu --max-fit --deadline $(( $(left) - 20 ))
 }
 
 phase_test_cpu() {
