@@ -152,7 +152,7 @@ phase_final() {  # the committed engine: GPU tests, then ours (fp32, TF32, deter
 phase_sizes() {  # issue 5's size sweep: 200 / 2000 / 20 000 atoms and the largest that runs, ours vs fairchem
   phase_test_gpu
   bench sizes --structures carbon,cu --sizes 200,2000,20000 --ours-variants fp32 \
-    --backends umas_fast_gpu --max-fit --deadline $(( $(left) - 20 ))
+    --backends umas_fast_gpu --max-fit --profile --deadline $(( $(left) - 20 ))
 }
 
 phase_test_cpu() {
