@@ -46,13 +46,15 @@ int64_t cpu_available_bytes() {
 int64_t available_memory_bytes(const torch::Device& device) {
 #ifdef UMA_HAVE_CUDA_KERNELS
   if (device.is_cuda()) {
-    c10::cuda::CUDAGuard guard(device);
+    // "cuda" without an index means the current device (the allocator wants a real index).
+    const c10::DeviceIndex index = device.has_index() ? device.index() : c10::cuda::current_device();
+    c10::cuda::CUDAGuard guard(index);
     size_t free_bytes = 0, total_bytes = 0;
     if (cudaMemGetInfo(&free_bytes, &total_bytes) != cudaSuccess) {
       (void)cudaGetLastError();  // clear the sticky-free error state; report "unknown"
       return 0;
     }
-    const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(device.index());
+    const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(index);
     const size_t agg = static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE);
     const int64_t cached_unused = stats.reserved_bytes[agg].current - stats.allocated_bytes[agg].current;
     return static_cast<int64_t>(free_bytes) + std::max<int64_t>(0, cached_unused);
