@@ -23,7 +23,7 @@ KK_BUILD_OK=0
 KK_LMPBIN_PID=
 mkdir -p "$KK_BUILD_OUT"
 kk_fail() { if [ "${KK_BUILD_NO_EXIT:-0}" = 1 ]; then return 1; else exit 1; fi; }
-NJOBS=$(nproc 2>/dev/null || echo 16)
+NJOBS=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 16)  # not nproc: it obeys OMP_NUM_THREADS=1
 
 # ---- 1. unpack Kokkos + LAMMPS source at the absolute path they were configured with ----
 C=$(cat .carry-kk/cache-dir)
