@@ -35,28 +35,9 @@ LOOP_RE = re.compile(r"^Loop time of (\S+) on (\d+) procs for (\d+) steps with (
 RATIO_ATOMS = 2000
 PARITY_TOL = 1e-10  # unittest/kokkos/compare_kk.py's bound for fp64 uma/kk vs uma (same network, other sum order)
 
-try:  # the LAMMPS tests' thermo parser (one parser for every suite)
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "unittest", "lammps"))
-    from harness import thermo_tables  # noqa: E402
-except Exception:  # harness needs numpy; keep the report alive without it
-    def thermo_tables(text):
-        out, cur, cols = [], None, None
-        for line in text.splitlines():
-            w = line.split()
-            if w and w[0] == "Step":
-                cols, cur = w, []
-                out.append((cols, cur))
-            elif cur is not None:
-                if line.startswith("Loop time") or not w:
-                    cur = None
-                    continue
-                try:
-                    vals = [float(v) for v in w]
-                except ValueError:
-                    continue
-                if len(vals) == len(cols):
-                    cur.append(vals)
-        return out
+# The LAMMPS tests' thermo parser (one parser for every suite; it needs numpy, as this report does).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "unittest", "lammps"))
+from harness import thermo_tables  # noqa: E402
 
 
 # ----------------------------------------------------------------------------------------------- parsing
@@ -329,6 +310,7 @@ def env_lines(work):
                 if l.startswith("fairchem-core")), None)
     ngpu = len([l for l in env.splitlines() if ("H100" in l or "H200" in l)])
     try:
+        # the `run` tool copies the working tree; the .git it carries can be older than the code that ran
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                                 timeout=10).stdout.strip() or None
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
