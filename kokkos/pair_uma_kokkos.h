@@ -42,6 +42,8 @@ class PairUMAKokkos : public PairUMA {
   void compute(int, int) override;
   void settings(int, char **) override;
   void init_style() override;
+  // The Kokkos graph keeps the ghost shell on several ranks ('halo exchange' is plain uma only).
+  bool supports_halo_exchange() const override { return false; }
 
   // Stages of compute(). Public because CUDA extended lambdas may not live in private or protected
   // member functions.

@@ -4,6 +4,7 @@
 #ifndef LMP_UMA_LAMMPS_COMPAT_H
 #define LMP_UMA_LAMMPS_COMPAT_H
 
+#include "comm.h"
 #include "lammps.h"
 #include "neigh_request.h"
 #include "neighbor.h"
@@ -23,6 +24,11 @@ inline void request_full_neighbor_list(LAMMPS *lmp, void *requestor, int instanc
   request->full = 1;
   request->ghost = ghost ? 1 : 0;
 }
+
+// Pair-style forward / reverse communication (pack_*_comm / unpack_*_comm of `pair`).
+// 29Sep2021: Comm::forward_comm_pair / reverse_comm_pair; newer LAMMPS: Comm::forward_comm(Pair *).
+inline void forward_comm_pair(Comm *comm, Pair *pair) { comm->forward_comm_pair(pair); }
+inline void reverse_comm_pair(Comm *comm, Pair *pair) { comm->reverse_comm_pair(pair); }
 
 }    // namespace uma_compat
 }    // namespace LAMMPS_NS

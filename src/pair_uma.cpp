@@ -107,8 +107,88 @@ struct PairUMAState {
   std::vector<int> owner_of_tag;               // fold mode: atom ID -> local index
   std::vector<int64_t> counts_local, counts;   // composition by Z: this rank, all ranks
   int64_t n_energy = 0;                        // engine atoms [0, n_energy) are local
+  std::vector<double> halo_buf;                // halo exchange: [nall][halo_width] per LAMMPS atom
+  int halo_width = 0;                          // values per atom in one exchange (9 x channels)
+  std::unique_ptr<uma::HaloExchange> exchange; // halo exchange mode: LAMMPS communication
 };
 }    // namespace LAMMPS_NS
+
+// 'halo exchange': node features of ghost rows from their owners through LAMMPS's pair
+// communication (forward), ghost gradients summed into the owners (reverse). Staged through
+// state->halo_buf, one row of halo_width doubles per LAMMPS atom; on a GPU that is a device-host copy
+// of the node features per exchange.
+namespace LAMMPS_NS {
+class HaloByComm : public uma::HaloExchange {
+ public:
+  explicit HaloByComm(PairUMA *pair) : pair(pair) {}
+  void forward(torch::Tensor &x) override { exchange(x, false); }
+  void reverse(torch::Tensor &g) override { exchange(g, true); }
+
+ private:
+  PairUMA *pair;
+
+  void exchange(torch::Tensor &rows, bool reverse)
+  {
+    PairUMAState &s = *pair->state;
+    const int K = s.halo_width;
+    const int64_t n = static_cast<int64_t>(s.lmp_of.size());
+    if (rows.dim() != 2 || rows.size(0) != n || rows.size(1) != K)
+      pair->error->one(FLERR, "pair_style uma: halo exchange of [{}, {}] node rows, expected [{}, {}]",
+                       rows.size(0), rows.size(1), n, K);
+    torch::Tensor host = rows.to(torch::kCPU, torch::kFloat64).contiguous();
+    double *h = host.data_ptr<double>();
+    const int nall = pair->atom->nlocal + pair->atom->nghost;
+    s.halo_buf.assign(static_cast<size_t>(nall) * K, 0.0);
+    double *buf = s.halo_buf.data();
+    if (!reverse) {
+      for (int64_t k = 0; k < s.n_energy; k++) std::copy_n(h + k * K, K, buf + size_t(s.lmp_of[k]) * K);
+      uma_compat::forward_comm_pair(pair->comm, pair);
+      for (int64_t k = s.n_energy; k < n; k++) std::copy_n(buf + size_t(s.lmp_of[k]) * K, K, h + k * K);
+    } else {
+      for (int64_t k = s.n_energy; k < n; k++) {
+        std::copy_n(h + k * K, K, buf + size_t(s.lmp_of[k]) * K);
+        std::fill_n(h + k * K, K, 0.0);
+      }
+      uma_compat::reverse_comm_pair(pair->comm, pair);
+      for (int64_t k = 0; k < s.n_energy; k++) {
+        const double *from = buf + size_t(s.lmp_of[k]) * K;
+        for (int c = 0; c < K; c++) h[k * K + c] += from[c];
+      }
+    }
+    rows.copy_(host);
+  }
+};
+}    // namespace LAMMPS_NS
+
+int PairUMA::pack_forward_comm(int n, int *list, double *buf, int /*pbc_flag*/, int * /*pbc*/)
+{
+  // Node features are invariant under the periodic shift of an image: no pbc correction.
+  const int K = state->halo_width;
+  const double *from = state->halo_buf.data();
+  for (int i = 0; i < n; i++) std::copy_n(from + size_t(list[i]) * K, K, buf + size_t(i) * K);
+  return n * K;
+}
+
+void PairUMA::unpack_forward_comm(int n, int first, double *buf)
+{
+  const int K = state->halo_width;
+  std::copy_n(buf, size_t(n) * K, state->halo_buf.data() + size_t(first) * K);
+}
+
+int PairUMA::pack_reverse_comm(int n, int first, double *buf)
+{
+  const int K = state->halo_width;
+  std::copy_n(state->halo_buf.data() + size_t(first) * K, size_t(n) * K, buf);
+  return n * K;
+}
+
+void PairUMA::unpack_reverse_comm(int n, int *list, double *buf)
+{
+  const int K = state->halo_width;
+  double *to = state->halo_buf.data();
+  for (int i = 0; i < n; i++)
+    for (int c = 0; c < K; c++) to[size_t(list[i]) * K + c] += buf[size_t(i) * K + c];
+}
 
 /* ---------------------------------------------------------------------- */
 
@@ -116,7 +196,7 @@ PairUMA::PairUMA(LAMMPS *lmp) :
     Pair(lmp), state(new PairUMAState), charge_set(false), spin_set(false), charge_setting(0),
     spin_setting(0), fp64(false), use_cuda(false), halo_setting(Halo::automatic), chunk_setting(0),
     charge(0),
-    spin(0), cutoff(0.0), fold_active(false), logged_model(false), composition_known(false),
+    spin(0), cutoff(0.0), fold_active(false), exchange_active(false), logged_model(false), composition_known(false),
     warned_neighbors(false), logged_chunked(false)
 {
   // Model parameters come from the .uma file given to pair_coeff, which must be repeated after
@@ -155,7 +235,7 @@ void PairUMA::allocate()
 
 /* ----------------------------------------------------------------------
    pair_style uma [task T] [charge Q] [spin S] [precision fp32|fp64] [device cpu|cuda]
-                  [halo auto|shell|fold] [chunk auto|off|N]
+                  [halo auto|shell|fold|exchange] [chunk auto|off|N]
 ------------------------------------------------------------------------- */
 
 void PairUMA::settings(int narg, char **arg)
@@ -208,9 +288,11 @@ void PairUMA::settings(int narg, char **arg)
         halo_setting = Halo::shell;
       else if (value == "fold")
         halo_setting = Halo::fold;
+      else if (value == "exchange")
+        halo_setting = Halo::exchange;
       else
-        error->all(FLERR, "pair_style uma: expected auto, shell or fold after 'halo', got '{}'",
-                   value);
+        error->all(FLERR, "pair_style uma: expected auto, shell, fold or exchange after 'halo', "
+                   "got '{}'", value);
     } else if (key == "chunk") {
       if (value == "auto")
         chunk_setting = 0;
@@ -375,8 +457,16 @@ void PairUMA::init_style()
   if (halo_setting == Halo::fold && comm->nprocs > 1)
     error->all(FLERR, "pair_style uma: 'halo fold' works on one MPI rank only, found {} ranks; use "
                "'halo auto' or 'halo shell'", comm->nprocs);
+  if (halo_setting == Halo::exchange && !supports_halo_exchange())
+    error->all(FLERR, "pair_style {}: 'halo exchange' is not implemented for this style yet; use "
+               "'halo shell' (or the plain uma style)", force->pair_style);
   fold_active =
       halo_setting == Halo::fold || (halo_setting == Halo::automatic && comm->nprocs == 1);
+  // auto picks the exchange for the CPU engine; on a GPU it is available on request ('halo exchange')
+  // but not yet the default: its backward pass communicates from LibTorch's CUDA autograd thread, which
+  // has been tested only on CPU builds so far.
+  exchange_active = !fold_active && (halo_setting == Halo::exchange ||
+                                     (halo_setting == Halo::automatic && supports_halo_exchange() && !use_cuda));
   if (fold_active && atom->tag_enable == 0)
     error->all(FLERR, "pair_style uma on one rank needs atom IDs to fold periodic images onto "
                "their owners; remove 'atom_modify id no' or use 'halo shell'");
@@ -386,8 +476,9 @@ void PairUMA::init_style()
   // Full list: every directed edge j->i is a separate message in UMA, so both i->j and j->i are
   // needed. Shell mode also needs the neighbours of ghost atoms, because ghosts are graph nodes
   // whose features feed the local atoms.
-  ghostneigh = fold_active ? 0 : 1;
-  uma_compat::request_full_neighbor_list(lmp, this, instance_me, !fold_active);
+  const bool shell_active = !fold_active && !exchange_active;
+  ghostneigh = shell_active ? 1 : 0;
+  uma_compat::request_full_neighbor_list(lmp, this, instance_me, shell_active);
 
   // Receptive field: the edge-degree embedding sums over neighbours before the first layer, then
   // each of the num_layers message-passing layers reaches one cutoff further (fairchem
@@ -395,13 +486,20 @@ void PairUMA::init_style()
   const uma::ModelInfo &info = state->engine->info();
   const int hops = info.receptive_field_hops;
   const double shell = hops * cutoff;
-  if (!fold_active) comm->cutghostuser = std::max(comm->cutghostuser, shell + neighbor->skin);
+  if (shell_active) comm->cutghostuser = std::max(comm->cutghostuser, shell + neighbor->skin);
+  // Halo exchange: one node feature array ((lmax+1)^2 coefficients x channels) per atom and direction.
+  state->halo_width = exchange_active ? info.node_feature_width : 0;
+  comm_forward = comm_reverse = state->halo_width;
 
   if (!logged_model) log_model();
   const std::string halo_message =
       fold_active
           ? fmt::format("one MPI rank: ghost atoms fold onto their owners (periodic graph); ghost "
                         "cutoff {:g} Å + skin", cutoff)
+      : exchange_active
+          ? fmt::format("halo exchange: ghost atoms within {:g} Å + skin take their owners' node "
+                        "features after every layer ({} values per atom, {} exchanges per step and "
+                        "as many in the backward pass)", cutoff, state->halo_width, info.num_layers)
           : fmt::format("ghost shell set to {:g} Å = ({} layers + 1 edge embedding) × {:g} Å; "
                         "communication cutoff {:g} Å (with skin)", shell, info.num_layers, cutoff,
                         comm->cutghostuser);
@@ -486,7 +584,7 @@ uma::Engine *PairUMA::engine_handle() const
    order, then (shell mode) the mapped ghosts. In fold mode a ghost is its owner's periodic image.
 ------------------------------------------------------------------------- */
 
-void PairUMA::build_graph(bool fold)
+void PairUMA::build_graph(bool fold, bool ghost_centres)
 {
   PairUMAState &s = *state;
   const int nlocal = atom->nlocal;
@@ -532,7 +630,8 @@ void PairUMA::build_graph(bool fold)
   // max_neighbors cap would drop the farthest ones and make the energy discontinuous.
   const double cutsq_model = cutoff * cutoff;
   const int max_neighbors = state->engine->info().max_neighbors;
-  const int ncentres = list->inum + (fold ? 0 : list->gnum);
+  // Shell mode: ghosts are centres too (their own edges feed the layers); fold and exchange: local only.
+  const int ncentres = list->inum + (ghost_centres ? list->gnum : 0);
   s.src.clear();
   s.dst.clear();
   s.vec.clear();
@@ -577,7 +676,7 @@ void PairUMA::compute(int eflag, int vflag)
   PairUMAState &s = *state;
   uma::Engine &engine = *s.engine;
 
-  build_graph(fold_active);
+  build_graph(fold_active, !fold_active && !exchange_active);
   const int64_t natoms = static_cast<int64_t>(s.lmp_of.size());
   const int64_t nedges = static_cast<int64_t>(s.src.size());
 
@@ -588,7 +687,10 @@ void PairUMA::compute(int eflag, int vflag)
   for (int64_t k = 0; k < s.n_energy; k++) s.counts_local[s.z[k]]++;
   merge_experts_for_global_composition(s.counts_local.data(), ncounts);
 
-  if (s.n_energy == 0) return;    // no local atoms: nothing of this rank's energy to evaluate
+  // No local atoms: nothing of this rank's energy to evaluate, unless the halo exchange (collective)
+  // needs this rank's part in every exchange.
+  if (s.n_energy == 0 && !exchange_active) return;
+  if (exchange_active && !s.exchange) s.exchange.reset(new HaloByComm(this));
 
   double **f = atom->f;
   try {
@@ -599,6 +701,7 @@ void PairUMA::compute(int eflag, int vflag)
     input.edge_dst = to_device(s.dst, {nedges}, torch::kInt64, device);
     input.edge_vec = to_device(s.vec, {nedges, 3}, torch::kFloat64, device);
     input.n_energy_atoms = s.n_energy;
+    if (exchange_active) input.halo = s.exchange.get();
     uma::EvalRequest request;
     request.gradient = true;
     request.atom_energy = eflag_atom != 0;
@@ -653,10 +756,20 @@ void PairUMA::compute(int eflag, int vflag)
     }
   } catch (const c10::Error &e) {
     // Torch's what() appends a C++ backtrace; the first part is the message.
-    error->one(FLERR, "pair_style uma: evaluation failed ({} atoms, {} edges on this rank): {}",
-               natoms, nedges, e.what_without_backtrace());
+    const std::string what = e.what_without_backtrace();
+    error->one(FLERR, "pair_style uma: evaluation failed ({} atoms, {} edges on this rank): {}{}",
+               natoms, nedges, what, evaluation_failure_hint(what));
   } catch (const std::exception &e) {
-    error->one(FLERR, "pair_style uma: evaluation failed ({} atoms, {} edges on this rank): {}",
-               natoms, nedges, e.what());
+    error->one(FLERR, "pair_style uma: evaluation failed ({} atoms, {} edges on this rank): {}{}",
+               natoms, nedges, e.what(), evaluation_failure_hint(e.what()));
   }
+}
+
+std::string PairUMA::evaluation_failure_hint(const std::string &what) const
+{
+  if (what.find("out of memory") == std::string::npos) return "";
+  return fmt::format(" -- out of device memory: keep 'chunk auto' (the default) or set a smaller 'chunk N' "
+                     "(now {}), or spread the atoms over more MPI ranks/GPUs",
+                     chunk_setting == 0 ? std::string("auto")
+                                        : chunk_setting < 0 ? std::string("off") : std::to_string(chunk_setting));
 }

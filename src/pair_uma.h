@@ -44,8 +44,18 @@ class PairUMA : public Pair {
   //   fold:  ghosts are periodic images of local atoms (one rank only); an edge to a ghost points
   //          to its owner with the image's vector, as fairchem's periodic graph. Ghost shell =
   //          cutoff.
-  //   auto:  fold on one rank, shell otherwise.
-  enum class Halo { automatic, shell, fold };
+  //   exchange: ghosts within one cutoff are graph nodes without edges of their own; after every
+  //          layer their features are copied from their owners (LAMMPS forward communication) and
+  //          in the backward pass their gradients are summed into the owners (reverse
+  //          communication). Exact on any number of ranks with ~1/30 of the shell's ghost volume.
+  //   auto:  fold on one rank; on several, exchange with the CPU engine, shell on a GPU and in
+  //          the Kokkos variant (see init_style).
+  enum class Halo { automatic, shell, fold, exchange };
+
+  int pack_forward_comm(int, int *, double *, int, int *) override;
+  void unpack_forward_comm(int, int, double *) override;
+  int pack_reverse_comm(int, int, double *) override;
+  void unpack_reverse_comm(int, int *, double *) override;
 
  protected:
   std::unique_ptr<PairUMAState> state;
@@ -65,7 +75,8 @@ class PairUMA : public Pair {
   std::string task;           // resolved task, charge and spin
   int charge, spin;
   double cutoff;              // model cutoff (Å)
-  bool fold_active;           // halo mode of the current run
+  bool fold_active;           // halo mode of the current run: fold, exchange or (neither) shell
+  bool exchange_active;
   bool logged_model;          // init log written for the current engine
   std::string logged_halo;    // last halo line logged (printed again only when it changes)
   bool composition_known;     // set_composition has run once for the current engine
@@ -75,14 +86,19 @@ class PairUMA : public Pair {
   void allocate();
   void resolve_system();
   void log_model();
-  void build_graph(bool fold);
+  void build_graph(bool fold, bool ghost_centres);
+  friend class HaloByComm;    // Halo::exchange through this style's pack/unpack_*_comm (pair_uma.cpp)
   std::string element_map_string() const;
 
   // Hooks for the Kokkos variant (kokkos/pair_uma_kokkos.*), which shares settings, pair_coeff,
   // init_style and logs with this class and evaluates through the same engine.
   uma::Engine *engine_handle() const;    // the loaded engine; nullptr before pair_coeff
+  // Whether this style implements 'halo exchange' (the Kokkos variant does not yet).
+  virtual bool supports_halo_exchange() const { return true; }
   // Sums per-element counts of local atoms over ranks and hands them to the engine (MoLE merge).
   void merge_experts_for_global_composition(const int64_t *local_counts, int ncounts);
+  // What to do about a failed evaluation, appended to its ERROR line ("" when there is no advice).
+  std::string evaluation_failure_hint(const std::string &what) const;
   // Logs (rank 0) when its evaluation switches between one pass and edge chunks.
   void log_edge_chunks(int64_t edge_chunk, int64_t nedges);
   int engine_cuda_device = -1;           // 'device cuda': >= 0 = this GPU (the one Kokkos uses),

@@ -93,6 +93,34 @@ struct Engine::Impl {
     return rotate_back_scatter_m(msg, rot.scatter, dst, n);
   }
 
+  // This evaluation's halo exchange (EvalInput::halo), or none, and its autograd anchor.
+  HaloExchange* halo = nullptr;
+  torch::Tensor halo_anchor;
+
+  // Ghost rows <- their owners' features (forward); ghost gradients -> owners (backward).
+  struct HaloCopy : torch::autograd::Function<HaloCopy> {
+    // `anchor`: a leaf every rank differentiates for (see halo_anchor), so that each exchange's
+    // backward (collective) runs on every rank even where no owned energy depends on it.
+    static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
+                                 const torch::Tensor& anchor, int64_t exchange) {
+      ctx->saved_data["exchange"] = exchange;
+      auto y = x.detach().reshape({x.size(0), -1}).clone();
+      reinterpret_cast<HaloExchange*>(exchange)->forward(y);
+      return y.view(x.sizes());
+    }
+    static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                   torch::autograd::variable_list grad) {
+      auto* exchange = reinterpret_cast<HaloExchange*>(ctx->saved_data["exchange"].toInt());
+      auto g = grad[0].reshape({grad[0].size(0), -1}).clone();
+      exchange->reverse(g);
+      return {g.view(grad[0].sizes()), torch::Tensor(), torch::Tensor()};
+    }
+  };
+  torch::Tensor exchange_ghosts(const torch::Tensor& x) const {
+    if (!halo) return x;
+    return HaloCopy::apply(x, halo_anchor, reinterpret_cast<int64_t>(halo));
+  }
+
   // Edges per chunk of this evaluation (0: all at once); see memory_budget.h.
   int64_t chunk_edges = 0;
 
@@ -198,6 +226,7 @@ Engine::Engine(const std::string& model_path, const EngineOptions& options) : im
   i.num_layers = c.num_layers;
   i.receptive_field_hops = c.num_layers + 1;
   i.max_num_elements = c.max_num_elements;
+  i.node_feature_width = (c.lmax + 1) * (c.lmax + 1) * c.sphere_channels;
   i.num_experts = c.num_experts;
   i.num_parameters = m.weights.num_parameters;
   i.charge_min = c.charge_min;
@@ -324,6 +353,9 @@ torch::Tensor Engine::Impl::atom_energies(const torch::Tensor& Z, const torch::T
   if (E > 0)
     x = x + sum_over_edge_chunks(c10::make_intrusive<DegreeWork>(in, N), {}, {first, wigner_inv_env, src, dst},
                                  chunk_edges);
+  // Halo exchange: only owned rows were updated; ghosts take their owners' values before every
+  // layer reads them (the last layer's output feeds owned energies only).
+  x = exchange_ghosts(x);
 
   for (int64_t i = 0; i < config.num_layers; ++i) {
     const BlockW& block = w.blocks[i];
@@ -333,6 +365,7 @@ torch::Tensor Engine::Impl::atom_energies(const torch::Tensor& Z, const torch::T
       x = x + sum_over_edge_chunks(c10::make_intrusive<EdgewiseWork>(in, block, mixed[i], N, E), {h},
                                    {first, rot.gather, rot.scatter, src, dst}, chunk_edges);
     x = x + spectral_atomwise(rms_norm_sh(x, block.norm_2, t), block, t);
+    if (i + 1 < config.num_layers) x = exchange_ghosts(x);
   }
   x = rms_norm_sh(x, w.norm, t);
   auto e = x.select(1, 0);
@@ -365,6 +398,8 @@ EvalOutput Engine::evaluate(const EvalInput& in, const EvalRequest& request) {
   }
 #endif
   EvalOutput out;
+  m.halo = in.halo;
+  m.halo_anchor = in.halo ? torch::zeros({}, m.fopt()).requires_grad_(request.gradient) : torch::Tensor();
   const ChunkPlan plan = plan_edge_chunks(m.options.edge_chunk, vec.size(0), m.config.num_layers,
                                           m.config.sphere_channels, m.dtype == torch::kFloat64 ? 8 : 4, dev);
   m.chunk_edges = plan.chunk_edges;
@@ -384,7 +419,9 @@ EvalOutput Engine::evaluate(const EvalInput& in, const EvalRequest& request) {
   if (request.atom_energy) out.atom_energy = atom_e;
   if (request.gradient) {
     // allow_unused: with no edges the energy does not depend on any edge vector.
-    auto grads = torch::autograd::grad({counted.sum()}, {vec}, {}, false, false, true);
+    std::vector<torch::Tensor> wrt{vec};
+    if (m.halo) wrt.push_back(m.halo_anchor);
+    auto grads = torch::autograd::grad({counted.sum()}, wrt, {}, false, false, true);
     out.edge_grad = grads[0].defined() ? grads[0].to(torch::kFloat64) * m.energy_rmsd
                                        : torch::zeros({vec.size(0), 3}, vec.options().dtype(torch::kFloat64));
   }

@@ -43,12 +43,26 @@ struct ModelInfo {
   // Edge hops from an atom's energy to the farthest atom it depends on: the edge-degree embedding
   // plus one per layer. A ghost shell of receptive_field_hops * cutoff makes local energies exact.
   int receptive_field_hops = 0;
+  int node_feature_width = 0;  // values per atom of the node features: (lmax+1)^2 x channels
   int max_num_elements = 0;  // size of the counts vector set_composition expects (index = Z)
   int num_experts = 0;             // 0 = plain model (no MoLE)
   int64_t num_parameters = 0;
   bool fused_kernels = false;      // the fused CUDA Wigner kernels are in use (else plain torch ops)
   int charge_min = 0, charge_max = 0, spin_min = 0, spin_max = 0;
   std::map<std::string, int> default_charge, default_spin;  // per task
+};
+
+// Graphs split over MPI ranks with a ghost layer of one cutoff: rows [n_energy_atoms, N) are copies
+// of atoms owned elsewhere, and only edges into rows [0, n_energy_atoms) are given. The caller
+// refreshes the copies from their owners after every node update (forward) and sums their gradients
+// into the owners (reverse); every rank calls them in the same order (they are collective).
+class HaloExchange {
+ public:
+  virtual ~HaloExchange() = default;
+  // x [N, K] contiguous, on the engine device: overwrite rows >= n_energy_atoms from their owners.
+  virtual void forward(torch::Tensor& x) = 0;
+  // g [N, K]: add rows >= n_energy_atoms to their owners' rows (on whatever rank) and zero them.
+  virtual void reverse(torch::Tensor& g) = 0;
 };
 
 // One evaluation. Edge e points from its target (centre) atom dst[e] to its source (neighbour) src[e]:
@@ -60,6 +74,7 @@ struct EvalInput {
   torch::Tensor edge_dst;        // [E] int64
   torch::Tensor edge_vec;        // [E,3] float64 (converted to the working precision inside)
   int64_t n_energy_atoms = -1;   // -1 = all N
+  HaloExchange* halo = nullptr;  // set: node features of rows >= n_energy_atoms come from their owners
 };
 
 struct EvalRequest {

@@ -60,7 +60,7 @@ def main():
         ("bad_precision", deck(style="pair_style uma task omol precision fp16"), None,
          "pair_style uma: expected fp32 or fp64 after 'precision', got 'fp16'"),
         ("bad_halo", deck(style="pair_style uma task omol halo wide"), None,
-         "pair_style uma: expected auto, shell or fold after 'halo', got 'wide'"),
+         "pair_style uma: expected auto, shell, fold or exchange after 'halo', got 'wide'"),
         ("bad_chunk", deck(style="pair_style uma task omol chunk -5"), None,
          "pair_style uma: expected auto, off or a positive number of edges after 'chunk', got '-5'"),
         ("non_integer_charge", deck(style="pair_style uma task omol charge 0.5"), None,

@@ -1,14 +1,15 @@
 """lammps_rank_invariance: the domain decomposition does not change the result.
 
 The omol molecule in a box split over 1, 2 (processors 1 2 1) and 4 (processors 1 2 2) MPI ranks
-(halo auto: fold on 1 rank, ghost shell on 2 and 4), on 1 rank with halo shell and on 2 ranks
-with edge chunks of 40 edges (recomputed in the backward pass): energy,
+(halo auto: fold on 1 rank, halo exchange on 2 and 4), on 1 rank with halo shell and halo exchange,
+on 2 ranks with halo shell, and on 2 ranks with edge chunks of 40 edges (recomputed in the backward
+pass): energy,
 forces and global virial agree to 1e-10 relative in fp64. For every run, and for a periodic
 fixture (omc_crystal, folded images on 1 rank), the per-atom energies (compute pe/atom) sum to pe
 and the per-atom virials (compute stress/atom NULL) sum to -P V (LAMMPS convention:
 sum_i s_i = -(pressure tensor) * volume, both in bar*A^3).
-Small periodic cells are not split over ranks here: the 30 A ghost shell would make thousands of
-ghost atoms (graph nodes) and take minutes on a 2-core machine.
+A small periodic cell (omc_crystal) is split over 2 ranks with the halo exchange only: the 30 A ghost
+shell would make thousands of ghost atoms (graph nodes) and take minutes on a 2-core machine.
 """
 import re
 
@@ -48,14 +49,18 @@ def main():
     runs = {
         "np1_fold": run(args, fx, "np1_fold"),
         "np1_shell": run(args, fx, "np1_shell", halo="shell"),
-        "np2": run(args, fx, "np2", np_=2, procs="1 2 1"),
+        "np1_exchange": run(args, fx, "np1_exchange", halo="exchange"),
+        "np2": run(args, fx, "np2", np_=2, procs="1 2 1"),          # auto = exchange
         "np4": run(args, fx, "np4", np_=4, procs="1 2 2"),
+        "np2_shell": run(args, fx, "np2_shell", np_=2, procs="1 2 1", halo="shell"),
         # edge chunks with recomputation (pair_style keyword chunk) on a decomposed system
         "np2_chunk40": run(args, fx, "np2_chunk40", np_=2, procs="1 2 1", extra="chunk 40"),
     }
     fails.check("evaluating in chunks of 40 edges" in runs["np2_chunk40"]["out"],
                 "np2_chunk40 log reports the edge chunks")
-    fails.check("ghost shell set to" in runs["np2"]["out"], "np2 log reports the ghost shell")
+    fails.check("ghost shell set to" in runs["np2_shell"]["out"], "np2_shell log reports the ghost shell")
+    for tag in ("np1_exchange", "np2", "np4"):
+        fails.check("halo exchange:" in runs[tag]["out"], f"{tag} log reports the halo exchange")
     for tag in ("np2", "np4"):  # the molecule is really split: every rank owns atoms and ghosts
         mm = re.search(r"Nlocal:\s+\S+ ave\s+(\d+) max\s+(\d+) min", runs[tag]["out"])
         fails.check(mm is not None and int(mm.group(2)) > 0,
@@ -79,9 +84,23 @@ def main():
                     f"{'xyz'[fw[1]]}", f", relative to max|F| = {fscale:.3g} eV/A")
         fails.close(dw / wscale, RTOL, f"{tag} vs np1_fold virial (P*V), max at {ww}",
                     f", relative to max|PV| = {wscale:.3g} bar*A^3")
-    # per-atom sums with periodic images folded onto their owners (1 rank)
+    # a small periodic cell: images folded onto their owners (1 rank) vs the halo exchange on 1 and 2
+    # ranks, where ghosts are periodic images and images of images (the shell would be thousands of
+    # ghosts here)
     fxp = h.load_fixture(args, "omc_crystal")
-    per_atom_sums(fails, "omc_crystal np1_fold", run(args, fxp, "omc_np1"))
+    pbase = run(args, fxp, "omc_np1")
+    per_atom_sums(fails, "omc_crystal np1_fold", pbase)
+    pf = np.abs(pbase["f"]).max()
+    pw = np.abs(pbase["pv"]).max()
+    for tag, np_, procs in (("omc_np1_exchange", 1, None), ("omc_np2_exchange", 2, "2 1 1")):
+        r = run(args, fxp, tag, np_=np_, procs=procs, halo="exchange")
+        per_atom_sums(fails, tag, r)
+        fails.close(abs(r["e"] - pbase["e"]) / abs(pbase["e"]), RTOL, f"{tag} vs omc_np1 energy",
+                    ", relative to |E|")
+        df, fw = h.max_err(r["f"], pbase["f"])
+        fails.close(df / pf, RTOL, f"{tag} vs omc_np1 forces", f", relative to max|F| = {pf:.3g} eV/A")
+        dw, ww = h.max_err(r["pv"], pbase["pv"])
+        fails.close(dw / pw, RTOL, f"{tag} vs omc_np1 virial (P*V), max at {ww}", ", relative to max|PV|")
     return fails.report()
 
 
