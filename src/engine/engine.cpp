@@ -421,7 +421,10 @@ EvalOutput Engine::evaluate(const EvalInput& in, const EvalRequest& request) {
     // allow_unused: with no edges the energy does not depend on any edge vector.
     std::vector<torch::Tensor> wrt{vec};
     if (m.halo) wrt.push_back(m.halo_anchor);
-    auto grads = torch::autograd::grad({counted.sum()}, wrt, {}, false, false, true);
+    auto root = counted.sum();
+    // No edges (and no halo): the energy is a constant of the positions; nothing to differentiate.
+    auto grads = root.requires_grad() ? torch::autograd::grad({root}, wrt, {}, false, false, true)
+                                      : std::vector<torch::Tensor>{torch::Tensor()};
     out.edge_grad = grads[0].defined() ? grads[0].to(torch::kFloat64) * m.energy_rmsd
                                        : torch::zeros({vec.size(0), 3}, vec.options().dtype(torch::kFloat64));
   }
