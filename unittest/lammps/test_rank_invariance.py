@@ -53,6 +53,8 @@ def main():
         "np2": run(args, fx, "np2", np_=2, procs="1 2 1"),          # auto = exchange
         "np4": run(args, fx, "np4", np_=4, procs="1 2 2"),
         "np2_shell": run(args, fx, "np2_shell", np_=2, procs="1 2 1", halo="shell"),
+        # 4 slabs along x: ranks without atoms still take part in every (collective) exchange
+        "np4_slabs": run(args, fx, "np4_slabs", np_=4, procs="4 1 1"),
         # edge chunks with recomputation (pair_style keyword chunk) on a decomposed system
         "np2_chunk40": run(args, fx, "np2_chunk40", np_=2, procs="1 2 1", extra="chunk 40"),
     }
@@ -61,6 +63,9 @@ def main():
     fails.check("ghost shell set to" in runs["np2_shell"]["out"], "np2_shell log reports the ghost shell")
     for tag in ("np1_exchange", "np2", "np4"):
         fails.check("halo exchange:" in runs[tag]["out"], f"{tag} log reports the halo exchange")
+    mm = re.search(r"Nlocal:\s+\S+ ave\s+(\d+) max\s+(\d+) min", runs["np4_slabs"]["out"])
+    fails.check(mm is not None and int(mm.group(2)) == 0,
+                "np4_slabs: some rank owns no atom (Nlocal min " + (mm.group(2) if mm else "not found") + ")")
     for tag in ("np2", "np4"):  # the molecule is really split: every rank owns atoms and ghosts
         mm = re.search(r"Nlocal:\s+\S+ ave\s+(\d+) max\s+(\d+) min", runs[tag]["out"])
         fails.check(mm is not None and int(mm.group(2)) > 0,
