@@ -238,8 +238,8 @@ def largest(runs, notes):
             "not_tried": [l for l in notes if l.startswith("largest:")]}
 
 
-def scaling(runs):
-    a, b = runs.get("scaling.np1"), runs.get("scaling.np2")
+def scaling(runs, tag="scaling"):
+    a, b = runs.get(f"{tag}.np1"), runs.get(f"{tag}.np2")
     r = {"atoms": (a or b or {}).get("atoms"), "np1_steps_per_s": steps_per_s(a), "np2_steps_per_s": steps_per_s(b),
          "np1_rate_from": a and a.get("rate_from"), "np2_rate_from": b and b.get("rate_from"),
          "np1_error": a and a.get("error"), "np2_error": b and b.get("error"),
@@ -391,17 +391,21 @@ def build_md(R):
              (f"{lg['first_failed']['atoms']} atoms: {lg['first_failed']['error']}" if lg["first_failed"] else "none") +
              ". " + " ".join(lg["not_tried"]))
 
-    s = R["scaling"]
-    L += ["", f"## Strong scaling, {fmt(s.get('atoms'), 'd')} atoms, uma/kk fp32 (`run 1` warm-up, `run 3` timed)", "",
-          "| GPUs | steps/s | s/step | note |", "|---:|---:|---:|---|"]
-    for g, k in ((1, "np1"), (2, "np2")):
-        x = s.get(f"{k}_steps_per_s")
-        frm = s.get(f"{k}_rate_from")
-        L.append(f"| {g} | {fmt(x, '.3g')} | {fmt(1 / x if x else None, '.2f')} | "
-                 f"{'; '.join(v for v in (s.get(f'{k}_error'), frm if frm != 'loop' else None) if v)} |")
-    L.append("")
-    L.append(f"Speed-up {fmt(s.get('speedup'), '.2f')}, parallel efficiency {fmt(s.get('efficiency'), '.2f')}"
-             f"; last PE 1 vs 2 GPUs relative difference {fmt(s.get('pe_rel_diff_last'), '.1e')}.")
+    for key, what in (("scaling", "uma/kk fp32 (halo shell)"),
+                      ("xscaling", "plain uma device cuda fp32, halo exchange")):
+        s = R[key]
+        if key == "xscaling" and not (s.get("np1_steps_per_s") or s.get("np1_error")):
+            continue  # phase not run
+        L += ["", f"## Strong scaling, {fmt(s.get('atoms'), 'd')} atoms, {what} (`run 1` warm-up, `run 3` timed)", "",
+              "| GPUs | steps/s | s/step | note |", "|---:|---:|---:|---|"]
+        for g, k in ((1, "np1"), (2, "np2")):
+            x = s.get(f"{k}_steps_per_s")
+            frm = s.get(f"{k}_rate_from")
+            L.append(f"| {g} | {fmt(x, '.3g')} | {fmt(1 / x if x else None, '.2f')} | "
+                     f"{'; '.join(v for v in (s.get(f'{k}_error'), frm if frm != 'loop' else None) if v)} |")
+        L.append("")
+        L.append(f"Speed-up {fmt(s.get('speedup'), '.2f')}, parallel efficiency {fmt(s.get('efficiency'), '.2f')}"
+                 f"; last PE 1 vs 2 GPUs relative difference {fmt(s.get('pe_rel_diff_last'), '.1e')}.")
 
     v = R["nve"]
     L += ["", "## NVE, uma/kk fp32 (GPU 1, alongside the other phases), fcc Cu, 600 K start, 1 fs", ""]
@@ -503,7 +507,7 @@ def main(argv=None):
     R = {"env": env_lines(a.work), "notes": notes, "fc_backend": ",".join(backends) or "umas_fast_gpu",
          "phase_seconds": next((l[len("phase_seconds"):] for l in notes if l.startswith("phase_seconds")), None),
          "parity": parity(runs), "matrix": matrix(runs, fc), "largest": largest(runs, notes),
-         "scaling": scaling(runs), "nve": nve(runs, notes), "fairchem_raw": fc,
+         "scaling": scaling(runs), "xscaling": scaling(runs, "xscaling"), "nve": nve(runs, notes), "fairchem_raw": fc,
          "runs_brief": {t: {k: r[k] for k in ("phase", "atoms", "ranks", "gpus", "rc", "wall_s", "mem_idle_mib",
                                                "mem_peak_mib", "timeout_s", "error", "skipped", "loops")}
                         for t, r in runs.items()}}

@@ -26,6 +26,8 @@
 #            attempt (estimated from the last one) fits before the scaling reserve.
 #   scaling  ~32 000 atoms, uma/kk fp32, 1 GPU vs 2 GPUs (2 ranks): run 1 (warm-up) + run 3 (timed);
 #            the 2-GPU run first has the NVE run stopped (or waits for it to finish).
+#   xscaling (not in `all`) the same 1 vs 2 GPUs with plain `pair_style uma ... device cuda halo exchange`
+#            (ghosts within one cutoff, node features exchanged per layer) instead of uma/kk's ghost shell.
 #   report   benchmarks/kk_matrix_report.py -> $OUT/results.md, results.json, results.png; logs.tar.xz.
 # Files back in $OUT: console.log (from tee) results.md results.json results.png logs.tar.xz, and
 # lmp-bin.tar.xz only when lmp was built in this call (copy it to .carry-kk/ to skip that build next time).
@@ -95,13 +97,13 @@ P=()
 for p in "${phases[@]}"; do
   case $p in
     all) P+=(build nve parity2 matrix largest scaling report) ;;
-    build|nve|parity2|matrix|largest|scaling|report) P+=("$p") ;;
-    *) echo "unknown phase $p (build nve parity2 matrix largest scaling report all)" >&2; exit 2 ;;
+    build|nve|parity2|matrix|largest|scaling|xscaling|report) P+=("$p") ;;
+    *) echo "unknown phase $p (build nve parity2 matrix largest scaling xscaling report all)" >&2; exit 2 ;;
   esac
 done
 want() { local x; for x in "${P[@]}"; do [ "$x" = "$1" ] && return 0; done; return 1; }
 # every measuring phase needs lmp + plugin: build is implied (a fast no-op on a warm machine)
-for p in nve parity2 matrix largest scaling; do want $p && ! want build && P=(build "${P[@]}") && break; done
+for p in nve parity2 matrix largest scaling xscaling; do want $p && ! want build && P=(build "${P[@]}") && break; done
 say "phases: ${P[*]}; limit ${LIMIT} s; work $W"
 
 if [ "${UMA_KKM_NO_GPU:-0}" = 1 ]; then NGPU=2; else NGPU=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU'); fi
@@ -404,6 +406,18 @@ phase_scaling() {
   if [ "$NGPU" -lt 2 ]; then note "scaling: 2-GPU run skipped (one GPU)"; return; fi
   nve_release_by $((REPORT_RESERVE + SCALE2))     # GPU 1 to itself for the timing
   run_lmp scaling.np2 scaling "$natom" 2 $G2 "$(min "$SCALE2" $(( $(left) - REPORT_RESERVE )))" "$f" "${KK2A[@]}"
+}
+
+phase_xscaling() {  # plain uma on the GPU with 'halo exchange' (ghosts within one cutoff), 1 vs 2 GPUs
+  local n=${UMA_KKM_SCALING_N:-32000} data natom f
+  data=$(data_for "$n") || { note "xscaling: no data file for $n atoms"; return; }
+  natom=$(natoms "$data")
+  f=$(md_deck in.xscaling fp32 cuda "$data" 300.0 1 "1 3" "$TCOLS" %.12g)
+  sed -i 's/^pair_style .*/& halo exchange/' "$W/decks/$f"
+  run_lmp xscaling.np1 xscaling "$natom" 1 0 "$(min "$SCALE1" $(( $(left) - REPORT_RESERVE - SCALE2 )))" "$f" || true
+  if [ "$NGPU" -lt 2 ]; then note "xscaling: 2-GPU run skipped (one GPU)"; return; fi
+  nve_release_by $((REPORT_RESERVE + SCALE2))
+  run_lmp xscaling.np2 xscaling "$natom" 2 $G2 "$(min "$SCALE2" $(( $(left) - REPORT_RESERVE )))" "$f"
 }
 
 phase_report() {
