@@ -104,14 +104,14 @@ struct Engine::Impl {
     static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
                                  const torch::Tensor& anchor, int64_t exchange) {
       ctx->saved_data["exchange"] = exchange;
-      auto y = x.detach().reshape({x.size(0), -1}).clone();
+      auto y = x.detach().flatten(1).clone();  // [N, K]; flatten, not reshape(-1): N may be 0
       reinterpret_cast<HaloExchange*>(exchange)->forward(y);
       return y.view(x.sizes());
     }
     static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                    torch::autograd::variable_list grad) {
       auto* exchange = reinterpret_cast<HaloExchange*>(ctx->saved_data["exchange"].toInt());
-      auto g = grad[0].reshape({grad[0].size(0), -1}).clone();
+      auto g = grad[0].flatten(1).clone();
       exchange->reverse(g);
       return {g.view(grad[0].sizes()), torch::Tensor(), torch::Tensor()};
     }

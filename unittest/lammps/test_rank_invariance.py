@@ -20,8 +20,8 @@ import harness as h
 RTOL = 1e-10
 
 
-def run(args, fx, tag, np_=1, procs=None, halo="auto", extra=""):
-    frame = h.write_data(fx, f"{args.workdir}/{tag}.data", shift=(0.5, -0.25, 1.0))
+def run(args, fx, tag, np_=1, procs=None, halo="auto", extra="", vacuum=12.0):
+    frame = h.write_data(fx, f"{args.workdir}/{tag}.data", shift=(0.5, -0.25, 1.0), vacuum=vacuum)
     deck = (f"units metal\natom_style atomic\nboundary {h.boundary(fx)}\nbox tilt large\n"
             + (f"processors {procs}\n" if procs else "")
             + f"read_data {tag}.data\n" + h.pair_lines(args, fx, frame, f"halo {halo} {extra}")
@@ -53,8 +53,9 @@ def main():
         "np2": run(args, fx, "np2", np_=2, procs="1 2 1"),          # auto = exchange
         "np4": run(args, fx, "np4", np_=4, procs="1 2 2"),
         "np2_shell": run(args, fx, "np2_shell", np_=2, procs="1 2 1", halo="shell"),
-        # 4 slabs along x: ranks without atoms still take part in every (collective) exchange
-        "np4_slabs": run(args, fx, "np4_slabs", np_=4, procs="4 1 1"),
+        # 4 slabs along x in a wide box: the outer ranks own no atom and see no ghost, and still
+        # take part in every (collective) exchange
+        "np4_slabs": run(args, fx, "np4_slabs", np_=4, procs="4 1 1", vacuum=30.0),
         # edge chunks with recomputation (pair_style keyword chunk) on a decomposed system
         "np2_chunk40": run(args, fx, "np2_chunk40", np_=2, procs="1 2 1", extra="chunk 40"),
     }
@@ -66,6 +67,9 @@ def main():
     mm = re.search(r"Nlocal:\s+\S+ ave\s+(\d+) max\s+(\d+) min", runs["np4_slabs"]["out"])
     fails.check(mm is not None and int(mm.group(2)) == 0,
                 "np4_slabs: some rank owns no atom (Nlocal min " + (mm.group(2) if mm else "not found") + ")")
+    mg = re.search(r"Nghost:\s+\S+ ave\s+(\d+) max\s+(\d+) min", runs["np4_slabs"]["out"])
+    fails.check(mg is not None and int(mg.group(2)) == 0,
+                "np4_slabs: some rank has no ghost either (Nghost min " + (mg.group(2) if mg else "not found") + ")")
     for tag in ("np2", "np4"):  # the molecule is really split: every rank owns atoms and ghosts
         mm = re.search(r"Nlocal:\s+\S+ ave\s+(\d+) max\s+(\d+) min", runs[tag]["out"])
         fails.check(mm is not None and int(mm.group(2)) > 0,
