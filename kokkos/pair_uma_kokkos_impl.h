@@ -458,13 +458,13 @@ void PairUMAKokkos<DeviceType>::compute(int eflag, int vflag)
   // reneighboring (fix atom/swap).
   const int nlocal = atom->nlocal, nall = nlocal + atom->nghost;
   if (map_stale || neighbor->ago == 0 || nlocal != mapped_nlocal || nall != mapped_nall) {
-    map_atoms(fold_active);
+    map_atoms(halo_active == Halo::fold);
     update_composition();
     map_stale = false;
   }
 
   if (n_energy > 0) {
-    build_edges(fold_active);
+    build_edges(halo_active == Halo::fold);
     uma::DeviceBatch batch;
     batch.atomic_numbers = d_z.data();
     batch.edge_src = d_src.data();

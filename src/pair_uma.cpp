@@ -196,7 +196,7 @@ PairUMA::PairUMA(LAMMPS *lmp) :
     Pair(lmp), state(new PairUMAState), charge_set(false), spin_set(false), charge_setting(0),
     spin_setting(0), fp64(false), use_cuda(false), halo_setting(Halo::automatic), chunk_setting(0),
     charge(0),
-    spin(0), cutoff(0.0), fold_active(false), exchange_active(false), logged_model(false), composition_known(false),
+    spin(0), cutoff(0.0), halo_active(Halo::fold), logged_model(false), composition_known(false),
     warned_neighbors(false), logged_chunked(false)
 {
   // Model parameters come from the .uma file given to pair_coeff, which must be repeated after
@@ -298,11 +298,13 @@ void PairUMA::settings(int narg, char **arg)
         chunk_setting = 0;
       else if (value == "off")
         chunk_setting = -1;
-      else if (utils::is_integer(value.c_str()) && utils::bnumeric(FLERR, value.c_str(), false, lmp) > 0)
-        chunk_setting = utils::bnumeric(FLERR, value.c_str(), false, lmp);
-      else
-        error->all(FLERR, "pair_style uma: expected auto, off or a positive number of edges after "
-                   "'chunk', got '{}'", value);
+      else {
+        const bigint edges = utils::is_integer(value.c_str()) ? utils::bnumeric(FLERR, value.c_str(), false, lmp) : 0;
+        if (edges <= 0)
+          error->all(FLERR, "pair_style uma: expected auto, off or a positive number of edges after "
+                     "'chunk', got '{}'", value);
+        chunk_setting = edges;
+      }
     } else {
       error->all(FLERR, "pair_style uma: unknown keyword '{}'; expected task, charge, spin, "
                  "precision, device, halo or chunk", key);
@@ -460,14 +462,16 @@ void PairUMA::init_style()
   if (halo_setting == Halo::exchange && !supports_halo_exchange())
     error->all(FLERR, "pair_style {}: 'halo exchange' is not implemented for this style yet; use "
                "'halo shell' (or the plain uma style)", force->pair_style);
-  fold_active =
-      halo_setting == Halo::fold || (halo_setting == Halo::automatic && comm->nprocs == 1);
-  // auto picks the exchange for the CPU engine; on a GPU it is available on request ('halo exchange')
-  // but not yet the default: its backward pass communicates from LibTorch's CUDA autograd thread, which
-  // has been tested only on CPU builds so far.
-  exchange_active = !fold_active && (halo_setting == Halo::exchange ||
-                                     (halo_setting == Halo::automatic && supports_halo_exchange() && !use_cuda));
-  if (fold_active && atom->tag_enable == 0)
+  // auto picks the exchange on several ranks for the CPU engine; on a GPU it is available on request
+  // ('halo exchange') but not yet the default: its backward pass communicates from LibTorch's CUDA
+  // autograd thread, which has been tested only on CPU builds so far.
+  if (halo_setting != Halo::automatic)
+    halo_active = halo_setting;
+  else if (comm->nprocs == 1)
+    halo_active = Halo::fold;
+  else
+    halo_active = supports_halo_exchange() && !use_cuda ? Halo::exchange : Halo::shell;
+  if (halo_active == Halo::fold && atom->tag_enable == 0)
     error->all(FLERR, "pair_style uma on one rank needs atom IDs to fold periodic images onto "
                "their owners; remove 'atom_modify id no' or use 'halo shell'");
 
@@ -476,7 +480,7 @@ void PairUMA::init_style()
   // Full list: every directed edge j->i is a separate message in UMA, so both i->j and j->i are
   // needed. Shell mode also needs the neighbours of ghost atoms, because ghosts are graph nodes
   // whose features feed the local atoms.
-  const bool shell_active = !fold_active && !exchange_active;
+  const bool shell_active = halo_active == Halo::shell;
   ghostneigh = shell_active ? 1 : 0;
   uma_compat::request_full_neighbor_list(lmp, this, instance_me, shell_active);
 
@@ -488,15 +492,15 @@ void PairUMA::init_style()
   const double shell = hops * cutoff;
   if (shell_active) comm->cutghostuser = std::max(comm->cutghostuser, shell + neighbor->skin);
   // Halo exchange: one node feature array ((lmax+1)^2 coefficients x channels) per atom and direction.
-  state->halo_width = exchange_active ? info.node_feature_width : 0;
+  state->halo_width = halo_active == Halo::exchange ? info.node_feature_width : 0;
   comm_forward = comm_reverse = state->halo_width;
 
   if (!logged_model) log_model();
   const std::string halo_message =
-      fold_active
+      halo_active == Halo::fold
           ? fmt::format("one MPI rank: ghost atoms fold onto their owners (periodic graph); ghost "
                         "cutoff {:g} Å + skin", cutoff)
-      : exchange_active
+      : halo_active == Halo::exchange
           ? fmt::format("halo exchange: ghost atoms within {:g} Å + skin take their owners' node "
                         "features after every layer ({} values per atom, {} exchanges per step and "
                         "as many in the backward pass)", cutoff, state->halo_width, info.num_layers)
@@ -584,8 +588,9 @@ uma::Engine *PairUMA::engine_handle() const
    order, then (shell mode) the mapped ghosts. In fold mode a ghost is its owner's periodic image.
 ------------------------------------------------------------------------- */
 
-void PairUMA::build_graph(bool fold, bool ghost_centres)
+void PairUMA::build_graph(Halo mode)
 {
+  const bool fold = mode == Halo::fold;
   PairUMAState &s = *state;
   const int nlocal = atom->nlocal;
   const int nall = nlocal + atom->nghost;
@@ -631,7 +636,7 @@ void PairUMA::build_graph(bool fold, bool ghost_centres)
   const double cutsq_model = cutoff * cutoff;
   const int max_neighbors = state->engine->info().max_neighbors;
   // Shell mode: ghosts are centres too (their own edges feed the layers); fold and exchange: local only.
-  const int ncentres = list->inum + (ghost_centres ? list->gnum : 0);
+  const int ncentres = list->inum + (mode == Halo::shell ? list->gnum : 0);
   s.src.clear();
   s.dst.clear();
   s.vec.clear();
@@ -676,7 +681,7 @@ void PairUMA::compute(int eflag, int vflag)
   PairUMAState &s = *state;
   uma::Engine &engine = *s.engine;
 
-  build_graph(fold_active, !fold_active && !exchange_active);
+  build_graph(halo_active);
   const int64_t natoms = static_cast<int64_t>(s.lmp_of.size());
   const int64_t nedges = static_cast<int64_t>(s.src.size());
 
@@ -689,8 +694,9 @@ void PairUMA::compute(int eflag, int vflag)
 
   // No local atoms: nothing of this rank's energy to evaluate, unless the halo exchange (collective)
   // needs this rank's part in every exchange.
-  if (s.n_energy == 0 && !exchange_active) return;
-  if (exchange_active && !s.exchange) s.exchange.reset(new HaloByComm(this));
+  const bool exchange = halo_active == Halo::exchange;
+  if (s.n_energy == 0 && !exchange) return;
+  if (exchange && !s.exchange) s.exchange.reset(new HaloByComm(this));
 
   double **f = atom->f;
   try {
@@ -701,7 +707,7 @@ void PairUMA::compute(int eflag, int vflag)
     input.edge_dst = to_device(s.dst, {nedges}, torch::kInt64, device);
     input.edge_vec = to_device(s.vec, {nedges, 3}, torch::kFloat64, device);
     input.n_energy_atoms = s.n_energy;
-    if (exchange_active) input.halo = s.exchange.get();
+    if (exchange) input.halo = s.exchange.get();
     uma::EvalRequest request;
     request.gradient = true;
     request.atom_energy = eflag_atom != 0;

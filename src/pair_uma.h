@@ -75,8 +75,7 @@ class PairUMA : public Pair {
   std::string task;           // resolved task, charge and spin
   int charge, spin;
   double cutoff;              // model cutoff (Å)
-  bool fold_active;           // halo mode of the current run: fold, exchange or (neither) shell
-  bool exchange_active;
+  Halo halo_active;           // the mode halo_setting resolves to for this run: fold, shell or exchange
   bool logged_model;          // init log written for the current engine
   std::string logged_halo;    // last halo line logged (printed again only when it changes)
   bool composition_known;     // set_composition has run once for the current engine
@@ -86,7 +85,7 @@ class PairUMA : public Pair {
   void allocate();
   void resolve_system();
   void log_model();
-  void build_graph(bool fold, bool ghost_centres);
+  void build_graph(Halo mode);
   friend class HaloByComm;    // Halo::exchange through this style's pack/unpack_*_comm (pair_uma.cpp)
   std::string element_map_string() const;
 

@@ -347,7 +347,7 @@ torch::Tensor Engine::Impl::atom_energies(const torch::Tensor& Z, const torch::T
 
   // Per-edge work goes through sum_over_edge_chunks: one plain pass, or chunks with recomputation
   // when the activations of all edges would not fit (chunk_edges > 0).
-  const bool chunked = chunk_edges > 0 && chunk_edges < E;
+  const bool chunked = chunk_edges > 0;  // plan_edge_chunks never plans one chunk holding every edge
   const EdgeInput in{*this, chunked ? Z : torch::Tensor()};
   const torch::Tensor first = chunked ? gauss : edge_features(gauss, Z, src, dst);
   if (E > 0)
@@ -400,10 +400,9 @@ EvalOutput Engine::evaluate(const EvalInput& in, const EvalRequest& request) {
   EvalOutput out;
   m.halo = in.halo;
   m.halo_anchor = in.halo ? torch::zeros({}, m.fopt()).requires_grad_(request.gradient) : torch::Tensor();
-  const ChunkPlan plan = plan_edge_chunks(m.options.edge_chunk, vec.size(0), m.config.num_layers,
-                                          m.config.sphere_channels, m.dtype == torch::kFloat64 ? 8 : 4, dev);
-  m.chunk_edges = plan.chunk_edges;
-  out.edge_chunk = plan.chunk_edges;
+  m.chunk_edges = plan_edge_chunks(m.options.edge_chunk, vec.size(0), m.config.num_layers, m.config.sphere_channels,
+                                   c10::elementSize(m.dtype), dev);
+  out.edge_chunk = m.chunk_edges;
   torch::AutoGradMode grad_mode(request.gradient);
   // Deterministic mode: besides the fused kernels' segmented sums, every remaining torch scatter
   // (edge-degree index_add, index_select backward) uses torch's deterministic implementation.

@@ -64,22 +64,17 @@ int64_t available_memory_bytes(const torch::Device& device) {
   return 0;
 }
 
-ChunkPlan plan_edge_chunks(int64_t requested, int64_t num_edges, int64_t num_layers, int64_t channels,
-                           int64_t element_bytes, const torch::Device& device) {
-  ChunkPlan plan;
-  plan.plain_bytes = num_edges * num_layers * channels * kPlainValuesPerEdgeLayerChannel * element_bytes;
-  if (requested < 0 || num_edges == 0) return plan;
-  if (requested > 0) {
-    plan.chunk_edges = requested < num_edges ? requested : 0;
-    return plan;
-  }
+int64_t plan_edge_chunks(int64_t requested, int64_t num_edges, int64_t num_layers, int64_t channels,
+                         int64_t element_bytes, const torch::Device& device) {
+  if (requested < 0 || num_edges == 0) return 0;
+  if (requested > 0) return requested < num_edges ? requested : 0;
   const int64_t available = available_memory_bytes(device);
-  if (available == 0 || plan.plain_bytes <= available / 10 * 6) return plan;
+  const int64_t one_pass_bytes = num_edges * num_layers * channels * kPlainValuesPerEdgeLayerChannel * element_bytes;
+  if (available == 0 || one_pass_bytes <= available / 10 * 6) return 0;
   const int64_t per_edge = kChunkValuesPerEdgeChannel * channels * element_bytes;
   const int64_t left = available - num_edges * kPersistentValuesPerEdge * element_bytes;
   const int64_t chunk = std::max(kMinChunkEdges, left / 4 / per_edge);
-  plan.chunk_edges = chunk < num_edges ? chunk : 0;
-  return plan;
+  return chunk < num_edges ? chunk : 0;
 }
 
 }  // namespace uma

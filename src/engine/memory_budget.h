@@ -15,16 +15,12 @@ namespace uma {
 // the caching allocator holds unused; for the CPU the kernel's MemAvailable. 0 if unknown.
 int64_t available_memory_bytes(const torch::Device& device);
 
-struct ChunkPlan {
-  int64_t chunk_edges = 0;  // 0: all edges in one pass (no recomputation)
-  int64_t plain_bytes = 0;  // estimated peak of the one-pass evaluation
-};
-
+// Edges per chunk for one evaluation (0: all edges in one pass, no recomputation).
 // requested: > 0 a fixed chunk size, < 0 never chunk, 0 automatic (one pass if it needs at most
 // 60 % of the available memory, else chunks that need about a quarter of what the per-edge tensors
-// kept for the whole evaluation leave).
-ChunkPlan plan_edge_chunks(int64_t requested, int64_t num_edges, int64_t num_layers, int64_t channels,
-                           int64_t element_bytes, const torch::Device& device);
+// kept for the whole evaluation leave). Never returns a chunk that would hold every edge.
+int64_t plan_edge_chunks(int64_t requested, int64_t num_edges, int64_t num_layers, int64_t channels,
+                         int64_t element_bytes, const torch::Device& device);
 
 }  // namespace uma
 
