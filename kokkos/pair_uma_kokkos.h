@@ -42,22 +42,21 @@ class PairUMAKokkos : public PairUMA {
   void compute(int, int) override;
   void settings(int, char **) override;
   void init_style() override;
-  // The Kokkos graph keeps the ghost shell on several ranks ('halo exchange' is plain uma only).
-  bool supports_halo_exchange() const override { return false; }
 
   // Stages of compute(). Public because CUDA extended lambdas may not live in private or protected
   // member functions.
 
-  // Engine atoms from LAMMPS atoms (mapped local atoms in LAMMPS order, then, in shell mode, the
-  // mapped ghosts; in fold mode a ghost is its owner): d_eng_of, d_lmp_of, d_z, n_atoms, n_energy.
+  // Engine atoms from LAMMPS atoms (mapped local atoms in LAMMPS order, then, in shell and exchange
+  // mode, the mapped ghosts; in fold mode a ghost is its owner): d_eng_of, d_lmp_of, d_z, n_atoms,
+  // n_energy; in exchange mode the map is handed to PairUMA's halo exchange (host copy).
   // Runs when atoms were re-sorted or exchanged (reneighboring) or the types may have changed.
   void map_atoms(bool fold);
   int64_t number_atoms(int begin, int end, int64_t first);
   // Element counts on the device -> PairUMA::merge_experts_for_global_composition.
   void update_composition();
   // Edges from the Kokkos full neighbor list (cutoff filter, counts, prefix sum, fill):
-  // d_src, d_dst, d_vec, n_edges.
-  void build_edges(bool fold);
+  // d_src, d_dst, d_vec, n_edges. Centres: local atoms, and ghosts too in shell mode.
+  void build_edges(bool ghost_centres);
   // dE/d(edge vector) -> f, and d_eatom, d_vatom, virial when asked.
   void scatter_results(const double *edge_grad, const double *atom_energy);
 

@@ -9,6 +9,9 @@
    Host <-> device traffic per step: the edge count (the total of the prefix sum, needed to size the
    engine's tensors) and, on steps that need them, the total energy and the six virial sums. The
    atom map and the element counts are refreshed only when atoms were re-sorted or exchanged.
+   With 'halo exchange' (several ranks) the node features of ghost atoms travel through the host
+   after every layer (PairUMA's HaloByComm, LAMMPS's host pair communication): per exchange one
+   device-host copy of all node rows, and the owners' rows back.
    Per-atom energies and virials are synced to the host on the steps that ask for them, as every
    LAMMPS Kokkos pair style does (computes such as pe/atom read pair->eatom on the host).
 ------------------------------------------------------------------------- */
@@ -217,6 +220,13 @@ void PairUMAKokkos<DeviceType>::map_atoms(bool fold)
   }
   mapped_nlocal = nlocal;
   mapped_nall = nall;
+
+  if (halo_active == Halo::exchange) {
+    // The exchange stages node features through the host in LAMMPS order; once per reneighboring.
+    auto h_lmp_of = Kokkos::create_mirror_view_and_copy(
+        Kokkos::HostSpace(), Kokkos::subview(d_lmp_of, std::make_pair(int64_t(0), n_atoms)));
+    set_halo_atom_map(h_lmp_of.data(), n_atoms, n_energy);
+  }
 }
 
 /* ----------------------------------------------------------------------
@@ -244,10 +254,10 @@ void PairUMAKokkos<DeviceType>::update_composition()
 ------------------------------------------------------------------------- */
 
 template <class DeviceType>
-void PairUMAKokkos<DeviceType>::build_edges(bool fold)
+void PairUMAKokkos<DeviceType>::build_edges(bool ghost_centres)
 {
   auto *k_list = static_cast<NeighListKokkos<DeviceType> *>(list);
-  const int ncentres = list->inum + (fold ? 0 : list->gnum);
+  const int ncentres = list->inum + (ghost_centres ? list->gnum : 0);
   auto d_ilist = k_list->d_ilist;
   auto d_numneigh = k_list->d_numneigh;
   auto d_neighbors = k_list->d_neighbors;
@@ -463,8 +473,11 @@ void PairUMAKokkos<DeviceType>::compute(int eflag, int vflag)
     map_stale = false;
   }
 
-  if (n_energy > 0) {
-    build_edges(halo_active == Halo::fold);
+  // A rank without local atoms has no energy to evaluate, but in exchange mode it must take part
+  // in every (collective) exchange of the evaluation.
+  const bool exchange = halo_active == Halo::exchange;
+  if (n_energy > 0 || exchange) {
+    build_edges(halo_active == Halo::shell);
     uma::DeviceBatch batch;
     batch.atomic_numbers = d_z.data();
     batch.edge_src = d_src.data();
@@ -475,6 +488,7 @@ void PairUMAKokkos<DeviceType>::compute(int eflag, int vflag)
     batch.n_edges = n_edges;
     batch.memory_device = cuda_device;
     batch.cuda_stream = uma_compat::cuda_stream_of<DeviceType>();
+    batch.halo = exchange ? halo_exchange() : nullptr;
     uma::DeviceResult result;
     try {
       result = evaluator->evaluate(batch, eflag_global != 0, eflag_atom != 0);

@@ -142,7 +142,13 @@ class HaloByComm : public uma::HaloExchange {
     double *buf = s.halo_buf.data();
     if (!reverse) {
       for (int64_t k = 0; k < s.n_energy; k++) std::copy_n(h + k * K, K, buf + size_t(s.lmp_of[k]) * K);
+      // Through the host buffer: CommKokkos would send a Kokkos pair style (uma/kk) down its
+      // device path, which packs with pack_forward_comm_kokkos; the host path uses
+      // pack_forward_comm above for both styles (the reverse path is host-only in LAMMPS anyway).
+      const ExecutionSpace space = pair->execution_space;
+      pair->execution_space = Host;
       uma_compat::forward_comm_pair(pair->comm, pair);
+      pair->execution_space = space;
       for (int64_t k = s.n_energy; k < n; k++) std::copy_n(buf + size_t(s.lmp_of[k]) * K, K, h + k * K);
     } else {
       for (int64_t k = s.n_energy; k < n; k++) {
@@ -459,9 +465,6 @@ void PairUMA::init_style()
   if (halo_setting == Halo::fold && comm->nprocs > 1)
     error->all(FLERR, "pair_style uma: 'halo fold' works on one MPI rank only, found {} ranks; use "
                "'halo auto' or 'halo shell'", comm->nprocs);
-  if (halo_setting == Halo::exchange && !supports_halo_exchange())
-    error->all(FLERR, "pair_style {}: 'halo exchange' is not implemented for this style yet; use "
-               "'halo shell' (or the plain uma style)", force->pair_style);
   // auto picks the exchange on several ranks for the CPU engine; on a GPU it is available on request
   // ('halo exchange') but not yet the default: its backward pass communicates from LibTorch's CUDA
   // autograd thread, which has been tested only on CPU builds so far.
@@ -470,7 +473,7 @@ void PairUMA::init_style()
   else if (comm->nprocs == 1)
     halo_active = Halo::fold;
   else
-    halo_active = supports_halo_exchange() && !use_cuda ? Halo::exchange : Halo::shell;
+    halo_active = use_cuda ? Halo::shell : Halo::exchange;
   if (halo_active == Halo::fold && atom->tag_enable == 0)
     error->all(FLERR, "pair_style uma on one rank needs atom IDs to fold periodic images onto "
                "their owners; remove 'atom_modify id no' or use 'halo shell'");
@@ -696,7 +699,6 @@ void PairUMA::compute(int eflag, int vflag)
   // needs this rank's part in every exchange.
   const bool exchange = halo_active == Halo::exchange;
   if (s.n_energy == 0 && !exchange) return;
-  if (exchange && !s.exchange) s.exchange.reset(new HaloByComm(this));
 
   double **f = atom->f;
   try {
@@ -707,7 +709,7 @@ void PairUMA::compute(int eflag, int vflag)
     input.edge_dst = to_device(s.dst, {nedges}, torch::kInt64, device);
     input.edge_vec = to_device(s.vec, {nedges, 3}, torch::kFloat64, device);
     input.n_energy_atoms = s.n_energy;
-    if (exchange) input.halo = s.exchange.get();
+    if (exchange) input.halo = halo_exchange();
     uma::EvalRequest request;
     request.gradient = true;
     request.atom_energy = eflag_atom != 0;
@@ -769,6 +771,18 @@ void PairUMA::compute(int eflag, int vflag)
     error->one(FLERR, "pair_style uma: evaluation failed ({} atoms, {} edges on this rank): {}{}",
                natoms, nedges, e.what(), evaluation_failure_hint(e.what()));
   }
+}
+
+uma::HaloExchange *PairUMA::halo_exchange()
+{
+  if (!state->exchange) state->exchange.reset(new HaloByComm(this));
+  return state->exchange.get();
+}
+
+void PairUMA::set_halo_atom_map(const int *lmp_of, int64_t n_atoms, int64_t n_energy)
+{
+  state->lmp_of.assign(lmp_of, lmp_of + n_atoms);
+  state->n_energy = n_energy;
 }
 
 std::string PairUMA::evaluation_failure_hint(const std::string &what) const

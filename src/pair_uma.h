@@ -21,6 +21,7 @@ PairStyle(uma,PairUMA);
 
 namespace uma {
 class Engine;
+class HaloExchange;
 }
 
 namespace LAMMPS_NS {
@@ -48,8 +49,8 @@ class PairUMA : public Pair {
   //          layer their features are copied from their owners (LAMMPS forward communication) and
   //          in the backward pass their gradients are summed into the owners (reverse
   //          communication). Exact on any number of ranks with ~1/30 of the shell's ghost volume.
-  //   auto:  fold on one rank; on several, exchange with the CPU engine, shell on a GPU and in
-  //          the Kokkos variant (see init_style).
+  //   auto:  fold on one rank; on several, exchange with the CPU engine, shell on a GPU (see
+  //          init_style).
   enum class Halo { automatic, shell, fold, exchange };
 
   int pack_forward_comm(int, int *, double *, int, int *) override;
@@ -92,8 +93,12 @@ class PairUMA : public Pair {
   // Hooks for the Kokkos variant (kokkos/pair_uma_kokkos.*), which shares settings, pair_coeff,
   // init_style and logs with this class and evaluates through the same engine.
   uma::Engine *engine_handle() const;    // the loaded engine; nullptr before pair_coeff
-  // Whether this style implements 'halo exchange' (the Kokkos variant does not yet).
-  virtual bool supports_halo_exchange() const { return true; }
+  // 'halo exchange' (uma::HaloExchange through this style's pack/unpack_*_comm), created on first use.
+  // It maps engine rows to LAMMPS atoms with the graph build_graph made, or the one given to
+  // set_halo_atom_map by a style that builds its own graph (uma/kk): engine atom k is LAMMPS atom
+  // lmp_of[k] (host memory, n_atoms entries, the first n_energy of them local).
+  uma::HaloExchange *halo_exchange();
+  void set_halo_atom_map(const int *lmp_of, int64_t n_atoms, int64_t n_energy);
   // Sums per-element counts of local atoms over ranks and hands them to the engine (MoLE merge).
   void merge_experts_for_global_composition(const int64_t *local_counts, int ncounts);
   // What to do about a failed evaluation, appended to its ERROR line ("" when there is no advice).

@@ -13,6 +13,7 @@
 namespace uma {
 
 class Engine;
+class HaloExchange;
 
 // One graph, as the caller's buffers. Same meaning as uma::EvalInput: edge e points from its centre
 // dst[e] to its neighbour src[e], edge_vec[e] = x[src] - x[dst] (+ periodic shift), in Å.
@@ -29,6 +30,9 @@ struct DeviceBatch {
   // CUDA stream (cudaStream_t) the caller's kernels run on; the engine's work is queued on it, so
   // no synchronisation is needed on either side. nullptr = the legacy default stream.
   void *cuda_stream = nullptr;
+  // Graph split over MPI ranks with ghost rows [n_energy_atoms, n_atoms) that have no edges of their
+  // own ('halo exchange', see uma::HaloExchange in engine.h); nullptr = all rows are complete.
+  HaloExchange *halo = nullptr;
 };
 
 struct DeviceResult {

@@ -4,10 +4,13 @@ with `-k on -sf kk`, once with `pair_style uma` kept plain (`suffix off` around 
 uma/kk, and compares every thermo value and every per-atom force,
 per-atom energy and per-atom virial.
 
-Usage: compare_kk.py --lmp LMP --plugin umaplugin.so [--np N] [--tol 1e-10] DECK [DECK...]
+Usage: compare_kk.py --lmp LMP --plugin umaplugin.so [--np N] [--tol 1e-10]
+                     [--pair-args "halo shell"] [--expect-halo exchange|shell|fold] DECK [DECK...]
   Decks run in order in one scratch directory (cwd = the first deck's directory, so relative data
   and model paths work); -var restart <scratch>/restart is passed to all, so a second deck can
-  read_restart what the first wrote. Exit status 0 when everything agrees.
+  read_restart what the first wrote. --pair-args is appended to every pair_style line of both runs;
+  --expect-halo fails the comparison unless both runs logged that halo mode (so a case meant for
+  the halo exchange cannot silently run with the ghost shell). Exit status 0 when everything agrees.
 
 What is compared. Each deck is copied with, before its first thermo_style line,
   compute pe/atom, compute stress/atom NULL, their sums, and a dump of id fx fy fz pe/atom
@@ -47,10 +50,12 @@ dump_modify     ukk_dump format float %.17g sort id
 EXTRA_THERMO = " c_ukk_pesum c_ukk_ssum[1] c_ukk_ssum[2] c_ukk_ssum[3] c_ukk_ssum[4] c_ukk_ssum[5] c_ukk_ssum[6] pxx pyy pzz pxy pxz pyz"
 
 
-def instrument(text, dump_path, plain_pair):
+def instrument(text, dump_path, plain_pair, pair_args=""):
     out, injected = [], False
     for line in text.splitlines():
         words = line.split()
+        if words[:1] == ["pair_style"] and pair_args:
+            line = line.split("#")[0].rstrip() + " " + pair_args
         if plain_pair and words[:1] == ["pair_style"]:
             # Both runs use -k on -sf kk, so every fix, compute, integrator and minimizer is the same
             # Kokkos style; only the pair style differs (LAMMPS's fix nvt/kk and fix nvt differ by
@@ -127,7 +132,8 @@ def run(args, deck_paths, kokkos, scratch):
         log = os.path.join(scratch, f"{tag}.{n}.log")
         inp = os.path.join(scratch, f"{tag}.{n}.in")
         with open(inp, "w") as f:
-            f.write(instrument(open(deck).read(), dump, plain_pair=not kokkos))
+            f.write(instrument(open(deck).read(), dump, plain_pair=not kokkos,
+                               pair_args=args.pair_args))
         cmd = []
         if args.np > 1:
             cmd = ["mpirun", "-np", str(args.np), "--oversubscribe"]
@@ -152,6 +158,8 @@ def main():
     ap.add_argument("--np", type=int, default=1)
     ap.add_argument("--tol", type=float, default=1e-10)
     ap.add_argument("--timeout", type=int, default=1200)
+    ap.add_argument("--pair-args", default="")
+    ap.add_argument("--expect-halo", choices=["exchange", "shell", "fold"])
     ap.add_argument("decks", nargs="+")
     args = ap.parse_args()
     args.plugin = os.path.abspath(args.plugin)
@@ -184,6 +192,14 @@ def main():
                 nvalues += sum(len(r) for r in rrows)
                 worst_atoms = max(worst_atoms, compare_columns(
                     f"{name} step {step} per-atom", cols, rrows, nrows, args.tol, report))
+        if args.expect_halo:
+            # The init log line of each halo mode (PairUMA::init_style) begins with these words.
+            marker = {"exchange": "UMA:   halo exchange:", "shell": "UMA:   ghost shell set to",
+                      "fold": "UMA:   one MPI rank: ghost atoms fold"}[args.expect_halo]
+            for log in ref_logs + new_logs:
+                if marker not in open(log, errors="replace").read():
+                    report.append(f"{os.path.basename(log)}: no '{marker}' line (expected halo "
+                                  f"{args.expect_halo})")
         label = " + ".join(os.path.basename(d) for d in args.decks)
         print(f"{label} np={args.np}: {nvalues} values; max relative difference uma/kk vs uma: "
               f"thermo {worst_thermo:.3g}, per-atom {worst_atoms:.3g} (tolerance {args.tol:g})")
