@@ -12,6 +12,9 @@
 // Build: nvcc -std=c++17 -O3 -arch=sm_90 -I src benchmarks/kernels/bench_wigner.cu
 //        src/kernels/wigner_launch_f32.cu src/kernels/wigner_launch_f64.cu -o bench_wigner
 // Usage: ./bench_wigner [markdown_output_file]
+//        ./bench_wigner --from DIR   (tensors written by benchmarks/kernels/vs_fairchem_triton.py: runs our four
+//        launchers on them, writes their outputs and median times back to DIR for the comparison with fairchem's
+//        Triton kernels on identical inputs)
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -305,9 +308,119 @@ void run_case(int64_t N, int64_t deg, std::vector<Row>& rows) {
     CUDA_CHECK(cudaFree(p));
 }
 
+// ---- --from DIR: our kernels on tensors given as raw little-endian files (see vs_fairchem_triton.py). ----
+
+template <typename T>
+std::vector<T> read_raw(const std::string& path, int64_t n) {
+  std::vector<T> v(size_t(std::max<int64_t>(n, 1)));
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f || std::fread(v.data(), sizeof(T), size_t(n), f) != size_t(n)) {
+    std::fprintf(stderr, "bench_wigner: cannot read %lld values from %s\n", (long long)n, path.c_str());
+    std::exit(1);
+  }
+  std::fclose(f);
+  return v;
+}
+
+template <typename T>
+T* upload(const std::vector<T>& h) {
+  T* d = dalloc<T>(int64_t(h.size()));
+  CUDA_CHECK(cudaMemcpy(d, h.data(), sizeof(T) * h.size(), cudaMemcpyHostToDevice));
+  return d;
+}
+
+void write_raw(const std::string& path, const float* d, int64_t n) {
+  std::vector<float> h(size_t(std::max<int64_t>(n, 1)));
+  CUDA_CHECK(cudaMemcpy(h.data(), d, sizeof(float) * n, cudaMemcpyDeviceToHost));
+  FILE* f = std::fopen(path.c_str(), "wb");
+  if (!f || std::fwrite(h.data(), sizeof(float), size_t(n), f) != size_t(n)) {
+    std::fprintf(stderr, "bench_wigner: cannot write %s\n", path.c_str());
+    std::exit(1);
+  }
+  std::fclose(f);
+}
+
+// DIR/meta.txt: "N E C"; src.bin dst.bin int64 [E] (dst sorted); x.bin [N,9,C]; wig.bin [E,81] (block-diagonal);
+// go.bin [E,9,2C] (cotangent of gather_rotate_fwd); msg.bin [E,9,C]; gn.bin [N,9,C] (cotangent of the scatter).
+// Writes out_a.bin gx_a.bin gw_a.bin node_b.bin gm_b.bin gw_b.bin and times.txt ("kernel ms" lines).
+int run_from(const std::string& dir) {
+  int64_t N = 0, E = 0, C = 0;
+  {
+    FILE* f = std::fopen((dir + "/meta.txt").c_str(), "r");
+    if (!f || std::fscanf(f, "%lld %lld %lld", (long long*)&N, (long long*)&E, (long long*)&C) != 3) {
+      std::fprintf(stderr, "bench_wigner: no N E C in %s/meta.txt\n", dir.c_str());
+      return 1;
+    }
+    std::fclose(f);
+  }
+  const std::vector<int64_t> h_src = read_raw<int64_t>(dir + "/src.bin", E), h_dst = read_raw<int64_t>(dir + "/dst.bin", E);
+  std::vector<int64_t> h_dptr(N + 1, 0), h_sptr(N + 1, 0), h_sperm(size_t(std::max<int64_t>(E, 1)));
+  for (int64_t e = 0; e < E; ++e) ++h_dptr[h_dst[e] + 1], ++h_sptr[h_src[e] + 1];
+  for (int64_t n = 0; n < N; ++n) h_dptr[n + 1] += h_dptr[n], h_sptr[n + 1] += h_sptr[n];
+  {
+    std::vector<int64_t> next(h_sptr.begin(), h_sptr.end() - 1);
+    for (int64_t e = 0; e < E; ++e) h_sperm[next[h_src[e]]++] = e;
+  }
+  int64_t *src = upload(h_src), *dst = upload(h_dst), *dptr = upload(h_dptr), *sptr = upload(h_sptr),
+          *sperm = upload(h_sperm);
+  float* x = upload(read_raw<float>(dir + "/x.bin", N * 9 * C));
+  float* wig = upload(read_raw<float>(dir + "/wig.bin", E * 81));
+  float* go = upload(read_raw<float>(dir + "/go.bin", E * 9 * 2 * C));
+  float* msg = upload(read_raw<float>(dir + "/msg.bin", E * 9 * C));
+  float* gn = upload(read_raw<float>(dir + "/gn.bin", N * 9 * C));
+  float *out_a = dalloc<float>(E * 9 * 2 * C), *gx_a = dalloc<float>(N * 9 * C), *gw_a = dalloc<float>(E * 81);
+  float *node_b = dalloc<float>(N * 9 * C), *gm_b = dalloc<float>(E * 9 * C), *gw_b = dalloc<float>(E * 81);
+
+  GatherRotateFwdParams<float> fa{x, src, dst, wig, out_a, N, E, C};
+  GatherRotateBwdParams<float> ba;
+  ba.grad_out = go; ba.x = x; ba.src = src; ba.dst = dst; ba.wigner = wig; ba.grad_x = gx_a; ba.grad_wigner = gw_a;
+  ba.src_csr = {sptr, sperm};
+  ba.dst_csr = {dptr, nullptr};
+  ba.n_atoms = N; ba.n_edges = E; ba.channels = C;
+  RotateBackScatterFwdParams<float> fb;
+  fb.msg = msg; fb.wigner_inv = wig; fb.dst = dst; fb.out = node_b; fb.dst_csr = {dptr, nullptr};
+  fb.n_atoms = N; fb.n_edges = E; fb.channels = C;
+  RotateBackScatterBwdParams<float> bb;
+  bb.grad_out = gn; bb.msg = msg; bb.wigner_inv = wig; bb.dst = dst; bb.grad_msg = gm_b; bb.grad_wigner_inv = gw_b;
+  bb.n_atoms = N; bb.n_edges = E; bb.channels = C;
+
+  std::string times;
+  char line[160];
+  auto timed = [&](const char* name, auto&& launch) {
+    std::snprintf(line, sizeof(line), "%s %.5f\n", name, median_ms(launch));
+    times += line;
+  };
+  timed("gather_rotate_fwd", [&] { gather_rotate_fwd(fa, nullptr); });
+  timed("gather_rotate_bwd_atomic", [&] { gather_rotate_bwd(ba, ScatterMode::kAtomic, nullptr); });
+  timed("gather_rotate_bwd_deterministic", [&] { gather_rotate_bwd(ba, ScatterMode::kDeterministic, nullptr); });
+  timed("rotate_back_scatter_fwd_atomic", [&] { rotate_back_scatter_fwd(fb, ScatterMode::kAtomic, nullptr); });
+  timed("rotate_back_scatter_fwd_deterministic",
+        [&] { rotate_back_scatter_fwd(fb, ScatterMode::kDeterministic, nullptr); });
+  timed("rotate_back_scatter_bwd", [&] { rotate_back_scatter_bwd(bb, nullptr); });
+  CUDA_CHECK(cudaDeviceSynchronize());
+  // The last launches of each kind left their outputs (deterministic ones for the scatters' node sums).
+  write_raw(dir + "/out_a.bin", out_a, E * 9 * 2 * C);
+  write_raw(dir + "/gx_a.bin", gx_a, N * 9 * C);
+  write_raw(dir + "/gw_a.bin", gw_a, E * 81);
+  write_raw(dir + "/node_b.bin", node_b, N * 9 * C);
+  write_raw(dir + "/gm_b.bin", gm_b, E * 9 * C);
+  write_raw(dir + "/gw_b.bin", gw_b, E * 81);
+  FILE* f = std::fopen((dir + "/times.txt").c_str(), "w");
+  if (!f) return 1;
+  std::fputs(times.c_str(), f);
+  std::fclose(f);
+  std::fputs(times.c_str(), stdout);
+  for (void* p : {(void*)src, (void*)dst, (void*)dptr, (void*)sptr, (void*)sperm, (void*)x, (void*)wig, (void*)go,
+                  (void*)msg, (void*)gn, (void*)out_a, (void*)gx_a, (void*)gw_a, (void*)node_b, (void*)gm_b,
+                  (void*)gw_b})
+    CUDA_CHECK(cudaFree(p));
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 2 && std::strcmp(argv[1], "--from") == 0) return run_from(argv[2]);
   cudaDeviceProp prop{};
   CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
   CUDA_CHECK(cudaMemcpyToSymbol(c_ltom, kLtoMHost, sizeof(kLtoMHost)));

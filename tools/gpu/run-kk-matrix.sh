@@ -14,9 +14,9 @@
 #            backstop), so a short run still reports its steps.
 #   parity2  fp64 uma/kk, 4000-atom liquid-like Cu (20 steps NVE, thermo every step: pe etotal press
 #            pxx..pyz) and the examples/omol deck, 1 rank (-k on g 1) vs 2 ranks (mpirun -np 2, -k on g 2).
-#            On 2 ranks every rank holds a 30 A ghost shell as graph nodes (doc/pair_uma.rst, halo shell):
-#            ~61 000 nodes per rank for 4000 atoms, ~21 000 for the 4-atom deck, so the 2-rank runs are the
-#            expensive ones; they are time-capped and the rows they reached are compared.
+#            The 2-rank runs use 'halo $UMA_KKM_HALO2' (default exchange: ghosts within one cutoff whose node
+#            features are exchanged per layer; with shell every rank holds the 30 A receptive field as ghost
+#            nodes, ~61 000 per rank for 4000 atoms); they are time-capped and the rows they reached are compared.
 #   matrix   GPU 0: MD steps/s (LAMMPS loop time of a timed run after a warm-up run) at 192, 2000, 20 000
 #            atoms for uma/kk fp32 and plain `pair_style uma ... device cuda` fp32 (no -k), GPU memory by
 #            nvidia-smi every 0.2 s (peak - idle), and fairchem umas_fast_gpu evals/s on the same
@@ -24,10 +24,9 @@
 #            (gpu_vs_fairchem.py --skip-ours: its own worker).
 #   largest  uma/kk fp32 `run 2` at 40 000, 80 000, 160 000, ... atoms while it succeeds and the next
 #            attempt (estimated from the last one) fits before the scaling reserve.
-#   scaling  ~32 000 atoms, uma/kk fp32, 1 GPU vs 2 GPUs (2 ranks): run 1 (warm-up) + run 3 (timed);
+#   scaling  ~32 000 atoms, uma/kk fp32, 1 GPU vs 2 GPUs (2 ranks, halo $UMA_KKM_HALO2): run 1 (warm-up) + run 3 (timed);
 #            the 2-GPU run first has the NVE run stopped (or waits for it to finish).
-#   xscaling (not in `all`) the same 1 vs 2 GPUs with plain `pair_style uma ... device cuda halo exchange`
-#            (ghosts within one cutoff, node features exchanged per layer) instead of uma/kk's ghost shell.
+#   xscaling (not in `all`) the same 1 vs 2 GPUs with plain `pair_style uma ... device cuda halo exchange`.
 #   report   benchmarks/kk_matrix_report.py -> $OUT/results.md, results.json, results.png; logs.tar.xz.
 # Files back in $OUT: console.log (from tee) results.md results.json results.png logs.tar.xz, and
 # lmp-bin.tar.xz only when lmp was built in this call (copy it to .carry-kk/ to skip that build next time).
@@ -88,6 +87,9 @@ KK1=${UMA_KKM_KK1:--k on g 1 -sf kk -pk kokkos newton on neigh full}
 # Ubuntu's OpenMPI is not GPU-aware: say so rather than rely on LAMMPS' detection.
 KK2=${UMA_KKM_KK2:--k on g 2 -sf kk -pk kokkos newton on neigh full gpu/aware off}
 PLAIN_DEVICE=${UMA_KKM_PLAIN_DEVICE:-cuda}
+# halo mode of the 2-rank runs (parity2, scaling): exchange (ghosts within one cutoff, node features exchanged
+# per layer) or shell (the 30 Å receptive field as ghost nodes); 1-rank runs fold periodic images (auto).
+HALO2=${UMA_KKM_HALO2:-exchange}
 read -r -a KK1A <<< "$KK1"
 read -r -a KK2A <<< "$KK2"
 
@@ -175,7 +177,8 @@ md_deck() {
     echo "read_data       $data"
     echo "mass            1 63.546"
     echo "plugin load     \${plugin}"
-    echo "pair_style      uma task omat precision $prec$devkw"
+    echo "variable        halo index auto"
+    echo "pair_style      uma task omat precision $prec$devkw halo \${halo}"
     echo "pair_coeff      * * \${model} Cu"
     echo "velocity        all create $temp 4928459 mom yes rot no dist gaussian"
     echo "fix             1 all nve"
@@ -313,6 +316,7 @@ phase_parity2() {
   # the examples/omol deck (a charged molecule, boundary f f f, NVT) as it is, more digits: on 2 ranks the
   # molecule is split between them with few ghosts (a small periodic cell would be all ghost shell)
   sed -e '/^thermo_style/s/$/ press/' -e 's/^thermo_modify .*/thermo_modify   format float %.15g flush yes/' \
+    -e 's/^pair_style .*/variable        halo index auto\n& halo ${halo}/' \
     examples/omol/in.methanol_cation > "$W/decks/in.parity.omol"
   cp examples/omol/data.methanol_cation "$W/decks/"
   ptmo() {  # cap -> timeout within the phase budget and the call's time box
@@ -323,8 +327,8 @@ phase_parity2() {
   run_lmp parity.cu.np1 parity2 "$n" 1 0 "$(ptmo 60)" in.parity.cu "${KK1A[@]}"
   run_lmp parity.omol.np1 parity2 6 1 0 "$(ptmo 30)" in.parity.omol "${KK1A[@]}"
   cap=$(( budget - (SECONDS - t0) - 40 ))
-  run_lmp parity.cu.np2 parity2 "$n" 2 $G2 "$(ptmo "$(min 60 $cap)")" in.parity.cu "${KK2A[@]}"
-  run_lmp parity.omol.np2 parity2 6 2 $G2 "$(ptmo 40)" in.parity.omol "${KK2A[@]}"
+  run_lmp parity.cu.np2 parity2 "$n" 2 $G2 "$(ptmo "$(min 60 $cap)")" in.parity.cu "${KK2A[@]}" -var halo "$HALO2"
+  run_lmp parity.omol.np2 parity2 6 2 $G2 "$(ptmo 40)" in.parity.omol "${KK2A[@]}" -var halo "$HALO2"
 }
 
 phase_matrix() {
@@ -405,7 +409,8 @@ phase_scaling() {
   fi
   if [ "$NGPU" -lt 2 ]; then note "scaling: 2-GPU run skipped (one GPU)"; return; fi
   nve_release_by $((REPORT_RESERVE + SCALE2))     # GPU 1 to itself for the timing
-  run_lmp scaling.np2 scaling "$natom" 2 $G2 "$(min "$SCALE2" $(( $(left) - REPORT_RESERVE )))" "$f" "${KK2A[@]}"
+  run_lmp scaling.np2 scaling "$natom" 2 $G2 "$(min "$SCALE2" $(( $(left) - REPORT_RESERVE )))" "$f" "${KK2A[@]}" \
+    -var halo "$HALO2"
 }
 
 phase_xscaling() {  # plain uma on the GPU with 'halo exchange' (ghosts within one cutoff), 1 vs 2 GPUs
@@ -413,11 +418,10 @@ phase_xscaling() {  # plain uma on the GPU with 'halo exchange' (ghosts within o
   data=$(data_for "$n") || { note "xscaling: no data file for $n atoms"; return; }
   natom=$(natoms "$data")
   f=$(md_deck in.xscaling fp32 cuda "$data" 300.0 1 "1 3" "$TCOLS" %.12g)
-  sed -i 's/^pair_style .*/& halo exchange/' "$W/decks/$f"
   run_lmp xscaling.np1 xscaling "$natom" 1 0 "$(min "$SCALE1" $(( $(left) - REPORT_RESERVE - SCALE2 )))" "$f" || true
   if [ "$NGPU" -lt 2 ]; then note "xscaling: 2-GPU run skipped (one GPU)"; return; fi
   nve_release_by $((REPORT_RESERVE + SCALE2))
-  run_lmp xscaling.np2 xscaling "$natom" 2 $G2 "$(min "$SCALE2" $(( $(left) - REPORT_RESERVE )))" "$f"
+  run_lmp xscaling.np2 xscaling "$natom" 2 $G2 "$(min "$SCALE2" $(( $(left) - REPORT_RESERVE )))" "$f" -var halo exchange
 }
 
 phase_report() {

@@ -12,6 +12,10 @@
 #   sweep   env deps build, GPU tests, ours fp32 vs umas_fast_gpu at 200/2000/20000 atoms
 #           and the largest that runs (doubling)
 #   prof    env deps build profile                         (op-level profiles of ours and fairchem, GEMM probe)
+#   vstriton env deps triton build test-gpu profile        (our kernels vs fairchem's Triton kernels on identical
+#           tensors, GPU tests, profiles)
+#   triton  our fused Wigner kernels vs fairchem's Triton kernels on identical tensors (bench_wigner --from, built
+#           with nvcc alone; benchmarks/kernels/vs_fairchem_triton.py) -> $OUT/kernels-vs-triton.md/.json
 #   or any list of phase names.
 # Files back in $OUT (at most 8): env.txt build.log ctest_gpu.log ctest_cpu.log bench.log results*.json/md/png.
 set -u
@@ -39,6 +43,7 @@ for p in "${phases[@]}"; do
     prof) expand+=(env deps build profile) ;;
     final) expand+=(env deps build final) ;;
     sweep) expand+=(env deps build sizes) ;;
+    vstriton) expand+=(env deps triton build test-gpu profile) ;;
     *) expand+=("$p") ;;
   esac
 done
@@ -141,6 +146,19 @@ phase_profile() {  # where the time goes at 2000-atom carbon: ours (kernel -> op
     --fairchem-profile --deadline $(( $(left) - 60 ))
   timeout $(( $(left) - 5 )) $PY tools/gpu/gemm_probe.py > "$OUT/gemm_probe.txt" 2>&1
   cat "$OUT/gemm_probe.txt"
+}
+
+phase_triton() {  # issue 5: per-kernel comparison with fairchem's Triton kernels, same tensors, same GPU
+  local t=$SECONDS
+  mkdir -p /tmp/vsft
+  nvcc -std=c++17 -O3 -arch=sm_90 -I src benchmarks/kernels/bench_wigner.cu src/kernels/wigner_launch_f32.cu \
+    src/kernels/wigner_launch_f64.cu -o /tmp/vsft/bench_wigner > "$OUT/triton.log" 2>&1 ||
+    { say "bench_wigner build failed"; tail -20 "$OUT/triton.log"; return 1; }
+  timeout $(( $(left) - 240 )) $PY benchmarks/kernels/vs_fairchem_triton.py --bench /tmp/vsft/bench_wigner \
+    --work /tmp/vsft --out "$OUT/kernels-vs-triton.md" >> "$OUT/triton.log" 2>&1
+  say "triton comparison rc=$? in $((SECONDS - t)) s"
+  tail -25 "$OUT/triton.log"
+  rm -rf /tmp/vsft/g*   # the raw tensors (GBs at 20 000 atoms)
 }
 
 phase_final() {  # the committed engine: GPU tests, then ours (fp32, TF32, deterministic) vs umas_fast_gpu
