@@ -18,7 +18,7 @@ bench_wigner --from on them (our times + outputs), then times fairchem's autogra
 Agreement is reported as max |ours - fairchem| / max |fairchem| per output (fp32 sums in different orders:
 ~1e-6 expected). Prints a markdown table and writes it (and a JSON) with --out.
 
-Usage: python vs_fairchem_triton.py --bench build/bench_wigner --work /tmp/vsft [--sizes 2000:49,2000:75,20000:49]
+Usage: python vs_fairchem_triton.py --bench build/bench_wigner --work /tmp/vsft [--sizes 2000:49,2000:75,4000:75]
        [--out results.md]
 """
 import argparse
@@ -188,7 +188,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--bench", required=True)
     ap.add_argument("--work", required=True)
-    ap.add_argument("--sizes", default="2000:49,2000:75,20000:49")
+    ap.add_argument("--sizes", default="2000:49,2000:75,4000:75")
     ap.add_argument("--out")
     a = ap.parse_args()
     if not torch.cuda.is_available():
