@@ -24,7 +24,10 @@
 #include <algorithm>
 #include <cstring>
 #include <exception>
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
+#include <thread>
 
 using namespace LAMMPS_NS;
 
@@ -120,15 +123,19 @@ struct PairUMAState {
 namespace LAMMPS_NS {
 class HaloByComm : public uma::HaloExchange {
  public:
-  explicit HaloByComm(PairUMA *pair) : pair(pair) {}
+  // UMA_HALO_TRACE=1 in the environment: one stderr line per exchange and rank with the time spent
+  // copying to the host, communicating and copying back (diagnostics of multi-rank performance).
+  explicit HaloByComm(PairUMA *pair) : pair(pair), trace(std::getenv("UMA_HALO_TRACE") != nullptr) {}
   void forward(torch::Tensor &x) override { exchange(x, false); }
   void reverse(torch::Tensor &g) override { exchange(g, true); }
 
  private:
   PairUMA *pair;
+  bool trace;
 
   void exchange(torch::Tensor &rows, bool reverse)
   {
+    const double t0 = MPI_Wtime();
     PairUMAState &s = *pair->state;
     const int K = s.halo_width;
     const int64_t n = static_cast<int64_t>(s.lmp_of.size());
@@ -136,6 +143,7 @@ class HaloByComm : public uma::HaloExchange {
       pair->error->one(FLERR, "pair_style uma: halo exchange of [{}, {}] node rows, expected [{}, {}]",
                        rows.size(0), rows.size(1), n, K);
     torch::Tensor host = rows.to(torch::kCPU, torch::kFloat64).contiguous();
+    const double t1 = MPI_Wtime();
     double *h = host.data_ptr<double>();
     const int nall = pair->atom->nlocal + pair->atom->nghost;
     s.halo_buf.assign(static_cast<size_t>(nall) * K, 0.0);
@@ -161,7 +169,16 @@ class HaloByComm : public uma::HaloExchange {
         for (int c = 0; c < K; c++) h[k * K + c] += from[c];
       }
     }
+    const double t2 = MPI_Wtime();
     rows.copy_(host);
+    if (trace) {
+      const double t3 = MPI_Wtime();
+      fprintf(stderr, "[uma halo] %.3f rank %d %s rows %lld (local %lld) x %d: to host %.1f ms, "
+              "communication %.1f ms, back %.1f ms, thread %zx\n", t0, pair->comm->me,
+              reverse ? "reverse" : "forward", static_cast<long long>(n),
+              static_cast<long long>(s.n_energy), K, 1e3 * (t1 - t0), 1e3 * (t2 - t1), 1e3 * (t3 - t2),
+              std::hash<std::thread::id>()(std::this_thread::get_id()));
+    }
   }
 };
 }    // namespace LAMMPS_NS

@@ -99,13 +99,13 @@ P=()
 for p in "${phases[@]}"; do
   case $p in
     all) P+=(build nve parity2 matrix largest scaling report) ;;
-    build|nve|parity2|matrix|largest|scaling|xscaling|report) P+=("$p") ;;
+    build|nve|parity2|matrix|largest|scaling|xscaling|halotrace|report) P+=("$p") ;;
     *) echo "unknown phase $p (build nve parity2 matrix largest scaling xscaling report all)" >&2; exit 2 ;;
   esac
 done
 want() { local x; for x in "${P[@]}"; do [ "$x" = "$1" ] && return 0; done; return 1; }
 # every measuring phase needs lmp + plugin: build is implied (a fast no-op on a warm machine)
-for p in nve parity2 matrix largest scaling xscaling; do want $p && ! want build && P=(build "${P[@]}") && break; done
+for p in nve parity2 matrix largest scaling xscaling halotrace; do want $p && ! want build && P=(build "${P[@]}") && break; done
 say "phases: ${P[*]}; limit ${LIMIT} s; work $W"
 
 if [ "${UMA_KKM_NO_GPU:-0}" = 1 ]; then NGPU=2; else NGPU=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU'); fi
@@ -146,7 +146,7 @@ run_lmp() {
   else
     ( cd "$W/decks" && CUDA_VISIBLE_DEVICES=$gpus timeout -k 10 "$tmo" mpirun -np "$np" --oversubscribe --bind-to none \
         --mca pml ob1 --mca btl self,vader --mca btl_vader_single_copy_mechanism none \
-        -x CUDA_VISIBLE_DEVICES -x LD_LIBRARY_PATH -x PATH \
+        -x CUDA_VISIBLE_DEVICES -x LD_LIBRARY_PATH -x PATH ${UMA_HALO_TRACE:+-x UMA_HALO_TRACE} \
         -x OMP_NUM_THREADS "$LMP" "$@" -in "$deck" -var plugin "$PLUGIN" -var model "$MODEL" \
         -var stopfile "$NVE_STOP" -log "$log" -screen none > "$out" 2>&1 )
   fi
@@ -422,6 +422,19 @@ phase_xscaling() {  # plain uma on the GPU with 'halo exchange' (ghosts within o
   if [ "$NGPU" -lt 2 ]; then note "xscaling: 2-GPU run skipped (one GPU)"; return; fi
   nve_release_by $((REPORT_RESERVE + SCALE2))
   run_lmp xscaling.np2 xscaling "$natom" 2 $G2 "$(min "$SCALE2" $(( $(left) - REPORT_RESERVE )))" "$f" -var halo exchange
+}
+
+phase_halotrace() {  # where the time of a 2-GPU 'halo exchange' step goes: UMA_HALO_TRACE lines in logs/*.out
+  local n=${UMA_KKM_TRACE_N:-4000} data natom f
+  data=$(data_for "$n") || { note "halotrace: no data file for $n atoms"; return; }
+  natom=$(natoms "$data")
+  f=$(md_deck in.halotrace.plain fp32 cuda "$data" 300.0 1 "3" "$TCOLS" %.12g)
+  UMA_HALO_TRACE=1 run_lmp halotrace.plain.np2 halotrace "$natom" 2 $G2 "$(min 70 $(( $(left) - REPORT_RESERVE )))" "$f" \
+    -var halo exchange
+  f=$(md_deck in.halotrace.kk fp32 kk "$data" 300.0 1 "3" "$TCOLS" %.12g)
+  UMA_HALO_TRACE=1 run_lmp halotrace.kk.np2 halotrace "$natom" 2 $G2 "$(min 70 $(( $(left) - REPORT_RESERVE )))" "$f" \
+    "${KK2A[@]}" -var halo exchange
+  grep -h '^\[uma halo\]' "$W"/logs/halotrace.*.out | head -120
 }
 
 phase_report() {
