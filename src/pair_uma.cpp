@@ -133,6 +133,21 @@ class HaloByComm : public uma::HaloExchange {
   PairUMA *pair;
   bool trace;
 
+  torch::Tensor staging;    // host rows in float64, pinned when the engine is on a GPU; grown, reused
+  bool staging_pinned = false;
+
+  // Host rows [rows, K] (float64) from the reused staging buffer. Pinned memory makes the copies from
+  // and to the GPU direct DMA instead of staged pageable copies.
+  torch::Tensor host_rows(int64_t rows, int K, bool pinned)
+  {
+    if (!staging.defined() || staging.size(0) < rows || staging_pinned != pinned) {
+      staging = torch::empty({std::max<int64_t>(rows + rows / 4, 64), K},
+                             torch::dtype(torch::kFloat64).pinned_memory(pinned));
+      staging_pinned = pinned;
+    }
+    return staging.narrow(0, 0, rows);
+  }
+
   void exchange(torch::Tensor &rows, bool reverse)
   {
     const double t0 = MPI_Wtime();
@@ -142,35 +157,48 @@ class HaloByComm : public uma::HaloExchange {
     if (rows.dim() != 2 || rows.size(0) != n || rows.size(1) != K)
       pair->error->one(FLERR, "pair_style uma: halo exchange of [{}, {}] node rows, expected [{}, {}]",
                        rows.size(0), rows.size(1), n, K);
-    torch::Tensor host = rows.to(torch::kCPU, torch::kFloat64).contiguous();
+    // Only the rows that travel cross to the host: forward, the owners' rows out and the ghosts' in;
+    // reverse, the ghosts' gradients out and the owners' sums in.
+    const int64_t nl = s.n_energy, ng = n - nl;
+    torch::Tensor owners = rows.narrow(0, 0, nl), ghosts = rows.narrow(0, nl, ng);
+    torch::Tensor h = host_rows(reverse ? ng : nl, K, rows.is_cuda());
+    h.copy_(reverse ? ghosts : owners);
     const double t1 = MPI_Wtime();
-    double *h = host.data_ptr<double>();
+    const double *hp = h.data_ptr<double>();
     const int nall = pair->atom->nlocal + pair->atom->nghost;
-    s.halo_buf.assign(static_cast<size_t>(nall) * K, 0.0);
+    if (reverse)
+      s.halo_buf.assign(static_cast<size_t>(nall) * K, 0.0);    // owners accumulate
+    else
+      s.halo_buf.resize(static_cast<size_t>(nall) * K);          // every row used is written
     double *buf = s.halo_buf.data();
+    const int *lmp_of = s.lmp_of.data();
+    torch::Tensor back;
     if (!reverse) {
-      for (int64_t k = 0; k < s.n_energy; k++) std::copy_n(h + k * K, K, buf + size_t(s.lmp_of[k]) * K);
+      for (int64_t k = 0; k < nl; k++) std::copy_n(hp + k * K, K, buf + size_t(lmp_of[k]) * K);
       // Through the host buffer: CommKokkos would send a Kokkos pair style (uma/kk) down its
       // device path, which packs with pack_forward_comm_kokkos; the host path uses
-      // pack_forward_comm above for both styles (the reverse path is host-only in LAMMPS anyway).
+      // pack_forward_comm for both styles (the reverse path is host-only in LAMMPS anyway).
       const ExecutionSpace space = pair->execution_space;
       pair->execution_space = Host;
       uma_compat::forward_comm_pair(pair->comm, pair);
       pair->execution_space = space;
-      for (int64_t k = s.n_energy; k < n; k++) std::copy_n(buf + size_t(s.lmp_of[k]) * K, K, h + k * K);
+      back = host_rows(ng, K, rows.is_cuda());
+      double *bp = back.data_ptr<double>();
+      for (int64_t k = 0; k < ng; k++) std::copy_n(buf + size_t(lmp_of[nl + k]) * K, K, bp + k * K);
     } else {
-      for (int64_t k = s.n_energy; k < n; k++) {
-        std::copy_n(h + k * K, K, buf + size_t(s.lmp_of[k]) * K);
-        std::fill_n(h + k * K, K, 0.0);
-      }
+      for (int64_t k = 0; k < ng; k++) std::copy_n(hp + k * K, K, buf + size_t(lmp_of[nl + k]) * K);
       uma_compat::reverse_comm_pair(pair->comm, pair);
-      for (int64_t k = 0; k < s.n_energy; k++) {
-        const double *from = buf + size_t(s.lmp_of[k]) * K;
-        for (int c = 0; c < K; c++) h[k * K + c] += from[c];
-      }
+      back = host_rows(nl, K, rows.is_cuda());
+      double *bp = back.data_ptr<double>();
+      for (int64_t k = 0; k < nl; k++) std::copy_n(buf + size_t(lmp_of[k]) * K, K, bp + k * K);
     }
     const double t2 = MPI_Wtime();
-    rows.copy_(host);
+    if (!reverse) {
+      ghosts.copy_(back);
+    } else {
+      owners.add_(back.to(rows.device(), rows.scalar_type()));
+      ghosts.zero_();
+    }
     if (trace) {
       const double t3 = MPI_Wtime();
       fprintf(stderr, "[uma halo] %.3f rank %d %s rows %lld (local %lld) x %d: to host %.1f ms, "

@@ -122,6 +122,9 @@ mem_now() {  # GPU -> MiB used now (0 without nvidia-smi)
   nvidia-smi --query-gpu=memory.used -i "$1" --format=csv,noheader,nounits 2>/dev/null | head -1 | tr -dc 0-9
 }
 
+# mpirun transport (UMA_KKM_MPI; phase halotrace replaces it by the fastest of its variants)
+read -r -a MPI_ARGS <<< "${UMA_KKM_MPI:---mca pml ob1 --mca btl self,vader --mca btl_vader_single_copy_mechanism none}"
+
 # run_lmp TAG PHASE ATOMS RANKS GPUS TIMEOUT DECK [lmp switches...]
 # GPUS: CUDA_VISIBLE_DEVICES (its first GPU is sampled for memory). Appends a line to runs.tsv.
 # mpirun: shared memory only (pml ob1, btl self,vader: no UCX, whose CUDA hooks a non-GPU-aware job does not
@@ -145,7 +148,7 @@ run_lmp() {
         -var model "$MODEL" -var stopfile "$NVE_STOP" -log "$log" -screen none > "$out" 2>&1 )
   else
     ( cd "$W/decks" && CUDA_VISIBLE_DEVICES=$gpus timeout -k 10 "$tmo" mpirun -np "$np" --oversubscribe --bind-to none \
-        --mca pml ob1 --mca btl self,vader --mca btl_vader_single_copy_mechanism none \
+        "${MPI_ARGS[@]}" \
         -x CUDA_VISIBLE_DEVICES -x LD_LIBRARY_PATH -x PATH ${UMA_HALO_TRACE:+-x UMA_HALO_TRACE} \
         -x OMP_NUM_THREADS "$LMP" "$@" -in "$deck" -var plugin "$PLUGIN" -var model "$MODEL" \
         -var stopfile "$NVE_STOP" -log "$log" -screen none > "$out" 2>&1 )
@@ -424,17 +427,32 @@ phase_xscaling() {  # plain uma on the GPU with 'halo exchange' (ghosts within o
   run_lmp xscaling.np2 xscaling "$natom" 2 $G2 "$(min "$SCALE2" $(( $(left) - REPORT_RESERVE )))" "$f" -var halo exchange
 }
 
-phase_halotrace() {  # where the time of a 2-GPU 'halo exchange' step goes: UMA_HALO_TRACE lines in logs/*.out
-  local n=${UMA_KKM_TRACE_N:-4000} data natom f
+phase_halotrace() {  # 2-GPU 'halo exchange': time per exchange (UMA_HALO_TRACE) for several mpirun transports;
+  # the fastest becomes MPI_ARGS of the later phases. (2026-11-26: vader without single copy took ~3 s per
+  # 55 MB exchange on this machine.)
+  local n=${UMA_KKM_TRACE_N:-4000} data natom f v best="" best_ms=999999 ms
   data=$(data_for "$n") || { note "halotrace: no data file for $n atoms"; return; }
   natom=$(natoms "$data")
-  f=$(md_deck in.halotrace.plain fp32 cuda "$data" 300.0 1 "3" "$TCOLS" %.12g)
-  UMA_HALO_TRACE=1 run_lmp halotrace.plain.np2 halotrace "$natom" 2 $G2 "$(min 70 $(( $(left) - REPORT_RESERVE )))" "$f" \
-    -var halo exchange
+  f=$(md_deck in.halotrace.plain fp32 "$PLAIN_DEVICE" "$data" 300.0 1 "1" "$TCOLS" %.12g)
+  local -A variants=(
+    [vader-nocopy]="--mca pml ob1 --mca btl self,vader --mca btl_vader_single_copy_mechanism none"
+    [vader]="--mca pml ob1 --mca btl self,vader"
+    [tcp]="--mca pml ob1 --mca btl self,tcp")
+  for v in vader-nocopy vader tcp; do
+    read -r -a MPI_ARGS <<< "${variants[$v]}"
+    UMA_HALO_TRACE=1 run_lmp "halotrace.plain.$v" halotrace "$natom" 2 $G2 "$(min 45 $(( $(left) - REPORT_RESERVE )))" \
+      "$f" -var halo exchange
+    ms=$(awk '/^\[uma halo\]/{for(i=1;i<=NF;i++) if($i=="communication"){s+=$(i+1); c++}} END{if(c) printf "%d", s/c; else print ""}' \
+      "$W/logs/halotrace.plain.$v.out")
+    note "halotrace $v (${variants[$v]}): mean communication ${ms:-?} ms per exchange"
+    if [ -n "$ms" ] && [ "$ms" -lt "$best_ms" ]; then best=$v; best_ms=$ms; fi
+  done
+  [ -n "$best" ] && read -r -a MPI_ARGS <<< "${variants[$best]}"
+  note "halotrace: later 2-rank runs use $best (${MPI_ARGS[*]})"
   f=$(md_deck in.halotrace.kk fp32 kk "$data" 300.0 1 "3" "$TCOLS" %.12g)
-  UMA_HALO_TRACE=1 run_lmp halotrace.kk.np2 halotrace "$natom" 2 $G2 "$(min 70 $(( $(left) - REPORT_RESERVE )))" "$f" \
+  UMA_HALO_TRACE=1 run_lmp halotrace.kk.np2 halotrace "$natom" 2 $G2 "$(min 60 $(( $(left) - REPORT_RESERVE )))" "$f" \
     "${KK2A[@]}" -var halo exchange
-  grep -h '^\[uma halo\]' "$W"/logs/halotrace.*.out | head -120
+  grep -h '^\[uma halo\]' "$W"/logs/halotrace.kk.np2.out | tail -16
 }
 
 phase_report() {
