@@ -438,7 +438,7 @@ phase_halotrace() {  # 2-GPU 'halo exchange': time per exchange (UMA_HALO_TRACE)
     [vader-nocopy]="--mca pml ob1 --mca btl self,vader --mca btl_vader_single_copy_mechanism none"
     [vader]="--mca pml ob1 --mca btl self,vader"
     [tcp]="--mca pml ob1 --mca btl self,tcp")
-  for v in vader-nocopy vader tcp; do
+  for v in ${UMA_KKM_TRACE_VARIANTS:-vader-nocopy vader tcp}; do
     read -r -a MPI_ARGS <<< "${variants[$v]}"
     UMA_HALO_TRACE=1 run_lmp "halotrace.plain.$v" halotrace "$natom" 2 $G2 "$(min 45 $(( $(left) - REPORT_RESERVE )))" \
       "$f" -var halo exchange
