@@ -391,7 +391,7 @@ def build_md(R):
              (f"{lg['first_failed']['atoms']} atoms: {lg['first_failed']['error']}" if lg["first_failed"] else "none") +
              ". " + " ".join(lg["not_tried"]))
 
-    for key, what in (("scaling", "uma/kk fp32 (halo shell)"),
+    for key, what in (("scaling", "uma/kk fp32 (2-rank halo mode: see Notes)"),
                       ("xscaling", "plain uma device cuda fp32, halo exchange")):
         s = R[key]
         if key == "xscaling" and not (s.get("np1_steps_per_s") or s.get("np1_error")):

@@ -49,8 +49,7 @@ class PairUMA : public Pair {
   //          layer their features are copied from their owners (LAMMPS forward communication) and
   //          in the backward pass their gradients are summed into the owners (reverse
   //          communication). Exact on any number of ranks with ~1/30 of the shell's ghost volume.
-  //   auto:  fold on one rank; on several, exchange with the CPU engine, shell on a GPU (see
-  //          init_style).
+  //   auto:  fold on one rank, exchange on several.
   enum class Halo { automatic, shell, fold, exchange };
 
   int pack_forward_comm(int, int *, double *, int, int *) override;

@@ -412,6 +412,7 @@ phase_scaling() {
   fi
   if [ "$NGPU" -lt 2 ]; then note "scaling: 2-GPU run skipped (one GPU)"; return; fi
   nve_release_by $((REPORT_RESERVE + SCALE2))     # GPU 1 to itself for the timing
+  note "scaling: the 2-rank run uses 'halo $HALO2' and mpirun ${MPI_ARGS[*]}"
   run_lmp scaling.np2 scaling "$natom" 2 $G2 "$(min "$SCALE2" $(( $(left) - REPORT_RESERVE )))" "$f" "${KK2A[@]}" \
     -var halo "$HALO2"
 }
