@@ -78,11 +78,14 @@ struct Engine::Impl {
     if (fused) return {wigner, wigner_inv_env};
     return {wigner.index_select(1, l_of_m), wigner_inv_env.index_select(2, l_of_m)};
   }
+  // radial: only with the fused kernels (they apply it); the torch path leaves it to so2_conv.
   torch::Tensor node_to_edge(const torch::Tensor& x, const torch::Tensor& src, const torch::Tensor& dst,
-                             const EdgeRotations& rot, const Csr* csr = nullptr) const {
+                             const EdgeRotations& rot, const Csr* csr = nullptr,
+                             const torch::Tensor& radial = torch::Tensor()) const {
 #ifdef UMA_HAVE_CUDA_KERNELS
-    if (fused) return fused::gather_rotate(x, src, dst, rot.gather, csr);
+    if (fused) return fused::gather_rotate(x, src, dst, rot.gather, csr, radial);
 #endif
+    if (radial.defined()) throw Error("node_to_edge: a radial scale needs the fused CUDA kernels");
     return gather_rotate_m(x, src, dst, rot.gather);
   }
   torch::Tensor edge_to_node(const torch::Tensor& msg, const torch::Tensor& dst, int64_t n,
@@ -183,10 +186,12 @@ struct Engine::Impl {
         csr = &chunk_csr;
       }
 #endif
-      auto msg = m.node_to_edge(node[0], src, dst, rot, csr);
+      // Conv 1's radial scale: folded into the fused gather kernel (fairchem PR #2073 does the same in Triton),
+      // else a multiply inside so2_conv.
+      auto radial = radial_mlp(in.x_edge(e, src, dst), block.so2_conv_1.rad_func);
+      auto msg = m.node_to_edge(node[0], src, dst, rot, csr, m.fused ? radial : torch::Tensor());
       torch::Tensor gate;
-      msg = so2_conv(msg, radial_mlp(in.x_edge(e, src, dst), block.so2_conv_1.rad_func), mix.so2_conv_1, H, L * H,
-                     &gate);
+      msg = so2_conv(msg, m.fused ? torch::Tensor() : radial, mix.so2_conv_1, H, L * H, &gate);
       msg = edge_gate(msg, gate);
       msg = so2_conv(msg, torch::Tensor(), mix.so2_conv_2, C, 0, nullptr);
       return m.edge_to_node(msg, dst, num_atoms, rot, csr);

@@ -87,7 +87,7 @@ Tensor saved_tensor(AutogradContext* ctx, const char* key) {
 class GatherRotateFunction : public torch::autograd::Function<GatherRotateFunction> {
  public:
   static Tensor forward(AutogradContext* ctx, const Tensor& x_in, const Tensor& src_in, const Tensor& dst_in,
-                        const Tensor& wigner_in, const EdgeCsrTensors* csr) {
+                        const Tensor& wigner_in, const Tensor& radial_in, const EdgeCsrTensors* csr) {
     const char* op = "uma::fused::gather_rotate";
     check_features(op, "x", x_in, -1);
     check_index(op, "src", src_in, x_in);
@@ -97,6 +97,15 @@ class GatherRotateFunction : public torch::autograd::Function<GatherRotateFuncti
     require(dst.size(0) == E, std::string(op) + ": src and dst differ in length");
     check_wigner(op, "wigner", wigner_in, E, x);
     const Tensor wigner = wigner_in.contiguous();
+    Tensor radial;
+    if (radial_in.defined()) {
+      require(radial_in.dim() == 2 && radial_in.size(0) == E && radial_in.size(1) == k::kRadialGroups * 2 * C,
+              std::string(op) + ": radial has shape " + shape_of(radial_in) + ", expected [" + std::to_string(E) +
+                  "," + std::to_string(k::kRadialGroups * 2 * C) + "]");
+      require(radial_in.scalar_type() == x.scalar_type() && radial_in.device() == x.device(),
+              std::string(op) + ": radial must match the features' dtype and device");
+      radial = radial_in.contiguous();
+    }
     const c10::cuda::CUDAGuard guard(x.device());
     Tensor out = torch::empty({E, k::kNumCoeffs, 2 * C}, x.options());
     AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "uma::fused::gather_rotate", [&] {
@@ -104,20 +113,24 @@ class GatherRotateFunction : public torch::autograd::Function<GatherRotateFuncti
       p.x = x.data_ptr<scalar_t>(); p.src = src.data_ptr<int64_t>(); p.dst = dst.data_ptr<int64_t>();
       p.wigner = wigner.data_ptr<scalar_t>(); p.out = out.data_ptr<scalar_t>();
       p.n_atoms = N; p.n_edges = E; p.channels = C;
+      p.radial = radial.defined() ? radial.data_ptr<scalar_t>() : nullptr;
       launch([&] { k::gather_rotate_fwd(p, current_stream()); });
     });
-    ctx->save_for_backward({x, src, dst, wigner});
+    ctx->save_for_backward({x, src, dst, wigner, radial});
     save_csr(ctx, csr);
     return out;
   }
 
   static tensor_list backward(AutogradContext* ctx, tensor_list grad_outputs) {
     const auto saved = ctx->get_saved_variables();
-    const Tensor &x = saved[0], &src = saved[1], &dst = saved[2], &wigner = saved[3];
+    const Tensor &x = saved[0], &src = saved[1], &dst = saved[2], &wigner = saved[3], &radial = saved[4];
     const Tensor g = grad_outputs[0].contiguous();
-    const bool want_x = ctx->needs_input_grad(0), want_w = ctx->needs_input_grad(3);
+    const bool want_x = ctx->needs_input_grad(0), want_r = radial.defined() && ctx->needs_input_grad(4);
+    // The radial pass also yields grad_wigner (the kernels need both together): computed whenever radial is.
+    const bool want_w = ctx->needs_input_grad(3) || radial.defined();
     Tensor grad_x = want_x ? torch::empty_like(x) : Tensor();
     Tensor grad_w = want_w ? torch::empty_like(wigner) : Tensor();
+    Tensor grad_r = radial.defined() ? torch::empty_like(radial) : Tensor();
     const bool det = ctx->saved_data.at("has_csr").toBool();
     const c10::cuda::CUDAGuard guard(x.device());
     if (want_x || want_w) {
@@ -129,6 +142,8 @@ class GatherRotateFunction : public torch::autograd::Function<GatherRotateFuncti
         p.src = src.data_ptr<int64_t>(); p.dst = dst.data_ptr<int64_t>(); p.wigner = wigner.data_ptr<scalar_t>();
         p.grad_x = want_x ? grad_x.data_ptr<scalar_t>() : nullptr;
         p.grad_wigner = want_w ? grad_w.data_ptr<scalar_t>() : nullptr;
+        p.radial = radial.defined() ? radial.data_ptr<scalar_t>() : nullptr;
+        p.grad_radial = radial.defined() ? grad_r.data_ptr<scalar_t>() : nullptr;
         p.src_csr = to_csr(sp, sq);
         p.dst_csr = to_csr(dp, dq);
         p.n_atoms = x.size(0); p.n_edges = src.size(0); p.channels = x.size(2);
@@ -137,7 +152,8 @@ class GatherRotateFunction : public torch::autograd::Function<GatherRotateFuncti
         });
       });
     }
-    return {grad_x, Tensor(), Tensor(), grad_w, Tensor()};
+    return {grad_x, Tensor(), Tensor(), ctx->needs_input_grad(3) ? grad_w : Tensor(), want_r ? grad_r : Tensor(),
+            Tensor()};
   }
 };
 
@@ -215,8 +231,8 @@ EdgeCsrTensors make_edge_csr(const torch::Tensor& src, const torch::Tensor& dst,
 }
 
 torch::Tensor gather_rotate(const torch::Tensor& x, const torch::Tensor& src, const torch::Tensor& dst,
-                            const torch::Tensor& wigner, const EdgeCsrTensors* csr) {
-  return GatherRotateFunction::apply(x, src, dst, wigner, csr);
+                            const torch::Tensor& wigner, const EdgeCsrTensors* csr, const torch::Tensor& radial) {
+  return GatherRotateFunction::apply(x, src, dst, wigner, radial, csr);
 }
 
 torch::Tensor rotate_back_scatter(const torch::Tensor& msg, const torch::Tensor& wigner_inv, const torch::Tensor& dst,

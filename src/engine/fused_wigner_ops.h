@@ -26,8 +26,12 @@ EdgeCsrTensors make_edge_csr(const torch::Tensor& src, const torch::Tensor& dst,
 
 // x [N,9,C] L-major, src/dst [E] int64, wigner [E,9,9] L-ordered block-diagonal → [E,9,2C] M-major.
 // Gradients flow to x and wigner. With csr, grad_x is summed deterministically; otherwise with atomics.
+// radial (optional) [E, 6*2C]: the conv-1 radial scale of so2_conv (layers.h), applied to the output rows in the
+// kernel (row groups kRadialGroupOfM, src/kernels/wigner_params.h) instead of by a separate multiply; its gradient
+// comes from the same backward pass.
 torch::Tensor gather_rotate(const torch::Tensor& x, const torch::Tensor& src, const torch::Tensor& dst,
-                            const torch::Tensor& wigner, const EdgeCsrTensors* csr = nullptr);
+                            const torch::Tensor& wigner, const EdgeCsrTensors* csr = nullptr,
+                            const torch::Tensor& radial = torch::Tensor());
 
 // msg [E,9,C] M-major, wigner_inv [E,9,9] L-ordered, dst [E] int64 → [n_atoms,9,C] L-major.
 // Gradients flow to msg and wigner_inv. With csr the node sum is deterministic, and on H100 also the faster path

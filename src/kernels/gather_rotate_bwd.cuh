@@ -5,6 +5,7 @@
 //   grad_x[src[e]] += D_eᵀ · gᴸ[:, 0:C],   grad_x[dst[e]] += D_eᵀ · gᴸ[:, C:2C]   (float4 atomics on sm_90)
 //   grad_wigner[e, i, j] = Σ_c gᴸ[i, c] x[src, j, c] + gᴸ[i, C + c] x[dst, j, c]  (block entries; warp shuffles)
 // kGradX = false computes grad_wigner only; the deterministic path (gather_rotate_bwd_det.cuh) uses it that way.
+// With the forward's radial scale (p.radial), grad_out is scaled by it first and grad_radial comes from the same pass.
 #ifndef UMA_KERNELS_GATHER_ROTATE_BWD_CUH
 #define UMA_KERNELS_GATHER_ROTATE_BWD_CUH
 
@@ -26,7 +27,7 @@ __global__ void __launch_bounds__(detail::kThreadsPerBlock)
 
   for (int64_t e = warp0; e < p.n_edges; e += warp_stride) {
     BlockDiag<T> D;
-    if (kGradX) D.load_warp(p.wigner + e * kNumCoeffs * kNumCoeffs, lane);
+    if (kGradX || p.radial) D.load_warp(p.wigner + e * kNumCoeffs * kNumCoeffs, lane);
     const int64_t s = __ldg(p.src + e), d = __ldg(p.dst + e);
     const T* g = p.grad_out + e * kNumCoeffs * 2 * C;
     T acc[kWignerNnz];
@@ -45,6 +46,29 @@ __global__ void __launch_bounds__(detail::kThreadsPerBlock)
           S xv[kNumCoeffs];
 #pragma unroll
           for (int j = 0; j < kNumCoeffs; ++j) xv[j] = load_slice<T, kVec>(p.x + (node * kNumCoeffs + j) * C + c0);
+          if (p.radial) {
+            // out = R ⊙ (P D x): grad R = Σ over each group's rows of g ⊙ (D x) (recomputed here, not stored by the
+            // forward), then g ← R ⊙ g for the adjoints w.r.t. D and x. The launcher guarantees kGradW.
+            const int64_t off = e * kRadialGroups * 2 * C + half * C + c0;
+            S y[kNumCoeffs], gr[kRadialGroups];
+            block_matvec(D, xv, y);
+#pragma unroll
+            for (int q = 0; q < kRadialGroups; ++q)
+#pragma unroll
+              for (int v = 0; v < kVec; ++v) gr[q].v[v] = T(0);
+#pragma unroll
+            for (int i = 0; i < kNumCoeffs; ++i)
+#pragma unroll
+              for (int v = 0; v < kVec; ++v) gr[radial_group_of_m(m_of_l(i))].v[v] += gl[i].v[v] * y[i].v[v];
+#pragma unroll
+            for (int q = 0; q < kRadialGroups; ++q) store_slice<T, kVec>(p.grad_radial + off + q * 2 * C, gr[q]);
+#pragma unroll
+            for (int i = 0; i < kNumCoeffs; ++i) {
+              const S r = load_slice<T, kVec>(p.radial + off + radial_group_of_m(m_of_l(i)) * 2 * C);
+#pragma unroll
+              for (int v = 0; v < kVec; ++v) gl[i].v[v] *= r.v[v];
+            }
+          }
           accumulate_outer(acc, gl, xv);
         }
         if constexpr (kGradX) {

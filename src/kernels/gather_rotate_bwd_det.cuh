@@ -44,6 +44,15 @@ __global__ void __launch_bounds__(detail::kThreadsPerBlock)
             S gl[kNumCoeffs], gx[kNumCoeffs];
 #pragma unroll
             for (int i = 0; i < kNumCoeffs; ++i) gl[i] = load_slice<T, kVec>(g + m_of_l(i) * 2 * C);
+            if (p.radial) {  // the forward's radial scale: the adjoint w.r.t. x sees R ⊙ grad_out
+              const T* r = p.radial + e * kRadialGroups * 2 * C + half * C + c0;
+#pragma unroll
+              for (int i = 0; i < kNumCoeffs; ++i) {
+                const S rr = load_slice<T, kVec>(r + radial_group_of_m(m_of_l(i)) * 2 * C);
+#pragma unroll
+                for (int v = 0; v < kVec; ++v) gl[i].v[v] *= rr.v[v];
+              }
+            }
             block_matvec_t(D, gl, gx);
 #pragma unroll
             for (int j = 0; j < kNumCoeffs; ++j)

@@ -2,6 +2,8 @@
 // Mirrors fairchem models/uma/triton/node_to_edge_wigner_permute.py (node_to_edge_wigner_permute_kernel):
 //   out[e, k, c]     = Σ_j D_e[l_of_m(k), j] · x[src[e], j, c]
 //   out[e, k, C + c] = Σ_j D_e[l_of_m(k), j] · x[dst[e], j, c]
+// With p.radial, out[e, k, :] is also multiplied by the conv-1 radial scale of row k's group (fairchem PR #2073 folds
+// the same multiply into its gather kernel).
 // One warp per edge; each lane owns kVec channels of both halves. Every output element is written once (no atomics);
 // the 35 block entries of D_e are read once per edge and shared through shuffles.
 #ifndef UMA_KERNELS_GATHER_ROTATE_FWD_CUH
@@ -40,6 +42,19 @@ __global__ void __launch_bounds__(detail::kThreadsPerBlock)
       S ya[kNumCoeffs], yb[kNumCoeffs];
       block_matvec(D, a, ya);
       block_matvec(D, b, yb);
+      if (p.radial) {  // conv-1 radial scale (uniform per warp): one more read per output group, no extra pass
+        const T* r = p.radial + e * kRadialGroups * 2 * C + c0;
+#pragma unroll
+        for (int k = 0; k < kNumCoeffs; ++k) {
+          const S ra = load_slice<T, kVec>(r + radial_group_of_m(k) * 2 * C);
+          const S rb = load_slice<T, kVec>(r + radial_group_of_m(k) * 2 * C + C);
+#pragma unroll
+          for (int v = 0; v < kVec; ++v) {
+            ya[l_of_m(k)].v[v] *= ra.v[v];
+            yb[l_of_m(k)].v[v] *= rb.v[v];
+          }
+        }
+      }
 #pragma unroll
       for (int k = 0; k < kNumCoeffs; ++k) {
         store_slice_cs<T, kVec>(out + k * 2 * C + c0, ya[l_of_m(k)]);

@@ -37,6 +37,13 @@ static_assert(m_of_l(l_of_m(0)) == 0 && m_of_l(l_of_m(4)) == 4 && m_of_l(l_of_m(
 
 // Compact numbering of the 35 block entries: n = 0 is (0,0); n = 1..9 the 3×3 block (rows 1..3) row-major;
 // n = 10..34 the 5×5 block (rows 4..8) row-major.
+// kRadialGroupOfM as a function (device code cannot index a host constexpr array).
+__host__ __device__ constexpr int radial_group_of_m(int k) { return k < 3 ? k : k < 7 ? 3 + (k - 3) % 2 : 5; }
+static_assert(radial_group_of_m(0) == kRadialGroupOfM[0] && radial_group_of_m(4) == kRadialGroupOfM[4] &&
+                  radial_group_of_m(5) == kRadialGroupOfM[5] && radial_group_of_m(6) == kRadialGroupOfM[6] &&
+                  radial_group_of_m(8) == kRadialGroupOfM[8],
+              "radial groups as in wigner_params.h");
+
 __host__ __device__ constexpr int nnz_row(int n) { return n == 0 ? 0 : n < 10 ? 1 + (n - 1) / 3 : 4 + (n - 10) / 5; }
 __host__ __device__ constexpr int nnz_col(int n) { return n == 0 ? 0 : n < 10 ? 1 + (n - 1) % 3 : 4 + (n - 10) % 5; }
 // Compact index of entry (r, c) of the same block (r, c in one block).

@@ -82,7 +82,7 @@ void gather_rotate_fwd(const GatherRotateFwdParams<T>& p, cudaStream_t stream) {
   require(p.x && p.src && p.dst && p.wigner && p.out, kLabel, "null input or output pointer", p.n_atoms, p.n_edges,
           p.channels);
   const dim3 grid(grid_for(p.n_edges)), block(kThreadsPerBlock);
-  if (use_wide<T>(p.channels, {p.x, p.out}))
+  if (use_wide<T>(p.channels, {p.x, p.out, p.radial}))
     gather_rotate_fwd_kernel<T, kVecWide<T>><<<grid, block, 0, stream>>>(p);
   else
     gather_rotate_fwd_kernel<T, 1><<<grid, block, 0, stream>>>(p);
@@ -116,7 +116,10 @@ void gather_rotate_bwd(const GatherRotateBwdParams<T>& p, ScatterMode mode, cuda
           p.channels);
   require(!want_w || p.n_edges == 0 || p.x, label, "grad_wigner wanted but x is null", p.n_atoms, p.n_edges,
           p.channels);
-  const bool wide = use_wide<T>(p.channels, {p.grad_out, p.x, p.grad_x});
+  require(!p.radial || (p.grad_radial && want_w && p.wigner), label,
+          "radial given: grad_radial and grad_wigner must be wanted and wigner given", p.n_atoms, p.n_edges,
+          p.channels);
+  const bool wide = use_wide<T>(p.channels, {p.grad_out, p.x, p.grad_x, p.radial, p.grad_radial});
 
   if (mode == ScatterMode::kAtomic) {
     if (want_x) {

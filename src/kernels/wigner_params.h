@@ -27,6 +27,12 @@ static_assert(kWignerNnz == 1 * 1 + 3 * 3 + 5 * 5, "only the three diagonal bloc
 constexpr int kLtoM[kNumCoeffs] = {0, 2, 6, 3, 7, 1, 5, 8, 4};
 // M→L gather (fairchem triton/constants.py M_TO_L_GATHER_IDX): L-row i sits in M-row kMtoL[i].
 constexpr int kMtoL[kNumCoeffs] = {0, 5, 1, 3, 8, 6, 2, 4, 7};
+// Radial scale groups of the optional conv-1 radial factor (fairchem SO2_Convolution with rad_func, as in
+// fairchem's fused wigner_conv1 kernel): M-row k takes group kRadialGroupOfM[k] of a per-edge [6, 2*channels]
+// radial tensor — m = 0 rows (l = 0, 1, 2) groups 0..2, the +m and -m rows of m = 1 (l = 1, 2) groups 3, 4, and
+// both m = 2 rows group 5.
+constexpr int kRadialGroups = 6;
+constexpr int kRadialGroupOfM[kNumCoeffs] = {0, 1, 2, 3, 4, 3, 4, 5, 5};
 
 // How edge→node sums are formed.
 enum class ScatterMode {
@@ -53,6 +59,9 @@ struct GatherRotateFwdParams {
   int64_t n_atoms = 0;           // rows of x
   int64_t n_edges = 0;           // E
   int64_t channels = 0;          // C (sphere channels), > 0
+  // Optional [n_edges, kRadialGroups, 2*channels]: out[e, k, :] is multiplied by radial[e, kRadialGroupOfM[k], :]
+  // (the conv-1 radial scale, so that the SO(2) convolution reads the scaled message directly). nullptr = none.
+  const T* radial = nullptr;
 };
 
 // Backward of gather_rotate. With g = grad_out[e] and gᴸ[i] = g[kMtoL[i]] (rows back in L order):
@@ -72,6 +81,11 @@ struct GatherRotateBwdParams {
   int64_t n_atoms = 0;           // rows of x and grad_x
   int64_t n_edges = 0;           // E
   int64_t channels = 0;          // C, > 0
+  // With the forward's radial: grad_out is first multiplied by the radial scale (then as above), and
+  // grad_radial[e, g, c] = Σ_{k: group g} grad_out[e, k, c] · (P D_e x)[e, k, c] is overwritten in full.
+  // radial needs grad_radial and grad_wigner (the engine always wants both).
+  const T* radial = nullptr;     // [n_edges, kRadialGroups, 2*channels] or nullptr
+  T* grad_radial = nullptr;      // [n_edges, kRadialGroups, 2*channels]
 };
 
 // Forward of rotate_back_scatter: out[n, i, c] = Σ_{e: dst[e]=n} Σ_k Winv_e[i, kLtoM[k]] · msg[e, k, c].

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace uma {
 namespace kernels {
@@ -47,11 +48,12 @@ void gather_rotate_fwd_reference(const GatherRotateFwdParams<T>& p) {
       for (int k = 0; k < 9; ++k) {
         const int i = kLtoM[k];
         T* out = p.out + (e * 9 + k) * 2 * C + half * C;
+        const T* r = p.radial ? p.radial + (e * kRadialGroups + kRadialGroupOfM[k]) * 2 * C + half * C : nullptr;
         for (int64_t c = 0; c < C; ++c) {
           T acc = T(0);
           for (int j = 0; j < 9; ++j)
             if (same_block(i, j)) acc += D[i * 9 + j] * x[j * C + c];
-          out[c] = acc;
+          out[c] = r ? acc * r[c] : acc;
         }
       }
     }
@@ -65,15 +67,32 @@ void gather_rotate_bwd_reference(const GatherRotateBwdParams<T>& p) {
   const int64_t C = p.channels;
   if (p.grad_x) std::fill(p.grad_x, p.grad_x + p.n_atoms * 9 * C, T(0));
   if (p.grad_wigner) std::fill(p.grad_wigner, p.grad_wigner + p.n_edges * 81, T(0));
+  if (p.radial && !p.grad_radial) throw std::invalid_argument(std::string(what) + ": radial given without grad_radial");
+  if (p.grad_radial) std::fill(p.grad_radial, p.grad_radial + p.n_edges * kRadialGroups * 2 * C, T(0));
   if (p.n_edges == 0) return;
   check_index(what, p.src, p.n_edges, p.n_atoms);
   check_index(what, p.dst, p.n_edges, p.n_atoms);
+  std::vector<T> scaled(p.radial ? C : 0);
   for (int64_t e = 0; e < p.n_edges; ++e) {
     const int64_t node[2] = {p.src[e], p.dst[e]};
     for (int half = 0; half < 2; ++half) {
       for (int k = 0; k < 9; ++k) {
         const int i = kLtoM[k];
         const T* g = p.grad_out + (e * 9 + k) * 2 * C + half * C;
+        if (p.radial) {
+          // out = R ⊙ y with y = (P D x)[k]: grad R += g ⊙ y, and the adjoints below see R ⊙ g.
+          const int64_t off = (e * kRadialGroups + kRadialGroupOfM[k]) * 2 * C + half * C;
+          const T* D = p.wigner + e * 81;
+          const T* x = p.x + node[half] * 9 * C;
+          for (int64_t c = 0; c < C; ++c) {
+            T y = T(0);
+            for (int j = 0; j < 9; ++j)
+              if (same_block(i, j)) y += D[i * 9 + j] * x[j * C + c];
+            p.grad_radial[off + c] += g[c] * y;
+            scaled[c] = g[c] * p.radial[off + c];
+          }
+          g = scaled.data();
+        }
         for (int j = 0; j < 9; ++j) {
           if (!same_block(i, j)) continue;
           if (p.grad_x) {

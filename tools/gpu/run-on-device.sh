@@ -14,6 +14,8 @@
 #   prof    env deps build profile                         (op-level profiles of ours and fairchem, GEMM probe)
 #   vstriton env deps triton build test-gpu profile        (our kernels vs fairchem's Triton kernels on identical
 #           tensors, GPU tests, profiles)
+#   fusion  env deps build test-gpu, then ours fp32 / fp32 deterministic vs umas_fast_gpu at 200 and 2000 atoms,
+#           carbon and Cu, with the op-level profile (after a kernel change)
 #   triton  our fused Wigner kernels vs fairchem's Triton kernels on identical tensors (bench_wigner --from, built
 #           with nvcc alone; benchmarks/kernels/vs_fairchem_triton.py) -> $OUT/kernels-vs-triton.md/.json
 #   or any list of phase names.
@@ -44,6 +46,7 @@ for p in "${phases[@]}"; do
     final) expand+=(env deps build final) ;;
     sweep) expand+=(env deps build sizes) ;;
     vstriton) expand+=(env deps triton build test-gpu profile) ;;
+    fusion) expand+=(env deps build test-gpu fusion) ;;
     *) expand+=("$p") ;;
   esac
 done
@@ -159,6 +162,11 @@ phase_triton() {  # issue 5: per-kernel comparison with fairchem's Triton kernel
   say "triton comparison rc=$? in $((SECONDS - t)) s"
   tail -25 "$OUT/triton.log"
   rm -rf /tmp/vsft/g*   # the raw tensors (GBs at 20 000 atoms)
+}
+
+phase_fusion() {
+  bench fusion --structures carbon,cu --sizes 200,2000 --ours-variants fp32,fp32_deterministic \
+    --backends umas_fast_gpu --profile --deadline $(( $(left) - 20 ))
 }
 
 phase_final() {  # the committed engine: GPU tests, then ours (fp32, TF32, deterministic) vs umas_fast_gpu

@@ -181,6 +181,59 @@ TEST(WignerReference, RotateBackScatterAdjointIdentities) {
   EXPECT_EQ(compare(g.grad_wigner_inv, block_part(g.grad_wigner_inv)).max_abs, 0.0);
 }
 
+// The conv-1 radial scale folded into gather_rotate: out[e, k, :] = R[e, group(k), :] ⊙ A(x, D)[e, k, :] with the
+// groups of fairchem's SO2_Convolution (m = 0 rows l = 0, 1, 2 -> 0, 1, 2; the +m and -m rows of m = 1 share
+// 3 (l = 1) and 4 (l = 2); both m = 2 rows 5), written out here independently of kRadialGroupOfM. Forward: the
+// unscaled output times R, exactly (one multiply per element either way). Backward: grad_x and grad_D are the
+// unscaled backward fed R ⊙ g (again the same products), and grad_R against central differences of the linear
+// loss <out(R), g> (no truncation error; round-off ~1e-12).
+TEST(WignerReference, GatherRotateRadialScaleAndGradients) {
+  constexpr int group_of_row[9] = {0, 1, 2, 3, 4, 3, 4, 5, 5};
+  const auto p = make_problem<double>(6, 17, 5, 31);
+  const int64_t E = p.n_edges, C = p.channels, N = p.n_atoms;
+  std::vector<double> R(static_cast<size_t>(E * 6 * 2 * C));
+  for (size_t t = 0; t < R.size(); ++t) R[t] = std::sin(0.37 * double(t) + 0.1);
+  auto fwd = [&](const std::vector<double>& radial) {
+    std::vector<double> out(static_cast<size_t>(E * 9 * 2 * C));
+    GatherRotateFwdParams<double> a;
+    a.x = p.x.data(); a.src = p.src.data(); a.dst = p.dst.data(); a.wigner = p.wigner.data(); a.out = out.data();
+    a.n_atoms = N; a.n_edges = E; a.channels = C; a.radial = radial.data();
+    gather_rotate_fwd_reference(a);
+    return out;
+  };
+  const auto plain = run_fwd_a(p, p.wigner);
+  std::vector<double> scaled_plain(plain.size()), g_scaled(p.grad_a.size());
+  for (int64_t e = 0; e < E; ++e)
+    for (int k = 0; k < 9; ++k)
+      for (int64_t c = 0; c < 2 * C; ++c) {
+        const size_t o = (e * 9 + k) * 2 * C + c, r = (e * 6 + group_of_row[k]) * 2 * C + c;
+        scaled_plain[o] = plain[o] * R[r];
+        g_scaled[o] = p.grad_a[o] * R[r];
+      }
+  EXPECT_EQ(compare(fwd(R), scaled_plain).max_abs, 0.0) << "forward with radial vs unscaled forward times R";
+
+  std::vector<double> gx(N * 9 * C), gw(E * 81), gr(R.size(), -7.0);
+  GatherRotateBwdParams<double> b;
+  b.grad_out = p.grad_a.data(); b.x = p.x.data(); b.src = p.src.data(); b.dst = p.dst.data();
+  b.wigner = p.wigner.data(); b.grad_x = gx.data(); b.grad_wigner = gw.data();
+  b.radial = R.data(); b.grad_radial = gr.data(); b.n_atoms = N; b.n_edges = E; b.channels = C;
+  gather_rotate_bwd_reference(b);
+  auto q = p;
+  q.grad_a = g_scaled;
+  const auto want = run_bwd_a(q);
+  EXPECT_LE(compare(gx, want.grad_x).rel(), kTolF64) << "grad_x with radial vs unscaled backward of R ⊙ g";
+  EXPECT_LE(compare(gw, want.grad_wigner).rel(), kTolF64) << "grad_D with radial vs unscaled backward of R ⊙ g";
+  const double h = 1e-3;
+  for (size_t t : {size_t(0), size_t(2 * C + 3), size_t(3 * 2 * C + 1), size_t(5 * 2 * C + 2 * C - 1),
+                   R.size() / 2, R.size() - 1}) {
+    auto rp = R, rm = R;
+    rp[t] += h;
+    rm[t] -= h;
+    const double fd = (dot(fwd(rp), p.grad_a) - dot(fwd(rm), p.grad_a)) / (2 * h);
+    EXPECT_NEAR(gr[t], fd, 1e-9) << "grad_radial entry " << t;
+  }
+}
+
 // Loss L(D) = <A(x, D), g> is linear in D, so the central difference (L(D+h) - L(D-h)) / 2h has no truncation
 // error; what is left is round-off ~ eps·|L| / h ≈ 1e-16·30/1e-3 ≈ 3e-12 absolute. Tolerance 1e-9 is generous.
 TEST(WignerReference, GatherRotateGradWignerFiniteDifference) {
