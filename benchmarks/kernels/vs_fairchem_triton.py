@@ -30,6 +30,9 @@ import sys
 import numpy as np
 import torch
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from cuda_timing import median_cuda_ms as median_ms  # noqa: E402
+
 
 def make_graph(n, deg, seed):
     rng = np.random.default_rng(seed)
@@ -48,22 +51,6 @@ def block_diagonal_wigner(e, gen, device):
     mask[1:4, 1:4] = 1
     mask[4:9, 4:9] = 1
     return (w * mask).contiguous(), mask
-
-
-def median_ms(fn, reps=20, warmup=3):
-    for _ in range(warmup):
-        fn()
-    torch.cuda.synchronize()
-    times = []
-    for _ in range(reps):
-        a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        a.record()
-        fn()
-        b.record()
-        b.synchronize()
-        times.append(a.elapsed_time(b))
-    times.sort()
-    return 0.5 * (times[reps // 2 - 1] + times[reps // 2])
 
 
 def rel(ours, theirs, mask=None):

@@ -20,12 +20,10 @@ __global__ void __launch_bounds__(detail::kThreadsPerBlock)
   using namespace detail;
   using S = Slice<T, kVec>;
   static_assert(kGradX || kGradW, "at least one gradient must be wanted");
-  const int lane = threadIdx.x % kWarp;
+  const WarpLoop w = warp_loop();
+  const int lane = w.lane;
   const int64_t C = p.channels;
-  const int64_t warp0 = int64_t(blockIdx.x) * kWarpsPerBlock + threadIdx.x / kWarp;
-  const int64_t warp_stride = int64_t(gridDim.x) * kWarpsPerBlock;
-
-  for (int64_t e = warp0; e < p.n_edges; e += warp_stride) {
+  for (int64_t e = w.first; e < p.n_edges; e += w.stride) {
     BlockDiag<T> D;
     if (kGradX || p.radial) D.load_warp(p.wigner + e * kNumCoeffs * kNumCoeffs, lane);
     const int64_t s = __ldg(p.src + e), d = __ldg(p.dst + e);
@@ -62,12 +60,7 @@ __global__ void __launch_bounds__(detail::kThreadsPerBlock)
               for (int v = 0; v < kVec; ++v) gr[radial_group_of_m(m_of_l(i))].v[v] += gl[i].v[v] * y[i].v[v];
 #pragma unroll
             for (int q = 0; q < kRadialGroups; ++q) store_slice<T, kVec>(p.grad_radial + off + q * 2 * C, gr[q]);
-#pragma unroll
-            for (int i = 0; i < kNumCoeffs; ++i) {
-              const S r = load_slice<T, kVec>(p.radial + off + radial_group_of_m(m_of_l(i)) * 2 * C);
-#pragma unroll
-              for (int v = 0; v < kVec; ++v) gl[i].v[v] *= r.v[v];
-            }
+            scale_l_rows_by_radial(gl, p.radial + off, 2 * C);
           }
           accumulate_outer(acc, gl, xv);
         }

@@ -15,21 +15,16 @@ __global__ void __launch_bounds__(detail::kThreadsPerBlock)
     gather_rotate_bwd_x_det_kernel(const GatherRotateBwdParams<T> p) {
   using namespace detail;
   using S = Slice<T, kVec>;
-  const int lane = threadIdx.x % kWarp;
+  const WarpLoop w = warp_loop();
+  const int lane = w.lane;
   const int64_t C = p.channels;
-  const int64_t warp0 = int64_t(blockIdx.x) * kWarpsPerBlock + threadIdx.x / kWarp;
-  const int64_t warp_stride = int64_t(gridDim.x) * kWarpsPerBlock;
-
-  for (int64_t n = warp0; n < p.n_atoms; n += warp_stride) {
+  for (int64_t n = w.first; n < p.n_atoms; n += w.stride) {
     // Channel slices outermost, so the accumulator is 9 slices whatever C is; D_e is re-read per slice (C > 32·kVec only).
     for (int64_t cb = 0; cb < C; cb += kWarp * kVec) {
       const int64_t c0 = cb + int64_t(lane) * kVec;
       const bool active = c0 < C;
       S acc[kNumCoeffs];
-#pragma unroll
-      for (int j = 0; j < kNumCoeffs; ++j)
-#pragma unroll
-        for (int v = 0; v < kVec; ++v) acc[j].v[v] = T(0);
+      zero_rows(acc);
 
 #pragma unroll
       for (int half = 0; half < 2; ++half) {
@@ -44,27 +39,14 @@ __global__ void __launch_bounds__(detail::kThreadsPerBlock)
             S gl[kNumCoeffs], gx[kNumCoeffs];
 #pragma unroll
             for (int i = 0; i < kNumCoeffs; ++i) gl[i] = load_slice<T, kVec>(g + m_of_l(i) * 2 * C);
-            if (p.radial) {  // the forward's radial scale: the adjoint w.r.t. x sees R ⊙ grad_out
-              const T* r = p.radial + e * kRadialGroups * 2 * C + half * C + c0;
-#pragma unroll
-              for (int i = 0; i < kNumCoeffs; ++i) {
-                const S rr = load_slice<T, kVec>(r + radial_group_of_m(m_of_l(i)) * 2 * C);
-#pragma unroll
-                for (int v = 0; v < kVec; ++v) gl[i].v[v] *= rr.v[v];
-              }
-            }
+            // The forward's radial scale: the adjoint w.r.t. x sees R ⊙ grad_out.
+            if (p.radial) scale_l_rows_by_radial(gl, p.radial + e * kRadialGroups * 2 * C + half * C + c0, 2 * C);
             block_matvec_t(D, gl, gx);
-#pragma unroll
-            for (int j = 0; j < kNumCoeffs; ++j)
-#pragma unroll
-              for (int v = 0; v < kVec; ++v) acc[j].v[v] += gx[j].v[v];
+            add_rows(acc, gx);
           }
         }
       }
-      if (active) {
-#pragma unroll
-        for (int j = 0; j < kNumCoeffs; ++j) store_slice<T, kVec>(p.grad_x + (n * kNumCoeffs + j) * C + c0, acc[j]);
-      }
+      if (active) store_rows(p.grad_x + n * kNumCoeffs * C + c0, C, acc);
     }
   }
 }

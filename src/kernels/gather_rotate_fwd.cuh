@@ -19,12 +19,10 @@ __global__ void __launch_bounds__(detail::kThreadsPerBlock)
     gather_rotate_fwd_kernel(const GatherRotateFwdParams<T> p) {
   using namespace detail;
   using S = Slice<T, kVec>;
-  const int lane = threadIdx.x % kWarp;
+  const WarpLoop w = warp_loop();
+  const int lane = w.lane;
   const int64_t C = p.channels;
-  const int64_t warp0 = int64_t(blockIdx.x) * kWarpsPerBlock + threadIdx.x / kWarp;
-  const int64_t warp_stride = int64_t(gridDim.x) * kWarpsPerBlock;
-
-  for (int64_t e = warp0; e < p.n_edges; e += warp_stride) {
+  for (int64_t e = w.first; e < p.n_edges; e += w.stride) {
     BlockDiag<T> D;
     D.load_warp(p.wigner + e * kNumCoeffs * kNumCoeffs, lane);
     const int64_t s = __ldg(p.src + e), d = __ldg(p.dst + e);

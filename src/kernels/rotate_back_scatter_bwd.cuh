@@ -18,12 +18,10 @@ __global__ void __launch_bounds__(detail::kThreadsPerBlock)
   using namespace detail;
   using S = Slice<T, kVec>;
   static_assert(kGradMsg || kGradW, "at least one gradient must be wanted");
-  const int lane = threadIdx.x % kWarp;
+  const WarpLoop w = warp_loop();
+  const int lane = w.lane;
   const int64_t C = p.channels;
-  const int64_t warp0 = int64_t(blockIdx.x) * kWarpsPerBlock + threadIdx.x / kWarp;
-  const int64_t warp_stride = int64_t(gridDim.x) * kWarpsPerBlock;
-
-  for (int64_t e = warp0; e < p.n_edges; e += warp_stride) {
+  for (int64_t e = w.first; e < p.n_edges; e += w.stride) {
     BlockDiag<T> W;
     if (kGradMsg) W.load_warp(p.wigner_inv + e * kNumCoeffs * kNumCoeffs, lane);
     const int64_t d = __ldg(p.dst + e);

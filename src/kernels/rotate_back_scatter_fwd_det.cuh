@@ -14,21 +14,16 @@ __global__ void __launch_bounds__(detail::kThreadsPerBlock)
     rotate_back_scatter_fwd_det_kernel(const RotateBackScatterFwdParams<T> p) {
   using namespace detail;
   using S = Slice<T, kVec>;
-  const int lane = threadIdx.x % kWarp;
+  const WarpLoop w = warp_loop();
+  const int lane = w.lane;
   const int64_t C = p.channels;
-  const int64_t warp0 = int64_t(blockIdx.x) * kWarpsPerBlock + threadIdx.x / kWarp;
-  const int64_t warp_stride = int64_t(gridDim.x) * kWarpsPerBlock;
-
-  for (int64_t n = warp0; n < p.n_atoms; n += warp_stride) {
+  for (int64_t n = w.first; n < p.n_atoms; n += w.stride) {
     const int64_t begin = __ldg(p.dst_csr.row_ptr + n), end = __ldg(p.dst_csr.row_ptr + n + 1);
     for (int64_t cb = 0; cb < C; cb += kWarp * kVec) {
       const int64_t c0 = cb + int64_t(lane) * kVec;
       const bool active = c0 < C;
       S acc[kNumCoeffs];
-#pragma unroll
-      for (int i = 0; i < kNumCoeffs; ++i)
-#pragma unroll
-        for (int v = 0; v < kVec; ++v) acc[i].v[v] = T(0);
+      zero_rows(acc);
       for (int64_t q = begin; q < end; ++q) {
         const int64_t e = p.dst_csr.perm ? __ldg(p.dst_csr.perm + q) : q;
         BlockDiag<T> W;
@@ -39,16 +34,10 @@ __global__ void __launch_bounds__(detail::kThreadsPerBlock)
 #pragma unroll
           for (int m = 0; m < kNumCoeffs; ++m) ml[m] = load_slice<T, kVec>(msg + m_of_l(m) * C);
           block_matvec(W, ml, y);
-#pragma unroll
-          for (int i = 0; i < kNumCoeffs; ++i)
-#pragma unroll
-            for (int v = 0; v < kVec; ++v) acc[i].v[v] += y[i].v[v];
+          add_rows(acc, y);
         }
       }
-      if (active) {
-#pragma unroll
-        for (int i = 0; i < kNumCoeffs; ++i) store_slice<T, kVec>(p.out + (n * kNumCoeffs + i) * C + c0, acc[i]);
-      }
+      if (active) store_rows(p.out + n * kNumCoeffs * C + c0, C, acc);
     }
   }
 }

@@ -37,6 +37,17 @@ static_assert(m_of_l(l_of_m(0)) == 0 && m_of_l(l_of_m(4)) == 4 && m_of_l(l_of_m(
 
 // Compact numbering of the 35 block entries: n = 0 is (0,0); n = 1..9 the 3×3 block (rows 1..3) row-major;
 // n = 10..34 the 5×5 block (rows 4..8) row-major.
+// Every kernel here runs one warp per item (an edge, or an atom for the segmented sums) in a grid-stride loop:
+// for (int64_t i = w.first; i < n; i += w.stride), with w = warp_loop(); w.lane is the thread's lane.
+struct WarpLoop {
+  int lane;
+  int64_t first, stride;
+};
+__device__ __forceinline__ WarpLoop warp_loop() {
+  return {static_cast<int>(threadIdx.x % kWarp), int64_t(blockIdx.x) * kWarpsPerBlock + threadIdx.x / kWarp,
+          int64_t(gridDim.x) * kWarpsPerBlock};
+}
+
 // kRadialGroupOfM as a function (device code cannot index a host constexpr array).
 __host__ __device__ constexpr int radial_group_of_m(int k) { return k < 3 ? k : k < 7 ? 3 + (k - 3) % 2 : 5; }
 static_assert(radial_group_of_m(0) == kRadialGroupOfM[0] && radial_group_of_m(4) == kRadialGroupOfM[4] &&
@@ -159,6 +170,40 @@ __device__ __forceinline__ void accumulate_outer(T (&acc)[kWignerNnz], const Sli
 }
 
 // Sums acc[] over the warp and writes the full 81-entry row (zeros off the blocks) with coalesced stores.
+// Nine-row accumulators of the segmented (deterministic) sums: zero, add, store rows r at p + r * stride.
+template <typename T, int kVec>
+__device__ __forceinline__ void zero_rows(Slice<T, kVec> (&a)[kNumCoeffs]) {
+#pragma unroll
+  for (int r = 0; r < kNumCoeffs; ++r)
+#pragma unroll
+    for (int v = 0; v < kVec; ++v) a[r].v[v] = T(0);
+}
+template <typename T, int kVec>
+__device__ __forceinline__ void add_rows(Slice<T, kVec> (&a)[kNumCoeffs], const Slice<T, kVec> (&y)[kNumCoeffs]) {
+#pragma unroll
+  for (int r = 0; r < kNumCoeffs; ++r)
+#pragma unroll
+    for (int v = 0; v < kVec; ++v) a[r].v[v] += y[r].v[v];
+}
+template <typename T, int kVec>
+__device__ __forceinline__ void store_rows(T* p, int64_t stride, const Slice<T, kVec> (&a)[kNumCoeffs]) {
+#pragma unroll
+  for (int r = 0; r < kNumCoeffs; ++r) store_slice<T, kVec>(p + r * stride, a[r]);
+}
+
+// g[i] (L-ordered rows of one half of an edge's gradient) *= the radial scale of M-row m_of_l(i); r points at the
+// edge's radial + half * C + c0 and consecutive groups are group_stride (= 2C) apart.
+template <typename T, int kVec>
+__device__ __forceinline__ void scale_l_rows_by_radial(Slice<T, kVec> (&g)[kNumCoeffs], const T* r,
+                                                       int64_t group_stride) {
+#pragma unroll
+  for (int i = 0; i < kNumCoeffs; ++i) {
+    const Slice<T, kVec> s = load_slice<T, kVec>(r + radial_group_of_m(m_of_l(i)) * group_stride);
+#pragma unroll
+    for (int v = 0; v < kVec; ++v) g[i].v[v] *= s.v[v];
+  }
+}
+
 template <typename T>
 __device__ __forceinline__ void reduce_and_store_block_diag(T (&acc)[kWignerNnz], T* out81, int lane) {
 #pragma unroll

@@ -6,10 +6,14 @@ warm-up, CUDA events. Also the name of the kernel cuBLAS picks for each (torch.p
   python tools/gpu/gemm_probe.py [--edges 98256]
 """
 import argparse
-import statistics
+import os
+import sys
 
 import torch
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "benchmarks"))
+from cuda_timing import median_cuda_ms as timeit  # noqa: E402
 
 # (label, rows, in, out, bias): rows = E or 2E (the m > 0 convolutions act on [E, 2, K] as 2E rows)
 SHAPES = [
@@ -23,20 +27,6 @@ SHAPES = [
     ("radial lin3 (128 -> 128)", 1, 128, 128, True),
     ("radial lin6 conv1 (128 -> 1536)", 1, 128, 1536, True),
 ]
-
-
-def timeit(fn, reps=20):
-    for _ in range(3):
-        fn()
-    ts = []
-    for _ in range(reps):
-        a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        a.record()
-        fn()
-        b.record()
-        b.synchronize()
-        ts.append(a.elapsed_time(b))
-    return statistics.median(ts)
 
 
 def kernel_of(fn):
