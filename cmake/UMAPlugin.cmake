@@ -40,6 +40,7 @@ find_package(MPI REQUIRED COMPONENTS CXX)
 
 add_library(umaplugin MODULE
   ${CMAKE_CURRENT_LIST_DIR}/../src/pair_uma.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../src/pair_uma_halo.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/uma_plugin.cpp)
 # `plugin load .../umaplugin.so`: no lib prefix. LAMMPS symbols resolve from the lmp executable.
 set_target_properties(umaplugin PROPERTIES PREFIX "" OUTPUT_NAME umaplugin SUFFIX ".so")

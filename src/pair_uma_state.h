@@ -1,0 +1,33 @@
+/* -*- c++ -*- ----------------------------------------------------------
+   pair_style uma, Torch side: the state behind PairUMA's PIMPL (engine, atom map, reusable host
+   buffers), shared by pair_uma.cpp (graph, evaluation, results) and pair_uma_halo.cpp ('halo
+   exchange'). Included only by translation units compiled with LibTorch.
+------------------------------------------------------------------------- */
+
+#ifndef LMP_PAIR_UMA_STATE_H
+#define LMP_PAIR_UMA_STATE_H
+
+#include "engine/engine.h"
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace LAMMPS_NS {
+// Everything that needs Torch or the engine, and host buffers reused across steps.
+struct PairUMAState {
+  std::unique_ptr<uma::Engine> engine;
+  std::vector<int> eng_of;                     // LAMMPS atom index -> engine atom, -1 = NULL type
+  std::vector<int> lmp_of;                     // engine atom -> LAMMPS atom index
+  std::vector<int64_t> z, src, dst;            // engine atoms' Z; edges
+  std::vector<double> vec;                     // edge vectors, [E][3]
+  std::vector<int> owner_of_tag;               // fold mode: atom ID -> local index
+  std::vector<int64_t> counts_local, counts;   // composition by Z: this rank, all ranks
+  int64_t n_energy = 0;                        // engine atoms [0, n_energy) are local
+  std::vector<double> halo_buf;                // halo exchange: [nall][halo_width] per LAMMPS atom
+  int halo_width = 0;                          // values per atom in one exchange (9 x channels)
+  std::unique_ptr<uma::HaloExchange> exchange; // halo exchange mode: LAMMPS communication
+};
+}    // namespace LAMMPS_NS
+
+#endif
