@@ -395,8 +395,11 @@ void PairUMA::init_style()
   const double shell = hops * cutoff;
   if (shell_active) comm->cutghostuser = std::max(comm->cutghostuser, shell + neighbor->skin);
   // Halo exchange: one node feature array ((lmax+1)^2 coefficients x channels) per atom and direction.
+  // fp32 engines exchange their float values packed two per double: half the bytes, still exact.
   state->halo_width = halo_active == Halo::exchange ? info.node_feature_width : 0;
-  comm_forward = comm_reverse = state->halo_width;
+  state->halo_fp32 = state->engine->options().precision == uma::Precision::fp32;
+  state->halo_slots = state->halo_fp32 ? (state->halo_width + 1) / 2 : state->halo_width;
+  comm_forward = comm_reverse = state->halo_slots;
 
   if (!logged_model) log_model();
   const std::string halo_message =

@@ -24,8 +24,10 @@ struct PairUMAState {
   std::vector<int> owner_of_tag;               // fold mode: atom ID -> local index
   std::vector<int64_t> counts_local, counts;   // composition by Z: this rank, all ranks
   int64_t n_energy = 0;                        // engine atoms [0, n_energy) are local
-  std::vector<double> halo_buf;                // halo exchange: [nall][halo_width] per LAMMPS atom
+  std::vector<double> halo_buf;                // halo exchange: [nall][halo_slots] per LAMMPS atom
   int halo_width = 0;                          // values per atom in one exchange (9 x channels)
+  bool halo_fp32 = false;                      // values are floats (fp32 engine), two per double slot
+  int halo_slots = 0;                          // doubles per atom in halo_buf and LAMMPS's buffers
   std::unique_ptr<uma::HaloExchange> exchange; // halo exchange mode: LAMMPS communication
 };
 }    // namespace LAMMPS_NS

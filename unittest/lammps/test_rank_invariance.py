@@ -10,6 +10,8 @@ and the per-atom virials (compute stress/atom NULL) sum to -P V (LAMMPS conventi
 sum_i s_i = -(pressure tensor) * volume, both in bar*A^3).
 A small periodic cell (omc_crystal) is split over 2 ranks with the halo exchange only: the 30 A ghost
 shell would make thousands of ghost atoms (graph nodes) and take minutes on a 2-core machine.
+In fp32 (where the exchange packs two floats per double) the molecule on 2 and 4 ranks agrees with
+1 rank to 1e-5 relative (fp32 round-off in a different summation order).
 """
 import re
 
@@ -93,6 +95,27 @@ def main():
                     f"{'xyz'[fw[1]]}", f", relative to max|F| = {fscale:.3g} eV/A")
         fails.close(dw / wscale, RTOL, f"{tag} vs np1_fold virial (P*V), max at {ww}",
                     f", relative to max|PV| = {wscale:.3g} bar*A^3")
+    # fp32: the exchange sends the engine's float values packed two per double (PairUMAState::halo_fp32);
+    # a wrong packing would scramble the ghosts' features (errors of order 1). Runs on different
+    # decompositions sum the same fp32 terms in different orders: fp32 round-off (6e-8 per operation) over
+    # four layers of ~50-term edge sums stays well below RTOL32 (fairchem fp32 vs fp64 differs by ~1e-6
+    # relative on these fixtures, test_fairchem_parity).
+    RTOL32 = 1e-5
+    b32 = run(args, fx, "np1_fold_fp32", extra="precision fp32")
+    per_atom_sums(fails, "np1_fold_fp32", b32)
+    f32 = np.abs(b32["f"]).max()
+    w32 = np.abs(b32["pv"]).max()
+    for tag, np_, procs in (("np2_fp32", 2, "1 2 1"), ("np4_fp32", 4, "1 2 2")):
+        r = run(args, fx, tag, np_=np_, procs=procs, extra="precision fp32")
+        fails.check("halo exchange:" in r["out"], f"{tag} log reports the halo exchange")
+        per_atom_sums(fails, tag, r)
+        fails.close(abs(r["e"] - b32["e"]) / abs(b32["e"]), RTOL32, f"{tag} vs np1_fold_fp32 energy",
+                    ", relative to |E|")
+        df, fw = h.max_err(r["f"], b32["f"])
+        fails.close(df / f32, RTOL32, f"{tag} vs np1_fold_fp32 forces", f", relative to max|F| = {f32:.3g} eV/A")
+        dw, ww = h.max_err(r["pv"], b32["pv"])
+        fails.close(dw / w32, RTOL32, f"{tag} vs np1_fold_fp32 virial (P*V), max at {ww}", ", relative to max|PV|")
+        print(f"| {tag} vs np1_fold_fp32 | {abs(r['e'] - b32['e']):.2e} | {df:.2e} | {dw:.2e} |")
     # a small periodic cell: images folded onto their owners (1 rank) vs the halo exchange on 1 and 2
     # ranks, where ghosts are periodic images and images of images (the shell would be thousands of
     # ghosts here)
