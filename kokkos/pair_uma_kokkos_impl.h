@@ -10,8 +10,9 @@
    engine's tensors) and, on steps that need them, the total energy and the six virial sums. The
    atom map and the element counts are refreshed only when atoms were re-sorted or exchanged.
    With 'halo exchange' (several ranks) the node features of ghost atoms travel through the host
-   after every layer (PairUMA's HaloByComm, LAMMPS's host pair communication): per exchange one
-   device-host copy of all node rows, and the owners' rows back.
+   after every layer (src/pair_uma_halo.cpp, LAMMPS's host pair communication): per exchange the
+   owners' rows go to pinned host memory and the ghosts' rows come back (the reverse in the backward
+   pass); the engine-to-LAMMPS atom map is copied to the host once per reneighboring.
    Per-atom energies and virials are synced to the host on the steps that ask for them, as every
    LAMMPS Kokkos pair style does (computes such as pe/atom read pair->eatom on the host).
 ------------------------------------------------------------------------- */
