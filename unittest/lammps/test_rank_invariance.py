@@ -44,6 +44,20 @@ def per_atom_sums(fails, tag, r):
                 f"at {where}", f", relative to max|P V| = {scale:.3g} bar*A^3")
 
 
+def compare(fails, tag, r, base, base_tag, rtol):
+    """Energy, forces and global virial of run r against run base, relative to |E|, max|F|, max|PV|."""
+    fscale, wscale = np.abs(base["f"]).max(), np.abs(base["pv"]).max()
+    de = abs(r["e"] - base["e"])
+    df, fw = h.max_err(r["f"], base["f"])
+    dw, ww = h.max_err(r["pv"], base["pv"])
+    fails.close(de / abs(base["e"]), rtol, f"{tag} vs {base_tag} energy", ", relative to |E|")
+    fails.close(df / fscale, rtol, f"{tag} vs {base_tag} forces, max at atom {fw[0] + 1} {'xyz'[fw[1]]}",
+                f", relative to max|F| = {fscale:.3g} eV/A")
+    fails.close(dw / wscale, rtol, f"{tag} vs {base_tag} virial (P*V), max at {ww}",
+                f", relative to max|PV| = {wscale:.3g} bar*A^3")
+    print(f"| {tag} vs {base_tag} | {de:.2e} | {df:.2e} | {dw:.2e} |")
+
+
 def main():
     args = h.parse_args()
     fails = h.Failures()
@@ -77,24 +91,12 @@ def main():
         fails.check(mm is not None and int(mm.group(2)) > 0,
                     f"{tag}: every rank owns atoms (Nlocal max/min " +
                     (f"{mm.group(1)}/{mm.group(2)})" if mm else "not found)"))
-    base = runs["np1_fold"]
-    fscale = np.abs(base["f"]).max()
-    wscale = np.abs(base["pv"]).max()
     print("\n| run | abs dE (eV) | max abs dF (eV/A) | max abs d(PV) (bar*A^3) |")
     print("|---|---|---|---|")
     for tag, r in runs.items():
         per_atom_sums(fails, tag, r)
-        if tag == "np1_fold":
-            continue
-        de = abs(r["e"] - base["e"])
-        df, fw = h.max_err(r["f"], base["f"])
-        dw, ww = h.max_err(r["pv"], base["pv"])
-        print(f"| {tag} | {de:.2e} | {df:.2e} | {dw:.2e} |")
-        fails.close(de / abs(base["e"]), RTOL, f"{tag} vs np1_fold energy", ", relative to |E|")
-        fails.close(df / fscale, RTOL, f"{tag} vs np1_fold forces, max at atom {fw[0] + 1} "
-                    f"{'xyz'[fw[1]]}", f", relative to max|F| = {fscale:.3g} eV/A")
-        fails.close(dw / wscale, RTOL, f"{tag} vs np1_fold virial (P*V), max at {ww}",
-                    f", relative to max|PV| = {wscale:.3g} bar*A^3")
+        if tag != "np1_fold":
+            compare(fails, tag, r, runs["np1_fold"], "np1_fold", RTOL)
     # fp32: the exchange sends the engine's float values packed two per double (PairUMAState::halo_fp32);
     # a wrong packing would scramble the ghosts' features (errors of order 1). Runs on different
     # decompositions sum the same fp32 terms in different orders: fp32 round-off (6e-8 per operation) over
@@ -103,36 +105,21 @@ def main():
     RTOL32 = 1e-5
     b32 = run(args, fx, "np1_fold_fp32", extra="precision fp32")
     per_atom_sums(fails, "np1_fold_fp32", b32)
-    f32 = np.abs(b32["f"]).max()
-    w32 = np.abs(b32["pv"]).max()
     for tag, np_, procs in (("np2_fp32", 2, "1 2 1"), ("np4_fp32", 4, "1 2 2")):
         r = run(args, fx, tag, np_=np_, procs=procs, extra="precision fp32")
         fails.check("halo exchange:" in r["out"], f"{tag} log reports the halo exchange")
         per_atom_sums(fails, tag, r)
-        fails.close(abs(r["e"] - b32["e"]) / abs(b32["e"]), RTOL32, f"{tag} vs np1_fold_fp32 energy",
-                    ", relative to |E|")
-        df, fw = h.max_err(r["f"], b32["f"])
-        fails.close(df / f32, RTOL32, f"{tag} vs np1_fold_fp32 forces", f", relative to max|F| = {f32:.3g} eV/A")
-        dw, ww = h.max_err(r["pv"], b32["pv"])
-        fails.close(dw / w32, RTOL32, f"{tag} vs np1_fold_fp32 virial (P*V), max at {ww}", ", relative to max|PV|")
-        print(f"| {tag} vs np1_fold_fp32 | {abs(r['e'] - b32['e']):.2e} | {df:.2e} | {dw:.2e} |")
+        compare(fails, tag, r, b32, "np1_fold_fp32", RTOL32)
     # a small periodic cell: images folded onto their owners (1 rank) vs the halo exchange on 1 and 2
     # ranks, where ghosts are periodic images and images of images (the shell would be thousands of
     # ghosts here)
     fxp = h.load_fixture(args, "omc_crystal")
     pbase = run(args, fxp, "omc_np1")
     per_atom_sums(fails, "omc_crystal np1_fold", pbase)
-    pf = np.abs(pbase["f"]).max()
-    pw = np.abs(pbase["pv"]).max()
     for tag, np_, procs in (("omc_np1_exchange", 1, None), ("omc_np2_exchange", 2, "2 1 1")):
         r = run(args, fxp, tag, np_=np_, procs=procs, halo="exchange")
         per_atom_sums(fails, tag, r)
-        fails.close(abs(r["e"] - pbase["e"]) / abs(pbase["e"]), RTOL, f"{tag} vs omc_np1 energy",
-                    ", relative to |E|")
-        df, fw = h.max_err(r["f"], pbase["f"])
-        fails.close(df / pf, RTOL, f"{tag} vs omc_np1 forces", f", relative to max|F| = {pf:.3g} eV/A")
-        dw, ww = h.max_err(r["pv"], pbase["pv"])
-        fails.close(dw / pw, RTOL, f"{tag} vs omc_np1 virial (P*V), max at {ww}", ", relative to max|PV|")
+        compare(fails, tag, r, pbase, "omc_np1", RTOL)
     return fails.report()
 
 
