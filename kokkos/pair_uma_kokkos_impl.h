@@ -494,8 +494,7 @@ void PairUMAKokkos<DeviceType>::compute(int eflag, int vflag)
     try {
       result = evaluator->evaluate(batch, eflag_global != 0, eflag_atom != 0);
     } catch (const std::exception &e) {
-      error->one(FLERR, "pair_style uma: evaluation failed ({} atoms, {} edges on this rank): {}{}",
-                 n_atoms, n_edges, e.what(), evaluation_failure_hint(e.what()));
+      evaluation_failed(n_atoms, n_edges, e.what());
     }
     log_edge_chunks(result.edge_chunk, n_edges);
     if (eflag_global) eng_vdwl += result.energy;

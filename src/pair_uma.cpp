@@ -98,7 +98,6 @@ torch::Tensor to_device(std::vector<T> &data, std::vector<int64_t> shape, torch:
 
 }    // namespace
 
-
 /* ---------------------------------------------------------------------- */
 
 PairUMA::PairUMA(LAMMPS *lmp) :
@@ -398,8 +397,7 @@ void PairUMA::init_style()
   // fp32 engines exchange their float values packed two per double: half the bytes, still exact.
   state->halo_width = halo_active == Halo::exchange ? info.node_feature_width : 0;
   state->halo_fp32 = state->engine->options().precision == uma::Precision::fp32;
-  state->halo_slots = state->halo_fp32 ? (state->halo_width + 1) / 2 : state->halo_width;
-  comm_forward = comm_reverse = state->halo_slots;
+  comm_forward = comm_reverse = state->halo_slots();
 
   if (!logged_model) log_model();
   const std::string halo_message =
@@ -667,20 +665,20 @@ void PairUMA::compute(int eflag, int vflag)
     }
   } catch (const c10::Error &e) {
     // Torch's what() appends a C++ backtrace; the first part is the message.
-    const std::string what = e.what_without_backtrace();
-    error->one(FLERR, "pair_style uma: evaluation failed ({} atoms, {} edges on this rank): {}{}",
-               natoms, nedges, what, evaluation_failure_hint(what));
+    evaluation_failed(natoms, nedges, e.what_without_backtrace());
   } catch (const std::exception &e) {
-    error->one(FLERR, "pair_style uma: evaluation failed ({} atoms, {} edges on this rank): {}{}",
-               natoms, nedges, e.what(), evaluation_failure_hint(e.what()));
+    evaluation_failed(natoms, nedges, e.what());
   }
 }
 
-std::string PairUMA::evaluation_failure_hint(const std::string &what) const
+void PairUMA::evaluation_failed(int64_t natoms, int64_t nedges, const std::string &what) const
 {
-  if (what.find("out of memory") == std::string::npos) return "";
-  return fmt::format(" -- out of device memory: keep 'chunk auto' (the default) or set a smaller 'chunk N' "
-                     "(now {}), or spread the atoms over more MPI ranks/GPUs",
-                     chunk_setting == 0 ? std::string("auto")
-                                        : chunk_setting < 0 ? std::string("off") : std::to_string(chunk_setting));
+  const std::string hint = what.find("out of memory") == std::string::npos
+      ? std::string()
+      : fmt::format(" -- out of device memory: keep 'chunk auto' (the default) or set a smaller 'chunk N' "
+                    "(now {}), or spread the atoms over more MPI ranks/GPUs",
+                    chunk_setting == 0 ? std::string("auto")
+                                       : chunk_setting < 0 ? std::string("off") : std::to_string(chunk_setting));
+  error->one(FLERR, "pair_style uma: evaluation failed ({} atoms, {} edges on this rank): {}{}", natoms, nedges,
+             what, hint);
 }

@@ -86,7 +86,7 @@ class PairUMA : public Pair {
   void resolve_system();
   void log_model();
   void build_graph(Halo mode);
-  friend class HaloByComm;    // Halo::exchange through this style's pack/unpack_*_comm (pair_uma.cpp)
+  friend class HaloByComm;    // Halo::exchange through this style's pack/unpack_*_comm (pair_uma_halo.cpp)
   std::string element_map_string() const;
 
   // Hooks for the Kokkos variant (kokkos/pair_uma_kokkos.*), which shares settings, pair_coeff,
@@ -100,8 +100,9 @@ class PairUMA : public Pair {
   void set_halo_atom_map(const int *lmp_of, int64_t n_atoms, int64_t n_energy);
   // Sums per-element counts of local atoms over ranks and hands them to the engine (MoLE merge).
   void merge_experts_for_global_composition(const int64_t *local_counts, int ncounts);
-  // What to do about a failed evaluation, appended to its ERROR line ("" when there is no advice).
-  std::string evaluation_failure_hint(const std::string &what) const;
+  // The one ERROR line (error->one) of a failed evaluation on this rank: sizes, the engine's message
+  // and, for out of memory, what to change.
+  void evaluation_failed(int64_t natoms, int64_t nedges, const std::string &what) const;
   // Logs (rank 0) when its evaluation switches between one pass and edge chunks.
   void log_edge_chunks(int64_t edge_chunk, int64_t nedges);
   int engine_cuda_device = -1;           // 'device cuda': >= 0 = this GPU (the one Kokkos uses),

@@ -77,12 +77,12 @@ class HaloByComm : public uma::HaloExchange {
     h.copy_(reverse ? ghosts : owners);
     const double t1 = MPI_Wtime();
     const size_t row_bytes = static_cast<size_t>(K) * c10::elementSize(dtype);
-    const size_t slot_bytes = static_cast<size_t>(s.halo_slots) * sizeof(double);
+    const size_t slot_bytes = static_cast<size_t>(s.halo_slots()) * sizeof(double);
     const int nall = pair->atom->nlocal + pair->atom->nghost;
     if (reverse)
-      s.halo_buf.assign(static_cast<size_t>(nall) * s.halo_slots, 0.0);    // owners accumulate
+      s.halo_buf.assign(static_cast<size_t>(nall) * s.halo_slots(), 0.0);    // owners accumulate
     else
-      s.halo_buf.resize(static_cast<size_t>(nall) * s.halo_slots);         // every row used is written
+      s.halo_buf.resize(static_cast<size_t>(nall) * s.halo_slots());         // every row used is written
     char *buf = reinterpret_cast<char *>(s.halo_buf.data());
     const char *hp = static_cast<const char *>(h.data_ptr());
     const int *lmp_of = s.lmp_of.data();
@@ -137,7 +137,7 @@ class HaloByComm : public uma::HaloExchange {
 // the values' type. Node features are invariant under the periodic shift of an image: no pbc correction.
 int PairUMA::pack_forward_comm(int n, int *list, double *buf, int /*pbc_flag*/, int * /*pbc*/)
 {
-  const int W = state->halo_slots;
+  const int W = state->halo_slots();
   const double *from = state->halo_buf.data();
   for (int i = 0; i < n; i++) std::copy_n(from + size_t(list[i]) * W, W, buf + size_t(i) * W);
   return n * W;
@@ -145,13 +145,13 @@ int PairUMA::pack_forward_comm(int n, int *list, double *buf, int /*pbc_flag*/, 
 
 void PairUMA::unpack_forward_comm(int n, int first, double *buf)
 {
-  const int W = state->halo_slots;
+  const int W = state->halo_slots();
   std::copy_n(buf, size_t(n) * W, state->halo_buf.data() + size_t(first) * W);
 }
 
 int PairUMA::pack_reverse_comm(int n, int first, double *buf)
 {
-  const int W = state->halo_slots;
+  const int W = state->halo_slots();
   std::copy_n(state->halo_buf.data() + size_t(first) * W, size_t(n) * W, buf);
   return n * W;
 }
@@ -171,9 +171,9 @@ void add_rows(double *to, const double *from, int n, const int *list, int slots,
 void PairUMA::unpack_reverse_comm(int n, int *list, double *buf)
 {
   if (state->halo_fp32)
-    add_rows<float>(state->halo_buf.data(), buf, n, list, state->halo_slots, state->halo_width);
+    add_rows<float>(state->halo_buf.data(), buf, n, list, state->halo_slots(), state->halo_width);
   else
-    add_rows<double>(state->halo_buf.data(), buf, n, list, state->halo_slots, state->halo_width);
+    add_rows<double>(state->halo_buf.data(), buf, n, list, state->halo_slots(), state->halo_width);
 }
 
 uma::HaloExchange *PairUMA::halo_exchange()

@@ -27,8 +27,10 @@ struct PairUMAState {
   std::vector<double> halo_buf;                // halo exchange: [nall][halo_slots] per LAMMPS atom
   int halo_width = 0;                          // values per atom in one exchange (9 x channels)
   bool halo_fp32 = false;                      // values are floats (fp32 engine), two per double slot
-  int halo_slots = 0;                          // doubles per atom in halo_buf and LAMMPS's buffers
   std::unique_ptr<uma::HaloExchange> exchange; // halo exchange mode: LAMMPS communication
+
+  // Doubles per atom in halo_buf and in LAMMPS's communication buffers.
+  int halo_slots() const { return halo_fp32 ? (halo_width + 1) / 2 : halo_width; }
 };
 }    // namespace LAMMPS_NS
 
