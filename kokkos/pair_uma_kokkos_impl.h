@@ -497,6 +497,7 @@ void PairUMAKokkos<DeviceType>::compute(int eflag, int vflag)
       evaluation_failed(n_atoms, n_edges, e.what());
     }
     log_edge_chunks(result.edge_chunk, n_edges);
+    log_graph(result.graph_edges);
     if (eflag_global) eng_vdwl += result.energy;
     scatter_results(result.edge_grad, result.atom_energy);
   }

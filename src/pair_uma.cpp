@@ -27,6 +27,7 @@
 #include <cstring>
 #include <exception>
 #include <functional>
+#include <limits>
 
 using namespace LAMMPS_NS;
 
@@ -103,9 +104,10 @@ torch::Tensor to_device(std::vector<T> &data, std::vector<int64_t> shape, torch:
 PairUMA::PairUMA(LAMMPS *lmp) :
     Pair(lmp), state(new PairUMAState), charge_set(false), spin_set(false), charge_setting(0),
     spin_setting(0), fp64(false), use_cuda(false), halo_setting(Halo::automatic), chunk_setting(0),
+    graphs_setting(uma::EngineOptions::kGraphMaxEdgesAuto),
     charge(0),
     spin(0), cutoff(0.0), halo_active(Halo::fold), logged_model(false), composition_known(false),
-    warned_neighbors(false), logged_chunked(false)
+    warned_neighbors(false), logged_chunked(false), logged_graph_edges(0)
 {
   // Model parameters come from the .uma file given to pair_coeff, which must be repeated after
   // read_restart (as for pair_style mliap, snap, pace); write_data writes no Pair Coeffs.
@@ -143,7 +145,7 @@ void PairUMA::allocate()
 
 /* ----------------------------------------------------------------------
    pair_style uma [task T] [charge Q] [spin S] [precision fp32|fp64] [device cpu|cuda]
-                  [halo auto|shell|fold|exchange] [chunk auto|off|N]
+                  [halo auto|shell|fold|exchange] [chunk auto|off|N] [graphs auto|yes|no]
 ------------------------------------------------------------------------- */
 
 void PairUMA::settings(int narg, char **arg)
@@ -155,6 +157,7 @@ void PairUMA::settings(int narg, char **arg)
   use_cuda = false;
   halo_setting = Halo::automatic;
   chunk_setting = 0;
+  graphs_setting = uma::EngineOptions::kGraphMaxEdgesAuto;
 
   for (int iarg = 0; iarg < narg; iarg += 2) {
     const std::string key = arg[iarg];
@@ -213,9 +216,18 @@ void PairUMA::settings(int narg, char **arg)
                      "'chunk', got '{}'", value);
         chunk_setting = edges;
       }
+    } else if (key == "graphs") {
+      if (value == "auto")
+        graphs_setting = uma::EngineOptions::kGraphMaxEdgesAuto;
+      else if (value == "yes")
+        graphs_setting = std::numeric_limits<int64_t>::max();
+      else if (value == "no")
+        graphs_setting = 0;
+      else
+        error->all(FLERR, "pair_style uma: expected auto, yes or no after 'graphs', got '{}'", value);
     } else {
       error->all(FLERR, "pair_style uma: unknown keyword '{}'; expected task, charge, spin, "
-                 "precision, device, halo or chunk", key);
+                 "precision, device, halo, chunk or graphs", key);
     }
   }
 
@@ -226,7 +238,10 @@ void PairUMA::settings(int narg, char **arg)
       for (int i = 0; i <= atom->ntypes; i++)
         for (int j = 0; j <= atom->ntypes; j++) setflag[i][j] = 0;
   }
-  if (state->engine) state->engine->set_edge_chunk(chunk_setting);
+  if (state->engine) {
+    state->engine->set_edge_chunk(chunk_setting);
+    state->engine->set_graph_max_edges(graphs_setting);
+  }
 }
 
 /* ----------------------------------------------------------------------
@@ -248,6 +263,7 @@ void PairUMA::coeff(int narg, char **arg)
   uma::EngineOptions options;
   options.precision = fp64 ? uma::Precision::fp64 : uma::Precision::fp32;
   options.edge_chunk = chunk_setting;
+  options.graph_max_edges = graphs_setting;
   if (use_cuda) {
     // One GPU per rank: ranks on one node take devices round-robin.
     MPI_Comm node;
@@ -482,6 +498,17 @@ void PairUMA::log_edge_chunks(int64_t edge_chunk, int64_t nedges)
     utils::logmesg(lmp, "UMA: {} edges on rank 0: evaluating in one pass again\n", nedges);
 }
 
+void PairUMA::log_graph(int64_t graph_edges)
+{
+  if (comm->me != 0 || graph_edges == logged_graph_edges) return;
+  if (graph_edges > 0)
+    utils::logmesg(lmp, "UMA: evaluation recorded as a CUDA graph for {} atoms and up to {} edges; replayed "
+                   "while they fit (pair_style keyword graphs)\n", atom->nlocal, graph_edges);
+  else
+    utils::logmesg(lmp, "UMA: evaluating without a CUDA graph again\n");
+  logged_graph_edges = graph_edges;
+}
+
 uma::Engine *PairUMA::engine_handle() const
 {
   return state->engine.get();
@@ -616,6 +643,7 @@ void PairUMA::compute(int eflag, int vflag)
     request.atom_energy = eflag_atom != 0;
     const uma::EvalOutput out = engine.evaluate(input, request);
     log_edge_chunks(out.edge_chunk, nedges);
+    log_graph(out.graph_edges);
 
     const torch::Tensor forces =
         uma::forces_from_edge_grad(out.edge_grad, input.edge_src, input.edge_dst, natoms)

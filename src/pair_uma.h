@@ -68,6 +68,7 @@ class PairUMA : public Pair {
   bool use_cuda;       // device cuda (default cpu)
   Halo halo_setting;
   int64_t chunk_setting;  // chunk: 0 auto, -1 off, N > 0 edges per chunk (uma::EngineOptions::edge_chunk)
+  int64_t graphs_setting; // graphs: largest edge count recorded as a CUDA graph (uma::EngineOptions::graph_max_edges)
 
   // pair_coeff results
   std::string model_path;
@@ -81,6 +82,7 @@ class PairUMA : public Pair {
   bool composition_known;     // set_composition has run once for the current engine
   bool warned_neighbors;      // max_neighbors warning given once
   bool logged_chunked;        // rank 0's last evaluation ran in edge chunks (logged on each change)
+  int64_t logged_graph_edges; // edge capacity of rank 0's CUDA graph last logged (0: none)
 
   void allocate();
   void resolve_system();
@@ -103,8 +105,10 @@ class PairUMA : public Pair {
   // The one ERROR line (error->one) of a failed evaluation on this rank: sizes, the engine's message
   // and, for out of memory, what to change.
   void evaluation_failed(int64_t natoms, int64_t nedges, const std::string &what) const;
-  // Logs (rank 0) when its evaluation switches between one pass and edge chunks.
+  // Logs (rank 0) when its evaluation switches between one pass and edge chunks, and when it records
+  // a CUDA graph (graph_edges: the graph's edge capacity, 0 = no graph).
   void log_edge_chunks(int64_t edge_chunk, int64_t nedges);
+  void log_graph(int64_t graph_edges);
   int engine_cuda_device = -1;           // 'device cuda': >= 0 = this GPU (the one Kokkos uses),
                                          // -1 = one per rank on a node, round-robin
 };

@@ -18,6 +18,7 @@
 #include "engine/wigner.h"
 #include "model/model_file.h"
 #ifdef UMA_HAVE_CUDA_KERNELS
+#include "engine/captured_eval.h"
 #include "engine/fused_wigner_ops.h"
 #endif
 
@@ -51,7 +52,15 @@ struct Engine::Impl {
 
   torch::TensorOptions fopt() const { return torch::TensorOptions().dtype(dtype).device(options.device); }
 
+  // Changes whenever the merged weights or the task tensors change: a recorded CUDA graph reads
+  // them by address and must be recorded again.
+  uint64_t generation = 0;
+#ifdef UMA_HAVE_CUDA_KERNELS
+  std::unique_ptr<CapturedEvaluation> captured;
+#endif
+
   void remix() {
+    ++generation;
     torch::NoGradGuard no_grad;
     auto f = torch::tensor(fractions, torch::TensorOptions().dtype(torch::kFloat64)).to(options.device, dtype);
     torch::Tensor alpha = config.num_experts > 0 ? expert_coefficients(weights, f, csd) : torch::ones({1}, fopt());
@@ -200,6 +209,14 @@ struct Engine::Impl {
 
   torch::Tensor atom_energies(const torch::Tensor& Z, const torch::Tensor& src, const torch::Tensor& dst,
                               const torch::Tensor& vec);
+  // evaluate() after validation and chunk planning; inputs already on the device (a CUDA graph
+  // records exactly this).
+  EvalOutput evaluate_planned(const EvalInput& in, const EvalRequest& request);
+  bool graph_applies(const EvalInput& in, const EvalRequest& request) const {
+    return fused && !options.deterministic && !in.halo && chunk_edges == 0 && request.gradient && !unmerged &&
+           in.edge_vec.size(0) > 0 && in.edge_vec.size(0) <= options.graph_max_edges &&
+           in.atomic_numbers.size(0) > 0;
+  }
 };
 
 Engine::Engine(const std::string& model_path, const EngineOptions& options) : impl_(new Impl) {
@@ -294,6 +311,7 @@ void Engine::set_system(const std::string& task, int charge, int spin) {
   }
   m.system_set = true;
   m.mixture_valid = false;
+  ++m.generation;
 }
 
 bool Engine::set_composition(const std::vector<int64_t>& counts) {
@@ -325,6 +343,7 @@ bool Engine::set_composition(const std::vector<int64_t>& counts) {
 }
 
 void Engine::set_edge_chunk(int64_t edge_chunk) { impl_->options.edge_chunk = edge_chunk; }
+void Engine::set_graph_max_edges(int64_t max_edges) { impl_->options.graph_max_edges = max_edges; }
 
 void Engine::set_use_unmerged_mixture(bool on) {
   impl_->unmerged = on;
@@ -390,10 +409,40 @@ EvalOutput Engine::evaluate(const EvalInput& in, const EvalRequest& request) {
       in.edge_dst.size(0) != in.edge_vec.size(0))
     throw Error("edge arrays disagree in length or edge_vec is not [E,3]");
   const auto dev = m.options.device;
-  auto Z = in.atomic_numbers.to(dev, torch::kInt64);
-  auto src = in.edge_src.to(dev, torch::kInt64);
-  auto dst = in.edge_dst.to(dev, torch::kInt64);
-  auto vec = in.edge_vec.to(dev, m.dtype).detach();
+  EvalInput d = in;
+  d.atomic_numbers = in.atomic_numbers.to(dev, torch::kInt64);
+  d.edge_src = in.edge_src.to(dev, torch::kInt64);
+  d.edge_dst = in.edge_dst.to(dev, torch::kInt64);
+  d.edge_vec = in.edge_vec.to(dev, torch::kFloat64);
+  d.n_energy_atoms = n_energy;
+  m.chunk_edges = plan_edge_chunks(m.options.edge_chunk, in.edge_vec.size(0), m.config.num_layers,
+                                   m.config.sphere_channels, c10::elementSize(m.dtype), dev);
+#ifdef UMA_HAVE_CUDA_KERNELS
+  if (m.graph_applies(d, request)) {
+    if (!m.captured) m.captured = std::make_unique<CapturedEvaluation>(dev, 2.0 * m.config.cutoff);
+    EvalRequest inner = request;
+    inner.host_energy = false;  // no host synchronisation inside a graph
+    inner.atom_energy = true;
+    EvalOutput out = m.captured->run(d, m.generation, [&m, &inner](const EvalInput& s) {
+      return m.evaluate_planned(s, inner);
+    });
+    if (request.host_energy) out.energy = out.energy_device.item<double>();
+    if (!request.atom_energy) out.atom_energy = torch::Tensor();
+    out.graph_edges = m.captured->edge_capacity();
+    return out;
+  }
+#endif
+  return m.evaluate_planned(d, request);
+}
+
+EvalOutput Engine::Impl::evaluate_planned(const EvalInput& in, const EvalRequest& request) {
+  Impl& m = *this;
+  const int64_t N = in.atomic_numbers.size(0);
+  const int64_t n_energy = in.n_energy_atoms;
+  const auto& Z = in.atomic_numbers;
+  const auto& src = in.edge_src;
+  const auto& dst = in.edge_dst;
+  auto vec = in.edge_vec.to(m.dtype).detach();
   if (request.gradient) vec.requires_grad_(true);
 
 #ifdef UMA_HAVE_CUDA_KERNELS
@@ -405,8 +454,6 @@ EvalOutput Engine::evaluate(const EvalInput& in, const EvalRequest& request) {
   EvalOutput out;
   m.halo = in.halo;
   m.halo_anchor = in.halo ? torch::zeros({}, m.fopt()).requires_grad_(request.gradient) : torch::Tensor();
-  m.chunk_edges = plan_edge_chunks(m.options.edge_chunk, vec.size(0), m.config.num_layers, m.config.sphere_channels,
-                                   c10::elementSize(m.dtype), dev);
   out.edge_chunk = m.chunk_edges;
   torch::AutoGradMode grad_mode(request.gradient);
   // Deterministic mode: besides the fused kernels' segmented sums, every remaining torch scatter
@@ -433,6 +480,13 @@ EvalOutput Engine::evaluate(const EvalInput& in, const EvalRequest& request) {
                                        : torch::zeros({vec.size(0), 3}, vec.options().dtype(torch::kFloat64));
   }
   return out;
+}
+
+int64_t Engine::graph_captures() const {
+#ifdef UMA_HAVE_CUDA_KERNELS
+  if (impl_->captured) return impl_->captured->captures();
+#endif
+  return 0;
 }
 
 DeterministicScope::DeterministicScope(bool on)

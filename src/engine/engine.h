@@ -29,6 +29,12 @@ struct EngineOptions {
   // the device has left, else chunks whose activations are recomputed in the backward pass (less
   // memory, about one more forward pass of the edge work). > 0: chunks of this many edges. < 0: never chunk.
   int64_t edge_chunk = 0;
+  // CUDA: evaluations with at most this many edges are recorded once as a CUDA graph and replayed
+  // (captured_eval.h): small systems are bound by launching kernels and running autograd on the
+  // host, not by the GPU. Above it the GPU work hides the launches and a graph would only hold a
+  // second copy of the activations. 0 = never. Not with deterministic, halo exchange or edge chunks.
+  static constexpr int64_t kGraphMaxEdgesAuto = 100000;
+  int64_t graph_max_edges = kGraphMaxEdgesAuto;
 };
 
 // What the caller wants to know about the model (for logs and input validation).
@@ -91,6 +97,7 @@ struct EvalOutput {
   torch::Tensor atom_energy;  // [N] float64 (zero for atoms >= n_energy_atoms)
   torch::Tensor edge_grad;    // [E,3] float64: dE/d edge_vec (eV/Å)
   int64_t edge_chunk = 0;     // edges per chunk this evaluation used; 0 = all at once
+  int64_t graph_edges = 0;    // > 0: evaluated through a CUDA graph padded to this many edges
 };
 
 class Engine {
@@ -115,11 +122,15 @@ class Engine {
   // Energy, per-atom energies and dE/d(edge vector). set_system and set_composition must have run.
   EvalOutput evaluate(const EvalInput& input, const EvalRequest& request = {});
 
-  // Changes EngineOptions::edge_chunk for the following evaluations.
+  // Changes EngineOptions::edge_chunk (graph_max_edges) for the following evaluations.
   void set_edge_chunk(int64_t edge_chunk);
+  void set_graph_max_edges(int64_t max_edges);
 
   // MoLE mixture applied expert by expert, without merging (slow; for tests of the merge).
   void set_use_unmerged_mixture(bool on);
+
+  // CUDA graphs recorded so far (EngineOptions::graph_max_edges); for logs and tests.
+  int64_t graph_captures() const;
 
  private:
   struct Impl;

@@ -99,13 +99,13 @@ P=()
 for p in "${phases[@]}"; do
   case $p in
     all) P+=(build nve parity2 matrix largest scaling report) ;;
-    build|nve|parity2|matrix|largest|scaling|xscaling|halotrace|report) P+=("$p") ;;
+    build|nve|parity2|matrix|graphs|largest|scaling|xscaling|halotrace|report) P+=("$p") ;;
     *) echo "unknown phase $p (build nve parity2 matrix largest scaling xscaling report all)" >&2; exit 2 ;;
   esac
 done
 want() { local x; for x in "${P[@]}"; do [ "$x" = "$1" ] && return 0; done; return 1; }
 # every measuring phase needs lmp + plugin: build is implied (a fast no-op on a warm machine)
-for p in nve parity2 matrix largest scaling xscaling halotrace; do want $p && ! want build && P=(build "${P[@]}") && break; done
+for p in nve parity2 matrix graphs largest scaling xscaling halotrace; do want $p && ! want build && P=(build "${P[@]}") && break; done
 say "phases: ${P[*]}; limit ${LIMIT} s; work $W"
 
 if [ "${UMA_KKM_NO_GPU:-0}" = 1 ]; then NGPU=2; else NGPU=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU'); fi
@@ -181,7 +181,8 @@ md_deck() {
     echo "mass            1 63.546"
     echo "plugin load     \${plugin}"
     echo "variable        halo index auto"
-    echo "pair_style      uma task omat precision $prec$devkw halo \${halo}"
+    echo "variable        graphs index auto"
+    echo "pair_style      uma task omat precision $prec$devkw halo \${halo} graphs \${graphs}"
     echo "pair_coeff      * * \${model} Cu"
     echo "velocity        all create $temp 4928459 mom yes rot no dist gaussian"
     echo "fix             1 all nve"
@@ -374,6 +375,59 @@ phase_matrix() {
     IFS=: read -r n warm timed <<< "$spec"
     run_size "$n" "$warm" "$timed"
   done
+}
+
+# CUDA graphs (pair_style keyword graphs): uma/kk and plain uma device cuda, fp32, with 'graphs no' and with
+# the default 'graphs auto', at UMA_KKM_GRAPHS sizes ["192:20:300 2000:3:20"], then fairchem umas_fast_gpu on
+# the same structures; the table of steps/s goes to $W/graphs.md (and the report's logs).
+phase_graphs() {
+  local spec n warm timed data natom every f v g style tag sps
+  local specs=${UMA_KKM_GRAPHS:-192:20:300 2000:3:20}
+  for spec in $specs; do
+    IFS=: read -r n warm timed <<< "$spec"
+    data=$(data_for "$n") || { note "graphs: no data file for $n atoms"; continue; }
+    natom=$(natoms "$data")
+    every=$(( timed < 20 ? 1 : timed / 4 ))
+    for style in kk plain; do
+      [ $style = kk ] && f=$(md_deck "in.graphs.kk.$n" fp32 kk "$data" 300.0 "$every" "$warm $timed" "$TCOLS" %.12g)
+      [ $style = plain ] && f=$(md_deck "in.graphs.plain.$n" fp32 "$PLAIN_DEVICE" "$data" 300.0 "$every" "$warm $timed" "$TCOLS" %.12g)
+      for g in no auto; do
+        tag=graphs.$style.$g.$n
+        if [ $style = kk ]; then
+          run_lmp "$tag" graphs "$natom" 1 0 "$(min 90 $(( $(left) - REPORT_RESERVE )))" "$f" "${KK1A[@]}" -var graphs $g
+        else
+          run_lmp "$tag" graphs "$natom" 1 0 "$(min 90 $(( $(left) - REPORT_RESERVE )))" "$f" -var graphs $g
+        fi
+      done
+    done
+  done
+  {
+    echo "| style | graphs | atoms | timed steps | loop s | steps/s | graph log line |"
+    echo "|---|---|---:|---:|---:|---:|---|"
+    for spec in $specs; do
+      n=${spec%%:*}
+      for style in kk plain; do for g in no auto; do
+        tag=graphs.$style.$g.$n
+        v=$(grep -h '^Loop time' "$W/logs/$tag.log" 2>/dev/null | tail -1)
+        sps=$(awk '{if ($4 > 0) printf "%.2f", $9 / $4}' <<< "$v")
+        echo "| $style | $g | $(awk '{print $12}' <<< "$v") | $(awk '{print $9}' <<< "$v") | $(awk '{print $4}' <<< "$v") | ${sps:-—} | $(grep -h -m1 'CUDA graph' "$W/logs/$tag.log" 2>/dev/null | cut -c1-90) |"
+      done; done
+    done
+  } > "$W/graphs.md"
+  cat "$W/graphs.md"
+  cp "$W/graphs.md" "$OUT/" 2>/dev/null
+  local fcs="" fl
+  for spec in $specs; do fcs+="${fcs:+,}${spec%%:*}"; done
+  fl=$(min 150 $(( $(left) - REPORT_RESERVE - 20 )))
+  if [ -f "$PT" ] && [ "$fl" -ge 40 ]; then
+    say "graphs: fairchem umas_fast_gpu at $fcs atoms (deadline ${fl} s)"
+    CUDA_VISIBLE_DEVICES=0 timeout -k 10 $((fl + 15)) $PY benchmarks/gpu_vs_fairchem.py --skip-ours \
+      --backends umas_fast_gpu --structures cu --sizes "$fcs" --pt "$PT" --out "$FCW" --device cuda \
+      --deadline "$fl" > "$W/logs/fairchem.out" 2>&1
+    say "fairchem: $(grep -h '^\[fairchem' "$W/logs/fairchem.out" | tr '\n' ' ' | cut -c1-600)"
+  else
+    note "graphs: fairchem not run (checkpoint or time)"
+  fi
 }
 
 phase_largest() {
