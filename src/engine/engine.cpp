@@ -48,6 +48,7 @@ struct Engine::Impl {
   double gauss_coeff = 0.0;
   torch::Tensor m0_columns;  // L-indices of the m = 0 coefficients (0, 2, 6)
   torch::Tensor l_of_m;      // L-index of each M-major coefficient
+  torch::Tensor l2_forms;    // wigner.h: on the device once (a per-call host copy cannot be in a CUDA graph)
   std::unique_ptr<LayerTables> tables;
 
   torch::TensorOptions fopt() const { return torch::TensorOptions().dtype(dtype).device(options.device); }
@@ -265,6 +266,7 @@ Engine::Engine(const std::string& model_path, const EngineOptions& options) : im
   m.gauss_coeff = -0.5 / std::pow(2.0 * spacing, 2);
   m.m0_columns = torch::tensor({0, 2, 6}, torch::TensorOptions().dtype(torch::kInt64)).to(options.device);
   m.l_of_m = l_index_of_m(options.device);
+  m.l2_forms = l2_quadratic_forms(m.fopt());
   m.tables = std::make_unique<LayerTables>(m.dtype, options.device);
   if (options.device.is_cuda()) at::globalContext().setAllowTF32CuBLAS(options.tf32);
 #ifdef UMA_HAVE_CUDA_KERNELS
@@ -358,7 +360,7 @@ torch::Tensor Engine::Impl::atom_energies(const torch::Tensor& Z, const torch::T
   // Edge geometry (escn_md.py: wigner, envelope, distance expansion).
   auto dist = vec.norm(2, 1);
   auto unit = vec / dist.unsqueeze(1);
-  auto wigner = wigner_from_rotation(edge_rotation_to_y(unit));
+  auto wigner = wigner_from_rotation(edge_rotation_to_y(unit), l2_forms);
   auto r = dist / config.cutoff;  // PolynomialEnvelope(5)
   auto env = torch::where(r < 1.0, 1.0 + r.pow(5) * (-21.0 + r * (35.0 - 15.0 * r)), torch::zeros_like(r));
   auto wigner_inv_env = wigner.transpose(1, 2) * env.view({E, 1, 1});

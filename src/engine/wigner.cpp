@@ -34,8 +34,6 @@ torch::Tensor edge_rotation_to_y(const torch::Tensor& u) {
   return R * col_scale;
 }
 
-namespace {
-
 // The five l = 2 real spherical harmonics of e3nn as quadratic forms Y_a(v) = v^T Q_a v, in e3nn's
 // order: sqrt3 xz, sqrt3 xy, y^2 - (x^2+z^2)/2, sqrt3 yz, sqrt3/2 (z^2 - x^2). All Q_a are mutually
 // orthogonal with Frobenius norm^2 = 3/2, so D2_ab = tr(R^T Q_a R Q_b) / (3/2).
@@ -51,11 +49,9 @@ torch::Tensor l2_quadratic_forms(torch::TensorOptions opt) {
   return Q.to(opt);
 }
 
-}  // namespace
-
-torch::Tensor wigner_from_rotation(const torch::Tensor& R) {
+torch::Tensor wigner_from_rotation(const torch::Tensor& R, const torch::Tensor& l2_forms) {
   const int64_t E = R.size(0);
-  auto Q = l2_quadratic_forms(R.options());
+  auto Q = l2_forms.defined() ? l2_forms : l2_quadratic_forms(R.options());
   // M_a = R^T Q_a R  ->  D2[e,a,b] = sum_ij M_a[i,j] Q_b[j,i] / 1.5
   auto M = torch::einsum("eji,ajk,ekl->eail", {R, Q, R});
   auto D2 = torch::einsum("eail,bli->eab", {M, Q}) / 1.5;

@@ -21,8 +21,13 @@ constexpr int kLIndexOfM[kNumCoefficients] = {0, 2, 6, 3, 7, 1, 5, 8, 4};
 // Rotation matrices [E,3,3] with R u = +y for unit vectors u [E,3]; differentiable.
 torch::Tensor edge_rotation_to_y(const torch::Tensor& unit);
 
-// Block-diagonal Wigner-D [E,9,9] (L-ordered rows and columns) of rotations R [E,3,3].
-torch::Tensor wigner_from_rotation(const torch::Tensor& rotation);
+// The five l = 2 real spherical harmonics as quadratic forms [5,3,3] (see wigner.cpp), made on the host:
+// callers that evaluate repeatedly keep one copy on their device.
+torch::Tensor l2_quadratic_forms(torch::TensorOptions options);
+
+// Block-diagonal Wigner-D [E,9,9] (L-ordered rows and columns) of rotations R [E,3,3]. l2_forms:
+// l2_quadratic_forms() in R's dtype and device; without it they are made (and copied) per call.
+torch::Tensor wigner_from_rotation(const torch::Tensor& rotation, const torch::Tensor& l2_forms = torch::Tensor());
 
 }  // namespace uma
 
