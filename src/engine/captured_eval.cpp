@@ -14,9 +14,12 @@ namespace uma {
 namespace {
 
 // Padding: room for the edge count to grow by 5 % (+64) between recordings, in steps of 256 edges;
-// recorded again only when the edges outgrow it or fall below 80 % of it (memory and work wasted).
+// recorded again only when the edges outgrow it, or when they shrank so far that a new recording
+// would be 20 % smaller (padding work and memory wasted).
 int64_t capacity_for(int64_t edges) { return (edges + edges / 20 + 64 + 255) / 256 * 256; }
-bool capacity_fits(int64_t capacity, int64_t edges) { return edges <= capacity && edges * 5 >= capacity * 4; }
+bool capacity_fits(int64_t capacity, int64_t edges) {
+  return edges <= capacity && capacity_for(edges) * 5 > capacity * 4;
+}
 
 }  // namespace
 
