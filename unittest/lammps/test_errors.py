@@ -63,6 +63,8 @@ def main():
          "pair_style uma: expected auto, shell, fold or exchange after 'halo', got 'wide'"),
         ("bad_chunk", deck(style="pair_style uma task omol chunk -5"), None,
          "pair_style uma: expected auto, off or a positive number of edges after 'chunk', got '-5'"),
+        ("bad_graphs", deck(style="pair_style uma task omol graphs maybe"), None,
+         "pair_style uma: expected auto, yes or no after 'graphs', got 'maybe'"),
         ("non_integer_charge", deck(style="pair_style uma task omol charge 0.5"), None,
          "pair_style uma: expected an integer after 'charge', got '0.5'"),
         ("units_real", deck(units="real"), None, "pair_style uma requires 'units metal'"),
