@@ -103,7 +103,7 @@ torch::Tensor to_device(std::vector<T> &data, std::vector<int64_t> shape, torch:
 
 PairUMA::PairUMA(LAMMPS *lmp) :
     Pair(lmp), state(new PairUMAState), charge_set(false), spin_set(false), charge_setting(0),
-    spin_setting(0), fp64(false), use_cuda(false), halo_setting(Halo::automatic), chunk_setting(0),
+    spin_setting(0), fp64(false), use_cuda(false), tf32(false), deterministic(false), halo_setting(Halo::automatic), chunk_setting(0),
     graphs_setting(uma::EngineOptions::kGraphMaxEdgesAuto),
     charge(0),
     spin(0), cutoff(0.0), halo_active(Halo::fold), logged_model(false), composition_known(false),
@@ -146,15 +146,17 @@ void PairUMA::allocate()
 /* ----------------------------------------------------------------------
    pair_style uma [task T] [charge Q] [spin S] [precision fp32|fp64] [device cpu|cuda]
                   [halo auto|shell|fold|exchange] [chunk auto|off|N] [graphs auto|yes|no]
+                  [tf32 yes|no] [deterministic yes|no]
 ------------------------------------------------------------------------- */
 
 void PairUMA::settings(int narg, char **arg)
 {
-  const bool old_fp64 = fp64, old_cuda = use_cuda;
+  const bool old_fp64 = fp64, old_cuda = use_cuda, old_tf32 = tf32, old_deterministic = deterministic;
   task_setting.clear();
   charge_set = spin_set = false;
   fp64 = false;
   use_cuda = false;
+  tf32 = deterministic = false;
   halo_setting = Halo::automatic;
   chunk_setting = 0;
   graphs_setting = uma::EngineOptions::kGraphMaxEdgesAuto;
@@ -216,6 +218,10 @@ void PairUMA::settings(int narg, char **arg)
                      "'chunk', got '{}'", value);
         chunk_setting = edges;
       }
+    } else if (key == "tf32" || key == "deterministic") {
+      if (value != "yes" && value != "no")
+        error->all(FLERR, "pair_style uma: expected yes or no after '{}', got '{}'", key, value);
+      (key == "tf32" ? tf32 : deterministic) = (value == "yes");
     } else if (key == "graphs") {
       if (value == "auto")
         graphs_setting = uma::EngineOptions::kGraphMaxEdgesAuto;
@@ -227,12 +233,17 @@ void PairUMA::settings(int narg, char **arg)
         error->all(FLERR, "pair_style uma: expected auto, yes or no after 'graphs', got '{}'", value);
     } else {
       error->all(FLERR, "pair_style uma: unknown keyword '{}'; expected task, charge, spin, "
-                 "precision, device, halo, chunk or graphs", key);
+                 "precision, device, halo, chunk, graphs, tf32 or deterministic", key);
     }
   }
 
-  // pair_style uma given again: a model loaded with another precision or device must be reloaded.
-  if (state->engine && (fp64 != old_fp64 || use_cuda != old_cuda)) {
+  if (tf32 && fp64)
+    error->all(FLERR, "pair_style uma: 'tf32 yes' applies to precision fp32 only (TF32 rounds fp32 GEMM inputs); "
+               "drop it or use precision fp32");
+
+  // pair_style uma given again: a model loaded with other engine options must be reloaded.
+  if (state->engine && (fp64 != old_fp64 || use_cuda != old_cuda || tf32 != old_tf32 ||
+                        deterministic != old_deterministic)) {
     state->engine.reset();
     if (allocated)
       for (int i = 0; i <= atom->ntypes; i++)
@@ -264,6 +275,8 @@ void PairUMA::coeff(int narg, char **arg)
   options.precision = fp64 ? uma::Precision::fp64 : uma::Precision::fp32;
   options.edge_chunk = chunk_setting;
   options.graph_max_edges = graphs_setting;
+  options.tf32 = tf32;
+  options.deterministic = deterministic;
   if (use_cuda) {
     // One GPU per rank: ranks on one node take devices round-robin.
     MPI_Comm node;
@@ -275,6 +288,14 @@ void PairUMA::coeff(int narg, char **arg)
     options.device = torch::Device(
         torch::kCUDA,
         engine_cuda_device >= 0 ? engine_cuda_device : local_rank % std::max(ndevices, 1));
+  }
+  if (!options.device.is_cuda()) {
+    if (deterministic)
+      error->all(FLERR, "pair_style uma: 'deterministic yes' applies to a network on a GPU (device cuda, "
+                 "or uma/kk on a CUDA Kokkos); on the CPU the sums are in a fixed order already: drop it");
+    if (tf32 && comm->me == 0)
+      error->warning(FLERR, "pair_style uma: 'tf32 yes' has no effect on the CPU (TF32 is a GPU "
+                     "tensor-core format)");
   }
   state->engine.reset();
   run_collectively(lmp, fmt::format("pair_coeff for uma: cannot load model '{}'", model_path),

@@ -66,6 +66,8 @@ class PairUMA : public Pair {
   int charge_setting, spin_setting;
   bool fp64;           // precision fp64 (default fp32)
   bool use_cuda;       // device cuda (default cpu)
+  bool tf32;           // tf32 yes: TF32 tensor-core GEMMs on a GPU (uma::EngineOptions::tf32)
+  bool deterministic;  // deterministic yes: fixed-order sums on a GPU (uma::EngineOptions::deterministic)
   Halo halo_setting;
   int64_t chunk_setting;  // chunk: 0 auto, -1 off, N > 0 edges per chunk (uma::EngineOptions::edge_chunk)
   int64_t graphs_setting; // graphs: largest edge count recorded as a CUDA graph (uma::EngineOptions::graph_max_edges)
