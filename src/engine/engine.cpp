@@ -199,12 +199,12 @@ struct Engine::Impl {
       // Conv 1's radial scale: folded into the fused gather kernel (fairchem PR #2073 does the same in Triton),
       // else a multiply inside so2_conv.
       auto radial = radial_mlp(in.x_edge(e, src, dst), block.so2_conv_1.rad_func);
-      auto msg = m.node_to_edge(node[0], src, dst, rot, csr, m.fused ? radial : torch::Tensor());
+      auto msg = split_m(m.node_to_edge(node[0], src, dst, rot, csr, m.fused ? radial : torch::Tensor()));
       torch::Tensor gate;
       msg = so2_conv(msg, m.fused ? torch::Tensor() : radial, mix.so2_conv_1, H, L * H, &gate);
       msg = edge_gate(msg, gate);
       msg = so2_conv(msg, torch::Tensor(), mix.so2_conv_2, C, 0, nullptr);
-      return m.edge_to_node(msg, dst, num_atoms, rot, csr);
+      return m.edge_to_node(join_m(msg), dst, num_atoms, rot, csr);
     }
   };
 

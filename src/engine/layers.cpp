@@ -72,14 +72,21 @@ torch::Tensor so2_m_conv(const torch::Tensor& x_m, const MixedLinear& fc, int64_
 
 }  // namespace
 
-torch::Tensor so2_conv(const torch::Tensor& x, const torch::Tensor& radial, const MixedSO2Conv& w,
-                       int64_t out_channels, int64_t gate_channels, torch::Tensor* gate) {
-  const int64_t E = x.size(0), Cin = x.size(2);
+MGroups split_m(const torch::Tensor& x) {
   // M-major rows: m = 0 -> 0..2 (3 degrees), m = 1 -> 3..6 (+m l1,l2 | -m l1,l2), m = 2 -> 7..8.
   auto xs = x.split_with_sizes({3, 4, 2}, 1);
-  auto x0 = xs[0].reshape({E, 3 * Cin});
-  auto x1 = xs[1].reshape({E, 2, 2 * Cin});
-  auto x2 = xs[2].reshape({E, 2, Cin});
+  return {xs[0], xs[1], xs[2]};
+}
+
+torch::Tensor join_m(const MGroups& x) { return torch::cat({x.m0, x.m1, x.m2}, 1); }
+
+MGroups so2_conv(const MGroups& x, const torch::Tensor& radial, const MixedSO2Conv& w, int64_t out_channels,
+                 int64_t gate_channels, torch::Tensor* gate) {
+  const int64_t E = x.m0.size(0), Cin = x.m0.size(2);
+  // Each group as rows of one matrix (a view where the group's rows are adjacent, as in all callers).
+  auto x0 = x.m0.reshape({E, 3 * Cin});
+  auto x1 = x.m1.reshape({E, 2, 2 * Cin});
+  auto x2 = x.m2.reshape({E, 2, Cin});
   if (radial.defined()) {
     auto rs = radial.split_with_sizes({3 * Cin, 2 * Cin, Cin}, 1);
     x0 = x0 * rs[0];
@@ -92,19 +99,18 @@ torch::Tensor so2_conv(const torch::Tensor& x, const torch::Tensor& radial, cons
     *gate = ys[0];
     y0 = ys[1];
   }
-  return torch::cat({y0.view({E, 3, out_channels}), so2_m_conv(x1, w.fc_m1, out_channels),
-                     so2_m_conv(x2, w.fc_m2, out_channels)}, 1);
+  return {y0.view({E, 3, out_channels}), so2_m_conv(x1, w.fc_m1, out_channels), so2_m_conv(x2, w.fc_m2, out_channels)};
 }
 
-torch::Tensor edge_gate(const torch::Tensor& x, const torch::Tensor& gate_logits) {
-  const int64_t E = x.size(0), H = x.size(2);
-  // M-major rows 1..6 are (l1, l2) pairs for m = 0, +1, -1 and rows 7..8 are l2 (m = +-2): gate l1
-  // and l2 by broadcasting instead of gathering (an index_select's backward is a scatter-add).
+MGroups edge_gate(const MGroups& x, const torch::Tensor& gate_logits) {
+  const int64_t E = x.m0.size(0), H = x.m0.size(2);
+  // Rows of degree 1 and 2 come in (l1, l2) pairs in m0 (after l0) and in m1 (for +1 and -1); m2 is
+  // l2 only: gate them by broadcasting instead of gathering (an index_select's backward is a scatter-add).
   auto g = torch::sigmoid(gate_logits).view({E, 1, 2, H});
-  auto xs = x.split_with_sizes({1, 6, 2}, 1);
-  auto pairs = (xs[1].view({E, 3, 2, H}) * g).view({E, 6, H});
-  auto l2 = xs[2] * g.select(2, 1);
-  return torch::cat({torch::silu(xs[0]), pairs, l2}, 1);
+  auto m0 = torch::cat({torch::silu(x.m0.narrow(1, 0, 1)), x.m0.narrow(1, 1, 2) * g.select(1, 0)}, 1);
+  auto m1 = (x.m1.reshape({E, 2, 2, H}) * g).view({E, 4, H});
+  auto m2 = x.m2 * g.select(2, 1);
+  return {m0, m1, m2};
 }
 
 namespace {

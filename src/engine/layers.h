@@ -41,15 +41,26 @@ torch::Tensor radial_mlp(const torch::Tensor& x, const RadialMLPW& w);
 // nn/layer_norm.py EquivariantRMSNormArraySphericalHarmonicsV2 (lmax = 2, eps 1e-5).
 torch::Tensor rms_norm_sh(const torch::Tensor& x, const RMSNormSHW& w, const LayerTables& t);
 
-// nn/so2_layers.py SO2_Convolution on M-major edge features x [E,9,Cin]. `radial` [E, 6*Cin/2...]
-// (conv 1 only) multiplies the inputs per m; `gate_channels` > 0 splits that many gate logits off
-// the m = 0 output (returned in `gate`). Output [E,9,Cout].
-torch::Tensor so2_conv(const torch::Tensor& x, const torch::Tensor& radial, const MixedSO2Conv& w,
-                       int64_t out_channels, int64_t gate_channels, torch::Tensor* gate);
+// M-major edge features [E,9,C] kept as the three groups the SO(2) convolutions work on, so that the
+// convolutions and the gate between them pass pieces instead of concatenating all nine rows after
+// every step (each concatenation, and the gradient assembly of each split, is a copy of the whole
+// [E,9,C] tensor): m0 [E,3,C] rows l0, l1, l2 of m = 0; m1 [E,4,C] rows l1, l2 of m = +1 then of
+// m = -1; m2 [E,2,C] l2 of m = +2 and m = -2.
+struct MGroups {
+  torch::Tensor m0, m1, m2;
+};
+MGroups split_m(const torch::Tensor& x);  // views of a contiguous [E,9,C]
+torch::Tensor join_m(const MGroups& x);   // [E,9,C], one copy
 
-// nn/activation.py GateActivation(m_prime = True) on M-major edge features: row 0 SiLU, rows 1..8
-// times sigmoid(gate) of their degree.
-torch::Tensor edge_gate(const torch::Tensor& x, const torch::Tensor& gate_logits);
+// nn/so2_layers.py SO2_Convolution on M-major edge features. `radial` [E, 6*Cin] (conv 1 only, when the
+// fused gather has not applied it) multiplies the inputs per m; `gate_channels` > 0 splits that many
+// gate logits off the m = 0 output (returned in `gate`). Output channels: Cout.
+MGroups so2_conv(const MGroups& x, const torch::Tensor& radial, const MixedSO2Conv& w, int64_t out_channels,
+                 int64_t gate_channels, torch::Tensor* gate);
+
+// nn/activation.py GateActivation(m_prime = True) on M-major edge features: the l = 0 row SiLU, every
+// other row times sigmoid(gate) of its degree.
+MGroups edge_gate(const MGroups& x, const torch::Tensor& gate_logits);
 
 // escn_md_block.py SpectralAtomwise.
 torch::Tensor spectral_atomwise(const torch::Tensor& x, const BlockW& w, const LayerTables& t);
