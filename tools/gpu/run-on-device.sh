@@ -16,6 +16,7 @@
 #           tensors, GPU tests, profiles)
 #   fusion  env deps build test-gpu, then ours fp32 / fp32 deterministic vs umas_fast_gpu at 200 and 2000 atoms,
 #           carbon and Cu, with the op-level profile (after a kernel change)
+#   e2e2000 ours fp32 vs umas_fast_gpu at 2000 atoms (carbon, Cu) with the op-level profile (after an engine change)
 #   triton  our fused Wigner kernels vs fairchem's Triton kernels on identical tensors (bench_wigner --from, built
 #           with nvcc alone; benchmarks/kernels/vs_fairchem_triton.py) -> $OUT/kernels-vs-triton.md/.json
 #   or any list of phase names.
@@ -167,6 +168,11 @@ phase_triton() {  # issue 5: per-kernel comparison with fairchem's Triton kernel
 phase_fusion() {
   bench fusion --structures carbon,cu --sizes 200,2000 --ours-variants fp32,fp32_deterministic \
     --backends umas_fast_gpu --profile --deadline $(( $(left) - 20 ))
+}
+
+phase_e2e2000() {  # after an engine change: ours fp32 vs umas_fast_gpu at 2000 atoms, carbon and Cu, with the profile
+  bench e2e2000 --structures carbon,cu --sizes 2000 --ours-variants fp32 --backends umas_fast_gpu --profile \
+    --deadline $(( $(left) - 20 ))
 }
 
 phase_final() {  # the committed engine: GPU tests, then ours (fp32, TF32, deterministic) vs umas_fast_gpu
