@@ -3,6 +3,7 @@
 
 #include <ATen/cuda/CUDAEvent.h>
 #include <ATen/cuda/CUDAGraph.h>
+#include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
 
@@ -75,6 +76,9 @@ struct CapturedEvaluation::Impl {
     ready.record(current);
     ready.block(*capture_stream);
     graph = std::make_unique<at::cuda::CUDAGraph>();
+    // The graph keeps its activations in a pool of its own; hand the blocks the direct run just freed
+    // back to the driver first, so that recording needs no more memory than that run did.
+    c10::cuda::CUDACachingAllocator::emptyCache();
     c10::cuda::CUDAStreamGuard guard(*capture_stream);
     graph->capture_begin();
     try {

@@ -31,8 +31,8 @@ struct EngineOptions {
   int64_t edge_chunk = 0;
   // CUDA: evaluations with at most this many edges are recorded once as a CUDA graph and replayed
   // (captured_eval.h): small systems are bound by launching kernels and running autograd on the
-  // host, not by the GPU. Above it the GPU work hides the launches and a graph would only hold a
-  // second copy of the activations. 0 = never. Not with deterministic, halo exchange or edge chunks.
+  // host, not by the GPU. Above it the GPU work hides the launches (nothing to gain) and each
+  // recording costs an extra evaluation. 0 = never. Not with deterministic, halo exchange or edge chunks.
   static constexpr int64_t kGraphMaxEdgesAuto = 100000;
   int64_t graph_max_edges = kGraphMaxEdgesAuto;
 };
