@@ -14,7 +14,8 @@
 # 2400-4100 K within 40 fs; and Al is ~1.4x cheaper per step than Cu (54 vs 78 edges per atom).
 # A restart continues exactly (LAMMPS restart files hold positions and velocities in double).
 # Env: UMA_DEVICE_LIMIT_S (default 570), UMA_NVE_STEPS (default 10000), UMA_NVE_THERMO (20).
-# Files back in $OUT: nve-seg<k>.log (the k-th segment's log), nve.restart, build and console logs.
+# Files back in $OUT: nve-seg<k>.log (the k-th segment's log), nve.restart, nve-side-logs.tar.xz (build,
+# console and environment logs). Run it alone in a call, or give it its own OUT: the tool returns 8 files.
 set -u
 T_START=$SECONDS
 LIMIT=${UMA_DEVICE_LIMIT_S:-570}
@@ -80,3 +81,7 @@ say "segment $((SEG + 1)); timer timeout ${TMO} s; log $(basename "$LOG")"
 say "lmp rc=$?; $(grep -h '^Loop time' "$LOG" | tail -1)"
 cp "$W/nve.restart" "$OUT/nve.restart" 2>/dev/null || say "no restart written"
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader > "$OUT/gpu.txt" 2>&1
+# The run tool brings back at most 8 files a call: keep the log and the restart as files, pack the rest
+# (a call that ran this beside other scripts once lost its segment log to that limit).
+( cd "$OUT" && tar -cJf nve-side-logs.tar.xz --remove-files env.txt gpu.txt lammps-build.log plugin-build.log \
+    lmp.out runs.log 2>/dev/null )
