@@ -526,7 +526,8 @@ void PairUMA::log_graph(int64_t graph_edges)
     utils::logmesg(lmp, "UMA: evaluation recorded as a CUDA graph for {} atoms and up to {} edges; replayed "
                    "while they fit (pair_style keyword graphs)\n", atom->nlocal, graph_edges);
   else
-    utils::logmesg(lmp, "UMA: evaluating without a CUDA graph again\n");
+    utils::logmesg(lmp, "UMA: evaluating without a CUDA graph again (the edges outgrew the graphs limit, "
+                   "or graphs were recorded again too often and switched off)\n");
   logged_graph_edges = graph_edges;
 }
 

@@ -10,19 +10,9 @@
 #include <optional>
 #include <string>
 
+#include "engine/graph_policy.h"
+
 namespace uma {
-
-namespace {
-
-// Padding: room for the edge count to grow by 5 % (+64) between recordings, in steps of 256 edges;
-// recorded again only when the edges outgrow it, or when they shrank so far that a new recording
-// would be 20 % smaller (padding work and memory wasted).
-int64_t capacity_for(int64_t edges) { return (edges + edges / 20 + 64 + 255) / 256 * 256; }
-bool capacity_fits(int64_t capacity, int64_t edges) {
-  return edges <= capacity && capacity_for(edges) * 5 > capacity * 4;
-}
-
-}  // namespace
 
 struct CapturedEvaluation::Impl {
   torch::Device device;
@@ -35,6 +25,7 @@ struct CapturedEvaluation::Impl {
   EvalOutput out;                  // static outputs (in the graph's pool)
   int64_t captures = 0;
   bool replayed = false;
+  GraphPolicy policy;
 
   Impl(torch::Device d, double pad_length) : device(d) {
     pad_vec = torch::tensor({0.48, 0.60, 0.64}, torch::TensorOptions().dtype(torch::kFloat64).device(d))
@@ -110,13 +101,22 @@ EvalOutput CapturedEvaluation::run(const EvalInput& in, uint64_t generation, con
   const int64_t N = in.atomic_numbers.size(0), E = in.edge_vec.size(0);
   const int64_t n_energy = in.n_energy_atoms < 0 ? N : in.n_energy_atoms;
   const bool again = !m.graph || N != m.n_atoms || n_energy != m.n_energy || generation != m.generation ||
-                     !capacity_fits(m.capacity, E);
+                     !GraphPolicy::capacity_fits(m.capacity, E);
+  if (!m.policy.allow(again)) {
+    // Recording so often that graphs cost more than they save: evaluate directly from now on.
+    if (m.graph) {
+      m.drop_graph();
+      m.z = m.src = m.dst = m.vec = torch::Tensor();
+    }
+    m.replayed = false;
+    return body(in);
+  }
   if (again) {
     m.drop_graph();
     m.n_atoms = N;
     m.n_energy = n_energy;
     m.generation = generation;
-    m.capacity = capacity_for(E);
+    m.capacity = GraphPolicy::capacity_for(E);
     m.make_static_inputs(N, m.capacity);
   }
   m.fill(in, E);
@@ -149,5 +149,6 @@ EvalOutput CapturedEvaluation::run(const EvalInput& in, uint64_t generation, con
 int64_t CapturedEvaluation::captures() const { return impl_->captures; }
 int64_t CapturedEvaluation::edge_capacity() const { return impl_->graph ? impl_->capacity : 0; }
 bool CapturedEvaluation::last_replayed() const { return impl_->replayed; }
+bool CapturedEvaluation::switched_off() const { return !impl_->policy.enabled(); }
 
 }  // namespace uma

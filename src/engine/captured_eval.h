@@ -8,7 +8,7 @@
 // atom 0 and a vector longer than the cutoff, where the envelope (and so every message, the
 // edge-degree term and every gradient through them) is exactly zero. The graph is recorded again
 // when the atom count changes, the edges outgrow the capacity (or shrink well below it), or the
-// weights it reads change (generation).
+// weights it reads change (generation). Padding and re-recording rules: graph_policy.h.
 #ifndef UMA_ENGINE_CAPTURED_EVAL_H
 #define UMA_ENGINE_CAPTURED_EVAL_H
 
@@ -42,7 +42,9 @@ class CapturedEvaluation {
 
   int64_t captures() const;       // graphs recorded so far
   int64_t edge_capacity() const;  // edges of the current graph, padding included (0: none)
-  bool last_replayed() const;     // the last run() replayed a graph (false: it recorded one)
+  bool last_replayed() const;     // the last run() replayed a graph (false: it recorded one or ran directly)
+  // Recordings came so often (graph_policy.h) that run() now evaluates directly, for good.
+  bool switched_off() const;
 
  private:
   struct Impl;
