@@ -254,6 +254,15 @@ def scaling(runs, tag="scaling"):
     return r
 
 
+def lsq_fit(t, e):
+    """Least-squares line e = slope * t + intercept (slope nan when all t are equal)."""
+    n = len(t)
+    tm, em = sum(t) / n, sum(e) / n
+    sxx = sum((x - tm) ** 2 for x in t)
+    slope = sum((x - tm) * (y - em) for x, y in zip(t, e)) / sxx if sxx > 0 else float("nan")
+    return slope, em - slope * tm
+
+
 def nve(runs, notes):
     rec = runs.get("nve")
     if not rec:
@@ -285,10 +294,8 @@ def nve(runs, notes):
     t = [row["Time"] / 1000.0 if "Time" in row else row["Step"] * 1e-6 for row in rows]  # ns
     e = [row["TotEng"] / n for row in rows]
     m = len(t)
-    tm, em = sum(t) / m, sum(e) / m
-    sxx = sum((x - tm) ** 2 for x in t)
-    slope = sum((x - tm) * (y - em) for x, y in zip(t, e)) / sxx if sxx > 0 else float("nan")
-    icpt = em - slope * tm
+    slope, icpt = lsq_fit(t, e)
+    em = sum(e) / m
     resid = [y - (icpt + slope * x) for x, y in zip(t, e)]
     r.update(points=m, t_ns=[t[0], t[-1]], drift_ev_per_atom_per_ns=slope, fit_intercept_ev_per_atom=icpt,
              rms_fluct_mev_per_atom=1e3 * math.sqrt(sum(x * x for x in resid) / m),

@@ -17,13 +17,11 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "unittest", "lammps"))
 from harness import thermo_tables  # noqa: E402
-
-LOOP_RE = re.compile(r"^Loop time of (\S+) on (\d+) procs for (\d+) steps with (\d+) atoms")
+from kk_matrix_report import LOOP_RE, lsq_fit  # noqa: E402  (the same drift fit as the kk-matrix NVE table)
 
 
 def rows_of(path):
@@ -35,13 +33,6 @@ def rows_of(path):
     loops = [(float(m.group(1)), int(m.group(3)), int(m.group(4)))
              for m in (LOOP_RE.match(l) for l in text.splitlines()) if m]
     return rows, loops
-
-
-def slope(t, e):
-    n = len(t)
-    tm, em = sum(t) / n, sum(e) / n
-    sxx = sum((x - tm) ** 2 for x in t)
-    return sum((x - tm) * (y - em) for x, y in zip(t, e)) / sxx if sxx > 0 else float("nan")
 
 
 def main(argv=None):
@@ -76,8 +67,8 @@ def main(argv=None):
     e = [joined[s]["TotEng"] / natoms for s in steps]
     temp = [joined[s].get("Temp", float("nan")) for s in steps]
     pe = [joined[s].get("PotEng", float("nan")) / natoms for s in steps]
-    drift = slope(t_ns, e)
-    resid = [y - (sum(e) / len(e) + drift * (x - sum(t_ns) / len(t_ns))) for x, y in zip(t_ns, e)]
+    drift, intercept = lsq_fit(t_ns, e)
+    resid = [y - (intercept + drift * x) for x, y in zip(t_ns, e)]
 
     L = [f"# {a.title}", "",
          f"{natoms} atoms, time step {a.dt_fs:g} fs, {len(steps)} thermo rows from step {steps[0]} to {steps[-1]} "
@@ -100,7 +91,7 @@ def main(argv=None):
         es = [r["TotEng"] / natoms for r in s["rows"]]
         rate = s["steps"] / s["seconds"] if s["seconds"] > 0 else float("nan")
         L.append(f"| {s['name']} | {s['first']}-{s['last']} | {len(s['rows'])} | {s['seconds']:.1f} | {rate:.2f} | "
-                 f"{slope(ts, es):.3e} |")
+                 f"{lsq_fit(ts, es)[0]:.3e} |")
     if boundary:
         L += ["", "Restart boundaries (the same step printed by both segments; energy recomputed from the restart "
               "file): " + ", ".join(f"step {st}: {d:+.2e} eV" for st, d in boundary) + "."]

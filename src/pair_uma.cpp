@@ -103,8 +103,8 @@ torch::Tensor to_device(std::vector<T> &data, std::vector<int64_t> shape, torch:
 
 PairUMA::PairUMA(LAMMPS *lmp) :
     Pair(lmp), state(new PairUMAState), charge_set(false), spin_set(false), charge_setting(0),
-    spin_setting(0), fp64(false), use_cuda(false), tf32(false), deterministic(false), halo_setting(Halo::automatic), chunk_setting(0),
-    graphs_setting(uma::EngineOptions::kGraphMaxEdgesAuto),
+    spin_setting(0), fp64(false), use_cuda(false), tf32(false), deterministic(false),
+    halo_setting(Halo::automatic), chunk_setting(0), graphs_setting(uma::EngineOptions::kGraphMaxEdgesAuto),
     charge(0),
     spin(0), cutoff(0.0), halo_active(Halo::fold), logged_model(false), composition_known(false),
     warned_neighbors(false), logged_chunked(false), logged_graph_edges(0)

@@ -24,7 +24,6 @@ struct CapturedEvaluation::Impl {
   torch::Tensor z, src, dst, vec;  // static inputs (ordinary allocations, outside the graph's pool)
   EvalOutput out;                  // static outputs (in the graph's pool)
   int64_t captures = 0;
-  bool replayed = false;
   GraphPolicy policy;
 
   Impl(torch::Device d, double pad_length) : device(d) {
@@ -108,7 +107,6 @@ EvalOutput CapturedEvaluation::run(const EvalInput& in, uint64_t generation, con
       m.drop_graph();
       m.z = m.src = m.dst = m.vec = torch::Tensor();
     }
-    m.replayed = false;
     return body(in);
   }
   if (again) {
@@ -133,13 +131,11 @@ EvalOutput CapturedEvaluation::run(const EvalInput& in, uint64_t generation, con
     // capture, what torch makes lazily on first use (cuBLAS handles and workspaces).
     r = body(s);
     m.record(s, body);
-    m.replayed = false;
   } else {
     m.graph->replay();
     r.energy_device = m.out.energy_device.clone();
     r.atom_energy = m.out.atom_energy.clone();
     r.edge_grad = m.out.edge_grad;
-    m.replayed = true;
   }
   // Padding rows dropped; the copy leaves the caller nothing that the next replay overwrites.
   r.edge_grad = r.edge_grad.narrow(0, 0, E).clone();
@@ -148,7 +144,5 @@ EvalOutput CapturedEvaluation::run(const EvalInput& in, uint64_t generation, con
 
 int64_t CapturedEvaluation::captures() const { return impl_->captures; }
 int64_t CapturedEvaluation::edge_capacity() const { return impl_->graph ? impl_->capacity : 0; }
-bool CapturedEvaluation::last_replayed() const { return impl_->replayed; }
-bool CapturedEvaluation::switched_off() const { return !impl_->policy.enabled(); }
 
 }  // namespace uma

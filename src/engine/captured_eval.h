@@ -42,9 +42,6 @@ class CapturedEvaluation {
 
   int64_t captures() const;       // graphs recorded so far
   int64_t edge_capacity() const;  // edges of the current graph, padding included (0: none)
-  bool last_replayed() const;     // the last run() replayed a graph (false: it recorded one or ran directly)
-  // Recordings came so often (graph_policy.h) that run() now evaluates directly, for good.
-  bool switched_off() const;
 
  private:
   struct Impl;

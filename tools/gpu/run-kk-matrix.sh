@@ -100,7 +100,8 @@ for p in "${phases[@]}"; do
   case $p in
     all) P+=(build nve parity2 matrix largest scaling report) ;;
     build|nve|parity2|matrix|graphs|largest|scaling|xscaling|halotrace|report) P+=("$p") ;;
-    *) echo "unknown phase $p (build nve parity2 matrix largest scaling xscaling report all)" >&2; exit 2 ;;
+    *) echo "unknown phase $p (build nve parity2 matrix graphs largest scaling xscaling halotrace report all)" >&2
+       exit 2 ;;
   esac
 done
 want() { local x; for x in "${P[@]}"; do [ "$x" = "$1" ] && return 0; done; return 1; }
@@ -381,7 +382,7 @@ phase_matrix() {
 # the default 'graphs auto', at UMA_KKM_GRAPHS sizes ["192:20:300 2000:3:20"], then fairchem umas_fast_gpu on
 # the same structures; the table of steps/s goes to $W/graphs.md (and the report's logs).
 phase_graphs() {
-  local spec n warm timed data natom every f v g style tag sps
+  local spec n warm timed data natom every f v g style tag sps dev switches
   local specs=${UMA_KKM_GRAPHS:-192:20:300 2000:3:20}
   for spec in $specs; do
     IFS=: read -r n warm timed <<< "$spec"
@@ -389,15 +390,12 @@ phase_graphs() {
     natom=$(natoms "$data")
     every=$(( timed < 20 ? 1 : timed / 4 ))
     for style in kk plain; do
-      [ $style = kk ] && f=$(md_deck "in.graphs.kk.$n" fp32 kk "$data" 300.0 "$every" "$warm $timed" "$TCOLS" %.12g)
-      [ $style = plain ] && f=$(md_deck "in.graphs.plain.$n" fp32 "$PLAIN_DEVICE" "$data" 300.0 "$every" "$warm $timed" "$TCOLS" %.12g)
+      dev=kk; switches=("${KK1A[@]}")                           # uma/kk: the Kokkos switches
+      [ $style = plain ] && { dev=$PLAIN_DEVICE; switches=(); }  # plain uma: 'device ...', no -k
+      f=$(md_deck "in.graphs.$style.$n" fp32 "$dev" "$data" 300.0 "$every" "$warm $timed" "$TCOLS" %.12g)
       for g in no auto; do
-        tag=graphs.$style.$g.$n
-        if [ $style = kk ]; then
-          run_lmp "$tag" graphs "$natom" 1 0 "$(min 90 $(( $(left) - REPORT_RESERVE )))" "$f" "${KK1A[@]}" -var graphs $g
-        else
-          run_lmp "$tag" graphs "$natom" 1 0 "$(min 90 $(( $(left) - REPORT_RESERVE )))" "$f" -var graphs $g
-        fi
+        run_lmp "graphs.$style.$g.$n" graphs "$natom" 1 0 "$(min 90 $(( $(left) - REPORT_RESERVE )))" "$f" \
+          "${switches[@]}" -var graphs $g
       done
     done
   done

@@ -88,6 +88,13 @@ inline MaxError max_abs_diff(const std::vector<std::array<double, 3>>& a, const 
   return m;
 }
 
+inline MaxError max_abs_diff(const std::vector<double>& a, const std::vector<double>& b) {
+  MaxError m;
+  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i)
+    if (std::abs(a[i] - b[i]) > m.value) m = {std::abs(a[i] - b[i]), i};
+  return m;
+}
+
 inline double max_abs(const std::vector<std::array<double, 3>>& a) {
   double m = 0.0;
   for (const auto& v : a)
