@@ -1,7 +1,7 @@
 // uma-engine-bench: energy + forces (+ virial) throughput of uma::Engine on one structure.
 //
 //   uma-engine-bench --model M.uma --structure S.json [--device cuda|cpu] [--precision fp32|fp64] [--tf32]
-//                    [--deterministic] [--task T] [--warmup 3] [--repeats 10] [--profile] [--trace FILE]
+//                    [--deterministic] [--no-graphs] [--task T] [--warmup 3] [--repeats 10] [--profile] [--trace FILE]
 //                    [--json OUT.json]
 //
 // Reads a structure in the fixture JSON format (numbers, positions, cell, pbc; optional task/charge/spin),
@@ -43,7 +43,7 @@ namespace {
 
 struct Args {
   std::string model, structure, task, device = "cuda", precision = "fp32", json_out, trace;
-  bool tf32 = false, deterministic = false, profile = false;
+  bool tf32 = false, deterministic = false, profile = false, graphs = true;
   int warmup = 3, repeats = 10;
 };
 
@@ -67,6 +67,7 @@ Args parse(int argc, char** argv) {
     else if (k == "--precision") a.precision = val();
     else if (k == "--tf32") a.tf32 = true;
     else if (k == "--deterministic") a.deterministic = true;
+    else if (k == "--no-graphs") a.graphs = false;
     else if (k == "--warmup") a.warmup = std::stoi(val());
     else if (k == "--repeats") a.repeats = std::stoi(val());
     else if (k == "--profile") a.profile = true;
@@ -123,12 +124,14 @@ int main(int argc, char** argv) {
   out["precision"] = a.precision;
   out["tf32"] = a.tf32;
   out["deterministic"] = a.deterministic;
+  out["graphs_allowed"] = a.graphs;
   try {
     uma::EngineOptions opt;
     opt.device = a.device == "cuda" ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
     opt.precision = a.precision == "fp64" ? uma::Precision::fp64 : uma::Precision::fp32;
     opt.tf32 = a.tf32;
     opt.deterministic = a.deterministic;
+    if (!a.graphs) opt.graph_max_edges = 0;
     const double t_load0 = now_s();
     uma::Engine engine(a.model, opt);
     out["fused_kernels"] = engine.info().fused_kernels;
@@ -167,10 +170,11 @@ int main(int argc, char** argv) {
     req.atom_energy = false;
 
     double energy = 0.0, fsum = 0.0;
-    int64_t edge_chunk = 0;
+    int64_t edge_chunk = 0, graph_edges = 0;
     auto one = [&]() {
       uma::EvalOutput o = engine.evaluate(in, req);
       edge_chunk = o.edge_chunk;
+      graph_edges = o.graph_edges;
       auto forces = uma::forces_from_edge_grad(o.edge_grad, in.edge_src, in.edge_dst, N);
       auto virial = uma::virial_from_edge_grad(in.edge_vec, o.edge_grad);
       sync(dev);
@@ -178,14 +182,22 @@ int main(int argc, char** argv) {
       return std::make_pair(forces, virial);
     };
 
+#ifdef UMA_HAVE_CUDA_KERNELS
+    // Peak bytes of the caching allocator over the warm-up evaluations: the first of them runs directly and, when
+    // the engine records a CUDA graph, a later one records it, allocating the graph's pool; replays allocate
+    // nothing, so an evaluation measured after the warm-up would show ~0 for a graphed run.
+    const int di = 0;
+    int64_t before = 0;
+    if (dev.is_cuda()) {
+      sync(dev);
+      before = cuda_bytes_in_use(di);
+      c10::cuda::CUDACachingAllocator::resetPeakStats(di);
+    }
+#endif
     for (int i = 0; i < std::max(a.warmup, 1); ++i) one();  // cuBLAS handles, kernels loaded, allocator warm
 #ifdef UMA_HAVE_CUDA_KERNELS
-    const int di = 0;
-    if (dev.is_cuda()) {  // one more evaluation, measured: peak bytes of the caching allocator
+    if (dev.is_cuda()) {
       sync(dev);
-      const int64_t before = cuda_bytes_in_use(di);
-      c10::cuda::CUDACachingAllocator::resetPeakStats(di);
-      one();
       const int64_t peak = cuda_peak_bytes(di);
       out["cuda_bytes_before_eval"] = before;
       out["cuda_peak_bytes"] = peak;
@@ -218,10 +230,12 @@ int main(int argc, char** argv) {
     out["energy"] = energy;
     out["sum_abs_forces"] = fsum;
     out["edge_chunk"] = edge_chunk;  // 0: one pass; else edges per chunk (recomputed backward)
+    out["graph_edges"] = graph_edges;  // > 0: replayed CUDA graph padded to this many edges
     std::fprintf(stderr, "[bench] %s %s%s%s: median %.3f ms (min %.3f, max %.3f; %d repeats after %d warm-up), "
-                 "E = %.6f eV, edge chunk %lld\n", a.device.c_str(), a.precision.c_str(), a.tf32 ? "+tf32" : "",
-                 a.deterministic ? " deterministic" : "", median * 1e3, sorted.front() * 1e3, sorted.back() * 1e3,
-                 a.repeats, a.warmup, energy, static_cast<long long>(edge_chunk));
+                 "E = %.6f eV, edge chunk %lld, CUDA graph edges %lld\n", a.device.c_str(), a.precision.c_str(),
+                 a.tf32 ? "+tf32" : "", a.deterministic ? " deterministic" : "", median * 1e3, sorted.front() * 1e3,
+                 sorted.back() * 1e3, a.repeats, a.warmup, energy, static_cast<long long>(edge_chunk),
+                 static_cast<long long>(graph_edges));
 
 #ifdef UMA_HAVE_CUDA_KERNELS
     if (a.profile && dev.is_cuda()) {

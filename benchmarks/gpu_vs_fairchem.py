@@ -4,7 +4,7 @@
   python benchmarks/gpu_vs_fairchem.py --bench build-gpu/benchmarks/uma-engine-bench \\
       --uma potentials/uma-s-random-k2.uma --pt /tmp/uma-s-random-k2.pt --out DIR \\
       [--structures carbon,cu] [--sizes 200,2000,5000,20000] [--backends general,umas_fast_pytorch,umas_fast_gpu]
-      [--extra umas_fast_gpu_tf32,umas_fast_gpu_compile] [--ours-variants fp32,fp32_tf32,fp32_deterministic]
+      [--extra umas_fast_gpu_tf32,umas_fast_gpu_compile] [--ours-variants fp32,fp32_tf32,fp32_deterministic,fp32_no_graphs]
       [--max-fit] [--profile] [--fairchem-profile] [--deadline SECONDS]
   python benchmarks/gpu_vs_fairchem.py --report-only --inputs A/results.json,B/results.json --out DIR
 
@@ -385,7 +385,8 @@ class Driver:
                 structure_path(a.out, kind, n)
         # ours
         if not a.skip_ours:
-            known = {"fp32": [], "fp32_tf32": ["--tf32"], "fp32_deterministic": ["--deterministic"]}
+            known = {"fp32": [], "fp32_tf32": ["--tf32"], "fp32_deterministic": ["--deterministic"],
+                     "fp32_no_graphs": ["--no-graphs"]}
             variants = [(v, known[v]) for v in a.ours_variants.split(",") if v]
             for kind in kinds:
                 for n in sizes:
@@ -440,7 +441,7 @@ def write_report(res, out):
     fc = {(r.get("structure"), r.get("atoms"), r.get("backend")): r for r in res["fairchem"]}
     backends = [b for b in BACKENDS if any(k[2] == b for k in fc)]
     rows = sorted({(k[0], k[1]) for k in ours} | {(k[0], k[1]) for k in fc if k[0]})
-    order = ["fp32", "fp32_tf32", "fp32_deterministic"]
+    order = ["fp32", "fp32_no_graphs", "fp32_tf32", "fp32_deterministic"]
     cols = [c for c in order if any(k[2] == c for k in ours)] + sorted({k[2] for k in ours} - set(order))
     lines = ["| structure | atoms | edges/atom | " + " | ".join(f"ours {c}" for c in cols) + " | " +
              " | ".join(f"fairchem {b}" for b in backends) + " | ours fp32 / fast_gpu | ours fp32 / fast_gpu (model only) |",

@@ -98,12 +98,13 @@ struct Engine::Impl {
     if (radial.defined()) throw Error("node_to_edge: a radial scale needs the fused CUDA kernels");
     return gather_rotate_m(x, src, dst, rot.gather);
   }
-  torch::Tensor edge_to_node(const torch::Tensor& msg, const torch::Tensor& dst, int64_t n,
-                             const EdgeRotations& rot, const Csr* csr = nullptr) const {
+  // The fused kernels read the m-groups where the last SO(2) convolution left them; the torch path joins them.
+  torch::Tensor edge_to_node(const MGroups& msg, const torch::Tensor& dst, int64_t n, const EdgeRotations& rot,
+                             const Csr* csr = nullptr) const {
 #ifdef UMA_HAVE_CUDA_KERNELS
-    if (fused) return fused::rotate_back_scatter(msg, rot.scatter, dst, n, csr);
+    if (fused) return fused::rotate_back_scatter(msg.m0, msg.m1, msg.m2, rot.scatter, dst, n, csr);
 #endif
-    return rotate_back_scatter_m(msg, rot.scatter, dst, n);
+    return rotate_back_scatter_m(join_m(msg), rot.scatter, dst, n);
   }
 
   // This evaluation's halo exchange (EvalInput::halo), or none, and its autograd anchor.
@@ -204,7 +205,7 @@ struct Engine::Impl {
       msg = so2_conv(msg, m.fused ? torch::Tensor() : radial, mix.so2_conv_1, H, L * H, &gate);
       msg = edge_gate(msg, gate);
       msg = so2_conv(msg, torch::Tensor(), mix.so2_conv_2, C, 0, nullptr);
-      return m.edge_to_node(join_m(msg), dst, num_atoms, rot, csr);
+      return m.edge_to_node(msg, dst, num_atoms, rot, csr);
     }
   };
 

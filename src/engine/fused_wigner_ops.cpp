@@ -157,25 +157,55 @@ class GatherRotateFunction : public torch::autograd::Function<GatherRotateFuncti
   }
 };
 
+// One m-group of the message as the kernels address it: [E, rows, C] with each edge's rows contiguous (any edge
+// stride, so GEMM outputs and views of a wider tensor go in as they are); otherwise copied to that form.
+Tensor m_group_operand(const char* op, const Tensor& t, int g, int64_t E, int64_t C, const Tensor& like) {
+  require(t.dim() == 3 && t.size(0) == E && t.size(1) == k::m_group_rows(g) && t.size(2) == C,
+          std::string(op) + ": m-group " + std::to_string(g) + " has shape " + shape_of(t) + ", expected [" +
+              std::to_string(E) + "," + std::to_string(k::m_group_rows(g)) + "," + std::to_string(C) + "]");
+  require(t.scalar_type() == like.scalar_type() && t.device() == like.device(),
+          std::string(op) + ": the m-groups must share one dtype and device");
+  const bool rows_packed = t.stride(2) == 1 && t.stride(1) == C && t.stride(0) >= k::m_group_rows(g) * C;
+  return rows_packed ? t : t.contiguous();
+}
+
+template <typename P>
+k::MGroupRows<P> group_rows(const Tensor (&g)[k::kMGroups]) {
+  k::MGroupRows<P> r;
+  for (int i = 0; i < k::kMGroups; ++i) {
+    r.base[i] = static_cast<P>(g[i].data_ptr());
+    r.edge_stride[i] = g[i].stride(0);
+  }
+  return r;
+}
+
 class RotateBackScatterFunction : public torch::autograd::Function<RotateBackScatterFunction> {
  public:
-  static Tensor forward(AutogradContext* ctx, const Tensor& msg_in, const Tensor& wigner_inv_in, const Tensor& dst_in,
-                        int64_t n_atoms, const EdgeCsrTensors* csr) {
+  static Tensor forward(AutogradContext* ctx, const Tensor& m0_in, const Tensor& m1_in, const Tensor& m2_in,
+                        const Tensor& wigner_inv_in, const Tensor& dst_in, int64_t n_atoms,
+                        const EdgeCsrTensors* csr) {
     const char* op = "uma::fused::rotate_back_scatter";
-    check_features(op, "msg", msg_in, -1);
-    check_index(op, "dst", dst_in, msg_in);
-    const Tensor msg = msg_in.contiguous(), dst = dst_in.contiguous();
-    const int64_t E = msg.size(0), C = msg.size(2);
+    require(m0_in.dim() == 3 && m0_in.is_cuda() &&
+                (m0_in.scalar_type() == torch::kFloat32 || m0_in.scalar_type() == torch::kFloat64),
+            std::string(op) + ": the m = 0 group must be a float32 or float64 CUDA tensor [E,3,C], got " +
+                shape_of(m0_in));
+    const int64_t E = m0_in.size(0), C = m0_in.size(2);
+    const Tensor groups[k::kMGroups] = {m_group_operand(op, m0_in, 0, E, C, m0_in),
+                                        m_group_operand(op, m1_in, 1, E, C, m0_in),
+                                        m_group_operand(op, m2_in, 2, E, C, m0_in)};
+    check_index(op, "dst", dst_in, m0_in);
+    const Tensor dst = dst_in.contiguous();
     require(dst.size(0) == E, std::string(op) + ": dst has " + std::to_string(dst.size(0)) + " entries, msg has " +
                                   std::to_string(E) + " edges");
     require(n_atoms >= 0, std::string(op) + ": n_atoms must be non-negative");
-    check_wigner(op, "wigner_inv", wigner_inv_in, E, msg);
+    check_wigner(op, "wigner_inv", wigner_inv_in, E, m0_in);
     const Tensor wigner_inv = wigner_inv_in.contiguous();
-    const c10::cuda::CUDAGuard guard(msg.device());
-    Tensor out = torch::empty({n_atoms, k::kNumCoeffs, C}, msg.options());
-    AT_DISPATCH_FLOATING_TYPES(msg.scalar_type(), "uma::fused::rotate_back_scatter", [&] {
+    const c10::cuda::CUDAGuard guard(m0_in.device());
+    Tensor out = torch::empty({n_atoms, k::kNumCoeffs, C}, m0_in.options());
+    AT_DISPATCH_FLOATING_TYPES(m0_in.scalar_type(), "uma::fused::rotate_back_scatter", [&] {
       k::RotateBackScatterFwdParams<scalar_t> p;
-      p.msg = msg.data_ptr<scalar_t>(); p.wigner_inv = wigner_inv.data_ptr<scalar_t>();
+      p.msg_groups = group_rows<const scalar_t*>(groups);
+      p.wigner_inv = wigner_inv.data_ptr<scalar_t>();
       p.dst = dst.data_ptr<int64_t>(); p.out = out.data_ptr<scalar_t>();
       if (csr) p.dst_csr = to_csr(csr->dst_ptr, csr->dst_perm);
       p.n_atoms = n_atoms; p.n_edges = E; p.channels = C;
@@ -184,31 +214,39 @@ class RotateBackScatterFunction : public torch::autograd::Function<RotateBackSca
                                    current_stream());
       });
     });
-    ctx->save_for_backward({msg, wigner_inv, dst});
+    ctx->save_for_backward({groups[0], groups[1], groups[2], wigner_inv, dst});
     ctx->saved_data["n_atoms"] = n_atoms;
     return out;
   }
 
+  // The message gradient comes back as three dense tensors, one per m-group: the SO(2) GEMMs' backward reads
+  // them as they are (no split of an [E,9,C] gradient, no strided operands).
   static tensor_list backward(AutogradContext* ctx, tensor_list grad_outputs) {
     const auto saved = ctx->get_saved_variables();
-    const Tensor &msg = saved[0], &wigner_inv = saved[1], &dst = saved[2];
+    const Tensor groups[k::kMGroups] = {saved[0], saved[1], saved[2]};
+    const Tensor &wigner_inv = saved[3], &dst = saved[4];
     const Tensor g = grad_outputs[0].contiguous();
-    const bool want_msg = ctx->needs_input_grad(0), want_w = ctx->needs_input_grad(1);
-    Tensor grad_msg = want_msg ? torch::empty_like(msg) : Tensor();
+    const bool want_msg = ctx->needs_input_grad(0) || ctx->needs_input_grad(1) || ctx->needs_input_grad(2);
+    const bool want_w = ctx->needs_input_grad(3);
+    const int64_t E = groups[0].size(0), C = groups[0].size(2);
+    Tensor grads[k::kMGroups];
+    if (want_msg)
+      for (int i = 0; i < k::kMGroups; ++i) grads[i] = torch::empty({E, k::m_group_rows(i), C}, g.options());
     Tensor grad_w = want_w ? torch::empty_like(wigner_inv) : Tensor();
-    const c10::cuda::CUDAGuard guard(msg.device());
+    const c10::cuda::CUDAGuard guard(g.device());
     if (want_msg || want_w) {
-      AT_DISPATCH_FLOATING_TYPES(msg.scalar_type(), "uma::fused::rotate_back_scatter_backward", [&] {
+      AT_DISPATCH_FLOATING_TYPES(g.scalar_type(), "uma::fused::rotate_back_scatter_backward", [&] {
         k::RotateBackScatterBwdParams<scalar_t> p;
-        p.grad_out = g.data_ptr<scalar_t>(); p.msg = msg.data_ptr<scalar_t>();
+        p.grad_out = g.data_ptr<scalar_t>();
+        p.msg_groups = group_rows<const scalar_t*>(groups);
         p.wigner_inv = wigner_inv.data_ptr<scalar_t>(); p.dst = dst.data_ptr<int64_t>();
-        p.grad_msg = want_msg ? grad_msg.data_ptr<scalar_t>() : nullptr;
+        if (want_msg) p.grad_msg_groups = group_rows<scalar_t*>(grads);
         p.grad_wigner_inv = want_w ? grad_w.data_ptr<scalar_t>() : nullptr;
-        p.n_atoms = ctx->saved_data.at("n_atoms").toInt(); p.n_edges = msg.size(0); p.channels = msg.size(2);
+        p.n_atoms = ctx->saved_data.at("n_atoms").toInt(); p.n_edges = E; p.channels = C;
         launch([&] { k::rotate_back_scatter_bwd(p, current_stream()); });
       });
     }
-    return {grad_msg, grad_w, Tensor(), Tensor(), Tensor()};
+    return {grads[0], grads[1], grads[2], grad_w, Tensor(), Tensor(), Tensor()};
   }
 };
 
@@ -235,9 +273,10 @@ torch::Tensor gather_rotate(const torch::Tensor& x, const torch::Tensor& src, co
   return GatherRotateFunction::apply(x, src, dst, wigner, radial, csr);
 }
 
-torch::Tensor rotate_back_scatter(const torch::Tensor& msg, const torch::Tensor& wigner_inv, const torch::Tensor& dst,
+torch::Tensor rotate_back_scatter(const torch::Tensor& msg_m0, const torch::Tensor& msg_m1,
+                                  const torch::Tensor& msg_m2, const torch::Tensor& wigner_inv, const torch::Tensor& dst,
                                   int64_t n_atoms, const EdgeCsrTensors* csr) {
-  return RotateBackScatterFunction::apply(msg, wigner_inv, dst, n_atoms, csr);
+  return RotateBackScatterFunction::apply(msg_m0, msg_m1, msg_m2, wigner_inv, dst, n_atoms, csr);
 }
 
 }  // namespace fused

@@ -33,10 +33,14 @@ torch::Tensor gather_rotate(const torch::Tensor& x, const torch::Tensor& src, co
                             const torch::Tensor& wigner, const EdgeCsrTensors* csr = nullptr,
                             const torch::Tensor& radial = torch::Tensor());
 
-// msg [E,9,C] M-major, wigner_inv [E,9,9] L-ordered, dst [E] int64 → [n_atoms,9,C] L-major.
-// Gradients flow to msg and wigner_inv. With csr the node sum is deterministic, and on H100 also the faster path
-// when edges come grouped by target (benchmarks/results/2026-11-26-h100-kernels.md).
-torch::Tensor rotate_back_scatter(const torch::Tensor& msg, const torch::Tensor& wigner_inv, const torch::Tensor& dst,
+// The M-major message [E,9,C] as its three m-groups (layers.h MGroups: m0 [E,3,C], m1 [E,4,C], m2 [E,2,C], each
+// edge's rows contiguous, any edge stride: the SO(2) GEMM outputs as they are), wigner_inv [E,9,9] L-ordered,
+// dst [E] int64 → [n_atoms,9,C] L-major. The kernels read the groups in place (no [E,9,C] concatenation, as
+// fairchem's fused scatter reads its GEMM outputs); the message gradient comes back as three dense groups.
+// Gradients flow to the groups and wigner_inv. With csr the node sum is deterministic, and on H100 also the faster
+// path when edges come grouped by target (benchmarks/results/2026-11-26-h100-kernels.md).
+torch::Tensor rotate_back_scatter(const torch::Tensor& msg_m0, const torch::Tensor& msg_m1,
+                                  const torch::Tensor& msg_m2, const torch::Tensor& wigner_inv, const torch::Tensor& dst,
                                   int64_t n_atoms, const EdgeCsrTensors* csr = nullptr);
 
 }  // namespace fused

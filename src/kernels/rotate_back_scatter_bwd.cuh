@@ -1,6 +1,7 @@
 // uma::rotate_back_scatter_bwd — adjoint of rotate_back_scatter. Mirrors fairchem
 // models/uma/triton/permute_wigner_inv_edge_to_node.py (the _bwd_dx and _bwd_dw kernels) with the gather of
-// grad_out[dst] that PyTorch's index_add_ backward performs folded in. One warp per edge, pure gather, no atomics:
+// grad_out[dst] that PyTorch's index_add_ backward performs folded in. One warp per edge, pure gather, no atomics
+// (message rows read and gradient rows written through the m-group addressing the launcher resolves):
 //   h = grad_out[dst[e]]                      (L-ordered rows)
 //   grad_msg[e, k]            = (Winv_eᵀ · h)[l_of_m(k)]
 //   grad_wigner_inv[e, i, m]  = Σ_c h[i, c] · msg[e, m_of_l(m), c]   (block entries; warp shuffles), else 0
@@ -37,7 +38,7 @@ __global__ void __launch_bounds__(detail::kThreadsPerBlock)
       if constexpr (kGradW) {
         S ml[kNumCoeffs];
 #pragma unroll
-        for (int m = 0; m < kNumCoeffs; ++m) ml[m] = load_slice<T, kVec>(p.msg + (e * kNumCoeffs + m_of_l(m)) * C + c0);
+        for (int m = 0; m < kNumCoeffs; ++m) ml[m] = load_slice<T, kVec>(p.msg_groups.row(e, m_of_l(m), C) + c0);
         accumulate_outer(acc, h, ml);
       }
       if constexpr (kGradMsg) {
@@ -45,7 +46,7 @@ __global__ void __launch_bounds__(detail::kThreadsPerBlock)
         block_matvec_t(W, h, y);
 #pragma unroll
         for (int k = 0; k < kNumCoeffs; ++k)
-          store_slice_cs<T, kVec>(p.grad_msg + (e * kNumCoeffs + k) * C + c0, y[l_of_m(k)]);
+          store_slice_cs<T, kVec>(p.grad_msg_groups.row(e, k, C) + c0, y[l_of_m(k)]);
       }
     }
     if constexpr (kGradW) reduce_and_store_block_diag(acc, p.grad_wigner_inv + e * kNumCoeffs * kNumCoeffs, lane);

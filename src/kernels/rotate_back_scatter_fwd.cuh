@@ -3,7 +3,9 @@
 // models/uma/triton/permute_wigner_inv_edge_to_node.py (permute_wigner_inv_edge_to_node_kernel) followed by the
 // PyTorch index_add_ over targets in Edgewise.forward_chunk, fused so the [E,9,C] rotated message never exists:
 //   out[dst[e], i, c] += Σ_m Winv_e[i, m] · msg[e, m_of_l(m), c]
-// One warp per edge; the caller-visible output is zeroed by the launcher before this kernel runs.
+// One warp per edge; the caller-visible output is zeroed by the launcher before this kernel runs. The message rows
+// are read through p.msg_groups (the launcher fills it from a dense p.msg), so the SO(2) convolution's three
+// output groups need no concatenation first.
 #ifndef UMA_KERNELS_ROTATE_BACK_SCATTER_FWD_CUH
 #define UMA_KERNELS_ROTATE_BACK_SCATTER_FWD_CUH
 
@@ -24,12 +26,11 @@ __global__ void __launch_bounds__(detail::kThreadsPerBlock)
     BlockDiag<T> W;
     W.load_warp(p.wigner_inv + e * kNumCoeffs * kNumCoeffs, lane);
     const int64_t d = __ldg(p.dst + e);
-    const T* msg = p.msg + e * kNumCoeffs * C;
     T* out = p.out + d * kNumCoeffs * C;
     for (int64_t c0 = int64_t(lane) * kVec; c0 < C; c0 += kWarp * kVec) {
       S ml[kNumCoeffs], y[kNumCoeffs];
 #pragma unroll
-      for (int m = 0; m < kNumCoeffs; ++m) ml[m] = load_slice<T, kVec>(msg + m_of_l(m) * C + c0);
+      for (int m = 0; m < kNumCoeffs; ++m) ml[m] = load_slice<T, kVec>(p.msg_groups.row(e, m_of_l(m), C) + c0);
       block_matvec(W, ml, y);
 #pragma unroll
       for (int i = 0; i < kNumCoeffs; ++i) atomic_add_slice<T, kVec>(out + i * C + c0, y[i]);

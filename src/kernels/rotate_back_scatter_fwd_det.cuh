@@ -29,10 +29,9 @@ __global__ void __launch_bounds__(detail::kThreadsPerBlock)
         BlockDiag<T> W;
         W.load_warp(p.wigner_inv + e * kNumCoeffs * kNumCoeffs, lane);
         if (active) {
-          const T* msg = p.msg + e * kNumCoeffs * C + c0;
           S ml[kNumCoeffs], y[kNumCoeffs];
 #pragma unroll
-          for (int m = 0; m < kNumCoeffs; ++m) ml[m] = load_slice<T, kVec>(msg + m_of_l(m) * C);
+          for (int m = 0; m < kNumCoeffs; ++m) ml[m] = load_slice<T, kVec>(p.msg_groups.row(e, m_of_l(m), C) + c0);
           block_matvec(W, ml, y);
           add_rows(acc, y);
         }

@@ -71,6 +71,14 @@ bool use_wide(int64_t channels, std::initializer_list<const void*> ptrs) {
   return true;
 }
 
+// 16-byte accesses need every group base aligned and every edge stride a multiple of the vector width.
+template <typename T, typename P>
+bool rows_wide(const MGroupRows<P>& r) {
+  for (int g = 0; g < kMGroups; ++g)
+    if (!aligned16(r.base[g]) || r.edge_stride[g] % kVecWide<T> != 0) return false;
+  return true;
+}
+
 }  // namespace detail
 
 template <typename T>
@@ -155,16 +163,18 @@ void gather_rotate_bwd(const GatherRotateBwdParams<T>& p, ScatterMode mode, cuda
 }
 
 template <typename T>
-void rotate_back_scatter_fwd(const RotateBackScatterFwdParams<T>& p, ScatterMode mode, cudaStream_t stream) {
+void rotate_back_scatter_fwd(const RotateBackScatterFwdParams<T>& p_in, ScatterMode mode, cudaStream_t stream) {
   using namespace detail;
   const char* label =
       mode == ScatterMode::kAtomic ? "uma::rotate_back_scatter_fwd" : "uma::rotate_back_scatter_fwd_det";
-  require_sizes(label, p.n_atoms, p.n_edges, p.channels);
-  if (p.n_atoms == 0) return;
+  require_sizes(label, p_in.n_atoms, p_in.n_edges, p_in.channels);
+  if (p_in.n_atoms == 0) return;
+  RotateBackScatterFwdParams<T> p = p_in;
+  p.msg_groups = resolve_rows(p.msg, p.msg_groups, p.channels);
   require(p.out != nullptr, label, "null output pointer", p.n_atoms, p.n_edges, p.channels);
-  require(p.n_edges == 0 || (p.msg && p.wigner_inv && p.dst), label, "null msg/wigner_inv/dst", p.n_atoms,
-          p.n_edges, p.channels);
-  const bool wide = use_wide<T>(p.channels, {p.msg, p.out});
+  require(p.n_edges == 0 || (rows_valid(p.msg_groups, p.channels) && p.wigner_inv && p.dst), label,
+          "null msg/wigner_inv/dst, or an m-group stride shorter than its rows", p.n_atoms, p.n_edges, p.channels);
+  const bool wide = use_wide<T>(p.channels, {p.out}) && rows_wide<T>(p.msg_groups);
 
   if (mode == ScatterMode::kAtomic) {
     check_cuda(cudaMemsetAsync(p.out, 0, sizeof(T) * p.n_atoms * kNumCoeffs * p.channels, stream), label,
@@ -204,17 +214,24 @@ void launch_rotate_back_scatter_bwd(const RotateBackScatterBwdParams<T>& p, bool
 }  // namespace detail
 
 template <typename T>
-void rotate_back_scatter_bwd(const RotateBackScatterBwdParams<T>& p, cudaStream_t stream) {
+void rotate_back_scatter_bwd(const RotateBackScatterBwdParams<T>& p_in, cudaStream_t stream) {
   using namespace detail;
   constexpr const char* kLabel = "uma::rotate_back_scatter_bwd";
-  require_sizes(kLabel, p.n_atoms, p.n_edges, p.channels);
-  const bool want_msg = p.grad_msg != nullptr, want_w = p.grad_wigner_inv != nullptr;
+  require_sizes(kLabel, p_in.n_atoms, p_in.n_edges, p_in.channels);
+  RotateBackScatterBwdParams<T> p = p_in;
+  p.msg_groups = resolve_rows(p.msg, p.msg_groups, p.channels);
+  p.grad_msg_groups = resolve_rows(p.grad_msg, p.grad_msg_groups, p.channels);
+  const bool want_msg = p.grad_msg_groups.defined(), want_w = p.grad_wigner_inv != nullptr;
   if (p.n_edges == 0 || (!want_msg && !want_w)) return;
   require(p.grad_out && p.dst, kLabel, "null grad_out/dst", p.n_atoms, p.n_edges, p.channels);
-  require(!want_msg || p.wigner_inv, kLabel, "grad_msg wanted but wigner_inv is null", p.n_atoms, p.n_edges,
-          p.channels);
-  require(!want_w || p.msg, kLabel, "grad_wigner_inv wanted but msg is null", p.n_atoms, p.n_edges, p.channels);
-  if (use_wide<T>(p.channels, {p.grad_out, p.msg, p.grad_msg}))
+  require(!want_msg || (p.wigner_inv && rows_valid(p.grad_msg_groups, p.channels)), kLabel,
+          "grad_msg wanted but wigner_inv is null or an m-group stride is shorter than its rows", p.n_atoms,
+          p.n_edges, p.channels);
+  require(!want_w || rows_valid(p.msg_groups, p.channels), kLabel,
+          "grad_wigner_inv wanted but msg is null or an m-group stride is shorter than its rows", p.n_atoms,
+          p.n_edges, p.channels);
+  if (use_wide<T>(p.channels, {p.grad_out}) && (!want_w || rows_wide<T>(p.msg_groups)) &&
+      (!want_msg || rows_wide<T>(p.grad_msg_groups)))
     launch_rotate_back_scatter_bwd<T, kVecWide<T>>(p, want_msg, want_w, stream);
   else
     launch_rotate_back_scatter_bwd<T, 1>(p, want_msg, want_w, stream);

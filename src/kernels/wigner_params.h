@@ -34,6 +34,64 @@ constexpr int kMtoL[kNumCoeffs] = {0, 5, 1, 3, 8, 6, 2, 4, 7};
 constexpr int kRadialGroups = 6;
 constexpr int kRadialGroupOfM[kNumCoeffs] = {0, 1, 2, 3, 4, 3, 4, 5, 5};
 
+// Qualifier for the small index helpers below, which host code (launchers, CPU reference) and kernels share.
+#ifdef __CUDACC__
+#define UMA_HOST_DEVICE __host__ __device__
+#else
+#define UMA_HOST_DEVICE
+#endif
+
+// The M-ordered message rows of rotate_back_scatter come in the three m-groups the SO(2) convolutions produce
+// (engine/layers.h MGroups): m = 0 holds M-rows 0..2, m = 1 rows 3..6, m = 2 rows 7..8.
+constexpr int kMGroups = 3;
+UMA_HOST_DEVICE constexpr int m_group_of_row(int k) { return k < 3 ? 0 : k < 7 ? 1 : 2; }
+UMA_HOST_DEVICE constexpr int m_group_first_row(int g) { return g == 0 ? 0 : g == 1 ? 3 : 7; }
+UMA_HOST_DEVICE constexpr int m_group_rows(int g) { return g == 0 ? 3 : g == 1 ? 4 : 2; }
+static_assert(m_group_first_row(2) + m_group_rows(2) == kNumCoeffs && m_group_of_row(6) == 1 &&
+                  m_group_of_row(7) == 2,
+              "the three m-groups tile the nine M-rows");
+
+// Where each m-group of an [E,9,C] message lives: group g of edge e starts at base[g] + e * edge_stride[g], its
+// rows `channels` apart. Reading the groups where the GEMMs wrote them (and writing their gradients as separate
+// dense tensors) spares the concatenation into one [E,9,C] tensor before the scatter and the split of its
+// gradient after (fairchem PR #2073 fuses its GEMM-output unpack into its scatter kernel for the same reason).
+// P is `const T*` for inputs, `T*` for outputs. A dense [E,9,C] buffer is dense_m_groups(ptr, C).
+template <typename P>
+struct MGroupRows {
+  P base[kMGroups] = {nullptr, nullptr, nullptr};
+  int64_t edge_stride[kMGroups] = {0, 0, 0};
+  UMA_HOST_DEVICE bool defined() const { return base[0] != nullptr; }
+  // First element of M-row k of edge e.
+  UMA_HOST_DEVICE P row(int64_t e, int k, int64_t channels) const {
+    const int g = m_group_of_row(k);
+    return base[g] + e * edge_stride[g] + (k - m_group_first_row(g)) * channels;
+  }
+};
+
+template <typename P>
+MGroupRows<P> dense_m_groups(P msg, int64_t channels) {
+  MGroupRows<P> r;
+  for (int g = 0; g < kMGroups; ++g) {
+    r.base[g] = msg ? msg + m_group_first_row(g) * channels : nullptr;
+    r.edge_stride[g] = kNumCoeffs * channels;
+  }
+  return r;
+}
+
+// The message rows an operation reads (or writes) through: the dense buffer if given, else the caller's m-groups.
+template <typename P>
+MGroupRows<P> resolve_rows(P dense, const MGroupRows<P>& groups, int64_t channels) {
+  return dense ? dense_m_groups(dense, channels) : groups;
+}
+
+// Every group present, its rows not overlapping the next edge's (a stride below rows·C would make edges alias).
+template <typename P>
+bool rows_valid(const MGroupRows<P>& r, int64_t channels) {
+  for (int g = 0; g < kMGroups; ++g)
+    if (!r.base[g] || r.edge_stride[g] < m_group_rows(g) * channels) return false;
+  return true;
+}
+
 // How edge→node sums are formed.
 enum class ScatterMode {
   kAtomic,         // one pass over edges, atomicAdd into the node rows; order (and last bits) vary per run
@@ -91,7 +149,8 @@ struct GatherRotateBwdParams {
 // Forward of rotate_back_scatter: out[n, i, c] = Σ_{e: dst[e]=n} Σ_k Winv_e[i, kLtoM[k]] · msg[e, k, c].
 template <typename T>
 struct RotateBackScatterFwdParams {
-  const T* msg = nullptr;         // [n_edges, 9, channels] M-ordered edge messages
+  const T* msg = nullptr;         // [n_edges, 9, channels] M-ordered edge messages, dense; or nullptr and msg_groups
+  MGroupRows<const T*> msg_groups;  // the same rows as three m-groups (used when msg is nullptr)
   const T* wigner_inv = nullptr;  // [n_edges, 9, 9] block-diagonal Winv_e (D_eᵀ · envelope), L-ordered; 35 entries read
   const int64_t* dst = nullptr;   // [n_edges] target atom of each edge, in [0, n_atoms)
   T* out = nullptr;               // [n_atoms, 9, channels] L-ordered, overwritten (atoms without edges get 0)
@@ -109,9 +168,11 @@ template <typename T>
 struct RotateBackScatterBwdParams {
   const T* grad_out = nullptr;    // [n_atoms, 9, channels] gradient of RotateBackScatterFwdParams::out
   const T* msg = nullptr;         // [n_edges, 9, channels] forward input (needed for grad_wigner_inv only)
+  MGroupRows<const T*> msg_groups;  // or the forward's m-groups (used when msg is nullptr)
   const T* wigner_inv = nullptr;  // [n_edges, 9, 9] as in the forward
   const int64_t* dst = nullptr;   // [n_edges] as in the forward
   T* grad_msg = nullptr;          // [n_edges, 9, channels] M-ordered, written in full; nullptr = not wanted
+  MGroupRows<T*> grad_msg_groups;  // or written as three m-groups (used when grad_msg is nullptr and this is set)
   T* grad_wigner_inv = nullptr;   // [n_edges, 9, 9] written in full (zeros off the blocks); nullptr = not wanted
   int64_t n_atoms = 0;            // rows of grad_out
   int64_t n_edges = 0;            // E

@@ -3,7 +3,7 @@
 fp32 strict and TF32: y = x W^T (+ b) forward, and the input gradient g W. Contiguous inputs, median of 20 after
 warm-up, CUDA events. Also the name of the kernel cuBLAS picks for each (torch.profiler). Prints a table.
 
-  python tools/gpu/gemm_probe.py [--edges 98256]
+  python tools/gpu/gemm_probe.py [--edges 98256] [--layouts]
 """
 import argparse
 import os
@@ -40,10 +40,60 @@ def kernel_of(fn):
     return (big or names or ["?"])[0][:70]
 
 
+# The SO(2) GEMMs as the engine runs them now (m > 0 as one block-weight GEMM per edge row), with the operand
+# layouts that occur: conv-1 inputs are row-strided views of the fused gather's [E, 9, 2C] output (leading
+# dimension 9*2C); conv-2 output gradients were row-strided views of an [E, 9, C] gradient (the split of the
+# message before the scatter) and are dense groups since the scatter reads and writes m-groups.
+# (label, in, out, bias, input leading dimension or 0 = dense, gradient leading dimension or 0 = dense)
+LAYOUT_SHAPES = [
+    ("conv1 fc_m0, x view of [E,9,256]", 768, 640, True, 2304, 0),
+    ("conv1 fc_m1 block, x view", 1024, 512, False, 2304, 0),
+    ("conv1 fc_m2 block, x view", 512, 256, False, 2304, 0),
+    ("conv2 fc_m0, grad view of [E,9,128]", 384, 384, True, 0, 1152),
+    ("conv2 fc_m0, grad dense", 384, 384, True, 0, 0),
+    ("conv2 fc_m1 block, grad view", 256 * 2, 512, False, 0, 1152),
+    ("conv2 fc_m1 block, grad dense", 256 * 2, 512, False, 0, 0),
+    ("conv2 fc_m2 block, grad view", 256, 256, False, 0, 1152),
+    ("conv2 fc_m2 block, grad dense", 256, 256, False, 0, 0),
+]
+
+
+def operand(rows, cols, ld):
+    """[rows, cols] fp32, dense or as the first `cols` columns of a [rows, ld] tensor (a row-strided view)."""
+    if not ld:
+        return torch.randn(rows, cols, device="cuda")
+    return torch.randn(rows, ld, device="cuda")[:, :cols]
+
+
+def layouts(edges):
+    torch.backends.cuda.matmul.allow_tf32 = False
+    print(f"\nstrict fp32, E = {edges}: the engine's SO(2) GEMMs with their operand layouts")
+    print("| GEMM | E x in -> out | x ld | grad ld | fwd ms (TFLOP/s) | grad_in ms (TFLOP/s) | fwd kernel | grad_in kernel |")
+    print("|---|---|---:|---:|---:|---:|---|---|")
+    for label, k, n, has_bias, x_ld, g_ld in LAYOUT_SHAPES:
+        x, g = operand(edges, k, x_ld), operand(edges, n, g_ld)
+        w = torch.randn(n, k, device="cuda") / k**0.5
+        b = torch.randn(n, device="cuda") if has_bias else None
+        flop = 2.0 * edges * k * n
+        f1 = lambda: F.linear(x, w, b)
+        f2 = lambda: g @ w
+        t1, t2 = timeit(f1), timeit(f2)
+        print(f"| {label} | {edges} x {k} -> {n} | {x_ld or k} | {g_ld or n} | {t1:.2f} ({flop / t1 / 1e9:.0f}) | "
+              f"{t2:.2f} ({flop / t2 / 1e9:.0f}) | {kernel_of(f1)} | {kernel_of(f2)} |", flush=True)
+        del x, g, w, b
+        torch.cuda.empty_cache()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--edges", type=int, default=98256)
+    ap.add_argument("--layouts", action="store_true", help="only the engine's current GEMMs with their layouts")
     a = ap.parse_args()
+    if a.layouts:
+        torch.manual_seed(0)
+        print(f"device {torch.cuda.get_device_name(0)}, torch {torch.__version__}")
+        layouts(a.edges)
+        return
     torch.manual_seed(0)
     print(f"device {torch.cuda.get_device_name(0)}, torch {torch.__version__}, E = {a.edges}")
     print("| GEMM | rows x in -> out | fp32 fwd ms (TFLOP/s) | fp32 grad_in ms (TFLOP/s) | tf32 fwd ms (TFLOP/s) | "

@@ -16,7 +16,8 @@
 #           tensors, GPU tests, profiles)
 #   fusion  env deps build test-gpu, then ours fp32 / fp32 deterministic vs umas_fast_gpu at 200 and 2000 atoms,
 #           carbon and Cu, with the op-level profile (after a kernel change)
-#   e2e2000 ours fp32 vs umas_fast_gpu at 2000 atoms (carbon, Cu) with the op-level profile (after an engine change)
+#   e2e2000 ours fp32 (graphs allowed / not) vs umas_fast_gpu at 2000 atoms (carbon, Cu) with the op-level profile
+#   layouts the SO(2) GEMMs in strict fp32 with their operand layouts (tools/gpu/gemm_probe.py --layouts)
 #   triton  our fused Wigner kernels vs fairchem's Triton kernels on identical tensors (bench_wigner --from, built
 #           with nvcc alone; benchmarks/kernels/vs_fairchem_triton.py) -> $OUT/kernels-vs-triton.md/.json
 #   or any list of phase names.
@@ -170,9 +171,15 @@ phase_fusion() {
     --backends umas_fast_gpu --profile --deadline $(( $(left) - 20 ))
 }
 
-phase_e2e2000() {  # after an engine change: ours fp32 vs umas_fast_gpu at 2000 atoms, carbon and Cu, with the profile
-  bench e2e2000 --structures carbon,cu --sizes 2000 --ours-variants fp32 --backends umas_fast_gpu --profile \
-    --deadline $(( $(left) - 20 ))
+phase_e2e2000() {  # after an engine change: ours fp32 (CUDA graphs allowed, and without) vs umas_fast_gpu at 2000
+  # atoms, carbon and Cu, with the profile
+  bench e2e2000 --structures carbon,cu --sizes 2000 --ours-variants fp32,fp32_no_graphs --backends umas_fast_gpu \
+    --profile --deadline $(( $(left) - 20 ))
+}
+
+phase_layouts() {  # the engine's SO(2) GEMMs in strict fp32 with the operand layouts they see (cuBLAS kernel choice)
+  timeout $(( $(left) - 5 )) $PY tools/gpu/gemm_probe.py --layouts > "$OUT/gemm_layouts.txt" 2>&1
+  cat "$OUT/gemm_layouts.txt"
 }
 
 phase_final() {  # the committed engine: GPU tests, then ours (fp32, TF32, deterministic) vs umas_fast_gpu

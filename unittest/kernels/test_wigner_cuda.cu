@@ -274,6 +274,48 @@ TYPED_TEST(WignerCuda, RotateBackScatterMatchesReference) {
     EXPECT_TRUE(mm.finite && mm.rel() <= kTol<T>) << mm.str("rotate_back_scatter_bwd grad_msg" + tag);
     const auto mw = compare(gw.host(), truth.grad_wigner_inv);
     EXPECT_TRUE(mw.finite && mw.rel() <= kTol<T>) << mw.str("rotate_back_scatter_bwd grad_wigner_inv" + tag);
+
+    // The same through m-groups with their own strides (the engine's SO(2) convolution outputs). A padding of one
+    // 16-byte vector keeps the vector path where C allows it; the gradient's padding must keep its fill.
+    const int64_t pad = 16 / sizeof(T);
+    const T fill = T(7);
+    const auto msg_g = testing::to_m_groups(p.msg, E, C, pad, fill);
+    auto grad_g = testing::to_m_groups(std::vector<T>(), E, C, pad, fill);
+    for (auto& v : grad_g.group)
+      for (size_t i = 0; i < v.size(); ++i)
+        if (int64_t(i) % (v.size() / E) < int64_t(v.size() / E) - pad) v[i] = NAN;  // rows poisoned, padding kept
+    DeviceArray<T> m0(msg_g.group[0]), m1(msg_g.group[1]), m2(msg_g.group[2]);
+    DeviceArray<T> g0(grad_g.group[0]), g1(grad_g.group[1]), g2(grad_g.group[2]);
+    const T* msg_base[3] = {m0.ptr, m1.ptr, m2.ptr};
+    T* grad_base[3] = {g0.ptr, g1.ptr, g2.ptr};
+    RotateBackScatterFwdParams<T> fg = f;
+    fg.msg = nullptr;
+    RotateBackScatterBwdParams<T> bg = b;
+    bg.msg = nullptr;
+    bg.grad_msg = nullptr;
+    for (int k = 0; k < 3; ++k) {
+      fg.msg_groups.base[k] = bg.msg_groups.base[k] = msg_base[k];
+      fg.msg_groups.edge_stride[k] = bg.msg_groups.edge_stride[k] = bg.grad_msg_groups.edge_stride[k] = msg_g.stride[k];
+      bg.grad_msg_groups.base[k] = grad_base[k];
+    }
+    for (ScatterMode mode : {ScatterMode::kAtomic, ScatterMode::kDeterministic}) {
+      out.poison();
+      ASSERT_NO_THROW(rotate_back_scatter_fwd(fg, mode, nullptr));
+      UMA_CUDA_OK(cudaDeviceSynchronize());
+      const auto mo = compare(out.host(), truth.fwd_b);
+      EXPECT_TRUE(mo.finite && mo.rel() <= kTol<T>)
+          << mo.str(std::string("rotate_back_scatter_fwd from m-groups") +
+                    (mode == ScatterMode::kAtomic ? " atomic" : " deterministic") + tag);
+    }
+    gw.poison();
+    ASSERT_NO_THROW(rotate_back_scatter_bwd(bg, nullptr));
+    UMA_CUDA_OK(cudaDeviceSynchronize());
+    for (int k = 0; k < 3; ++k) grad_g.group[k] = (k == 0 ? g0 : k == 1 ? g1 : g2).host();
+    const auto mg = compare(testing::from_m_groups(grad_g, E, C), truth.grad_msg);
+    EXPECT_TRUE(mg.finite && mg.rel() <= kTol<T>) << mg.str("rotate_back_scatter_bwd grad_msg as m-groups" + tag);
+    EXPECT_TRUE(testing::padding_holds(grad_g, E, C, fill)) << "grad_msg m-groups: padding overwritten" << tag;
+    const auto mwg = compare(gw.host(), truth.grad_wigner_inv);
+    EXPECT_TRUE(mwg.finite && mwg.rel() <= kTol<T>) << mwg.str("grad_wigner_inv from m-groups" + tag);
   }
 }
 

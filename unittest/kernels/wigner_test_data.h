@@ -110,6 +110,52 @@ Mismatch compare(const std::vector<A>& got, const std::vector<B>& want) {
   return m;
 }
 
+// A dense [E,9,C] M-ordered message laid out as its three m-groups (M-rows 0..2, 3..6, 7..8; written out here,
+// not taken from wigner_params.h) in separate arrays, each edge's rows followed by `pad` spare elements holding
+// `fill`: strides differ from the dense 9C, and a kernel reading or writing the padding shows.
+template <typename T>
+struct GroupedMessage {
+  std::vector<T> group[3];
+  int64_t stride[3] = {0, 0, 0};
+};
+constexpr int kGroupFirstRow[3] = {0, 3, 7};
+constexpr int kGroupRows[3] = {3, 4, 2};
+
+template <typename T>
+GroupedMessage<T> to_m_groups(const std::vector<T>& dense, int64_t E, int64_t C, int64_t pad, T fill) {
+  GroupedMessage<T> g;
+  for (int k = 0; k < 3; ++k) {
+    g.stride[k] = kGroupRows[k] * C + pad;
+    g.group[k].assign(static_cast<size_t>(E * g.stride[k]), fill);
+    for (int64_t e = 0; e < E; ++e)
+      for (int r = 0; r < kGroupRows[k]; ++r)
+        for (int64_t c = 0; c < C; ++c)
+          g.group[k][e * g.stride[k] + r * C + c] = dense.empty() ? fill : dense[(e * 9 + kGroupFirstRow[k] + r) * C + c];
+  }
+  return g;
+}
+
+template <typename T>
+std::vector<T> from_m_groups(const GroupedMessage<T>& g, int64_t E, int64_t C) {
+  std::vector<T> dense(static_cast<size_t>(E * 9 * C));
+  for (int k = 0; k < 3; ++k)
+    for (int64_t e = 0; e < E; ++e)
+      for (int r = 0; r < kGroupRows[k]; ++r)
+        for (int64_t c = 0; c < C; ++c)
+          dense[(e * 9 + kGroupFirstRow[k] + r) * C + c] = g.group[k][e * g.stride[k] + r * C + c];
+  return dense;
+}
+
+// True if every padding element still holds `fill` (bitwise; fill must not be NaN).
+template <typename T>
+bool padding_holds(const GroupedMessage<T>& g, int64_t E, int64_t C, T fill) {
+  for (int k = 0; k < 3; ++k)
+    for (int64_t e = 0; e < E; ++e)
+      for (int64_t i = kGroupRows[k] * C; i < g.stride[k]; ++i)
+        if (!(g.group[k][e * g.stride[k] + i] == fill)) return false;
+  return true;
+}
+
 template <typename To, typename From>
 std::vector<To> cast(const std::vector<From>& v) {
   return std::vector<To>(v.begin(), v.end());
