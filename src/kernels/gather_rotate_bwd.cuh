@@ -15,7 +15,7 @@ namespace uma {
 namespace kernels {
 
 template <typename T, int kVec, bool kGradX, bool kGradW>
-__global__ void __launch_bounds__(detail::kThreadsPerBlock)
+__global__ void __launch_bounds__(detail::kThreadsPerBlock, detail::kMinBlocksGatherRotateBwd)
     gather_rotate_bwd_kernel(const GatherRotateBwdParams<T> p) {
   using namespace detail;
   using S = Slice<T, kVec>;

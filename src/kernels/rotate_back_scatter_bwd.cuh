@@ -14,7 +14,7 @@ namespace uma {
 namespace kernels {
 
 template <typename T, int kVec, bool kGradMsg, bool kGradW>
-__global__ void __launch_bounds__(detail::kThreadsPerBlock)
+__global__ void __launch_bounds__(detail::kThreadsPerBlock, detail::kMinBlocksRotateBackScatterBwd)
     rotate_back_scatter_bwd_kernel(const RotateBackScatterBwdParams<T> p) {
   using namespace detail;
   using S = Slice<T, kVec>;

@@ -22,6 +22,15 @@ constexpr int kWarp = 32;
 constexpr int kWarpsPerBlock = 4;
 constexpr int kThreadsPerBlock = kWarp * kWarpsPerBlock;
 static_assert(kWignerNnz <= 2 * kWarp, "each lane loads at most two of the 35 block entries");
+// Resident blocks per SM asked of the compiler (__launch_bounds__' second argument; 65536 registers per SM /
+// (128 threads x blocks) caps the registers per thread). Measured on the H100 with bench_wigner (2000 atoms x 50,
+// fp32, C = 128; benchmarks/results/2026-11-27-h100-kernels.md): gather_rotate_bwd takes 254 registers on its
+// own (2 blocks of 4 warps per SM); asking for 2 blocks keeps it spill-free, 3 or more spills and slows it.
+// rotate_back_scatter_bwd takes 168 (3 blocks); 4 blocks (128 registers, a few hundred bytes spilled to L1)
+// is 19 % faster: the occupancy hides the latency of its gathers better than the registers would. The other
+// kernels stay at the compiler's choice (rotate_back_scatter_fwd: asking for 5, 6 or 8 blocks made it slower).
+constexpr int kMinBlocksGatherRotateBwd = 2;
+constexpr int kMinBlocksRotateBackScatterBwd = 4;
 
 // M-row k holds L-row l_of_m(k): fairchem's L→M order [0,2,6,3,7,1,5,8,4].
 __host__ __device__ constexpr int l_of_m(int k) {
