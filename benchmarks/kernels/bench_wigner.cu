@@ -242,7 +242,9 @@ void run_case(int64_t N, int64_t deg, std::vector<Row>& rows) {
     rows.push_back({sys, op, bytes, ms, memcpy_ms(bytes), note});
   };
 
-  GatherRotateFwdParams<float> fa{x, src, dst, wig, outA, N, E, C};
+  GatherRotateFwdParams<float> fa;
+  fa.x = x; fa.src = src; fa.dst = dst; fa.wigner = wig; fa.out = outA;
+  fa.n_atoms = N; fa.n_edges = E; fa.channels = C;
   add("gather_rotate_fwd", node + 2 * idx + wnz + edge2, median_ms([&] { gather_rotate_fwd(fa, nullptr); }));
 
   // Unfused A: gather into [E,9,2C], dense batched 9×9 multiply, permute rows L→M.
@@ -371,7 +373,9 @@ int run_from(const std::string& dir) {
   float *out_a = dalloc<float>(E * 9 * 2 * C), *gx_a = dalloc<float>(N * 9 * C), *gw_a = dalloc<float>(E * 81);
   float *node_b = dalloc<float>(N * 9 * C), *gm_b = dalloc<float>(E * 9 * C), *gw_b = dalloc<float>(E * 81);
 
-  GatherRotateFwdParams<float> fa{x, src, dst, wig, out_a, N, E, C};
+  GatherRotateFwdParams<float> fa;
+  fa.x = x; fa.src = src; fa.dst = dst; fa.wigner = wig; fa.out = out_a;
+  fa.n_atoms = N; fa.n_edges = E; fa.channels = C;
   GatherRotateBwdParams<float> ba;
   ba.grad_out = go; ba.x = x; ba.src = src; ba.dst = dst; ba.wigner = wig; ba.grad_x = gx_a; ba.grad_wigner = gw_a;
   ba.src_csr = {sptr, sperm};

@@ -89,14 +89,19 @@ struct Engine::Impl {
     return {wigner.index_select(1, l_of_m), wigner_inv_env.index_select(2, l_of_m)};
   }
   // radial: only with the fused kernels (they apply it); the torch path leaves it to so2_conv.
-  torch::Tensor node_to_edge(const torch::Tensor& x, const torch::Tensor& src, const torch::Tensor& dst,
-                             const EdgeRotations& rot, const Csr* csr = nullptr,
-                             const torch::Tensor& radial = torch::Tensor()) const {
+  // The message as the m-groups the SO(2) convolutions read: separate tensors from the fused kernel, views of one
+  // [E,9,2C] tensor on the torch path.
+  MGroups node_to_edge(const torch::Tensor& x, const torch::Tensor& src, const torch::Tensor& dst,
+                       const EdgeRotations& rot, const Csr* csr = nullptr,
+                       const torch::Tensor& radial = torch::Tensor()) const {
 #ifdef UMA_HAVE_CUDA_KERNELS
-    if (fused) return fused::gather_rotate(x, src, dst, rot.gather, csr, radial);
+    if (fused) {
+      auto g = fused::gather_rotate(x, src, dst, rot.gather, csr, radial);
+      return {g[0], g[1], g[2]};
+    }
 #endif
     if (radial.defined()) throw Error("node_to_edge: a radial scale needs the fused CUDA kernels");
-    return gather_rotate_m(x, src, dst, rot.gather);
+    return split_m(gather_rotate_m(x, src, dst, rot.gather));
   }
   // The fused kernels read the m-groups where the last SO(2) convolution left them; the torch path joins them.
   torch::Tensor edge_to_node(const MGroups& msg, const torch::Tensor& dst, int64_t n, const EdgeRotations& rot,
@@ -200,7 +205,7 @@ struct Engine::Impl {
       // Conv 1's radial scale: folded into the fused gather kernel (fairchem PR #2073 does the same in Triton),
       // else a multiply inside so2_conv.
       auto radial = radial_mlp(in.x_edge(e, src, dst), block.so2_conv_1.rad_func);
-      auto msg = split_m(m.node_to_edge(node[0], src, dst, rot, csr, m.fused ? radial : torch::Tensor()));
+      auto msg = m.node_to_edge(node[0], src, dst, rot, csr, m.fused ? radial : torch::Tensor());
       torch::Tensor gate;
       msg = so2_conv(msg, m.fused ? torch::Tensor() : radial, mix.so2_conv_1, H, L * H, &gate);
       msg = edge_gate(msg, gate);

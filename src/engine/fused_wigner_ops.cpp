@@ -84,80 +84,7 @@ Tensor saved_tensor(AutogradContext* ctx, const char* key) {
   return v.isTensor() ? v.toTensor() : Tensor();
 }
 
-class GatherRotateFunction : public torch::autograd::Function<GatherRotateFunction> {
- public:
-  static Tensor forward(AutogradContext* ctx, const Tensor& x_in, const Tensor& src_in, const Tensor& dst_in,
-                        const Tensor& wigner_in, const Tensor& radial_in, const EdgeCsrTensors* csr) {
-    const char* op = "uma::fused::gather_rotate";
-    check_features(op, "x", x_in, -1);
-    check_index(op, "src", src_in, x_in);
-    check_index(op, "dst", dst_in, x_in);
-    const Tensor x = x_in.contiguous(), src = src_in.contiguous(), dst = dst_in.contiguous();
-    const int64_t N = x.size(0), C = x.size(2), E = src.size(0);
-    require(dst.size(0) == E, std::string(op) + ": src and dst differ in length");
-    check_wigner(op, "wigner", wigner_in, E, x);
-    const Tensor wigner = wigner_in.contiguous();
-    Tensor radial;
-    if (radial_in.defined()) {
-      require(radial_in.dim() == 2 && radial_in.size(0) == E && radial_in.size(1) == k::kRadialGroups * 2 * C,
-              std::string(op) + ": radial has shape " + shape_of(radial_in) + ", expected [" + std::to_string(E) +
-                  "," + std::to_string(k::kRadialGroups * 2 * C) + "]");
-      require(radial_in.scalar_type() == x.scalar_type() && radial_in.device() == x.device(),
-              std::string(op) + ": radial must match the features' dtype and device");
-      radial = radial_in.contiguous();
-    }
-    const c10::cuda::CUDAGuard guard(x.device());
-    Tensor out = torch::empty({E, k::kNumCoeffs, 2 * C}, x.options());
-    AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "uma::fused::gather_rotate", [&] {
-      k::GatherRotateFwdParams<scalar_t> p;
-      p.x = x.data_ptr<scalar_t>(); p.src = src.data_ptr<int64_t>(); p.dst = dst.data_ptr<int64_t>();
-      p.wigner = wigner.data_ptr<scalar_t>(); p.out = out.data_ptr<scalar_t>();
-      p.n_atoms = N; p.n_edges = E; p.channels = C;
-      p.radial = radial.defined() ? radial.data_ptr<scalar_t>() : nullptr;
-      launch([&] { k::gather_rotate_fwd(p, current_stream()); });
-    });
-    ctx->save_for_backward({x, src, dst, wigner, radial});
-    save_csr(ctx, csr);
-    return out;
-  }
-
-  static tensor_list backward(AutogradContext* ctx, tensor_list grad_outputs) {
-    const auto saved = ctx->get_saved_variables();
-    const Tensor &x = saved[0], &src = saved[1], &dst = saved[2], &wigner = saved[3], &radial = saved[4];
-    const Tensor g = grad_outputs[0].contiguous();
-    const bool want_x = ctx->needs_input_grad(0), want_r = radial.defined() && ctx->needs_input_grad(4);
-    // The radial pass also yields grad_wigner (the kernels need both together): computed whenever radial is.
-    const bool want_w = ctx->needs_input_grad(3) || radial.defined();
-    Tensor grad_x = want_x ? torch::empty_like(x) : Tensor();
-    Tensor grad_w = want_w ? torch::empty_like(wigner) : Tensor();
-    Tensor grad_r = radial.defined() ? torch::empty_like(radial) : Tensor();
-    const bool det = ctx->saved_data.at("has_csr").toBool();
-    const c10::cuda::CUDAGuard guard(x.device());
-    if (want_x || want_w) {
-      const Tensor sp = det ? saved_tensor(ctx, "src_ptr") : Tensor(), sq = det ? saved_tensor(ctx, "src_perm") : Tensor();
-      const Tensor dp = det ? saved_tensor(ctx, "dst_ptr") : Tensor(), dq = det ? saved_tensor(ctx, "dst_perm") : Tensor();
-      AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "uma::fused::gather_rotate_backward", [&] {
-        k::GatherRotateBwdParams<scalar_t> p;
-        p.grad_out = g.data_ptr<scalar_t>(); p.x = x.data_ptr<scalar_t>();
-        p.src = src.data_ptr<int64_t>(); p.dst = dst.data_ptr<int64_t>(); p.wigner = wigner.data_ptr<scalar_t>();
-        p.grad_x = want_x ? grad_x.data_ptr<scalar_t>() : nullptr;
-        p.grad_wigner = want_w ? grad_w.data_ptr<scalar_t>() : nullptr;
-        p.radial = radial.defined() ? radial.data_ptr<scalar_t>() : nullptr;
-        p.grad_radial = radial.defined() ? grad_r.data_ptr<scalar_t>() : nullptr;
-        p.src_csr = to_csr(sp, sq);
-        p.dst_csr = to_csr(dp, dq);
-        p.n_atoms = x.size(0); p.n_edges = src.size(0); p.channels = x.size(2);
-        launch([&] {
-          k::gather_rotate_bwd(p, det ? k::ScatterMode::kDeterministic : k::ScatterMode::kAtomic, current_stream());
-        });
-      });
-    }
-    return {grad_x, Tensor(), Tensor(), ctx->needs_input_grad(3) ? grad_w : Tensor(), want_r ? grad_r : Tensor(),
-            Tensor()};
-  }
-};
-
-// One m-group of the message as the kernels address it: [E, rows, C] with each edge's rows contiguous (any edge
+// One m-group of an edge tensor as the kernels address it: [E, rows, R] with each edge's rows contiguous (any edge
 // stride, so GEMM outputs and views of a wider tensor go in as they are); otherwise copied to that form.
 Tensor m_group_operand(const char* op, const Tensor& t, int g, int64_t E, int64_t C, const Tensor& like) {
   require(t.dim() == 3 && t.size(0) == E && t.size(1) == k::m_group_rows(g) && t.size(2) == C,
@@ -178,6 +105,88 @@ k::MGroupRows<P> group_rows(const Tensor (&g)[k::kMGroups]) {
   }
   return r;
 }
+
+class GatherRotateFunction : public torch::autograd::Function<GatherRotateFunction> {
+ public:
+  // Returns the three m-groups [E,3,2C], [E,4,2C], [E,2,2C] as separate tensors: the SO(2) GEMMs read each as it is,
+  // and their input gradients come back as three dense tensors that the backward kernel reads in place (no
+  // [E,9,2C] concatenation of them).
+  static tensor_list forward(AutogradContext* ctx, const Tensor& x_in, const Tensor& src_in, const Tensor& dst_in,
+                             const Tensor& wigner_in, const Tensor& radial_in, const EdgeCsrTensors* csr) {
+    const char* op = "uma::fused::gather_rotate";
+    check_features(op, "x", x_in, -1);
+    check_index(op, "src", src_in, x_in);
+    check_index(op, "dst", dst_in, x_in);
+    const Tensor x = x_in.contiguous(), src = src_in.contiguous(), dst = dst_in.contiguous();
+    const int64_t N = x.size(0), C = x.size(2), E = src.size(0);
+    require(dst.size(0) == E, std::string(op) + ": src and dst differ in length");
+    check_wigner(op, "wigner", wigner_in, E, x);
+    const Tensor wigner = wigner_in.contiguous();
+    Tensor radial;
+    if (radial_in.defined()) {
+      require(radial_in.dim() == 2 && radial_in.size(0) == E && radial_in.size(1) == k::kRadialGroups * 2 * C,
+              std::string(op) + ": radial has shape " + shape_of(radial_in) + ", expected [" + std::to_string(E) +
+                  "," + std::to_string(k::kRadialGroups * 2 * C) + "]");
+      require(radial_in.scalar_type() == x.scalar_type() && radial_in.device() == x.device(),
+              std::string(op) + ": radial must match the features' dtype and device");
+      radial = radial_in.contiguous();
+    }
+    const c10::cuda::CUDAGuard guard(x.device());
+    Tensor out[k::kMGroups];
+    for (int g = 0; g < k::kMGroups; ++g) out[g] = torch::empty({E, k::m_group_rows(g), 2 * C}, x.options());
+    AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "uma::fused::gather_rotate", [&] {
+      k::GatherRotateFwdParams<scalar_t> p;
+      p.x = x.data_ptr<scalar_t>(); p.src = src.data_ptr<int64_t>(); p.dst = dst.data_ptr<int64_t>();
+      p.wigner = wigner.data_ptr<scalar_t>(); p.out_groups = group_rows<scalar_t*>(out);
+      p.n_atoms = N; p.n_edges = E; p.channels = C;
+      p.radial = radial.defined() ? radial.data_ptr<scalar_t>() : nullptr;
+      launch([&] { k::gather_rotate_fwd(p, current_stream()); });
+    });
+    ctx->save_for_backward({x, src, dst, wigner, radial});
+    save_csr(ctx, csr);
+    return {out[0], out[1], out[2]};
+  }
+
+  static tensor_list backward(AutogradContext* ctx, tensor_list grad_outputs) {
+    const auto saved = ctx->get_saved_variables();
+    const Tensor &x = saved[0], &src = saved[1], &dst = saved[2], &wigner = saved[3], &radial = saved[4];
+    const char* op = "uma::fused::gather_rotate (backward)";
+    const int64_t E = src.size(0), C2 = 2 * x.size(2);
+    Tensor g[k::kMGroups];
+    for (int i = 0; i < k::kMGroups; ++i)  // a group nobody used has no gradient: zeros
+      g[i] = grad_outputs[i].defined() ? m_group_operand(op, grad_outputs[i], i, E, C2, x)
+                                       : torch::zeros({E, k::m_group_rows(i), C2}, x.options());
+    const bool want_x = ctx->needs_input_grad(0), want_r = radial.defined() && ctx->needs_input_grad(4);
+    // The radial pass also yields grad_wigner (the kernels need both together): computed whenever radial is.
+    const bool want_w = ctx->needs_input_grad(3) || radial.defined();
+    Tensor grad_x = want_x ? torch::empty_like(x) : Tensor();
+    Tensor grad_w = want_w ? torch::empty_like(wigner) : Tensor();
+    Tensor grad_r = radial.defined() ? torch::empty_like(radial) : Tensor();
+    const bool det = ctx->saved_data.at("has_csr").toBool();
+    const c10::cuda::CUDAGuard guard(x.device());
+    if (want_x || want_w) {
+      const Tensor sp = det ? saved_tensor(ctx, "src_ptr") : Tensor(), sq = det ? saved_tensor(ctx, "src_perm") : Tensor();
+      const Tensor dp = det ? saved_tensor(ctx, "dst_ptr") : Tensor(), dq = det ? saved_tensor(ctx, "dst_perm") : Tensor();
+      AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "uma::fused::gather_rotate_backward", [&] {
+        k::GatherRotateBwdParams<scalar_t> p;
+        p.grad_out_groups = group_rows<const scalar_t*>(g); p.x = x.data_ptr<scalar_t>();
+        p.src = src.data_ptr<int64_t>(); p.dst = dst.data_ptr<int64_t>(); p.wigner = wigner.data_ptr<scalar_t>();
+        p.grad_x = want_x ? grad_x.data_ptr<scalar_t>() : nullptr;
+        p.grad_wigner = want_w ? grad_w.data_ptr<scalar_t>() : nullptr;
+        p.radial = radial.defined() ? radial.data_ptr<scalar_t>() : nullptr;
+        p.grad_radial = radial.defined() ? grad_r.data_ptr<scalar_t>() : nullptr;
+        p.src_csr = to_csr(sp, sq);
+        p.dst_csr = to_csr(dp, dq);
+        p.n_atoms = x.size(0); p.n_edges = src.size(0); p.channels = x.size(2);
+        launch([&] {
+          k::gather_rotate_bwd(p, det ? k::ScatterMode::kDeterministic : k::ScatterMode::kAtomic, current_stream());
+        });
+      });
+    }
+    return {grad_x, Tensor(), Tensor(), ctx->needs_input_grad(3) ? grad_w : Tensor(), want_r ? grad_r : Tensor(),
+            Tensor()};
+  }
+};
 
 class RotateBackScatterFunction : public torch::autograd::Function<RotateBackScatterFunction> {
  public:
@@ -268,9 +277,11 @@ EdgeCsrTensors make_edge_csr(const torch::Tensor& src, const torch::Tensor& dst,
   return csr;
 }
 
-torch::Tensor gather_rotate(const torch::Tensor& x, const torch::Tensor& src, const torch::Tensor& dst,
-                            const torch::Tensor& wigner, const EdgeCsrTensors* csr, const torch::Tensor& radial) {
-  return GatherRotateFunction::apply(x, src, dst, wigner, radial, csr);
+std::array<torch::Tensor, 3> gather_rotate(const torch::Tensor& x, const torch::Tensor& src, const torch::Tensor& dst,
+                                           const torch::Tensor& wigner, const EdgeCsrTensors* csr,
+                                           const torch::Tensor& radial) {
+  const auto out = GatherRotateFunction::apply(x, src, dst, wigner, radial, csr);
+  return {out[0], out[1], out[2]};
 }
 
 torch::Tensor rotate_back_scatter(const torch::Tensor& msg_m0, const torch::Tensor& msg_m1,

@@ -7,6 +7,7 @@
 
 #include <torch/torch.h>
 
+#include <array>
 #include <cstdint>
 
 namespace uma {
@@ -24,14 +25,16 @@ struct EdgeCsrTensors {
 // Builds both CSRs with Torch ops (stable sort, bincount, cumsum) on src's device.
 EdgeCsrTensors make_edge_csr(const torch::Tensor& src, const torch::Tensor& dst, int64_t n_atoms);
 
-// x [N,9,C] L-major, src/dst [E] int64, wigner [E,9,9] L-ordered block-diagonal → [E,9,2C] M-major.
+// x [N,9,C] L-major, src/dst [E] int64, wigner [E,9,9] L-ordered block-diagonal → the M-major [E,9,2C] message as
+// its three m-groups (layers.h MGroups: [E,3,2C], [E,4,2C], [E,2,2C], separate dense tensors, read by the SO(2)
+// GEMMs as they are; their gradients are read in place by the backward kernel, no [E,9,2C] concatenation).
 // Gradients flow to x and wigner. With csr, grad_x is summed deterministically; otherwise with atomics.
 // radial (optional) [E, 6*2C]: the conv-1 radial scale of so2_conv (layers.h), applied to the output rows in the
 // kernel (row groups kRadialGroupOfM, src/kernels/wigner_params.h) instead of by a separate multiply; its gradient
 // comes from the same backward pass.
-torch::Tensor gather_rotate(const torch::Tensor& x, const torch::Tensor& src, const torch::Tensor& dst,
-                            const torch::Tensor& wigner, const EdgeCsrTensors* csr = nullptr,
-                            const torch::Tensor& radial = torch::Tensor());
+std::array<torch::Tensor, 3> gather_rotate(const torch::Tensor& x, const torch::Tensor& src, const torch::Tensor& dst,
+                                           const torch::Tensor& wigner, const EdgeCsrTensors* csr = nullptr,
+                                           const torch::Tensor& radial = torch::Tensor());
 
 // The M-major message [E,9,C] as its three m-groups (layers.h MGroups: m0 [E,3,C], m1 [E,4,C], m2 [E,2,C], each
 // edge's rows contiguous, any edge stride: the SO(2) GEMM outputs as they are), wigner_inv [E,9,9] L-ordered,

@@ -27,7 +27,6 @@ __global__ void __launch_bounds__(detail::kThreadsPerBlock, detail::kMinBlocksGa
     BlockDiag<T> D;
     if (kGradX || p.radial) D.load_warp(p.wigner + e * kNumCoeffs * kNumCoeffs, lane);
     const int64_t s = __ldg(p.src + e), d = __ldg(p.dst + e);
-    const T* g = p.grad_out + e * kNumCoeffs * 2 * C;
     T acc[kWignerNnz];
 #pragma unroll
     for (int n = 0; n < kWignerNnz; ++n) acc[n] = T(0);
@@ -39,7 +38,8 @@ __global__ void __launch_bounds__(detail::kThreadsPerBlock, detail::kMinBlocksGa
         const int64_t node = half == 0 ? s : d;
         S gl[kNumCoeffs];
 #pragma unroll
-        for (int i = 0; i < kNumCoeffs; ++i) gl[i] = load_slice<T, kVec>(g + m_of_l(i) * 2 * C + half * C + c0);
+        for (int i = 0; i < kNumCoeffs; ++i)
+          gl[i] = load_slice<T, kVec>(p.grad_out_groups.row(e, m_of_l(i), 2 * C) + half * C + c0);
         if constexpr (kGradW) {
           S xv[kNumCoeffs];
 #pragma unroll

@@ -35,10 +35,10 @@ __global__ void __launch_bounds__(detail::kThreadsPerBlock)
           BlockDiag<T> D;
           D.load_warp(p.wigner + e * kNumCoeffs * kNumCoeffs, lane);
           if (active) {
-            const T* g = p.grad_out + e * kNumCoeffs * 2 * C + half * C + c0;
             S gl[kNumCoeffs], gx[kNumCoeffs];
 #pragma unroll
-            for (int i = 0; i < kNumCoeffs; ++i) gl[i] = load_slice<T, kVec>(g + m_of_l(i) * 2 * C);
+            for (int i = 0; i < kNumCoeffs; ++i)
+              gl[i] = load_slice<T, kVec>(p.grad_out_groups.row(e, m_of_l(i), 2 * C) + half * C + c0);
             // The forward's radial scale: the adjoint w.r.t. x sees R ⊙ grad_out.
             if (p.radial) scale_l_rows_by_radial(gl, p.radial + e * kRadialGroups * 2 * C + half * C + c0, 2 * C);
             block_matvec_t(D, gl, gx);

@@ -4,7 +4,8 @@
 //   out[e, k, C + c] = Σ_j D_e[l_of_m(k), j] · x[dst[e], j, c]
 // With p.radial, out[e, k, :] is also multiplied by the conv-1 radial scale of row k's group (fairchem PR #2073 folds
 // the same multiply into its gather kernel).
-// One warp per edge; each lane owns kVec channels of both halves. Every output element is written once (no atomics);
+// Rows are written through p.out_groups (the launcher fills it from a dense p.out), so the three m-groups the SO(2)
+// convolution reads can be separate tensors. One warp per edge; each lane owns kVec channels of both halves. Every output element is written once (no atomics);
 // the 35 block entries of D_e are read once per edge and shared through shuffles.
 #ifndef UMA_KERNELS_GATHER_ROTATE_FWD_CUH
 #define UMA_KERNELS_GATHER_ROTATE_FWD_CUH
@@ -28,7 +29,6 @@ __global__ void __launch_bounds__(detail::kThreadsPerBlock)
     const int64_t s = __ldg(p.src + e), d = __ldg(p.dst + e);
     const T* xs = p.x + s * kNumCoeffs * C;
     const T* xd = p.x + d * kNumCoeffs * C;
-    T* out = p.out + e * kNumCoeffs * 2 * C;
 
     for (int64_t c0 = int64_t(lane) * kVec; c0 < C; c0 += kWarp * kVec) {
       // Both halves' loads first: 18 independent 16-byte loads in flight per lane.
@@ -55,8 +55,9 @@ __global__ void __launch_bounds__(detail::kThreadsPerBlock)
       }
 #pragma unroll
       for (int k = 0; k < kNumCoeffs; ++k) {
-        store_slice_cs<T, kVec>(out + k * 2 * C + c0, ya[l_of_m(k)]);
-        store_slice_cs<T, kVec>(out + k * 2 * C + C + c0, yb[l_of_m(k)]);
+        T* out = p.out_groups.row(e, k, 2 * C);
+        store_slice_cs<T, kVec>(out + c0, ya[l_of_m(k)]);
+        store_slice_cs<T, kVec>(out + C + c0, yb[l_of_m(k)]);
       }
     }
   }

@@ -13,7 +13,7 @@
 namespace uma {
 namespace kernels {
 
-// out = P · D · [x[src] | x[dst]]; writes every element of p.out.
+// out = P · D · [x[src] | x[dst]]; writes every element of p.out (dense, or its m-groups p.out_groups).
 template <typename T>
 void gather_rotate_fwd(const GatherRotateFwdParams<T>& p, cudaStream_t stream);
 

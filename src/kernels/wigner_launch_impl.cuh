@@ -82,15 +82,18 @@ bool rows_wide(const MGroupRows<P>& r) {
 }  // namespace detail
 
 template <typename T>
-void gather_rotate_fwd(const GatherRotateFwdParams<T>& p, cudaStream_t stream) {
+void gather_rotate_fwd(const GatherRotateFwdParams<T>& p_in, cudaStream_t stream) {
   using namespace detail;
   constexpr const char* kLabel = "uma::gather_rotate_fwd";
-  require_sizes(kLabel, p.n_atoms, p.n_edges, p.channels);
-  if (p.n_edges == 0) return;
-  require(p.x && p.src && p.dst && p.wigner && p.out, kLabel, "null input or output pointer", p.n_atoms, p.n_edges,
+  require_sizes(kLabel, p_in.n_atoms, p_in.n_edges, p_in.channels);
+  if (p_in.n_edges == 0) return;
+  GatherRotateFwdParams<T> p = p_in;
+  p.out_groups = resolve_rows(p.out, p.out_groups, 2 * p.channels);
+  require(p.x && p.src && p.dst && p.wigner && rows_valid(p.out_groups, 2 * p.channels), kLabel,
+          "null input or output pointer, or an m-group stride shorter than its rows", p.n_atoms, p.n_edges,
           p.channels);
   const dim3 grid(grid_for(p.n_edges)), block(kThreadsPerBlock);
-  if (use_wide<T>(p.channels, {p.x, p.out, p.radial}))
+  if (use_wide<T>(p.channels, {p.x, p.radial}) && rows_wide<T>(p.out_groups))
     gather_rotate_fwd_kernel<T, kVecWide<T>><<<grid, block, 0, stream>>>(p);
   else
     gather_rotate_fwd_kernel<T, 1><<<grid, block, 0, stream>>>(p);
@@ -111,15 +114,17 @@ void launch_gather_rotate_bwd_edges(const GatherRotateBwdParams<T>& p, bool grad
 }  // namespace detail
 
 template <typename T>
-void gather_rotate_bwd(const GatherRotateBwdParams<T>& p, ScatterMode mode, cudaStream_t stream) {
+void gather_rotate_bwd(const GatherRotateBwdParams<T>& p_in, ScatterMode mode, cudaStream_t stream) {
   using namespace detail;
   const char* label =
       mode == ScatterMode::kAtomic ? "uma::gather_rotate_bwd" : "uma::gather_rotate_bwd_det";
-  require_sizes(label, p.n_atoms, p.n_edges, p.channels);
+  require_sizes(label, p_in.n_atoms, p_in.n_edges, p_in.channels);
+  GatherRotateBwdParams<T> p = p_in;
+  p.grad_out_groups = resolve_rows(p.grad_out, p.grad_out_groups, 2 * p.channels);
   const bool want_x = p.grad_x != nullptr, want_w = p.grad_wigner != nullptr;
   if (!want_x && !want_w) return;
-  require(p.n_edges == 0 || (p.grad_out && p.src && p.dst), label, "null grad_out/src/dst", p.n_atoms, p.n_edges,
-          p.channels);
+  require(p.n_edges == 0 || (rows_valid(p.grad_out_groups, 2 * p.channels) && p.src && p.dst), label,
+          "null grad_out/src/dst, or an m-group stride shorter than its rows", p.n_atoms, p.n_edges, p.channels);
   require(!want_x || p.n_edges == 0 || p.wigner, label, "grad_x wanted but wigner is null", p.n_atoms, p.n_edges,
           p.channels);
   require(!want_w || p.n_edges == 0 || p.x, label, "grad_wigner wanted but x is null", p.n_atoms, p.n_edges,
@@ -127,7 +132,8 @@ void gather_rotate_bwd(const GatherRotateBwdParams<T>& p, ScatterMode mode, cuda
   require(!p.radial || (p.grad_radial && want_w && p.wigner), label,
           "radial given: grad_radial and grad_wigner must be wanted and wigner given", p.n_atoms, p.n_edges,
           p.channels);
-  const bool wide = use_wide<T>(p.channels, {p.grad_out, p.x, p.grad_x, p.radial, p.grad_radial});
+  const bool wide = use_wide<T>(p.channels, {p.x, p.grad_x, p.radial, p.grad_radial}) &&
+                    (p.n_edges == 0 || rows_wide<T>(p.grad_out_groups));
 
   if (mode == ScatterMode::kAtomic) {
     if (want_x) {

@@ -51,8 +51,8 @@ static_assert(m_group_first_row(2) + m_group_rows(2) == kNumCoeffs && m_group_of
                   m_group_of_row(7) == 2,
               "the three m-groups tile the nine M-rows");
 
-// Where each m-group of an [E,9,C] message lives: group g of edge e starts at base[g] + e * edge_stride[g], its
-// rows `channels` apart. Reading the groups where the GEMMs wrote them (and writing their gradients as separate
+// Where each m-group of an [E,9,R] edge tensor lives: group g of edge e starts at base[g] + e * edge_stride[g], its
+// rows R apart (R = C for rotate_back_scatter's message, 2C for gather_rotate's output and its gradient). Reading the groups where the GEMMs wrote them (and writing their gradients as separate
 // dense tensors) spares the concatenation into one [E,9,C] tensor before the scatter and the split of its
 // gradient after (fairchem PR #2073 fuses its GEMM-output unpack into its scatter kernel for the same reason).
 // P is `const T*` for inputs, `T*` for outputs. A dense [E,9,C] buffer is dense_m_groups(ptr, C).
@@ -113,7 +113,8 @@ struct GatherRotateFwdParams {
   const int64_t* src = nullptr;  // [n_edges] source atom j of each edge, in [0, n_atoms)
   const int64_t* dst = nullptr;  // [n_edges] target atom i of each edge, in [0, n_atoms)
   const T* wigner = nullptr;     // [n_edges, 9, 9] block-diagonal D_e, L-ordered; only the 35 block entries are read
-  T* out = nullptr;              // [n_edges, 9, 2*channels] M-ordered rows; written in full
+  T* out = nullptr;              // [n_edges, 9, 2*channels] M-ordered rows, written in full; or nullptr and out_groups
+  MGroupRows<T*> out_groups;     // the same rows (each 2*channels long) as three m-groups, used when out is nullptr
   int64_t n_atoms = 0;           // rows of x
   int64_t n_edges = 0;           // E
   int64_t channels = 0;          // C (sphere channels), > 0
@@ -128,6 +129,7 @@ struct GatherRotateFwdParams {
 template <typename T>
 struct GatherRotateBwdParams {
   const T* grad_out = nullptr;   // [n_edges, 9, 2*channels] M-ordered, gradient of GatherRotateFwdParams::out
+  MGroupRows<const T*> grad_out_groups;  // or as three m-groups of 2*channels-long rows (used when grad_out is nullptr)
   const T* x = nullptr;          // [n_atoms, 9, channels] forward input (needed for grad_wigner only)
   const int64_t* src = nullptr;  // [n_edges] as in the forward
   const int64_t* dst = nullptr;  // [n_edges] as in the forward

@@ -40,6 +40,8 @@ void gather_rotate_fwd_reference(const GatherRotateFwdParams<T>& p) {
   check_index(what, p.src, p.n_edges, p.n_atoms);
   check_index(what, p.dst, p.n_edges, p.n_atoms);
   const int64_t C = p.channels;
+  const MGroupRows<T*> rows = resolve_rows(p.out, p.out_groups, 2 * C);
+  if (!rows_valid(rows, 2 * C)) throw std::invalid_argument(std::string(what) + ": out missing or m-groups overlapping");
   for (int64_t e = 0; e < p.n_edges; ++e) {
     const T* D = p.wigner + e * 81;
     const int64_t node[2] = {p.src[e], p.dst[e]};
@@ -47,7 +49,7 @@ void gather_rotate_fwd_reference(const GatherRotateFwdParams<T>& p) {
       const T* x = p.x + node[half] * 9 * C;
       for (int k = 0; k < 9; ++k) {
         const int i = kLtoM[k];
-        T* out = p.out + (e * 9 + k) * 2 * C + half * C;
+        T* out = rows.row(e, k, 2 * C) + half * C;
         const T* r = p.radial ? p.radial + (e * kRadialGroups + kRadialGroupOfM[k]) * 2 * C + half * C : nullptr;
         for (int64_t c = 0; c < C; ++c) {
           T acc = T(0);
@@ -72,13 +74,16 @@ void gather_rotate_bwd_reference(const GatherRotateBwdParams<T>& p) {
   if (p.n_edges == 0) return;
   check_index(what, p.src, p.n_edges, p.n_atoms);
   check_index(what, p.dst, p.n_edges, p.n_atoms);
+  const MGroupRows<const T*> rows = resolve_rows(p.grad_out, p.grad_out_groups, 2 * C);
+  if (!rows_valid(rows, 2 * C))
+    throw std::invalid_argument(std::string(what) + ": grad_out missing or m-groups overlapping");
   std::vector<T> scaled(p.radial ? C : 0);
   for (int64_t e = 0; e < p.n_edges; ++e) {
     const int64_t node[2] = {p.src[e], p.dst[e]};
     for (int half = 0; half < 2; ++half) {
       for (int k = 0; k < 9; ++k) {
         const int i = kLtoM[k];
-        const T* g = p.grad_out + (e * 9 + k) * 2 * C + half * C;
+        const T* g = rows.row(e, k, 2 * C) + half * C;
         if (p.radial) {
           // out = R ⊙ y with y = (P D x)[k]: grad R += g ⊙ y, and the adjoints below see R ⊙ g.
           const int64_t off = (e * kRadialGroups + kRadialGroupOfM[k]) * 2 * C + half * C;

@@ -75,7 +75,9 @@ Truth reference_truth(const WignerProblem<T>& pt) {
   Truth t;
   t.fwd_a.resize(E * 9 * 2 * C); t.grad_x.resize(N * 9 * C); t.grad_wigner.resize(E * 81);
   t.fwd_b.resize(N * 9 * C); t.grad_msg.resize(E * 9 * C); t.grad_wigner_inv.resize(E * 81);
-  GatherRotateFwdParams<double> fa{p.x.data(), p.src.data(), p.dst.data(), p.wigner.data(), t.fwd_a.data(), N, E, C};
+  GatherRotateFwdParams<double> fa;
+  fa.x = p.x.data(); fa.src = p.src.data(); fa.dst = p.dst.data(); fa.wigner = p.wigner.data(); fa.out = t.fwd_a.data();
+  fa.n_atoms = N; fa.n_edges = E; fa.channels = C;
   gather_rotate_fwd_reference(fa);
   GatherRotateBwdParams<double> ba;
   ba.grad_out = p.grad_a.data(); ba.x = p.x.data(); ba.src = p.src.data(); ba.dst = p.dst.data();
@@ -130,7 +132,9 @@ TYPED_TEST(WignerCuda, GatherRotateMatchesReference) {
     DeviceArray<int64_t> sp(src_csr.row_ptr), sperm(src_csr.perm), dp(dst_csr.row_ptr), dperm(dst_csr.perm);
 
     out.poison();
-    GatherRotateFwdParams<T> f{x.ptr, src.ptr, dst.ptr, wig.ptr, out.ptr, N, E, C};
+    GatherRotateFwdParams<T> f;
+    f.x = x.ptr; f.src = src.ptr; f.dst = dst.ptr; f.wigner = wig.ptr; f.out = out.ptr;
+    f.n_atoms = N; f.n_edges = E; f.channels = C;
     ASSERT_NO_THROW(gather_rotate_fwd(f, nullptr));
     UMA_CUDA_OK(cudaDeviceSynchronize());
     const auto mf = compare(out.host(), truth.fwd_a);
@@ -184,7 +188,9 @@ TYPED_TEST(WignerCuda, GatherRotateMatchesReference) {
     const auto rd = testing::cast<double>(radial), xd = testing::cast<double>(p.x);
     const auto wd = testing::cast<double>(p.wigner), gd = testing::cast<double>(p.grad_a);
     std::vector<double> t_out(E * 9 * 2 * C), t_gx(N * 9 * C), t_gw(E * 81), t_gr(radial.size());
-    GatherRotateFwdParams<double> rf{xd.data(), p.src.data(), p.dst.data(), wd.data(), t_out.data(), N, E, C};
+    GatherRotateFwdParams<double> rf;
+    rf.x = xd.data(); rf.src = p.src.data(); rf.dst = p.dst.data(); rf.wigner = wd.data(); rf.out = t_out.data();
+    rf.n_atoms = N; rf.n_edges = E; rf.channels = C;
     rf.radial = rd.data();
     gather_rotate_fwd_reference(rf);
     GatherRotateBwdParams<double> rb;
@@ -220,6 +226,53 @@ TYPED_TEST(WignerCuda, GatherRotateMatchesReference) {
     // radial without grad_radial is refused (the launcher names the kernel).
     b.grad_radial = nullptr;
     EXPECT_THROW(gather_rotate_bwd(b, ScatterMode::kAtomic, nullptr), std::invalid_argument);
+
+    // Output and gradient as m-groups with their own strides (the engine's SO(2) convolution inputs): rows of 2C,
+    // one 16-byte vector of padding after each edge's rows (kept by the forward), both scatter modes backward.
+    {
+      const int64_t R = 2 * C, pad = 16 / sizeof(T);
+      const T fill = T(7);
+      auto out_g = testing::to_m_groups(std::vector<T>(), E, R, pad, fill);
+      for (auto& v : out_g.group)
+        for (size_t i = 0; i < v.size(); ++i)
+          if (int64_t(i) % (v.size() / E) < int64_t(v.size() / E) - pad) v[i] = NAN;  // rows poisoned
+      const auto grad_g = testing::to_m_groups(p.grad_a, E, R, pad, fill);
+      DeviceArray<T> o0(out_g.group[0]), o1(out_g.group[1]), o2(out_g.group[2]);
+      DeviceArray<T> g0(grad_g.group[0]), g1(grad_g.group[1]), g2(grad_g.group[2]);
+      T* out_base[3] = {o0.ptr, o1.ptr, o2.ptr};
+      const T* grad_base[3] = {g0.ptr, g1.ptr, g2.ptr};
+      GatherRotateFwdParams<T> fg = f;
+      fg.out = nullptr;
+      fg.radial = nullptr;
+      GatherRotateBwdParams<T> bg = b;
+      bg.grad_out = nullptr;
+      bg.grad_x = gx.ptr;
+      bg.grad_wigner = gw.ptr;
+      bg.radial = nullptr;
+      bg.grad_radial = nullptr;
+      for (int k = 0; k < 3; ++k) {
+        fg.out_groups.base[k] = out_base[k];
+        bg.grad_out_groups.base[k] = grad_base[k];
+        fg.out_groups.edge_stride[k] = bg.grad_out_groups.edge_stride[k] = out_g.stride[k];
+      }
+      ASSERT_NO_THROW(gather_rotate_fwd(fg, nullptr));
+      UMA_CUDA_OK(cudaDeviceSynchronize());
+      for (int k = 0; k < 3; ++k) out_g.group[k] = (k == 0 ? o0 : k == 1 ? o1 : o2).host();
+      const auto mg = compare(testing::from_m_groups(out_g, E, R), truth.fwd_a);
+      EXPECT_TRUE(mg.finite && mg.rel() <= kTol<T>) << mg.str("gather_rotate_fwd into m-groups" + tag);
+      EXPECT_TRUE(testing::padding_holds(out_g, E, R, fill)) << "gather_rotate_fwd m-groups: padding overwritten" << tag;
+      for (ScatterMode mode : {ScatterMode::kAtomic, ScatterMode::kDeterministic}) {
+        const std::string m = mode == ScatterMode::kAtomic ? " atomic" : " deterministic";
+        gx.poison();
+        gw.poison();
+        ASSERT_NO_THROW(gather_rotate_bwd(bg, mode, nullptr));
+        UMA_CUDA_OK(cudaDeviceSynchronize());
+        const auto mx = compare(gx.host(), truth.grad_x);
+        EXPECT_TRUE(mx.finite && mx.rel() <= kTol<T>) << mx.str("gather_rotate_bwd grad_x from m-groups" + m + tag);
+        const auto mw = compare(gw.host(), truth.grad_wigner);
+        EXPECT_TRUE(mw.finite && mw.rel() <= kTol<T>) << mw.str("gather_rotate_bwd grad_wigner from m-groups" + m + tag);
+      }
+    }
   }
 }
 

@@ -220,6 +220,36 @@ TEST(WignerReference, RotateBackScatterReadsAndWritesMGroups) {
   EXPECT_THROW(rotate_back_scatter_fwd_reference(f), std::invalid_argument);
 }
 
+// gather_rotate's output and its gradient as three m-groups (rows of 2C) with their own strides: the same values
+// as the dense layout, bitwise, and the padding between edges never written.
+TEST(WignerReference, GatherRotateWritesAndReadsMGroups) {
+  const int64_t N = 8, E = 27, C = 5, R = 2 * C, pad = 2;
+  const auto p = make_problem<double>(N, E, C, 78);
+  const double fill = -4321.0;
+  auto out = testing::to_m_groups(std::vector<double>(), E, R, pad, fill);
+  const auto grad = testing::to_m_groups(p.grad_a, E, R, pad, fill);
+  GatherRotateFwdParams<double> a;
+  a.x = p.x.data(); a.src = p.src.data(); a.dst = p.dst.data(); a.wigner = p.wigner.data();
+  for (int k = 0; k < 3; ++k) { a.out_groups.base[k] = out.group[k].data(); a.out_groups.edge_stride[k] = out.stride[k]; }
+  a.n_atoms = N; a.n_edges = E; a.channels = C;
+  gather_rotate_fwd_reference(a);
+  EXPECT_EQ(compare(testing::from_m_groups(out, E, R), run_fwd_a(p, p.wigner)).max_abs, 0.0) << "forward into m-groups";
+  EXPECT_TRUE(testing::padding_holds(out, E, R, fill)) << "forward wrote into the padding between edges";
+
+  const BwdA dense = run_bwd_a(p);
+  std::vector<double> gx(p.x.size(), NAN), gw(p.wigner.size(), NAN);
+  GatherRotateBwdParams<double> b;
+  for (int k = 0; k < 3; ++k) { b.grad_out_groups.base[k] = grad.group[k].data(); b.grad_out_groups.edge_stride[k] = grad.stride[k]; }
+  b.x = p.x.data(); b.src = p.src.data(); b.dst = p.dst.data(); b.wigner = p.wigner.data();
+  b.grad_x = gx.data(); b.grad_wigner = gw.data(); b.n_atoms = N; b.n_edges = E; b.channels = C;
+  gather_rotate_bwd_reference(b);
+  EXPECT_EQ(compare(gx, dense.grad_x).max_abs, 0.0) << "grad_x from m-groups";
+  EXPECT_EQ(compare(gw, dense.grad_wigner).max_abs, 0.0) << "grad_wigner from m-groups";
+
+  a.out_groups.edge_stride[2] = 2 * R - 1;  // rows of one edge would overlap the next: refused
+  EXPECT_THROW(gather_rotate_fwd_reference(a), std::invalid_argument);
+}
+
 // The conv-1 radial scale folded into gather_rotate: out[e, k, :] = R[e, group(k), :] ⊙ A(x, D)[e, k, :] with the
 // groups of fairchem's SO2_Convolution (m = 0 rows l = 0, 1, 2 -> 0, 1, 2; the +m and -m rows of m = 1 share
 // 3 (l = 1) and 4 (l = 2); both m = 2 rows 5), written out here independently of kRadialGroupOfM. Forward: the
