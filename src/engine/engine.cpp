@@ -19,6 +19,7 @@
 #include "model/model_file.h"
 #ifdef UMA_HAVE_CUDA_KERNELS
 #include "engine/captured_eval.h"
+#include "engine/fused_edge_gate.h"
 #include "engine/fused_wigner_ops.h"
 #endif
 
@@ -102,6 +103,17 @@ struct Engine::Impl {
 #endif
     if (radial.defined()) throw Error("node_to_edge: a radial scale needs the fused CUDA kernels");
     return split_m(gather_rotate_m(x, src, dst, rot.gather));
+  }
+  // GateActivation between the convolutions: one fused kernel each way on the GPU (reading the gate logits and
+  // the m = 0 rows from conv 1's GEMM output as it is), else the Torch form of layers.h.
+  MGroups gate(const MGroups& msg, const torch::Tensor& logits, const torch::Tensor& m0_with_gate) const {
+#ifdef UMA_HAVE_CUDA_KERNELS
+    if (fused && logits.size(1) == 2 * msg.m0.size(2)) {
+      auto g = fused::edge_gate(m0_with_gate, msg.m1, msg.m2);
+      return {g[0], g[1], g[2]};
+    }
+#endif
+    return edge_gate(msg, logits);
   }
   // The fused kernels read the m-groups where the last SO(2) convolution left them; the torch path joins them.
   torch::Tensor edge_to_node(const MGroups& msg, const torch::Tensor& dst, int64_t n, const EdgeRotations& rot,
@@ -206,9 +218,9 @@ struct Engine::Impl {
       // else a multiply inside so2_conv.
       auto radial = radial_mlp(in.x_edge(e, src, dst), block.so2_conv_1.rad_func);
       auto msg = m.node_to_edge(node[0], src, dst, rot, csr, m.fused ? radial : torch::Tensor());
-      torch::Tensor gate;
-      msg = so2_conv(msg, m.fused ? torch::Tensor() : radial, mix.so2_conv_1, H, L * H, &gate);
-      msg = edge_gate(msg, gate);
+      torch::Tensor gate, m0_with_gate;
+      msg = so2_conv(msg, m.fused ? torch::Tensor() : radial, mix.so2_conv_1, H, L * H, &gate, &m0_with_gate);
+      msg = m.gate(msg, gate, m0_with_gate);
       msg = so2_conv(msg, torch::Tensor(), mix.so2_conv_2, C, 0, nullptr);
       return m.edge_to_node(msg, dst, num_atoms, rot, csr);
     }

@@ -81,7 +81,7 @@ MGroups split_m(const torch::Tensor& x) {
 torch::Tensor join_m(const MGroups& x) { return torch::cat({x.m0, x.m1, x.m2}, 1); }
 
 MGroups so2_conv(const MGroups& x, const torch::Tensor& radial, const MixedSO2Conv& w, int64_t out_channels,
-                 int64_t gate_channels, torch::Tensor* gate) {
+                 int64_t gate_channels, torch::Tensor* gate, torch::Tensor* m0_with_gate) {
   const int64_t E = x.m0.size(0), Cin = x.m0.size(2);
   // Each group as rows of one matrix (a view where the group's rows are adjacent, as in all callers).
   auto x0 = x.m0.reshape({E, 3 * Cin});
@@ -94,6 +94,7 @@ MGroups so2_conv(const MGroups& x, const torch::Tensor& radial, const MixedSO2Co
     x2 = x2 * rs[2].unsqueeze(1);
   }
   auto y0 = w.fc_m0.apply(x0);
+  if (m0_with_gate) *m0_with_gate = y0;
   if (gate_channels > 0) {
     auto ys = y0.split_with_sizes({gate_channels, y0.size(1) - gate_channels}, 1);
     *gate = ys[0];

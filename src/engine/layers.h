@@ -54,9 +54,10 @@ torch::Tensor join_m(const MGroups& x);   // [E,9,C], one copy
 
 // nn/so2_layers.py SO2_Convolution on M-major edge features. `radial` [E, 6*Cin] (conv 1 only, when the
 // fused gather has not applied it) multiplies the inputs per m; `gate_channels` > 0 splits that many
-// gate logits off the m = 0 output (returned in `gate`). Output channels: Cout.
+// gate logits off the m = 0 output (returned in `gate`), and `m0_with_gate` (optional) receives that whole
+// GEMM output [E, gate_channels + 3*Cout] for the fused gate. Output channels: Cout.
 MGroups so2_conv(const MGroups& x, const torch::Tensor& radial, const MixedSO2Conv& w, int64_t out_channels,
-                 int64_t gate_channels, torch::Tensor* gate);
+                 int64_t gate_channels, torch::Tensor* gate, torch::Tensor* m0_with_gate = nullptr);
 
 // nn/activation.py GateActivation(m_prime = True) on M-major edge features: the l = 0 row SiLU, every
 // other row times sigmoid(gate) of its degree.

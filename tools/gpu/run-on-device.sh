@@ -112,9 +112,10 @@ phase_build() {
 }
 
 phase_test_gpu() {
-  ( cd build-gpu && timeout 200 ctest -R "test_gpu_engine|WignerKernelCuda" -V --timeout 180 ) > "$OUT/ctest_gpu.log" 2>&1
+  ( cd build-gpu && timeout 200 ctest -R "test_gpu_engine|WignerKernelCuda|test_edge_gate" -V --timeout 180 ) \
+    > "$OUT/ctest_gpu.log" 2>&1
   say "GPU tests: $(grep -E 'tests passed|tests failed' "$OUT/ctest_gpu.log")"
-  grep -E "\[gpu( parity)?\]|FAILED|Failure" "$OUT/ctest_gpu.log" | head -30
+  grep -E "\[gpu( parity)?\]|FAILED|Failure|SKIPPED \]|  OK \] EdgeGate" "$OUT/ctest_gpu.log" | head -30
 }
 
 wait_unpack() {

@@ -1,0 +1,24 @@
+// The edge gate between UMA's two SO(2) convolutions (layers.h edge_gate) as one fused CUDA kernel per direction
+// (src/kernels/edge_gate_launch.h), wrapped as an autograd function on the current CUDA stream. Same maths as
+// edge_gate; it takes conv 1's m = 0 output with the gate logits still in front of it (so2_conv's m0_with_gate), so
+// that the gradient of that GEMM output is written as one tensor. Only built with UMA_ENABLE_CUDA; double backward
+// is not supported.
+#ifndef UMA_ENGINE_FUSED_EDGE_GATE_H
+#define UMA_ENGINE_FUSED_EDGE_GATE_H
+
+#include <torch/torch.h>
+
+#include <array>
+
+namespace uma {
+namespace fused {
+
+// m0_with_gate [E, 5H] (rows may have a longer stride): the l = 1 and l = 2 gate logits, then the three m = 0 rows;
+// m1 [E,4,H], m2 [E,2,H] → the gated groups [E,3,H], [E,4,H], [E,2,H].
+std::array<torch::Tensor, 3> edge_gate(const torch::Tensor& m0_with_gate, const torch::Tensor& m1,
+                                       const torch::Tensor& m2);
+
+}  // namespace fused
+}  // namespace uma
+
+#endif  // UMA_ENGINE_FUSED_EDGE_GATE_H
