@@ -17,6 +17,7 @@
 #   fusion  env deps build test-gpu, then ours fp32 / fp32 deterministic vs umas_fast_gpu at 200 and 2000 atoms,
 #           carbon and Cu, with the op-level profile (after a kernel change)
 #   e2e2000 ours fp32 (graphs allowed / not) vs umas_fast_gpu at 2000 atoms (carbon, Cu) with the op-level profile
+#   tf32    ours fp32 and TF32 vs umas_fast_gpu fp32 and TF32 at 200 and 2000 atoms (carbon, Cu), one run
 #   layouts the SO(2) GEMMs in strict fp32 with their operand layouts (tools/gpu/gemm_probe.py --layouts)
 #   triton  our fused Wigner kernels vs fairchem's Triton kernels on identical tensors (bench_wigner --from, built
 #           with nvcc alone; benchmarks/kernels/vs_fairchem_triton.py) -> $OUT/kernels-vs-triton.md/.json
@@ -176,6 +177,11 @@ phase_e2e2000() {  # after an engine change: ours fp32 (CUDA graphs allowed, and
   # atoms, carbon and Cu, with the profile
   bench e2e2000 --structures carbon,cu --sizes 2000 --ours-variants fp32,fp32_no_graphs --backends umas_fast_gpu \
     --profile --deadline $(( $(left) - 20 ))
+}
+
+phase_tf32() {  # the same precision setting on both sides, strict fp32 and TF32: ours vs umas_fast_gpu at 200 and 2000
+  bench tf32 --structures carbon,cu --sizes 200,2000 --ours-variants fp32,fp32_tf32 --backends umas_fast_gpu \
+    --extra umas_fast_gpu_tf32 --deadline $(( $(left) - 20 ))
 }
 
 phase_layouts() {  # the engine's SO(2) GEMMs in strict fp32 with the operand layouts they see (cuBLAS kernel choice)
