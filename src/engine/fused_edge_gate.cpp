@@ -1,14 +1,12 @@
 // Autograd wrapper of the fused edge gate kernels; see fused_edge_gate.h.
 #include "engine/fused_edge_gate.h"
 
-#include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAGuard.h>
 
-#include <stdexcept>
 #include <string>
 
+#include "engine/fused_launch.h"
 #include "kernels/edge_gate_launch.h"
-#include "model/errors.h"
 
 namespace uma {
 namespace fused {
@@ -19,26 +17,14 @@ using torch::Tensor;
 using torch::autograd::AutogradContext;
 using torch::autograd::tensor_list;
 
-void require(bool ok, const std::string& what) {
-  if (!ok) throw Error("uma::fused::edge_gate: " + what);
-}
-
-// Launcher exceptions (bad arguments, failed launches) become uma::Error for the engine's callers.
-template <typename F>
-void launch(F&& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    throw Error(e.what());
-  }
-}
+constexpr const char* kOp = "uma::fused::edge_gate: ";
 
 Tensor group(const Tensor& t, int64_t E, int64_t rows, int64_t H, const Tensor& like, const char* name) {
   require(t.dim() == 3 && t.size(0) == E && t.size(1) == rows && t.size(2) == H,
-          std::string(name) + " must be [" + std::to_string(E) + "," + std::to_string(rows) + "," +
+          kOp + std::string(name) + " must be [" + std::to_string(E) + "," + std::to_string(rows) + "," +
               std::to_string(H) + "]");
   require(t.scalar_type() == like.scalar_type() && t.device() == like.device(),
-          std::string(name) + " must match the gate's dtype and device");
+          kOp + std::string(name) + " must match the gate's dtype and device");
   return t.contiguous();
 }
 
@@ -47,7 +33,7 @@ class EdgeGateFunction : public torch::autograd::Function<EdgeGateFunction> {
   static tensor_list forward(AutogradContext* ctx, const Tensor& m0g_in, const Tensor& m1_in, const Tensor& m2_in) {
     require(m0g_in.is_cuda() && m0g_in.dim() == 2 && m0g_in.size(1) % 5 == 0 &&
                 (m0g_in.scalar_type() == torch::kFloat32 || m0g_in.scalar_type() == torch::kFloat64),
-            "m0_with_gate must be a float32/float64 CUDA tensor [E, 5H]");
+            std::string(kOp) + "m0_with_gate must be a float32/float64 CUDA tensor [E, 5H]");
     const int64_t E = m0g_in.size(0), H = m0g_in.size(1) / 5;
     const Tensor m0g = m0g_in.stride(1) == 1 && m0g_in.stride(0) >= 5 * H ? m0g_in : m0g_in.contiguous();
     const Tensor m1 = group(m1_in, E, 4, H, m0g, "m1"), m2 = group(m2_in, E, 2, H, m0g, "m2");
@@ -59,7 +45,7 @@ class EdgeGateFunction : public torch::autograd::Function<EdgeGateFunction> {
       p.m1 = m1.data_ptr<scalar_t>(); p.m2 = m2.data_ptr<scalar_t>();
       p.out0 = o0.data_ptr<scalar_t>(); p.out1 = o1.data_ptr<scalar_t>(); p.out2 = o2.data_ptr<scalar_t>();
       p.n_edges = E; p.channels = H;
-      launch([&] { k::edge_gate_fwd(p, at::cuda::getCurrentCUDAStream().stream()); });
+      launch([&] { k::edge_gate_fwd(p, current_stream()); });
     });
     ctx->save_for_backward({m0g, m1, m2});
     return {o0, o1, o2};
@@ -84,7 +70,7 @@ class EdgeGateFunction : public torch::autograd::Function<EdgeGateFunction> {
       p.m1 = m1.data_ptr<scalar_t>(); p.m2 = m2.data_ptr<scalar_t>();
       p.grad_m0g = g0.data_ptr<scalar_t>(); p.grad_m1 = g1.data_ptr<scalar_t>(); p.grad_m2 = g2.data_ptr<scalar_t>();
       p.n_edges = E; p.channels = H;
-      launch([&] { k::edge_gate_bwd(p, at::cuda::getCurrentCUDAStream().stream()); });
+      launch([&] { k::edge_gate_bwd(p, current_stream()); });
     });
     return {g0, g1, g2};
   }

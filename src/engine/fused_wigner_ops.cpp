@@ -8,8 +8,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "engine/fused_launch.h"
 #include "kernels/wigner_launch.h"
-#include "model/errors.h"
 
 namespace uma {
 namespace fused {
@@ -19,10 +19,6 @@ namespace k = uma::kernels;
 using torch::Tensor;
 using torch::autograd::AutogradContext;
 using torch::autograd::tensor_list;
-
-void require(bool ok, const std::string& what) {
-  if (!ok) throw Error(what);
-}
 
 std::string shape_of(const Tensor& t) {
   std::string s = "[";
@@ -52,23 +48,9 @@ void check_wigner(const char* op, const char* name, const Tensor& w, int64_t n_e
           std::string(op) + ": " + name + " must match the features' dtype and device");
 }
 
-// Launcher exceptions (std::invalid_argument / std::runtime_error) become uma::Error for the engine's callers.
-template <typename F>
-void launch(F&& f) {
-  try {
-    f();
-  } catch (const Error&) {
-    throw;
-  } catch (const std::exception& e) {
-    throw Error(e.what());
-  }
-}
-
 const int64_t* ptr_or_null(const Tensor& t) { return t.defined() ? t.data_ptr<int64_t>() : nullptr; }
 
 k::EdgeCsr to_csr(const Tensor& row_ptr, const Tensor& perm) { return {ptr_or_null(row_ptr), ptr_or_null(perm)}; }
-
-cudaStream_t current_stream() { return at::cuda::getCurrentCUDAStream().stream(); }
 
 void save_csr(AutogradContext* ctx, const EdgeCsrTensors* csr) {
   ctx->saved_data["has_csr"] = csr != nullptr;

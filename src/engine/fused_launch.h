@@ -1,0 +1,38 @@
+// What the autograd wrappers of the fused CUDA kernels (fused_wigner_ops.cpp, fused_edge_gate.cpp) share: argument
+// checks and launcher failures as uma::Error (the one error type the engine's callers handle), and the stream the
+// kernels go on (Torch's current one, so they order with the surrounding Torch work and CUDA-graph capture).
+#ifndef UMA_ENGINE_FUSED_LAUNCH_H
+#define UMA_ENGINE_FUSED_LAUNCH_H
+
+#include <ATen/cuda/CUDAContext.h>
+
+#include <exception>
+#include <string>
+
+#include "model/errors.h"
+
+namespace uma {
+namespace fused {
+
+inline void require(bool ok, const std::string& what) {
+  if (!ok) throw Error(what);
+}
+
+// Runs a launcher; its std::invalid_argument / std::runtime_error become uma::Error.
+template <typename F>
+void launch(F&& f) {
+  try {
+    f();
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw Error(e.what());
+  }
+}
+
+inline cudaStream_t current_stream() { return at::cuda::getCurrentCUDAStream().stream(); }
+
+}  // namespace fused
+}  // namespace uma
+
+#endif  // UMA_ENGINE_FUSED_LAUNCH_H
