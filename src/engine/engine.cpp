@@ -105,10 +105,11 @@ struct Engine::Impl {
     return split_m(gather_rotate_m(x, src, dst, rot.gather));
   }
   // GateActivation between the convolutions: one fused kernel each way on the GPU (reading the gate logits and
-  // the m = 0 rows from conv 1's GEMM output as it is), else the Torch form of layers.h.
+  // the m = 0 rows from conv 1's GEMM output as it is; lmax = 2, which model_config enforces), else the Torch
+  // form of layers.h.
   MGroups gate(const MGroups& msg, const torch::Tensor& logits, const torch::Tensor& m0_with_gate) const {
 #ifdef UMA_HAVE_CUDA_KERNELS
-    if (fused && logits.size(1) == 2 * msg.m0.size(2)) {
+    if (fused) {
       auto g = fused::edge_gate(m0_with_gate, msg.m1, msg.m2);
       return {g[0], g[1], g[2]};
     }

@@ -232,10 +232,7 @@ TYPED_TEST(WignerCuda, GatherRotateMatchesReference) {
     {
       const int64_t R = 2 * C, pad = 16 / sizeof(T);
       const T fill = T(7);
-      auto out_g = testing::to_m_groups(std::vector<T>(), E, R, pad, fill);
-      for (auto& v : out_g.group)
-        for (size_t i = 0; i < v.size(); ++i)
-          if (int64_t(i) % (v.size() / E) < int64_t(v.size() / E) - pad) v[i] = NAN;  // rows poisoned
+      auto out_g = testing::poisoned_m_groups(E, R, pad, fill);
       const auto grad_g = testing::to_m_groups(p.grad_a, E, R, pad, fill);
       DeviceArray<T> o0(out_g.group[0]), o1(out_g.group[1]), o2(out_g.group[2]);
       DeviceArray<T> g0(grad_g.group[0]), g1(grad_g.group[1]), g2(grad_g.group[2]);
@@ -333,10 +330,7 @@ TYPED_TEST(WignerCuda, RotateBackScatterMatchesReference) {
     const int64_t pad = 16 / sizeof(T);
     const T fill = T(7);
     const auto msg_g = testing::to_m_groups(p.msg, E, C, pad, fill);
-    auto grad_g = testing::to_m_groups(std::vector<T>(), E, C, pad, fill);
-    for (auto& v : grad_g.group)
-      for (size_t i = 0; i < v.size(); ++i)
-        if (int64_t(i) % (v.size() / E) < int64_t(v.size() / E) - pad) v[i] = NAN;  // rows poisoned, padding kept
+    auto grad_g = testing::poisoned_m_groups(E, C, pad, fill);
     DeviceArray<T> m0(msg_g.group[0]), m1(msg_g.group[1]), m2(msg_g.group[2]);
     DeviceArray<T> g0(grad_g.group[0]), g1(grad_g.group[1]), g2(grad_g.group[2]);
     const T* msg_base[3] = {m0.ptr, m1.ptr, m2.ptr};

@@ -190,7 +190,7 @@ TEST(WignerReference, RotateBackScatterReadsAndWritesMGroups) {
   const auto p = make_problem<double>(N, E, C, 77);
   const double fill = 12345.0;
   const auto msg = testing::to_m_groups(p.msg, E, C, pad, fill);
-  auto grad = testing::to_m_groups(std::vector<double>(), E, C, pad, fill);
+  auto grad = testing::poisoned_m_groups(E, C, pad, fill);
   auto groups_in = [&](const GroupedMessage<double>& g) {
     MGroupRows<const double*> r;
     for (int k = 0; k < 3; ++k) { r.base[k] = g.group[k].data(); r.edge_stride[k] = g.stride[k]; }
@@ -226,7 +226,7 @@ TEST(WignerReference, GatherRotateWritesAndReadsMGroups) {
   const int64_t N = 8, E = 27, C = 5, R = 2 * C, pad = 2;
   const auto p = make_problem<double>(N, E, C, 78);
   const double fill = -4321.0;
-  auto out = testing::to_m_groups(std::vector<double>(), E, R, pad, fill);
+  auto out = testing::poisoned_m_groups(E, R, pad, fill);
   const auto grad = testing::to_m_groups(p.grad_a, E, R, pad, fill);
   GatherRotateFwdParams<double> a;
   a.x = p.x.data(); a.src = p.src.data(); a.dst = p.dst.data(); a.wigner = p.wigner.data();

@@ -130,9 +130,16 @@ GroupedMessage<T> to_m_groups(const std::vector<T>& dense, int64_t E, int64_t C,
     for (int64_t e = 0; e < E; ++e)
       for (int r = 0; r < kGroupRows[k]; ++r)
         for (int64_t c = 0; c < C; ++c)
-          g.group[k][e * g.stride[k] + r * C + c] = dense.empty() ? fill : dense[(e * 9 + kGroupFirstRow[k] + r) * C + c];
+          g.group[k][e * g.stride[k] + r * C + c] = dense[(e * 9 + kGroupFirstRow[k] + r) * C + c];
   }
   return g;
+}
+
+// An output laid out as m-groups (as to_m_groups) before a kernel writes it: rows NaN, so that an unwritten one
+// fails the comparison; padding `fill`, which padding_holds then checks is untouched.
+template <typename T>
+GroupedMessage<T> poisoned_m_groups(int64_t E, int64_t C, int64_t pad, T fill) {
+  return to_m_groups(std::vector<T>(static_cast<size_t>(E * 9 * C), T(NAN)), E, C, pad, fill);
 }
 
 template <typename T>
