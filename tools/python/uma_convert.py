@@ -3,8 +3,9 @@
 or build a random UMA-S-shaped fairchem checkpoint (+ its `.uma`) for tests.
 
   uma-convert convert CHECKPOINT.pt -o OUT.uma [--name NAME] [--dtype keep|float32|float16]
-  uma-convert random --seed S --experts K [--tasks omol,omat,oc20,odac,omc] --pt OUT.pt -o OUT.uma
-                     [--dtype float16|float32] [--name NAME] [--no-verify]
+  uma-convert random --seed S --experts K [--model-id UMA-1.1|UMA-S-1.2|UMA-S-1.2.1]
+                     [--tasks omol,omat,...] --pt OUT.pt -o OUT.uma
+                     [--dtype float16|float32] [--name NAME] [--created STAMP] [--no-verify]
   uma-convert info FILE.uma
 
 Everything here is written from the fairchem-core inference API (MLIPInferenceCheckpoint,
@@ -21,13 +22,22 @@ import struct
 import sys
 import warnings
 
-CONVERTER_VERSION = "uma-convert 1.0"
+CONVERTER_VERSION = "uma-convert 1.1"
 FORMAT_VERSION = 1
 UMA_DATASETS = ["oc20", "omol", "omat", "odac", "omc"]  # UMA-S 1.1 checkpoint order
+# UMA-S 1.2 / 1.2.1 dataset_mapping order (fairchem/core/scripts/uma_1p2p1_surgery.py)
+UMA12_DATASETS = ["oc20", "oc22", "oc25", "omol", "omat", "odac", "omc"]
+# The generations this converter (and the C++ engine) know, by fairchem's model_config["model_id"]
+# (fairchem/core/models/uma/compat.py: 1.1 has none and is identified by backbone.model_version 1.1).
+MODEL_IDS = ("UMA-1.1", "UMA-S-1.2", "UMA-S-1.2.1")
+MODEL_DATASETS = {"UMA-1.1": UMA_DATASETS, "UMA-S-1.2": UMA12_DATASETS, "UMA-S-1.2.1": UMA12_DATASETS}
+SINGLE_HEAD = "DatasetSpecificSingleHeadWrapper"
+MOE_HEAD = "DatasetSpecificMoEWrapper"
 CHARGE_RANGE = [-100, 100]
 SPIN_RANGE = [0, 100]
 DEFAULT_SPIN = {"omol": 1}  # every other task defaults to spin 0 (fairchem validate_uma_atoms_data)
-NORMALIZER_RMSD = 1.423
+NORMALIZER_RMSD = 1.423  # UMA-S 1.1 training configs
+NORMALIZER_RMSD_1P2 = 1.342  # UMA-S 1.2 training configs (normalizer_rmsd); random 1.2.x models use it
 
 
 def log(msg: str) -> None:
@@ -152,12 +162,13 @@ def parse_tasks(tasks_config) -> dict:
     return out
 
 
-def _backbone_meta(bb: dict, num_experts_found: int) -> dict:
+def _backbone_meta(bb: dict, num_experts_found: int, model_id: str) -> dict:
     def g(key, default):
         v = bb.get(key, default)
         return v
 
     dataset_mapping = bb.get("dataset_mapping")
+    mv = bb.get("model_version", None)
     return {
         "max_num_elements": int(g("max_num_elements", 100)),
         "sphere_channels": int(g("sphere_channels", 128)),
@@ -170,7 +181,8 @@ def _backbone_meta(bb: dict, num_experts_found: int) -> dict:
         "num_distance_basis": int(g("num_distance_basis", 512)),
         "max_neighbors": int(g("max_neighbors", 300)),
         "num_experts": int(num_experts_found),
-        "model_version": float(g("model_version", 1.0)),
+        # 1.1 carries model_version 1.1; 1.2.x has none (null; the generation is the top-level model_id)
+        "model_version": float(mv) if mv is not None else None,
         "use_composition_embedding": bool(g("use_composition_embedding", False)),
         "chg_spin_emb_type": str(g("chg_spin_emb_type", "pos_emb")),
         # extra keys (informative; the C++ reader may assert them)
@@ -181,20 +193,68 @@ def _backbone_meta(bb: dict, num_experts_found: int) -> dict:
         "moe_expert_coefficient_norm": str(g("moe_expert_coefficient_norm", "softmax")),
         "mole_type": str(g("moe_type", "so2")),
         "use_dataset_embedding": bool(g("use_dataset_embedding", True)),
-        "charge_balanced_channels": list(g("charge_balanced_channels", None) or []),
+        "charge_balanced_channels": sorted(int(c) for c in (g("charge_balanced_channels", None) or [])),
         "spin_balanced_channels": list(g("spin_balanced_channels", None) or []),
+        # fairchem escn_moe.py set_MOLE_coefficients: the composition mean includes the zero initial
+        # value (divides by N+1) only for model_id "UMA-S-1.2" (the 1.2 bug)
+        "composition_include_self": model_id == "UMA-S-1.2",
         "direct_forces": bool(g("direct_forces", True)),
         "dataset_mapping": dict(dataset_mapping) if dataset_mapping else None,
     }
 
 
-def _validate_backbone(bb: dict, model_config: dict, state: dict) -> int:
+def describe_model(model_config: dict, state: dict | None = None) -> str:
+    """One line naming what a checkpoint is (for refusals)."""
+    bb = dict(model_config.get("backbone") or {})
+    heads = model_config.get("heads") or {}
+    hs = ", ".join(f"{hn}: {str(hc.get('module', '?')).rsplit('.', 1)[-1]}"
+                   f"({str(hc.get('head_cls', '?')).rsplit('.', 1)[-1]})" for hn, hc in heads.items())
+    K = bb.get("num_experts")
+    if state is not None:
+        r = state.get("backbone.routing_mlp.4.weight")
+        if r is not None:
+            K = f"{K} (routing rows {r.shape[0]})"
+    return (f"model_id {model_config.get('model_id')!r}, backbone.model_version {bb.get('model_version')!r}, "
+            f"backbone {str(bb.get('model', '?')).rsplit('.', 1)[-1]}, lmax/mmax {bb.get('lmax')}/{bb.get('mmax')}, "
+            f"num_layers {bb.get('num_layers')}, sphere_channels {bb.get('sphere_channels')}, num_experts {K}, "
+            f"num_distance_basis {bb.get('num_distance_basis')}, "
+            f"charge/spin_balanced_channels {bb.get('charge_balanced_channels')}/{bb.get('spin_balanced_channels')}, "
+            f"heads [{hs}]")
+
+
+def identify_model(model_config: dict, state: dict | None = None) -> str:
+    """fairchem's generation id ("UMA-1.1", "UMA-S-1.2", "UMA-S-1.2.1") or die naming what was found.
+
+    Mirrors fairchem/core/models/uma/compat.py: a model_id in the config wins; 1.1 has none and is
+    recognised by backbone.model_version == 1.1 (fairchem back-fills "UMA-1.1")."""
+    bb = dict(model_config.get("backbone") or {})
+    what = describe_model(model_config, state)
+    lmax, mmax, nl = int(bb.get("lmax", 2)), int(bb.get("mmax", 2)), int(bb.get("num_layers", 4))
+    mid = model_config.get("model_id")
+    mid = mid.strip() if isinstance(mid, str) else mid
+    if lmax == 4 or nl == 10 or (isinstance(mid, str) and mid.upper().startswith("UMA-M")):
+        die(f"UMA-M (lmax 4, 10 layers) is not supported yet; found {what}")
+    if lmax != 2 or mmax != 2:
+        die(f"lmax {lmax} / mmax {mmax} is not supported (only the UMA-S shape, lmax = mmax = 2); found {what}")
+    if not mid:
+        mv = bb.get("model_version", None)
+        if mv in (1.1, "1.1"):
+            return "UMA-1.1"
+        die(f"checkpoint has no model_id and backbone.model_version {mv!r} (UMA 1.0 or untagged): "
+            f"only {', '.join(MODEL_IDS)} are supported; found {what}")
+    if mid not in MODEL_IDS:
+        die(f"model_id {mid!r} is not supported (supported: {', '.join(MODEL_IDS)}); found {what}")
+    return mid
+
+
+def _validate_backbone(bb: dict, model_config: dict, state: dict, model_id: str) -> int:
     model = str(bb.get("model", ""))
     if not (model.endswith("uma.escn_moe.eSCNMDMoeBackbone") or model == "escnmd_moe_backbone"):
         die(f"backbone.model is {model!r}, expected fairchem.core.models.uma.escn_moe.eSCNMDMoeBackbone")
     K = int(bb.get("num_experts", 0))
-    # MoLE expert count must agree with the stacked expert weights
-    mole_keys = [k for k in state if k.endswith(".weights")]
+    # MoLE expert count must agree with the stacked expert weights (backbone only: the 1.2 energy
+    # head has its own per-dataset '.weights')
+    mole_keys = [k for k in state if k.endswith(".weights") and k.startswith("backbone.")]
     if K > 0:
         if not mole_keys:
             die(f"num_experts={K} but no MoLE '.weights' tensors in the state dict")
@@ -206,29 +266,91 @@ def _validate_backbone(bb: dict, model_config: dict, state: dict) -> int:
             die(f"routing_mlp.4.weight missing or not [{K}, *] (MoLE expert count mismatch)")
     elif mole_keys:
         die("num_experts=0 but the state dict has MoLE '.weights' tensors")
-    mv = bb.get("model_version", None)
-    model_id = model_config.get("model_id")
-    if K > 0:
-        if model_id not in (None, "", "UMA-1.1"):
-            die(f"model_id {model_id!r} not supported (this engine implements UMA 1.1 semantics: "
-                "composition mean with include_self=False)")
-        if mv not in (1.1, "1.1"):
-            die(f"backbone.model_version is {mv!r}; only UMA 1.1 (model_version 1.1) is supported")
-    for key, want in (("lmax", 2), ("mmax", 2)):
-        if int(bb.get(key, want)) != want:
-            log(f"warning: {key}={bb.get(key)} (UMA-S uses {want})")
     if bb.get("direct_forces", True):
         die("backbone.direct_forces is True: only energy-conserving (autograd force) models are supported")
     if str(bb.get("chg_spin_emb_type", "pos_emb")) != "rand_emb":
         die(f"chg_spin_emb_type {bb.get('chg_spin_emb_type')!r} not supported (need rand_emb)")
-    if bb.get("charge_balanced_channels") or bb.get("spin_balanced_channels"):
-        die("charge/spin balanced channels (UMA 1.2) are not supported")
+    if bb.get("spin_balanced_channels"):
+        die(f"spin_balanced_channels {list(bb['spin_balanced_channels'])} not supported "
+            f"(no released UMA model balances spin); found {describe_model(model_config, state)}")
+    ch = sorted(int(c) for c in (bb.get("charge_balanced_channels") or []))
+    if ch:
+        if ch != list(range(ch[0], ch[-1] + 1)):
+            die(f"charge_balanced_channels {list(bb['charge_balanced_channels'])} are not contiguous "
+                "(fairchem requires a contiguous range, e.g. [0, 1, 2])")
+        if ch[0] < 0 or ch[-1] >= int(bb.get("sphere_channels", 128)):
+            die(f"charge_balanced_channels {ch} outside the {bb.get('sphere_channels')} sphere channels")
+    want = [] if model_id == "UMA-1.1" else [0, 1, 2]
+    if ch != want:
+        die(f"{model_id} has charge_balanced_channels {want} but this checkpoint has {ch}; "
+            f"found {describe_model(model_config, state)}")
     if str(bb.get("distance_function", "gaussian")) != "gaussian":
         die("only distance_function=gaussian is supported")
     return K
 
 
-def _task_meta(tasks: dict, datasets_emb: list[str], dataset_mapping: dict | None) -> dict:
+def _expert_mapping(dataset_names, dataset_mapping) -> tuple[list[str], dict[str, int]]:
+    """fairchem DatasetSpecificMoEWrapper._build_expert_mapping (escn_moe.py): the expert of a dataset
+    is the index of its mapped target in the sorted unique targets; the wrapper has one expert slot per
+    mapping key (num_experts = len(keys))."""
+    if dataset_mapping is None:
+        if dataset_names is None:
+            die(f"{MOE_HEAD} head has neither dataset_mapping nor dataset_names")
+        dataset_mapping = {n: n for n in dataset_names}
+    elif dataset_names is not None:
+        die(f"{MOE_HEAD} head has both dataset_names and dataset_mapping (fairchem refuses this)")
+    dataset_mapping = {str(k): str(v) for k, v in dict(dataset_mapping).items()}
+    if not set(dataset_mapping.values()) <= set(dataset_mapping.keys()):
+        die(f"{MOE_HEAD} dataset_mapping values must be a subset of its keys: {dataset_mapping}")
+    sorted_names = sorted(dataset_mapping.keys())
+    unique_targets = sorted(set(dataset_mapping.values()))
+    return sorted_names, {n: unique_targets.index(dataset_mapping[n]) for n in sorted_names}
+
+
+def _energy_head_meta(model_config: dict, state: dict, model_id: str) -> tuple[str, dict]:
+    """(head name, energy_head metadata) for the one supported head, or die."""
+    heads = model_config.get("heads", {}) or {}
+    head_names = list(heads.keys())
+    if len(head_names) != 1:
+        die(f"expected exactly one head, found {head_names}; {describe_model(model_config, state)}")
+    hn = head_names[0]
+    hc = heads[hn]
+    mod = str(hc.get("module", ""))
+    hcls = str(hc.get("head_cls", ""))
+    if not hcls.endswith("MLP_EFS_Head"):
+        die(f"head {hn}: head_cls {hcls!r} not supported (need MLP_EFS_Head); {describe_model(model_config, state)}")
+    prefix = f"output_heads.{hn}.head.energy_block."
+    if mod.endswith(SINGLE_HEAD):
+        htype = "single"
+        meta = {"type": "single"}
+        for i in (0, 2, 4):
+            if f"{prefix}{i}.weight" not in state:
+                die(f"head {hn}: tensor {prefix}{i}.weight missing")
+    elif mod.endswith(MOE_HEAD):
+        htype = "dataset_moe"
+        names, experts = _expert_mapping(hc.get("dataset_names"), hc.get("dataset_mapping"))
+        K = len(names)
+        for i in (0, 2, 4):
+            w = state.get(f"{prefix}{i}.weights")
+            if w is None or w.ndim != 3 or w.shape[0] != K:
+                die(f"head {hn}: {prefix}{i}.weights is {None if w is None else list(w.shape)}, expected "
+                    f"[{K}, out, in] ({K} datasets in the head's mapping)")
+            b = state.get(f"{prefix}{i}.bias")
+            if b is None or b.ndim != 1 or b.shape[0] != w.shape[1]:
+                die(f"head {hn}: shared bias {prefix}{i}.bias missing or not [{w.shape[1]}]")
+        meta = {"type": "dataset_moe", "num_experts": K, "experts": experts}
+    else:
+        die(f"head {hn}: wrapper {mod!r} (head_cls {hcls!r}) not supported (need {SINGLE_HEAD} or "
+            f"{MOE_HEAD} around MLP_EFS_Head); {describe_model(model_config, state)}")
+    want = "single" if model_id == "UMA-1.1" else "dataset_moe"
+    if htype != want:
+        die(f"{model_id} has a '{want}' energy head but this checkpoint's is '{htype}' ({mod}); "
+            f"{describe_model(model_config, state)}")
+    return hn, meta
+
+
+def _task_meta(tasks: dict, datasets_emb: list[str], dataset_mapping: dict | None,
+               head_experts: dict | None = None) -> dict:
     meta = {}
     for ds, d in sorted(tasks.items()):
         if "energy_rmsd" not in d:
@@ -260,6 +382,10 @@ def _task_meta(tasks: dict, datasets_emb: list[str], dataset_mapping: dict | Non
             "default_spin": DEFAULT_SPIN.get(ds, 0),
             "has_trained_stress": "stress_task" in d,
         }
+        if head_experts is not None:  # dataset_moe energy head: the expert this task's systems use
+            if ds not in head_experts:
+                die(f"task dataset {ds} is not in the energy head's dataset mapping {sorted(head_experts)}")
+            meta[ds]["head_expert"] = int(head_experts[ds])
     return meta
 
 
@@ -288,8 +414,9 @@ def build_uma(state: dict, model_config: dict, tasks_config, name: str, dtype_mo
     from safetensors.torch import save_file
 
     bb = dict(model_config["backbone"])
-    K = _validate_backbone(bb, model_config, state)
-    bmeta = _backbone_meta(bb, K)
+    model_id = identify_model(model_config, state)
+    K = _validate_backbone(bb, model_config, state, model_id)
+    bmeta = _backbone_meta(bb, K, model_id)
     datasets_emb = []
     if bmeta["use_dataset_embedding"]:
         prefix = "backbone.dataset_embedding.dataset_emb_dict."
@@ -297,21 +424,14 @@ def build_uma(state: dict, model_config: dict, tasks_config, name: str, dtype_mo
         cfg_list = bb.get("dataset_list") or list((bb.get("dataset_mapping") or {}).keys())
         if cfg_list and sorted(cfg_list) == sorted(datasets_emb):
             datasets_emb = list(cfg_list)
+    head_name, head_meta = _energy_head_meta(model_config, state, model_id)
+    heads = model_config.get("heads", {}) or {}
     tasks = parse_tasks(tasks_config)
-    tmeta = _task_meta(tasks, datasets_emb, bmeta["dataset_mapping"])
+    tmeta = _task_meta(tasks, datasets_emb, bmeta["dataset_mapping"],
+                       head_meta.get("experts") if head_meta["type"] == "dataset_moe" else None)
     if not tmeta:
         die("no energy tasks in tasks_config")
-    # heads: exactly one DatasetSpecificSingleHeadWrapper(MLP_EFS_Head) is supported
-    heads = model_config.get("heads", {}) or {}
-    head_names = list(heads.keys())
-    for hn, hc in heads.items():
-        mod = str(hc.get("module", ""))
-        hcls = str(hc.get("head_cls", ""))
-        if not mod.endswith("DatasetSpecificSingleHeadWrapper") or not hcls.endswith("MLP_EFS_Head"):
-            die(f"head {hn}: module {mod!r} head_cls {hcls!r} not supported "
-                "(need DatasetSpecificSingleHeadWrapper + MLP_EFS_Head)")
-    if len(head_names) != 1:
-        die(f"expected exactly one head, found {head_names}")
+    head_names = [head_name]
 
     # expected element list: embeddings cover Z < max_num_elements; Z=0 is not an element
     maxZ = bmeta["max_num_elements"]
@@ -351,7 +471,9 @@ def build_uma(state: dict, model_config: dict, tasks_config, name: str, dtype_mo
         "charge_range": charge_range,
         "spin_range": spin_range,
         "heads": {hn: {"module": heads[hn]["module"], "head_cls": heads[hn]["head_cls"]} for hn in head_names},
-        "model_id": model_config.get("model_id") or ("UMA-1.1" if K > 0 else None),
+        "model_id": model_id,
+        "supports_single_atoms": bool(model_config.get("supports_single_atoms", False)),
+        "energy_head": head_meta,
         "provenance": provenance,
     }
     tmp = out_path + ".tmp"
@@ -484,6 +606,37 @@ def uma_s_model_config(num_experts: int, datasets: list[str]) -> dict:
     }
 
 
+def model_config_for(model_id: str, num_experts: int, datasets: list[str]) -> dict:
+    """Random-model config of one generation. UMA-1.1: exactly uma_s_model_config (datasets = the
+    embedding list). UMA-S-1.2 / 1.2.1: 32 Gaussians, charge balance of channels 0-2, the 7 datasets
+    as an identity dataset_mapping (whatever tasks are chosen), the per-dataset MoLE energy head
+    (DatasetSpecificMoEWrapper), supports_single_atoms, model_id and no model_version (as in
+    fairchem's uma_1p2p1_surgery.py and shared/docs/uma-1p2.md)."""
+    if model_id == "UMA-1.1":
+        return uma_s_model_config(num_experts, datasets)
+    if model_id not in MODEL_IDS:
+        die(f"--model-id {model_id!r} unknown (choose from {', '.join(MODEL_IDS)})")
+    cfg = uma_s_model_config(num_experts, UMA12_DATASETS)
+    bb = cfg["backbone"]
+    del bb["dataset_list"]
+    del bb["model_version"]
+    mapping = {d: d for d in UMA12_DATASETS}
+    bb["dataset_mapping"] = dict(mapping)
+    bb["num_distance_basis"] = 32
+    bb["charge_balanced_channels"] = [0, 1, 2]
+    cfg["heads"] = {
+        "energyandforcehead": {
+            "module": "fairchem.core.models.uma.escn_moe.DatasetSpecificMoEWrapper",
+            "head_cls": "fairchem.core.models.uma.escn_md.MLP_EFS_Head",
+            "head_kwargs": {"wrap_property": False},
+            "dataset_mapping": dict(mapping),
+        }
+    }
+    cfg["model_id"] = model_id
+    cfg["supports_single_atoms"] = True
+    return cfg
+
+
 def _perturb_(model, seed: int) -> None:
     """Make a freshly initialised UMA model numerically interesting: no zero biases, no unit
     norm gains, O(1) activations, experts and routing that visibly depend on the input."""
@@ -520,9 +673,11 @@ def _perturb_(model, seed: int) -> None:
                 else:  # biases (incl. the zero-initialised SO3_Linear biases)
                     p.copy_(0.1 * rn(p.shape))
                 _ = full
-        last = dict(model.named_parameters()).get("output_heads.energyandforcehead.head.energy_block.4.weight")
-        if last is not None:
-            last.mul_(HEAD_SCALE)
+        named = dict(model.named_parameters())
+        for key in ("output_heads.energyandforcehead.head.energy_block.4.weight",  # 1.1 single head
+                    "output_heads.energyandforcehead.head.energy_block.4.weights"):  # 1.2.x [K,1,H] head
+            if key in named:
+                named[key].mul_(HEAD_SCALE)
 
 
 WEIGHT_GAIN = 1.0
@@ -574,13 +729,15 @@ def uma_tasks_config(datasets: list[str], refs: dict, rmsd: float = NORMALIZER_R
     return tasks
 
 
-def build_random_checkpoint(seed: int, experts: int, datasets: list[str], dtype: str):
-    """Returns (MLIPInferenceCheckpoint, plain state dict without module. prefix)."""
+def build_random_checkpoint(seed: int, experts: int, datasets: list[str], dtype: str,
+                            model_id: str = "UMA-1.1"):
+    """Returns an MLIPInferenceCheckpoint. `datasets` are the tasks (for UMA-1.1 also the embedding
+    list); 1.2.x models always carry the 7 datasets of their shape."""
     import hydra
     import torch
     from fairchem.core.units.mlip_unit.api.inference import MLIPInferenceCheckpoint
 
-    cfg = uma_s_model_config(experts, datasets)
+    cfg = model_config_for(model_id, experts, datasets)
     torch.manual_seed(seed)
     prev = torch.get_default_dtype()
     torch.set_default_dtype(torch.float32)
@@ -600,33 +757,51 @@ def build_random_checkpoint(seed: int, experts: int, datasets: list[str], dtype:
     # model_state_dict so torch.save stores each storage once (an untrained EMA equals the model).
     ema = {"module." + k: v for k, v in sd.items()}
     ema["n_averaged"] = torch.tensor(1, dtype=torch.long)
-    refs = random_element_refs(datasets, seed)
-    tasks = uma_tasks_config(datasets, refs)
+    # 1.1: refs drawn over the chosen datasets (unchanged since converter 1.0); 1.2.x: over all 7 in
+    # UMA12_DATASETS order, so a dataset's refs do not depend on which tasks were chosen
+    refs = random_element_refs(datasets if model_id == "UMA-1.1" else UMA12_DATASETS, seed)
+    tasks = uma_tasks_config(datasets, refs, NORMALIZER_RMSD if model_id == "UMA-1.1" else NORMALIZER_RMSD_1P2)
     ckpt = MLIPInferenceCheckpoint(model_config=cfg, model_state_dict=dict(sd), ema_state_dict=ema,
                                    tasks_config=tasks)
     return ckpt
 
 
-def verify_pt(pt_path: str, datasets: list[str]) -> dict:
-    """Load the .pt through fairchem's MLIPPredictUnit and predict a small structure per task."""
+def verify_pt(pt_path: str, datasets: list[str], model_id: str = "UMA-1.1", expected_experts=None) -> dict:
+    """Load the .pt through fairchem's public load_predict_unit (general backend, fp32, unmerged) and
+    predict a small structure per task (+ an isolated O atom for models that run single atoms)."""
     import numpy as np
     import torch
-    from ase.build import molecule, bulk
+    from ase import Atoms
+    from ase.build import bulk, molecule
     from fairchem.core.datasets.atomic_data import AtomicData
-    from fairchem.core.units.mlip_unit import InferenceSettings
-    from fairchem.core.units.mlip_unit.predict import MLIPPredictUnit
+    from fairchem.core.units.mlip_unit import InferenceSettings, load_predict_unit
 
     settings = InferenceSettings(tf32=False, activation_checkpointing=False, merge_mole=False, compile=False,
                                  external_graph_gen=False, internal_graph_gen_version=2,
                                  execution_mode="general", base_precision_dtype=torch.float32)
-    pu = MLIPPredictUnit(pt_path, device="cpu", inference_settings=settings)
-    res = {}
+    pu = load_predict_unit(pt_path, inference_settings=settings, device="cpu")
+    module = pu.model.module
+    if (module.model_id or "UMA-1.1") != model_id:
+        die(f"verification: fairchem loaded model_id {module.model_id!r}, expected {model_id!r}")
+    head = module.output_heads["energyandforcehead"]
+    if expected_experts is not None:
+        got = dict(getattr(head, "dataset_name_to_exp", {}))
+        if got != expected_experts:
+            die(f"verification: fairchem's head expert mapping {got} != converter's {expected_experts}")
+    jobs = []
     for ds in datasets:
         if ds == "omol":
             atoms = molecule("CH3CH2OH")
         else:
             atoms = bulk("Cu", "fcc", a=3.61, cubic=True)
             atoms.rattle(0.05, seed=1)
+        jobs.append((ds, atoms))
+    if module.supports_single_atoms and "omol" in datasets:
+        o = Atoms("O", positions=[[0.0, 0.0, 0.0]], pbc=False)
+        o.info.update(charge=0, spin=3)
+        jobs.append(("omol", o))
+    res = {}
+    for ds, atoms in jobs:
         pu.validate_atoms_data(atoms, ds)
         data = AtomicData.from_ase(atoms, task_name=ds, r_edges=False, target_dtype=torch.float32,
                                    r_data_keys=["spin", "charge"])
@@ -635,7 +810,7 @@ def verify_pt(pt_path: str, datasets: list[str]) -> dict:
         fmax = float(out["forces"].abs().max())
         if not np.isfinite(e) or not np.isfinite(fmax):
             die(f"verification: non-finite prediction for {ds}")
-        res[ds] = (e, fmax)
+        res[(ds, len(atoms))] = (e, fmax)
         log(f"verify {ds:5s}: E = {e:.6f} eV, max|F| = {fmax:.4f} eV/A ({len(atoms)} atoms)")
     return res
 
@@ -643,20 +818,31 @@ def verify_pt(pt_path: str, datasets: list[str]) -> dict:
 def cmd_random(args) -> None:
     import torch
 
+    model_id = args.model_id
+    shape = MODEL_DATASETS[model_id]
+    if args.tasks is None:
+        args.tasks = ",".join(["omol", "omat", "oc20", "odac", "omc"]) if model_id == "UMA-1.1" else ",".join(shape)
     datasets = [d.strip() for d in args.tasks.split(",") if d.strip()]
     for d in datasets:
-        if d not in UMA_DATASETS:
-            die(f"unknown task {d!r} (choose from {UMA_DATASETS})")
-    # keep the UMA-S 1.1 checkpoint order for the embedding list
-    datasets = [d for d in UMA_DATASETS if d in datasets]
-    log(f"building random UMA-S model: seed {args.seed}, {args.experts} experts, tasks {datasets}, {args.dtype}")
-    ckpt = build_random_checkpoint(args.seed, args.experts, datasets, args.dtype)
+        if d not in shape:
+            die(f"unknown task {d!r} for {model_id} (choose from {shape})")
+    # keep the checkpoint order of the shape (UMA-S 1.1: the embedding list; 1.2.x: dataset_mapping)
+    datasets = [d for d in shape if d in datasets]
+    log(f"building random {model_id}-shaped model: seed {args.seed}, {args.experts} experts, tasks {datasets}, "
+        f"{args.dtype}")
+    ckpt = build_random_checkpoint(args.seed, args.experts, datasets, args.dtype, model_id)
     os.makedirs(os.path.dirname(os.path.abspath(args.pt)), exist_ok=True)
     torch.save(ckpt, args.pt)
     log(f"wrote {args.pt} ({os.path.getsize(args.pt):,} bytes)")
+    state = extract_state(ckpt)
     if not args.no_verify:
-        verify_pt(args.pt, datasets)
+        _, head_meta = _energy_head_meta(ckpt.model_config, state, identify_model(ckpt.model_config, state))
+        verify_pt(args.pt, datasets, model_id, head_meta.get("experts"))
     fc, tv = _versions()
+    command = (f"uma-convert random --seed {args.seed} --experts {args.experts} --tasks {','.join(datasets)} "
+               f"--dtype {args.dtype}")
+    if model_id != "UMA-1.1":
+        command += f" --model-id {model_id}"
     prov = {
         "source": "random",
         "source_sha256": None,  # the .pt pickle bytes are not part of the reproducibility contract
@@ -665,12 +851,29 @@ def cmd_random(args) -> None:
         "torch_version": tv,
         "converter": CONVERTER_VERSION,
         "created": _created_stamp(args.created),
-        "command": f"uma-convert random --seed {args.seed} --experts {args.experts} --tasks {','.join(datasets)} --dtype {args.dtype}",
+        "command": command,
     }
-    name = args.name or f"uma-s-random-seed{args.seed}-k{args.experts}"
-    state = extract_state(ckpt)
+    tag = {"UMA-1.1": "uma-s", "UMA-S-1.2": "uma-s-1p2", "UMA-S-1.2.1": "uma-s-1p2p1"}[model_id]
+    name = args.name or f"{tag}-random-seed{args.seed}-k{args.experts}"
     summary = build_uma(state, ckpt.model_config, ckpt.tasks_config, name, args.dtype, prov, args.output)
     _print_summary(args.output, summary)
+
+
+def random_recipe(meta: dict) -> list[str]:
+    """The `uma-convert random` arguments that rebuild a random .uma from its own metadata
+    (without --pt / -o); used by make-fixtures and make-test-models."""
+    prov = meta["provenance"]
+    if prov.get("source") != "random":
+        raise ValueError("not a random model")
+    toks = (prov.get("command") or "").split()
+    opts = {toks[i]: toks[i + 1] for i in range(len(toks) - 1) if toks[i].startswith("--")}
+    args = ["random", "--seed", str(prov["seed"]),
+            "--experts", opts.get("--experts", str(meta["backbone"]["num_experts"])),
+            "--model-id", opts.get("--model-id", meta.get("model_id") or "UMA-1.1"),
+            "--tasks", opts.get("--tasks", ",".join(meta["tasks"])),
+            "--dtype", opts.get("--dtype", "float16"),
+            "--name", meta["model_name"], "--created", prov["created"]]
+    return args
 
 
 # ----------------------------------------------------------------------------------------------
@@ -709,7 +912,11 @@ def main(argv=None) -> None:
     r = sub.add_parser("random", help="build a random UMA-S-shaped checkpoint and its .uma")
     r.add_argument("--seed", type=int, required=True)
     r.add_argument("--experts", type=int, required=True)
-    r.add_argument("--tasks", default=",".join(["omol", "omat", "oc20", "odac", "omc"]))
+    r.add_argument("--model-id", choices=list(MODEL_IDS), default="UMA-1.1",
+                   help="shape of the random model (default UMA-1.1)")
+    r.add_argument("--tasks", default=None,
+                   help="comma-separated tasks (default: omol,omat,oc20,odac,omc for UMA-1.1; all 7 datasets "
+                        "for UMA-S-1.2 / 1.2.1)")
     r.add_argument("--pt", required=True)
     r.add_argument("-o", "--output", required=True)
     r.add_argument("--dtype", choices=["float16", "float32"], default="float16")
