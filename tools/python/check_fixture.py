@@ -1,8 +1,13 @@
 #!/usr/bin/env python3
 """check-fixture: regenerate fixtures with fairchem into a temp dir and compare with the committed ones.
 
-  tools/check-fixture [--fixtures unittest/data/fixtures] [--model potentials/uma-s-random-k2.pt] NAME [NAME ...]
-  tools/check-fixture --all
+  tools/check-fixture [--model-uma potentials/uma-s-random-k2.uma] [--fixtures DIR] NAME [NAME ...]
+  tools/check-fixture [--model-uma ...] --all
+  e.g. tools/check-fixture --model-uma potentials/uma-s-1p2p1-random-k2.uma oc22_charged_periodic
+
+--fixtures defaults to the model's fixture dir (unittest/data/fixtures for uma-s-random-k2.uma,
+fixtures-1p2 / fixtures-1p2p1 for the 1.2 / 1.2.1 models); --all is every structure of the model's
+set (fixture_structures.SETS). The fixtures must name the same model sha256 as --model-uma.
 
 Tolerances: fp64 energy rel 1e-10 (also the merged fp64 energy), fp64 forces abs 1e-9 eV/A,
 fp64 stress abs 1e-10 eV/A^3; fp32 energy rel 1e-5, fp32 forces abs 1e-4 eV/A, fp32 stress
@@ -63,6 +68,8 @@ def compare(old: dict, new: dict) -> list[str]:
             if err > tol[q + "_abs"]:
                 errors.append(f"{prec} {q} max abs err {err:.3e} > {tol[q + '_abs']:.0e}")
     go, gn = old["graph"], new["graph"]
+    if go.get("fake_self_loops", 0) != gn.get("fake_self_loops", 0):
+        errors.append(f"fake self-loops differ: {go.get('fake_self_loops', 0)} vs {gn.get('fake_self_loops', 0)}")
     eo = sorted(zip(go["src"], go["dst"], map(tuple, go["offsets"])))
     en = sorted(zip(gn["src"], gn["dst"], map(tuple, gn["offsets"])))
     if eo != en:
@@ -79,16 +86,29 @@ def main(argv=None) -> None:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("names", nargs="*")
     ap.add_argument("--all", action="store_true")
-    ap.add_argument("--fixtures", default=os.path.join("unittest", "data", "fixtures"))
-    ap.add_argument("--model", default=make_fixtures.DEFAULT_PT)
-    ap.add_argument("--uma", default=make_fixtures.DEFAULT_UMA)
+    ap.add_argument("--model-uma", "--uma", dest="uma", default=make_fixtures.DEFAULT_UMA)
+    ap.add_argument("--model", default=None, help="fairchem .pt (default: next to --model-uma, rebuilt if missing)")
+    ap.add_argument("--fixtures", default=None, help="committed fixtures (default: the model's fixture dir)")
     args = ap.parse_args(argv)
-    names = sorted(fixture_structures.BUILDERS) if args.all else args.names
+    if args.model is None:
+        args.model = make_fixtures.default_pt(args.uma)
+    if args.fixtures is None:
+        args.fixtures = make_fixtures.default_out(args.uma)
+    if args.all:
+        import uma_convert
+
+        _, meta = uma_convert.read_uma_header(args.uma)
+        names = list(fixture_structures.SETS[meta.get("model_id") or "UMA-1.1"])
+    else:
+        names = args.names
     if not names:
         ap.error("name a fixture or pass --all")
+    for n in names:
+        if n not in fixture_structures.BUILDERS:
+            ap.error(f"unknown fixture {n!r} (known: {', '.join(fixture_structures.BUILDERS)})")
     failed = []
     with tempfile.TemporaryDirectory(prefix="uma-check-") as tmp:
-        cmd = ["--model", args.model, "--uma", args.uma, "--out", tmp]
+        cmd = ["--model", args.model, "--model-uma", args.uma, "--out", tmp]
         for n in names:
             cmd += ["--only", n]
         make_fixtures.main(cmd)

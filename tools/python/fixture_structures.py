@@ -1,6 +1,8 @@
 """The fixture structures for the C++ parity tests (deterministic; built with ASE + numpy).
 
-Every builder returns (ase.Atoms, task, charge, spin). Positions are wrapped into the cell along the
+Every builder returns (ase.Atoms, task, charge, spin). SETS names which structures each model
+generation gets: UMA-1.1 the six original ones, UMA-S-1.2 / 1.2.1 those six plus three that only a
+1.2.x model can take (tasks oc22 / oc25, and an isolated atom, which 1.2.x runs through the network). Positions are wrapped into the cell along the
 periodic directions exactly as fairchem's AtomicData.from_ase does (ase wrap_positions, eps=0), so
 the stored positions are the ones fairchem actually used.
 """
@@ -132,6 +134,60 @@ def omat_dense_over300():
     return _wrapped(atoms), "omat", 0, 0
 
 
+def oc22_charged_periodic():
+    """Rutile TiO2 2x1x1 supercell (12 atoms, tetragonal a = 4.59, c = 2.96 A, sheared slightly)
+    with one O replaced by F and total charge -1 (a charged periodic oxide; oc22 task). Under
+    periodic boundaries the total charge is only seen through the charge embedding and, in 1.2.x,
+    the per-layer charge balance (sum over atoms of 3 scalar channels = -1)."""
+    from ase import Atoms
+
+    a, c, u = 4.594, 2.959, 0.305
+    frac = [
+        ("Ti", (0.0, 0.0, 0.0)), ("Ti", (0.5, 0.5, 0.5)),
+        ("O", (u, u, 0.0)), ("O", (1 - u, 1 - u, 0.0)),
+        ("O", (0.5 + u, 0.5 - u, 0.5)), ("O", (0.5 - u, 0.5 + u, 0.5)),
+    ]
+    sym, pos = [], []
+    for rep in range(2):
+        for el, f in frac:
+            sym.append(el)
+            pos.append([(f[0] + rep) * a, f[1] * a, f[2] * c])
+    sym[9] = "F"  # O -> F in the second cell
+    cell = np.array([[2 * a, 0.0, 0.0], [0.12, a, 0.0], [0.08, -0.1, c]])
+    atoms = Atoms(sym, positions=np.array(pos), cell=np.diag([2 * a, a, c]), pbc=True)
+    atoms.set_cell(cell, scale_atoms=True)
+    rng = np.random.default_rng(707)
+    atoms.positions += rng.normal(scale=0.05, size=atoms.positions.shape)
+    return _wrapped(atoms), "oc22", -1, 0
+
+
+def oc25_charged_periodic():
+    """Ni(111) 2x2x2 slab with an OH adsorbate and a Na adatom, total charge +2, pbc (T,T,T) with
+    a 7 A vacuum gap along z (periodic in all three directions; oc25 task)."""
+    from ase.build import add_adsorbate, fcc111, molecule
+
+    slab = fcc111("Ni", size=(2, 2, 2), vacuum=3.5, a=3.52)
+    oh = molecule("OH")
+    oh.rotate(180, "x")  # O down
+    add_adsorbate(slab, oh, height=1.4, position="fcc")
+    add_adsorbate(slab, "Na", height=2.3, position="ontop", offset=(1, 1))
+    slab.center(vacuum=3.5, axis=2)
+    rng = np.random.default_rng(808)
+    slab.positions += rng.normal(scale=0.04, size=slab.positions.shape)
+    slab.pbc = [True, True, True]
+    return _wrapped(slab), "oc25", 2, 0
+
+
+def omol_isolated_atom():
+    """One O atom (triplet, spin multiplicity 3), no cell, no PBC: UMA-S 1.2.x runs the network on
+    it (supports_single_atoms; fairchem pads the empty graph with one fake self-loop whose envelope
+    is 0); 1.1 would return a lookup-table energy instead."""
+    from ase import Atoms
+
+    atoms = Atoms("O", positions=[[0.1, -0.2, 0.3]], cell=np.zeros((3, 3)), pbc=False)
+    return atoms, "omol", 0, 3
+
+
 BUILDERS = {
     "omol_cation_radical": omol_cation_radical,
     "omat_cu_triclinic": omat_cu_triclinic,
@@ -139,6 +195,18 @@ BUILDERS = {
     "odac_framework_co2": odac_framework_co2,
     "omc_crystal": omc_crystal,
     "omat_dense_over300": omat_dense_over300,
+    "oc22_charged_periodic": oc22_charged_periodic,
+    "oc25_charged_periodic": oc25_charged_periodic,
+    "omol_isolated_atom": omol_isolated_atom,
+}
+
+ORIGINAL = ["omol_cation_radical", "omat_cu_triclinic", "oc20_pt111_co", "odac_framework_co2", "omc_crystal",
+            "omat_dense_over300"]
+# structures per model id (what make-fixtures --all / check-fixture --all run for a model)
+SETS = {
+    "UMA-1.1": list(ORIGINAL),
+    "UMA-S-1.2": ORIGINAL + ["oc22_charged_periodic", "oc25_charged_periodic", "omol_isolated_atom"],
+    "UMA-S-1.2.1": ORIGINAL + ["oc22_charged_periodic", "oc25_charged_periodic", "omol_isolated_atom"],
 }
 
 
@@ -146,4 +214,4 @@ if __name__ == "__main__":
     for name, fn in BUILDERS.items():
         at, task, q, s = fn()
         print(f"{name:22s} {task:5s} N={len(at):3d} {at.get_chemical_formula():12s} pbc={at.pbc.tolist()} "
-              f"min_dist={_min_dist(at):.3f} vol={abs(np.linalg.det(at.cell[:])) if at.pbc.any() else 0:.2f}")
+              f"min_dist={_min_dist(at) if len(at) > 1 else 0:.3f} vol={abs(np.linalg.det(at.cell[:])) if at.pbc.any() else 0:.2f}")

@@ -1,15 +1,19 @@
 #!/usr/bin/env python3
 """make-fixtures: reference energies/forces/stress/graphs from fairchem for the C++ parity tests.
 
-  tools/make-fixtures --model potentials/uma-s-random-k2.pt --out unittest/data/fixtures [--only NAME ...]
+  tools/make-fixtures [--model-uma potentials/uma-s-random-k2.uma] [--model PT] [--out DIR] [--only NAME ...]
 
-For every structure in fixture_structures.BUILDERS this runs fairchem's `general` backend on the CPU
-(tf32 off, no compile, no activation checkpointing, internal graph v2) with the random UMA-S
-checkpoint, unmerged MoLE in fp64 and fp32, plus merged MoLE in fp64 (energy only), records the
-internal radius graph fairchem used (fp64 run) and writes one JSON per structure.
+  e.g. tools/make-fixtures --model-uma potentials/uma-s-1p2p1-random-k2.uma --out unittest/data/fixtures-1p2p1
 
-If --model does not exist, the checkpoint is rebuilt from the seed recorded in the bundled .uma
-(--uma) into a temp dir, and the rebuilt .uma must be byte-identical to the bundled one.
+For every structure of the model's set (fixture_structures.SETS: the six UMA-1.1 structures, plus three
+charged / isolated-atom ones for 1.2.x models) this runs fairchem's `general` backend on the CPU (tf32
+off, no compile, no activation checkpointing, internal graph v2) with the random checkpoint, unmerged
+MoLE in fp64 and fp32, plus merged MoLE in fp64 (energy only), records the internal radius graph
+fairchem used (fp64 run) and writes one JSON per structure.
+
+--model defaults to the .pt next to --model-uma. If it does not exist, the checkpoint is rebuilt from
+the recipe recorded in the .uma's provenance (seed, experts, model id, tasks, dtype, name, created)
+into a temp dir, and the rebuilt .uma must be byte-identical to --model-uma.
 """
 from __future__ import annotations
 
@@ -32,6 +36,20 @@ import uma_convert  # noqa: E402
 
 DEFAULT_PT = os.path.join("potentials", "uma-s-random-k2.pt")
 DEFAULT_UMA = os.path.join("potentials", "uma-s-random-k2.uma")
+# fixture directory of each bundled random model (make-fixtures / check-fixture defaults)
+DEFAULT_OUT = {
+    "uma-s-random-k2.uma": os.path.join("unittest", "data", "fixtures"),
+    "uma-s-1p2-random-k2.uma": os.path.join("unittest", "data", "fixtures-1p2"),
+    "uma-s-1p2p1-random-k2.uma": os.path.join("unittest", "data", "fixtures-1p2p1"),
+}
+
+
+def default_pt(uma: str) -> str:
+    return os.path.splitext(uma)[0] + ".pt"
+
+
+def default_out(uma: str) -> str:
+    return DEFAULT_OUT.get(os.path.basename(uma), os.path.join("unittest", "data", "fixtures"))
 
 
 def log(msg: str) -> None:
@@ -54,19 +72,14 @@ def ensure_model(pt: str, uma: str, workdir: str) -> str:
     if not os.path.exists(uma):
         sys.exit(f"make-fixtures: neither {pt} nor {uma} exists")
     _, meta = uma_convert.read_uma_header(uma)
-    prov = meta["provenance"]
-    if prov.get("source") != "random":
+    try:
+        recipe = uma_convert.random_recipe(meta)
+    except (KeyError, ValueError):
         sys.exit(f"make-fixtures: {pt} missing and {uma} is not a random model; cannot regenerate")
-    seed = int(prov["seed"])
-    k = int(meta["backbone"]["num_experts"])
-    tasks = ",".join(meta["datasets"])
-    dtype = "float16" if "--dtype float16" in prov.get("command", "--dtype float16") else "float32"
     new_pt = os.path.join(workdir, os.path.basename(pt))
     new_uma = os.path.join(workdir, os.path.basename(uma))
-    log(f"{pt} not found: regenerating it from seed {seed} ({k} experts, {tasks}, {dtype}) into {workdir}")
-    uma_convert.main(["random", "--seed", str(seed), "--experts", str(k), "--tasks", tasks, "--dtype", dtype,
-                      "--pt", new_pt, "-o", new_uma, "--name", meta["model_name"], "--created", prov["created"],
-                      "--no-verify"])
+    log(f"{pt} not found: regenerating it into {workdir}: uma-convert {' '.join(recipe)}")
+    uma_convert.main(recipe + ["--pt", new_pt, "-o", new_uma, "--no-verify"])
     a, b = uma_convert.sha256_file(new_uma), uma_convert.sha256_file(uma)
     if a != b:
         sys.exit(f"make-fixtures: regenerated .uma sha256 {a} != bundled {uma} sha256 {b} "
@@ -144,6 +157,21 @@ class Runner:
                 return g
 
             backbone._generate_graph = wrapped
+            # sanity check of 1.2.x's per-layer charge balance: after every block fairchem makes the
+            # system sum of x[:, 0, charge channels] equal the total charge
+            if getattr(backbone, "charge_channel_end", 0) > getattr(backbone, "charge_channel_start", 0):
+                orig_bal = backbone.balance_channels
+                lo, hi = backbone.charge_channel_start, backbone.charge_channel_end
+                captured["balance"] = []
+
+                def wrapped_bal(x, charge, spin, natoms, batch):
+                    y = orig_bal(x, charge=charge, spin=spin, natoms=natoms, batch=batch)
+                    sums = torch.zeros(len(natoms), hi - lo, dtype=y.dtype).index_add_(
+                        0, batch.cpu(), y[:, 0, lo:hi].detach().cpu())
+                    captured["balance"].append(float((sums - charge.cpu().to(y.dtype)[:, None]).abs().max()))
+                    return y
+
+                backbone.balance_channels = wrapped_bal
         prev = torch.get_default_dtype()
         # fairchem quirk: the MoLE merge (first predict) builds new nn.Linear layers and a new backbone
         # with the *current* default dtype, i.e. float32 after MLIPPredictUnit restored it, so an fp64
@@ -157,6 +185,8 @@ class Runner:
             torch.set_default_dtype(prev)
             if capture_graph:
                 del backbone._generate_graph
+                if "balance" in captured:
+                    del backbone.balance_channels
         backbone = pu.model.module.backbone  # may have been replaced by the merge
         if merge:
             if not pu.inference_settings.merge_mole or getattr(backbone, "num_experts", 0) != 0:
@@ -207,9 +237,21 @@ def make_one(name: str, runner: Runner, uma_path: str, gen: dict) -> dict:
 
     ei = graph["edge_index"]
     offs = graph["cell_offsets"].round().long()
+    # fairchem pads an empty graph with fake self-loops on atom 0 (escn_md.add_n_empty_edges: edge
+    # vector (1+cutoff)(1,1,1), envelope 0), prepended to edge_index but not to cell_offsets; the
+    # fixture records the real radius-graph edges and the number of such padding edges
+    n_fake = ei.shape[1] - offs.shape[0]
+    if n_fake < 0 or (n_fake > 0 and not bool((ei[:, :n_fake] == 0).all())):
+        raise RuntimeError(f"{name}: unexpected graph layout ({ei.shape[1]} edges, {offs.shape[0]} offsets)")
+    ei = ei[:, n_fake:]
     counts = torch.bincount(ei[1], minlength=len(atoms))
     log(f"  E64 {r64['energy']:.12f}  E32 {r32['energy']:.8f}  E64-merged {rm['energy']:.12f}  "
-        f"edges {ei.shape[1]} (max/atom {int(counts.max())})")
+        f"edges {ei.shape[1]} (max/atom {int(counts.max())})" + (f", {n_fake} fake self-loop(s)" if n_fake else ""))
+    if "balance" in graph:
+        worst = max(graph["balance"])
+        log(f"  charge balance (fp64): max |sum_n x[n,0,c] - Q| over {len(graph['balance'])} layers = {worst:.1e}")
+        if worst > 1e-9:
+            raise RuntimeError(f"{name}: fairchem's charge balance does not hold ({worst:.3e})")
     # positions fairchem used (from_ase wraps periodic directions; our builders pre-wrap)
     pos_used = data.pos.detach().double().cpu().numpy()
     drift = float(np.abs(pos_used - atoms.get_positions()).max())
@@ -232,6 +274,7 @@ def make_one(name: str, runner: Runner, uma_path: str, gen: dict) -> dict:
             "offsets": offs.tolist(),
             "max_neighbors": 300,
             "cutoff": 6.0,
+            **({"fake_self_loops": int(n_fake)} if n_fake else {}),
         },
         "generator": gen,
     }
@@ -240,9 +283,12 @@ def make_one(name: str, runner: Runner, uma_path: str, gen: dict) -> dict:
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(prog="make-fixtures", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model", default=DEFAULT_PT, help="fairchem .pt (regenerated from --uma's seed if missing)")
-    ap.add_argument("--uma", default=DEFAULT_UMA, help="the bundled .uma the .pt must correspond to")
-    ap.add_argument("--out", default=os.path.join("unittest", "data", "fixtures"))
+    ap.add_argument("--model-uma", "--uma", dest="uma", default=DEFAULT_UMA,
+                    help="the random .uma the fixtures are for (default %(default)s)")
+    ap.add_argument("--model", default=None,
+                    help="its fairchem .pt (default: next to --model-uma; regenerated from the .uma's recipe if missing)")
+    ap.add_argument("--out", default=None, help="output dir (default: the model's fixture dir, e.g. "
+                    "unittest/data/fixtures-1p2p1 for uma-s-1p2p1-random-k2.uma)")
     ap.add_argument("--only", action="append", choices=sorted(fixture_structures.BUILDERS),
                     help="only this fixture (repeatable)")
     ap.add_argument("--threads", type=int, default=None, help="torch CPU threads")
@@ -254,11 +300,19 @@ def main(argv=None) -> None:
     warnings.simplefilter("ignore")
     if args.threads:
         torch.set_num_threads(args.threads)
-    names = args.only or list(fixture_structures.BUILDERS)
+    if args.model is None:
+        args.model = default_pt(args.uma)
+    if args.out is None:
+        args.out = default_out(args.uma)
+    if not os.path.exists(args.uma):
+        sys.exit(f"make-fixtures: {args.uma} not found (tools/make-test-models builds the test models)")
+    _, meta = uma_convert.read_uma_header(args.uma)
+    model_id = meta.get("model_id") or "UMA-1.1"
+    names = args.only or list(fixture_structures.SETS[model_id])
     os.makedirs(args.out, exist_ok=True)
     fc, tv = uma_convert._versions()
-    _, meta = uma_convert.read_uma_header(args.uma)
-    cmd = "tools/make-fixtures --model " + shlex.quote(args.model) + " --out " + shlex.quote(args.out)
+    cmd = ("tools/make-fixtures --model-uma " + shlex.quote(args.uma) + " --model " + shlex.quote(args.model)
+           + " --out " + shlex.quote(args.out))
     with tempfile.TemporaryDirectory(prefix="uma-fixtures-") as tmp:
         pt = ensure_model(args.model, args.uma, tmp)
         runner = Runner(pt)
