@@ -305,7 +305,17 @@ def main(argv=None) -> None:
     if args.out is None:
         args.out = default_out(args.uma)
     if not os.path.exists(args.uma):
-        sys.exit(f"make-fixtures: {args.uma} not found (tools/make-test-models builds the test models)")
+        import make_test_models
+
+        name = os.path.basename(args.uma)
+        in_table = name in make_test_models.read_table()
+        same_dir = os.path.realpath(os.path.dirname(os.path.abspath(args.uma))) == os.path.realpath(
+            make_test_models.POTENTIALS)
+        if not (in_table and same_dir):
+            sys.exit(f"make-fixtures: {args.uma} not found")
+        log(f"{args.uma} not found: building it with tools/make-test-models")
+        if make_test_models.main([name]) != 0:
+            sys.exit(f"make-fixtures: tools/make-test-models could not build {args.uma}")
     _, meta = uma_convert.read_uma_header(args.uma)
     model_id = meta.get("model_id") or "UMA-1.1"
     names = args.only or list(fixture_structures.SETS[model_id])
