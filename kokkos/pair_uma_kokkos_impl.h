@@ -474,10 +474,11 @@ void PairUMAKokkos<DeviceType>::compute(int eflag, int vflag)
     map_stale = false;
   }
 
-  // A rank without local atoms has no energy to evaluate, but in exchange mode it must take part
-  // in every (collective) exchange of the evaluation.
+  // A rank without local atoms has no energy to evaluate, but in exchange mode, or with sums over
+  // ranks, it must take part in every (collective) exchange of the evaluation.
   const bool exchange = halo_active == Halo::exchange;
-  if (n_energy > 0 || exchange) {
+  uma::RankSum *ranks = rank_sum();  // charge-balanced models on several ranks: collective sums
+  if (n_energy > 0 || exchange || ranks) {
     build_edges(halo_active == Halo::shell);
     uma::DeviceBatch batch;
     batch.atomic_numbers = d_z.data();
@@ -490,6 +491,7 @@ void PairUMAKokkos<DeviceType>::compute(int eflag, int vflag)
     batch.memory_device = cuda_device;
     batch.cuda_stream = uma_compat::cuda_stream_of<DeviceType>();
     batch.halo = exchange ? halo_exchange() : nullptr;
+    batch.rank_sum = ranks;
     uma::DeviceResult result;
     try {
       result = evaluator->evaluate(batch, eflag_global != 0, eflag_atom != 0);

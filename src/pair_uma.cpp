@@ -477,11 +477,12 @@ void PairUMA::log_model()
   if (comm->me != 0) return;
   const uma::ModelInfo &info = state->engine->info();
   const auto &device = state->engine->options().device;
-  utils::logmesg(lmp, "UMA: model {} from {}\nUMA:   provenance: {}\n", info.name, model_path,
-                 info.provenance);
+  utils::logmesg(lmp, "UMA: model {} ({}) from {}\nUMA:   provenance: {}\n", info.name, info.model_id,
+                 model_path, info.provenance);
   utils::logmesg(lmp, "UMA:   types: {}\n", element_map_string());
-  utils::logmesg(lmp, "UMA:   task {}, charge {}, spin {}, precision {}, device {}\n", task, charge,
-                 spin, fp64 ? "fp64" : "fp32", device.str());
+  utils::logmesg(lmp, "UMA:   task {}, charge {}{}, spin {}, precision {}, device {}\n", task, charge,
+                 info.charge_balanced ? " (also the per-layer charge-balance target)" : "", spin,
+                 fp64 ? "fp64" : "fp32", device.str());
   utils::logmesg(lmp, "UMA:   cutoff {:g} Å, {} layers, {} parameters, {}\n", info.cutoff,
                  info.num_layers, info.num_parameters,
                  info.num_experts > 0 ? fmt::format("{} experts (MoLE)", info.num_experts)
@@ -645,10 +646,11 @@ void PairUMA::compute(int eflag, int vflag)
   for (int64_t k = 0; k < s.n_energy; k++) s.counts_local[s.z[k]]++;
   merge_experts_for_global_composition(s.counts_local.data(), ncounts);
 
-  // No local atoms: nothing of this rank's energy to evaluate, unless the halo exchange (collective)
-  // needs this rank's part in every exchange.
+  // No local atoms: nothing of this rank's energy to evaluate, unless the halo exchange or the sums
+  // over ranks (collective) need this rank's part in every exchange.
   const bool exchange = halo_active == Halo::exchange;
-  if (s.n_energy == 0 && !exchange) return;
+  uma::RankSum *ranks = rank_sum();
+  if (s.n_energy == 0 && !exchange && !ranks) return;
 
   double **f = atom->f;
   try {
@@ -660,6 +662,7 @@ void PairUMA::compute(int eflag, int vflag)
     input.edge_vec = to_device(s.vec, {nedges, 3}, torch::kFloat64, device);
     input.n_energy_atoms = s.n_energy;
     if (exchange) input.halo = halo_exchange();
+    input.rank_sum = ranks;
     uma::EvalRequest request;
     request.gradient = true;
     request.atom_energy = eflag_atom != 0;

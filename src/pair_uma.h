@@ -22,6 +22,7 @@ PairStyle(uma,PairUMA);
 namespace uma {
 class Engine;
 class HaloExchange;
+class RankSum;
 }
 
 namespace LAMMPS_NS {
@@ -102,6 +103,10 @@ class PairUMA : public Pair {
   // lmp_of[k] (host memory, n_atoms entries, the first n_energy of them local).
   uma::HaloExchange *halo_exchange();
   void set_halo_atom_map(const int *lmp_of, int64_t n_atoms, int64_t n_energy);
+  // Sums over all ranks for the model's global per-layer reductions (MPI_Allreduce), or nullptr where
+  // none is needed (one rank, or a model without them). Not null: every rank must evaluate, also one
+  // without local atoms, since the sums are collective.
+  uma::RankSum *rank_sum();
   // Sums per-element counts of local atoms over ranks and hands them to the engine (MoLE merge).
   void merge_experts_for_global_composition(const int64_t *local_counts, int ncounts);
   // The one ERROR line (error->one) of a failed evaluation on this rank: sizes, the engine's message

@@ -4,6 +4,8 @@
    to be copied from their owners (forward) and, in the backward pass, for their gradients to be
    summed into the owners (reverse). Both go through LAMMPS's pair communication of this style
    (pack/unpack_*_comm below), staged in host memory. Used by uma and uma/kk alike.
+   Also the sums over ranks of a model's global per-layer reductions (uma::RankSum: the charge
+   balance of UMA-S 1.2.x), in every halo mode on several ranks.
 ------------------------------------------------------------------------- */
 
 #include "pair_uma.h"
@@ -174,6 +176,34 @@ void PairUMA::unpack_reverse_comm(int n, int *list, double *buf)
     add_rows<float>(state->halo_buf.data(), buf, n, list, state->halo_slots(), state->halo_width);
   else
     add_rows<double>(state->halo_buf.data(), buf, n, list, state->halo_slots(), state->halo_width);
+}
+
+namespace LAMMPS_NS {
+// uma::RankSum by MPI_Allreduce over the world, through the host: a few numbers per layer. Summed in
+// double whatever the engine's precision, so that the result does not depend on how the system is
+// split beyond the order of the per-rank partial sums.
+class RankSumByMPI : public uma::RankSum {
+ public:
+  explicit RankSumByMPI(MPI_Comm world) : world(world) {}
+  void sum(torch::Tensor &v) override
+  {
+    torch::Tensor host = v.to(torch::kCPU, torch::kFloat64).contiguous();
+    MPI_Allreduce(MPI_IN_PLACE, host.data_ptr<double>(), static_cast<int>(host.numel()), MPI_DOUBLE,
+                  MPI_SUM, world);
+    v.copy_(host);
+  }
+
+ private:
+  MPI_Comm world;
+};
+}    // namespace LAMMPS_NS
+
+uma::RankSum *PairUMA::rank_sum()
+{
+  // One rank holds the whole system (fold or shell on one rank): the engine sums by itself.
+  if (comm->nprocs == 1 || !state->engine || !state->engine->info().charge_balanced) return nullptr;
+  if (!state->ranks) state->ranks.reset(new RankSumByMPI(world));
+  return state->ranks.get();
 }
 
 uma::HaloExchange *PairUMA::halo_exchange()

@@ -28,6 +28,7 @@ struct PairUMAState {
   int halo_width = 0;                          // values per atom in one exchange (9 x channels)
   bool halo_fp32 = false;                      // values are floats (fp32 engine), two per double slot
   std::unique_ptr<uma::HaloExchange> exchange; // halo exchange mode: LAMMPS communication
+  std::unique_ptr<uma::RankSum> ranks;         // sums over MPI ranks (charge-balanced models)
 
   // Doubles per atom in halo_buf and in LAMMPS's communication buffers.
   int halo_slots() const { return halo_fp32 ? (halo_width + 1) / 2 : halo_width; }

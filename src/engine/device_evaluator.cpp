@@ -84,6 +84,7 @@ DeviceResult DeviceEvaluator::evaluate(const DeviceBatch &b, bool want_energy,
     in.edge_vec = wrap(b.edge_vec, {b.n_edges, 3}, torch::kFloat64, where, engine_device);
     in.n_energy_atoms = b.n_energy_atoms;
     in.halo = b.halo;
+    in.rank_sum = b.rank_sum;
     EvalRequest request;
     request.gradient = true;
     request.atom_energy = want_atom_energy;

@@ -14,6 +14,7 @@ namespace uma {
 
 class Engine;
 class HaloExchange;
+class RankSum;
 
 // One graph, as the caller's buffers. Same meaning as uma::EvalInput: edge e points from its centre
 // dst[e] to its neighbour src[e], edge_vec[e] = x[src] - x[dst] (+ periodic shift), in Å.
@@ -33,6 +34,9 @@ struct DeviceBatch {
   // Graph split over MPI ranks with ghost rows [n_energy_atoms, n_atoms) that have no edges of their
   // own ('halo exchange', see uma::HaloExchange in engine.h); nullptr = all rows are complete.
   HaloExchange *halo = nullptr;
+  // Several ranks share the system: the model's global per-layer sums (uma::RankSum in engine.h,
+  // the charge balance of 1.2.x models); nullptr = this batch is the whole system.
+  RankSum *rank_sum = nullptr;
 };
 
 struct DeviceResult {

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "engine/charge_balance.h"
 #include "engine/edge_chunks.h"
 #include "engine/edge_rotation_ops.h"
 #include "engine/layers.h"
@@ -44,6 +45,8 @@ struct Engine::Impl {
   std::vector<MixedBlock> mixed;
   torch::Tensor element_refs;  // float64 [max_num_elements] of the current task (zeros if absent)
   double energy_rmsd = 1.0;
+  std::vector<LinearW> head;   // the energy MLP of the current task (its dataset's expert on 1.2.x)
+  int64_t total_atoms = 0;     // atoms of the whole system (set_composition)
 
   torch::Tensor gauss_offsets;
   double gauss_coeff = 0.0;
@@ -65,7 +68,10 @@ struct Engine::Impl {
     ++generation;
     torch::NoGradGuard no_grad;
     auto f = torch::tensor(fractions, torch::TensorOptions().dtype(torch::kFloat64)).to(options.device, dtype);
-    torch::Tensor alpha = config.num_experts > 0 ? expert_coefficients(weights, f, csd) : torch::ones({1}, fopt());
+    // UMA-S-1.2's composition mean counts a zero "self" value: sum / (N + 1) (model_features.h).
+    const double scale = config.features.composition_include_self ? double(total_atoms) / double(total_atoms + 1) : 1.0;
+    torch::Tensor alpha =
+        config.num_experts > 0 ? expert_coefficients(weights, f, csd, scale) : torch::ones({1}, fopt());
     mixed = mix_experts(weights, alpha, !unmerged);
     mixture_valid = true;
   }
@@ -125,9 +131,27 @@ struct Engine::Impl {
     return rotate_back_scatter_m(join_m(msg), rot.scatter, dst, n);
   }
 
-  // This evaluation's halo exchange (EvalInput::halo), or none, and its autograd anchor.
+  // This evaluation's halo exchange (EvalInput::halo) and sums over ranks (EvalInput::rank_sum), or
+  // none, and their autograd anchor.
   HaloExchange* halo = nullptr;
+  RankSum* rank_sum = nullptr;
+  int64_t n_owned = 0;
   torch::Tensor halo_anchor;
+
+  // 1.2.x: the total charge as the per-layer balance target (charge_balance.h).
+  torch::Tensor balance(const torch::Tensor& x) const {
+    const ModelFeatures& f = config.features;
+    if (!f.balances_charge()) return x;
+    ChargeBalance b;
+    b.channel_begin = f.charge_channel_begin;
+    b.channel_end = f.charge_channel_end;
+    b.target = charge;
+    b.num_atoms = double(total_atoms);
+    b.n_owned = n_owned;
+    b.ranks = rank_sum;
+    b.anchor = halo_anchor;
+    return balance_charge(x, b);
+  }
 
   // Ghost rows <- their owners' features (forward); ghost gradients -> owners (backward).
   struct HaloCopy : torch::autograd::Function<HaloCopy> {
@@ -233,7 +257,7 @@ struct Engine::Impl {
   // records exactly this).
   EvalOutput evaluate_planned(const EvalInput& in, const EvalRequest& request);
   bool graph_applies(const EvalInput& in, const EvalRequest& request) const {
-    return fused && !options.deterministic && !in.halo && chunk_edges == 0 && request.gradient && !unmerged &&
+    return fused && !options.deterministic && !in.halo && !in.rank_sum && chunk_edges == 0 && request.gradient && !unmerged &&
            in.edge_vec.size(0) > 0 && in.edge_vec.size(0) <= options.graph_max_edges &&
            in.atomic_numbers.size(0) > 0;
   }
@@ -256,6 +280,8 @@ Engine::Engine(const std::string& model_path, const EngineOptions& options) : im
 
   ModelInfo& i = m.info;
   i.name = c.model_name;
+  i.model_id = c.features.model_id;
+  i.charge_balanced = c.features.balances_charge();
   i.provenance = c.provenance + ", file sha256 " + file.sha256().substr(0, 16) + "...";
   i.elements = c.elements;
   for (const auto& t : c.tasks) {
@@ -321,6 +347,9 @@ void Engine::set_system(const std::string& task, int charge, int spin) {
   m.charge = charge;
   m.spin = spin;
   m.energy_rmsd = it->second.energy_rmsd;
+  m.head.clear();
+  for (const auto& layer : m.weights.energy_block)  // a per-dataset head is a one-hot mixture: pick the expert
+    m.head.push_back({layer.experts[it->second.head_expert], layer.bias});
   auto refs = m.weights.element_refs.find(it->second.dataset);
   m.element_refs = refs != m.weights.element_refs.end()
                        ? refs->second
@@ -357,7 +386,14 @@ bool Engine::set_composition(const std::vector<int64_t>& counts) {
   // Same reduced composition (fairchem's merge-consistency check uses rtol 1e-5): keep the mixture.
   bool same = m.mixture_valid && m.fractions.size() == f.size();
   for (size_t z = 0; same && z < f.size(); ++z) same = std::abs(f[z] - m.fractions[z]) <= 1e-5 * std::abs(m.fractions[z]);
-  if (same) return false;
+  // The atom count itself enters the charge balance (1/N) and UMA-S-1.2's composition mean (N/(N+1)).
+  const bool new_total = total != m.total_atoms;
+  m.total_atoms = total;
+  if (same && new_total && m.config.features.composition_include_self) same = false;
+  if (same) {
+    if (new_total) ++m.generation;  // a recorded CUDA graph holds 1/N as a constant
+    return false;
+  }
   m.fractions = f;
   m.remix();
   return true;
@@ -410,13 +446,14 @@ torch::Tensor Engine::Impl::atom_energies(const torch::Tensor& Z, const torch::T
       x = x + sum_over_edge_chunks(c10::make_intrusive<EdgewiseWork>(in, block, mixed[i], N, E), {h},
                                    {first, rot.gather, rot.scatter, src, dst}, chunk_edges);
     x = x + spectral_atomwise(rms_norm_sh(x, block.norm_2, t), block, t);
+    x = balance(x);
     if (i + 1 < config.num_layers) x = exchange_ghosts(x);
   }
   x = rms_norm_sh(x, w.norm, t);
   auto e = x.select(1, 0);
-  e = torch::silu(linear(e, w.energy_block[0]));
-  e = torch::silu(linear(e, w.energy_block[1]));
-  return linear(e, w.energy_block[2]).view({N});
+  e = torch::silu(linear(e, head[0]));
+  e = torch::silu(linear(e, head[1]));
+  return linear(e, head[2]).view({N});
 }
 
 EvalOutput Engine::evaluate(const EvalInput& in, const EvalRequest& request) {
@@ -474,7 +511,10 @@ EvalOutput Engine::Impl::evaluate_planned(const EvalInput& in, const EvalRequest
 #endif
   EvalOutput out;
   m.halo = in.halo;
-  m.halo_anchor = in.halo ? torch::zeros({}, m.fopt()).requires_grad_(request.gradient) : torch::Tensor();
+  m.rank_sum = in.rank_sum;
+  m.n_owned = n_energy;
+  const bool collective = in.halo || in.rank_sum;
+  m.halo_anchor = collective ? torch::zeros({}, m.fopt()).requires_grad_(request.gradient) : torch::Tensor();
   out.edge_chunk = m.chunk_edges;
   torch::AutoGradMode grad_mode(request.gradient);
   // Deterministic mode: besides the fused kernels' segmented sums, every remaining torch scatter
@@ -492,7 +532,7 @@ EvalOutput Engine::Impl::evaluate_planned(const EvalInput& in, const EvalRequest
   if (request.gradient) {
     // allow_unused: with no edges the energy does not depend on any edge vector.
     std::vector<torch::Tensor> wrt{vec};
-    if (m.halo) wrt.push_back(m.halo_anchor);
+    if (collective) wrt.push_back(m.halo_anchor);
     auto root = counted.sum();
     // No edges (and no halo): the energy is a constant of the positions; nothing to differentiate.
     auto grads = root.requires_grad() ? torch::autograd::grad({root}, wrt, {}, false, false, true)

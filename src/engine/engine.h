@@ -40,6 +40,10 @@ struct EngineOptions {
 // What the caller wants to know about the model (for logs and input validation).
 struct ModelInfo {
   std::string name;
+  std::string model_id;            // fairchem's model id: UMA-1.1, UMA-S-1.2, UMA-S-1.2.1
+  // The total charge is also the target of a per-layer balance of the node features (1.2.x), for
+  // every task: evaluations of one system split over ranks then need EvalInput::rank_sum.
+  bool charge_balanced = false;
   std::string provenance;          // one line: source, sha256, seed, fairchem version
   std::vector<int> elements;       // accepted atomic numbers
   std::vector<std::string> tasks;  // e.g. omol omat oc20 odac omc
@@ -71,6 +75,16 @@ class HaloExchange {
   virtual void reverse(torch::Tensor& g) = 0;
 };
 
+// Sums over the MPI ranks that share one system, for the model's global per-layer reductions (the
+// charge balance of UMA-S 1.2.x: 3 numbers per layer forward and backward). Collective: every rank
+// calls it the same number of times in the same order.
+class RankSum {
+ public:
+  virtual ~RankSum() = default;
+  // v: a small contiguous tensor on the engine device; replaced by its sum over all ranks.
+  virtual void sum(torch::Tensor& v) = 0;
+};
+
 // One evaluation. Edge e points from its target (centre) atom dst[e] to its source (neighbour) src[e]:
 // edge_vec[e] = x[src[e]] - x[dst[e]] + periodic shift, exactly fairchem's edge_distance_vec.
 // Only atoms [0, n_energy_atoms) contribute to the energy (LAMMPS: local atoms; ghosts follow).
@@ -81,6 +95,10 @@ struct EvalInput {
   torch::Tensor edge_vec;        // [E,3] float64 (converted to the working precision inside)
   int64_t n_energy_atoms = -1;   // -1 = all N
   HaloExchange* halo = nullptr;  // set: node features of rows >= n_energy_atoms come from their owners
+  // Several ranks hold parts of one system (rows [0, n_energy_atoms) are this rank's share): global
+  // per-layer sums go through it. nullptr: this call holds the whole system. A rank with no atoms
+  // must still evaluate (with N = 0) while the others do, as with halo.
+  RankSum* rank_sum = nullptr;
 };
 
 struct EvalRequest {

@@ -17,6 +17,50 @@ T required(const nlohmann::json& obj, const char* key, const std::string& where)
   }
 }
 
+// The model id (absent in files of converter 1.0: UMA-1.1) fixes the features (model_features.h); a
+// file that also states a feature must agree with its id, so a mislabelled or hand-edited file is
+// refused instead of being evaluated with the wrong physics.
+void read_features(const nlohmann::json& meta, const nlohmann::json& bb, const std::string& where, ModelConfig& c) {
+  const std::string id = meta.contains("model_id") ? required<std::string>(meta, "model_id", where) : "UMA-1.1";
+  try {
+    c.features = features_of_model_id(id);
+  } catch (const Error& e) {
+    throw Error(where + ": " + e.what());
+  }
+  const ModelFeatures& f = c.features;
+  auto disagree = [&](const std::string& what, const std::string& found, const std::string& expected) {
+    return Error(where + ": " + what + " is " + found + " but model id " + id + " means " + expected +
+                 "; the file is inconsistent, re-convert the checkpoint with tools/uma-convert");
+  };
+  if (bb.contains("charge_balanced_channels")) {
+    const auto ch = required<std::vector<int>>(bb, "charge_balanced_channels", where + " backbone");
+    std::vector<int> want;
+    for (int k = f.charge_channel_begin; k < f.charge_channel_end; ++k) want.push_back(k);
+    if (ch != want) throw disagree("charge_balanced_channels", nlohmann::json(ch).dump(), nlohmann::json(want).dump());
+  }
+  if (bb.contains("spin_balanced_channels") &&
+      !required<std::vector<int>>(bb, "spin_balanced_channels", where + " backbone").empty())
+    throw Error(where + ": spin-balanced channels are not supported (no released UMA model uses them)");
+  if (bb.contains("composition_include_self") &&
+      required<bool>(bb, "composition_include_self", where + " backbone") != f.composition_include_self)
+    throw disagree("composition_include_self", f.composition_include_self ? "false" : "true",
+                   f.composition_include_self ? "true" : "false");
+  if (meta.contains("supports_single_atoms") &&
+      required<bool>(meta, "supports_single_atoms", where) != f.supports_single_atoms)
+    throw disagree("supports_single_atoms", f.supports_single_atoms ? "false" : "true",
+                   f.supports_single_atoms ? "true" : "false");
+  const std::string head_name = f.energy_head == EnergyHead::dataset_moe ? "dataset_moe" : "single";
+  const std::string head = meta.contains("energy_head")
+                               ? required<std::string>(meta["energy_head"], "type", where + " energy_head")
+                               : head_name;
+  if (head != head_name) throw disagree("energy_head.type", "'" + head + "'", "'" + head_name + "'");
+  if (f.energy_head == EnergyHead::dataset_moe) {
+    if (!meta.contains("energy_head")) throw Error(where + " lacks 'energy_head'; re-convert the checkpoint with tools/uma-convert");
+    c.head_experts = required<int>(meta["energy_head"], "num_experts", where + " energy_head");
+    if (c.head_experts < 1) throw Error(where + ": energy_head.num_experts must be positive");
+  }
+}
+
 }  // namespace
 
 ModelConfig ModelConfig::from_file(const ModelFile& file) {
@@ -54,6 +98,7 @@ ModelConfig ModelConfig::from_file(const ModelFile& file) {
       throw Error(where + ": " + key + " '" + bb[key].get<std::string>() + "' is not supported (only '" +
                   want + "', as in UMA-S)");
   }
+  read_features(meta, bb, where, c);
   c.datasets = required<std::vector<std::string>>(meta, "datasets", where);
   c.elements = required<std::vector<int>>(meta, "elements", where);
   for (int z : c.elements)
@@ -83,6 +128,12 @@ ModelConfig ModelConfig::from_file(const ModelFile& file) {
                   " make forces differ from -dE/dx; such models are not supported");
     t.default_charge = it.value().value("default_charge", 0);
     t.default_spin = it.value().value("default_spin", it.key() == "omol" ? 1 : 0);
+    if (c.features.energy_head == EnergyHead::dataset_moe) {
+      t.head_expert = required<int>(it.value(), "head_expert", twhere);
+      if (t.head_expert < 0 || t.head_expert >= c.head_experts)
+        throw Error(twhere + ": head expert " + std::to_string(t.head_expert) + " is not one of the " +
+                    std::to_string(c.head_experts) + " energy-head experts");
+    }
     bool known = false;
     for (const auto& d : c.datasets) known = known || d == t.dataset;
     if (!known) throw Error(twhere + ": dataset '" + t.dataset + "' has no embedding in this model");

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/model_features.h"
+
 namespace uma {
 
 class ModelFile;
@@ -15,11 +17,14 @@ struct TaskConfig {
   double energy_rmsd = 1.0;
   int default_charge = 0;
   int default_spin = 0;
+  int head_expert = 0;  // EnergyHead::dataset_moe: the head expert of this task's dataset
 };
 
 struct ModelConfig {
   std::string model_name;
   std::string provenance;
+  ModelFeatures features;  // model id and what it implies (model_features.h)
+  int head_experts = 0;    // EnergyHead::dataset_moe: experts of the energy head
   int max_num_elements = 100;
   int sphere_channels = 128;
   int hidden_channels = 128;

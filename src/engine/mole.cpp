@@ -9,10 +9,12 @@ torch::Tensor system_embedding(const Weights& w, int charge, int spin, const std
   return torch::silu(linear(torch::cat({c, s, t}).unsqueeze(0), w.mix_csd))[0];
 }
 
-torch::Tensor expert_coefficients(const Weights& w, const torch::Tensor& fractions, const torch::Tensor& csd) {
+torch::Tensor expert_coefficients(const Weights& w, const torch::Tensor& fractions, const torch::Tensor& csd,
+                                  double composition_scale) {
   torch::Tensor z = csd;
   if (w.composition_embedding.defined()) {
     auto composition = torch::matmul(fractions.to(csd.scalar_type()), w.composition_embedding);  // [C]
+    if (composition_scale != 1.0) composition = composition * composition_scale;
     z = torch::cat({composition, csd});
   }
   auto a = z.unsqueeze(0);

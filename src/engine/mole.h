@@ -15,9 +15,11 @@ namespace uma {
 // csd = SiLU(mix_csd([charge_emb[q+100]; spin_emb[s]; dataset_emb[t]])) -> [C] (nn/embedding.py).
 torch::Tensor system_embedding(const Weights& w, int charge, int spin, const std::string& dataset);
 
-// alpha = softmax(SiLU(routing_mlp([sum_Z f_Z comp_emb[Z]; csd]))) + 0.005 -> [X]; f = element
-// fractions of the whole system (mean composition embedding, include_self = False as in UMA 1.1).
-torch::Tensor expert_coefficients(const Weights& w, const torch::Tensor& fractions, const torch::Tensor& csd);
+// alpha = softmax(SiLU(routing_mlp([s sum_Z f_Z comp_emb[Z]; csd]))) + 0.005 -> [X]; f = element
+// fractions of the whole system (mean composition embedding). composition_scale s = 1 (fairchem's
+// include_self = False), or N / (N + 1) for UMA-S-1.2, whose mean also counts a zero "self" value.
+torch::Tensor expert_coefficients(const Weights& w, const torch::Tensor& fractions, const torch::Tensor& csd,
+                                  double composition_scale = 1.0);
 
 struct MixedBlock {
   MixedSO2Conv so2_conv_1, so2_conv_2;

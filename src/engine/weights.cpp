@@ -142,9 +142,15 @@ Weights Weights::load(const ModelFile& file, const ModelConfig& c, torch::Dtype 
   }
   w.norm = ld.rms_norm(bb + "norm", L, C);
   const std::string hp = "output_heads.energyandforcehead.head.energy_block.";
-  w.energy_block.push_back(ld.linear(hp + "0", H, C));
-  w.energy_block.push_back(ld.linear(hp + "2", H, H));
-  w.energy_block.push_back(ld.linear(hp + "4", 1, H));
+  const int head_x = c.features.energy_head == EnergyHead::dataset_moe ? c.head_experts : 1;
+  w.energy_block.push_back(ld.mole(hp + "0", H, C, true, head_x));
+  w.energy_block.push_back(ld.mole(hp + "2", H, H, true, head_x));
+  w.energy_block.push_back(ld.mole(hp + "4", 1, H, true, head_x));
+  for (const auto& layer : w.energy_block)
+    if (layer.is_mole != (c.features.energy_head == EnergyHead::dataset_moe))
+      throw Error("model file '" + file.path() + "': the energy head's tensors do not match model id " +
+                  c.features.model_id + " (per-dataset experts expected: " +
+                  (c.features.energy_head == EnergyHead::dataset_moe ? "yes" : "no") + ")");
   for (const auto& d : c.datasets) {
     const std::string name = "tasks." + d + ".element_references";
     if (file.has(name)) w.element_refs[d] = ld.get(name, {Z}, true);

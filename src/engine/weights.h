@@ -74,7 +74,9 @@ struct Weights {
   RadialMLPW edge_degree_rad;
   std::vector<BlockW> blocks;
   RMSNormSHW norm;
-  std::vector<LinearW> energy_block;               // 3 layers
+  // The energy MLP's 3 Linears: experts [K, out, in] and one shared bias each. K = 1 for the single
+  // head (1.1), one expert per dataset for 1.2.x (DatasetSpecificMoEWrapper; the task picks one).
+  std::vector<MoleLinearW> energy_block;
   std::map<std::string, torch::Tensor> element_refs;  // per dataset, float64 [max_num_elements]
   int64_t num_parameters = 0;
 

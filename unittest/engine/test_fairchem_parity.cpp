@@ -14,13 +14,14 @@ struct Tolerance {
 constexpr Tolerance kFp32{1e-5, 1e-4, 1e-6, 0.0};
 constexpr Tolerance kFp64{0.0, 0.0, 0.0, 1e-9};
 
-void check(const std::string& name, uma::Precision precision) {
+void check(const std::string& name, uma::Precision precision, const uma_test::ModelVersion& version = uma_test::uma_1p1()) {
   const bool fp64 = precision == uma::Precision::fp64;
-  auto f = uma_test::load_fixture(name);
+  auto f = uma_test::load_fixture(name, version.dir);
   auto ref = f.reference(fp64 ? "fp64" : "fp32");
   uma::EngineOptions opt;
   opt.precision = precision;
-  uma::Engine engine(uma_test::bundled_model(), opt);
+  uma::Engine engine(version.model, opt);
+  ASSERT_EQ(engine.info().model_id, version.label);
   auto r = uma::evaluate_structure(engine, f.file.structure, f.file.task, f.file.charge, f.file.spin);
   const double n = f.file.structure.numbers.size();
   const Tolerance t = fp64 ? kFp64 : kFp32;
@@ -41,7 +42,7 @@ void check(const std::string& name, uma::Precision precision) {
     const double s_tol = fp64 ? std::max(t.relative * smax, 1e-15) : t.stress;
     EXPECT_LE(sdiff, s_tol) << name << " max |dstress| " << sdiff << " eV/Å^3, scale " << smax;
   }
-  std::printf("[parity] %-22s %s  |dE| = %.3e eV (%.3e eV/atom)  max|dF| = %.3e eV/Å\n", name.c_str(),
+  std::printf("[parity] %-11s %-22s %s  |dE| = %.3e eV (%.3e eV/atom)  max|dF| = %.3e eV/Å\n", version.label.c_str(), name.c_str(),
               fp64 ? "fp64" : "fp32", std::abs(r.energy - ref.energy), std::abs(r.energy - ref.energy) / n, fe.value);
 }
 
@@ -53,4 +54,27 @@ TEST(FairchemParity, Fp64EveryTask) {
 
 TEST(FairchemParity, Fp32EveryTask) {
   for (const auto& name : uma_test::task_fixtures()) check(name, uma::Precision::fp32);
+}
+
+// UMA-S 1.2.1 and 1.2 (32 Gaussians, per-layer charge balance, per-dataset energy head, 1.2's
+// composition mean with include_self): the five task structures plus charged periodic cells under the
+// new tasks oc22 and oc25 and an isolated atom, same tolerances.
+TEST(FairchemParity, Uma1p2p1Fp64) {
+  for (const auto& set : {uma_test::task_fixtures(), uma_test::charge_fixtures()})
+    for (const auto& name : set) check(name, uma::Precision::fp64, uma_test::uma_1p2p1());
+}
+
+TEST(FairchemParity, Uma1p2p1Fp32) {
+  for (const auto& set : {uma_test::task_fixtures(), uma_test::charge_fixtures()})
+    for (const auto& name : set) check(name, uma::Precision::fp32, uma_test::uma_1p2p1());
+}
+
+TEST(FairchemParity, Uma1p2Fp64) {
+  for (const auto& set : {uma_test::task_fixtures(), uma_test::charge_fixtures()})
+    for (const auto& name : set) check(name, uma::Precision::fp64, uma_test::uma_1p2());
+}
+
+TEST(FairchemParity, Uma1p2Fp32) {
+  for (const auto& set : {uma_test::task_fixtures(), uma_test::charge_fixtures()})
+    for (const auto& name : set) check(name, uma::Precision::fp32, uma_test::uma_1p2());
 }

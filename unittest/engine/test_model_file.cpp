@@ -95,3 +95,55 @@ TEST(ModelFile, OffsetsOutsideFile) {
   uma_test::write_raw(p, raw);
   uma_test::expect_error([&] { uma::ModelFile f(p); }, "outside the file");
 }
+
+namespace {
+// A copy of `model` with its metadata changed by `edit`.
+template <typename Edit>
+std::string with_metadata(const std::string& model, const std::string& tag, Edit edit) {
+  auto raw = uma_test::read_raw(model);
+  auto meta = nlohmann::json::parse(raw.header["__metadata__"]["uma"].get<std::string>());
+  edit(meta);
+  raw.header["__metadata__"]["uma"] = meta.dump();
+  auto p = uma_test::temp_path(tag);
+  uma_test::write_raw(p, raw);
+  return p;
+}
+}  // namespace
+
+TEST(ModelFile, ModelIdsAndTheirFeatures) {
+  // What each generation is, as the engine reports it (model_features.cpp is the one table).
+  for (const auto& v : {uma_test::uma_1p1(), uma_test::uma_1p2(), uma_test::uma_1p2p1()}) {
+    uma::Engine e(v.model, cpu());
+    EXPECT_EQ(e.info().model_id, v.label);
+    EXPECT_EQ(e.info().charge_balanced, v.label != "UMA-1.1") << v.label;
+    if (v.label != "UMA-1.1") {
+      std::vector<std::string> want = {"oc20", "oc22", "oc25", "odac", "omat", "omc", "omol"};
+      EXPECT_EQ(e.info().tasks, want) << v.label << ": every dataset of 1.2.x is a task";
+    }
+  }
+}
+
+TEST(ModelFile, UnknownModelIdIsRefused) {
+  auto p = with_metadata(uma_test::uma_1p2p1().model, "uma_m", [](nlohmann::json& m) { m["model_id"] = "UMA-M-1.1"; });
+  uma_test::expect_error([&] { uma::Engine e(p, cpu()); }, "model id 'UMA-M-1.1' is not supported");
+}
+
+TEST(ModelFile, FeaturesContradictingTheModelIdAreRefused) {
+  // A 1.2.1 file that claims no charge balance, or 1.2's composition rule, or a 1.1 id on 1.2.1 tensors.
+  auto p1 = with_metadata(uma_test::uma_1p2p1().model, "no_balance",
+                          [](nlohmann::json& m) { m["backbone"]["charge_balanced_channels"] = nlohmann::json::array(); });
+  uma_test::expect_error([&] { uma::Engine e(p1, cpu()); }, "charge_balanced_channels is [] but model id UMA-S-1.2.1");
+  auto p2 = with_metadata(uma_test::uma_1p2p1().model, "include_self",
+                          [](nlohmann::json& m) { m["backbone"]["composition_include_self"] = true; });
+  uma_test::expect_error([&] { uma::Engine e(p2, cpu()); }, "composition_include_self is true");
+  auto p3 = with_metadata(uma_test::uma_1p2p1().model, "as_1p1", [](nlohmann::json& m) {
+    m["model_id"] = "UMA-1.1";
+    m["backbone"].erase("charge_balanced_channels");
+    m.erase("energy_head");
+    m.erase("supports_single_atoms");
+  });
+  uma_test::expect_error([&] { uma::Engine e(p3, cpu()); }, "energy_block.0.weights' has shape [7,128,128], expected [1,128,128]");
+  auto p4 = with_metadata(uma_test::uma_1p2p1().model, "head_expert",
+                          [](nlohmann::json& m) { m["tasks"]["oc25"]["head_expert"] = 7; });
+  uma_test::expect_error([&] { uma::Engine e(p4, cpu()); }, "head expert 7 is not one of the 7");
+}

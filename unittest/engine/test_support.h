@@ -35,9 +35,24 @@ inline uma::EngineOptions fp64_options() {
 }
 
 inline std::string source_dir() { return UMA_SOURCE_DIR; }
+// The random UMA-S-1.1-shaped test model (tools/make-test-models makes it).
 inline std::string bundled_model() { return source_dir() + "/potentials/uma-s-random-k2.uma"; }
-inline std::string fixture_path(const std::string& name) {
-  return source_dir() + "/unittest/data/fixtures/" + name + ".json";
+
+// The generations of UMA-S the engine runs: a random model of each shape and fairchem's numbers for it
+// (unittest/data/README.md). dir: the fixture folder under unittest/data.
+struct ModelVersion {
+  std::string label, model, dir;
+};
+inline ModelVersion uma_1p1() { return {"UMA-1.1", bundled_model(), "fixtures"}; }
+inline ModelVersion uma_1p2() {
+  return {"UMA-S-1.2", source_dir() + "/potentials/uma-s-1p2-random-k2.uma", "fixtures-1p2"};
+}
+inline ModelVersion uma_1p2p1() {
+  return {"UMA-S-1.2.1", source_dir() + "/potentials/uma-s-1p2p1-random-k2.uma", "fixtures-1p2p1"};
+}
+
+inline std::string fixture_path(const std::string& name, const std::string& dir = "fixtures") {
+  return source_dir() + "/unittest/data/" + dir + "/" + name + ".json";
 }
 
 // The five task fixtures made by tools/make-fixtures with fairchem's general backend.
@@ -66,11 +81,17 @@ struct Fixture {
   }
 };
 
-inline Fixture load_fixture(const std::string& name) {
+// The structures of UMA-S 1.2.x only: charged periodic systems under the two new tasks (the charge is
+// the balance target of every layer) and an isolated atom, which fairchem evaluates with the model.
+inline std::vector<std::string> charge_fixtures() {
+  return {"oc22_charged_periodic", "oc25_charged_periodic", "omol_isolated_atom"};
+}
+
+inline Fixture load_fixture(const std::string& name, const std::string& dir = "fixtures") {
   Fixture f;
   f.name = name;
-  f.file = uma::read_structure_json(fixture_path(name));
-  std::ifstream in(fixture_path(name));
+  f.file = uma::read_structure_json(fixture_path(name, dir));
+  std::ifstream in(fixture_path(name, dir));
   in >> f.json;
   return f;
 }

@@ -53,6 +53,10 @@ def parse_args(extra=None):
     return a
 
 
+def has_fixture(args, name):
+    return os.path.exists(os.path.join(args.fixtures, name + ".json"))
+
+
 def load_fixture(args, name):
     with open(os.path.join(args.fixtures, name + ".json")) as f:
         return json.load(f)

@@ -25,9 +25,11 @@ ATOMS = (1, 2)      # ids: Cu, Au
 
 
 def main():
-    args = h.parse_args()
+    args = h.parse_args(lambda p: p.add_argument("--fixture", default="omat_cu_triclinic",
+                                                 help="periodic fixture to differentiate"))
     fails = h.Failures()
-    fx = h.load_fixture(args, "omat_cu_triclinic")
+    fx = h.load_fixture(args, args.fixture)
+    print(f"fixture {args.fixture}: task {fx['task']}, charge {fx['charge']}, {len(fx['numbers'])} atoms")
     frame = h.write_data(fx, f"{args.workdir}/fd.data", shift=(0.3, 0.2, -0.4))
     # box rows in the LAMMPS frame, from the data file
     words = [line.split() for line in open(f"{args.workdir}/fd.data")]

@@ -120,6 +120,16 @@ def main():
         r = run(args, fxp, tag, np_=np_, procs=procs, halo="exchange")
         per_atom_sums(fails, tag, r)
         compare(fails, tag, r, pbase, "omc_np1", RTOL)
+    # UMA-S 1.2.x: a charged periodic cell (total charge = the per-layer balance target, summed over
+    # all ranks at every layer) on 1, 2 and 4 ranks
+    if h.has_fixture(args, "oc22_charged_periodic"):
+        fxc = h.load_fixture(args, "oc22_charged_periodic")
+        cbase = run(args, fxc, "oc22_np1")
+        per_atom_sums(fails, "oc22_charged_periodic np1_fold", cbase)
+        for tag, np_, procs in (("oc22_np2_exchange", 2, "2 1 1"), ("oc22_np4_exchange", 4, "2 2 1")):
+            r = run(args, fxc, tag, np_=np_, procs=procs, halo="exchange")
+            per_atom_sums(fails, tag, r)
+            compare(fails, tag, r, cbase, "oc22_np1", RTOL)
     return fails.report()
 
 

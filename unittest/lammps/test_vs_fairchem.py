@@ -11,6 +11,9 @@ import harness as h
 
 FIXTURES = ["omol_cation_radical", "omat_cu_triclinic", "oc20_pt111_co", "odac_framework_co2",
             "omc_crystal"]
+# UMA-S 1.2.x fixture sets also hold charged periodic cells under the new tasks (the charge is the
+# per-layer balance target) and an isolated atom (evaluated by the model itself).
+CHARGE_FIXTURES = ["oc22_charged_periodic", "oc25_charged_periodic", "omol_isolated_atom"]
 SHIFT = (1.25, -2.5, 0.75)  # non-zero boxlo: positions are relative to the box, not the origin
 RTOL = 1e-8
 
@@ -54,10 +57,12 @@ def main():
     args = h.parse_args()
     fails = h.Failures()
     table = []
-    for name in FIXTURES:
+    for name in FIXTURES + [n for n in CHARGE_FIXTURES if h.has_fixture(args, n)]:
         one(args, fails, table, name)
-    # the molecule split over two ranks (ghost shell path) against the same reference
+    # the molecule split over two ranks (halo exchange) against the same reference
     one(args, fails, table, "omol_cation_radical", np_=2, procs="1 2 1")
+    if h.has_fixture(args, "oc22_charged_periodic"):  # a charged cell split over two ranks
+        one(args, fails, table, "oc22_charged_periodic", np_=2, procs="2 1 1")
     print("\n| deck | np | abs dE (eV) | rel dE | max abs dF (eV/A) | max abs dsigma (eV/A^3) |")
     print("|---|---|---|---|---|---|")
     for name, np_, de, rde, df, ds in table:
