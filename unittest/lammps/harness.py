@@ -30,8 +30,8 @@ SYMBOLS = ("X H He Li Be B C N O F Ne Na Mg Al Si P S Cl Ar K Ca Sc Ti V Cr Mn F
            "Ge As Se Br Kr Rb Sr Y Zr Nb Mo Tc Ru Rh Pd Ag Cd In Sn Sb Te I Xe Cs Ba La Ce Pr Nd "
            "Pm Sm Eu Gd Tb Dy Ho Er Tm Yb Lu Hf Ta W Re Os Ir Pt Au Hg Tl Pb Bi").split()
 # Standard atomic masses (only dynamics uses them; run 0 results do not depend on them).
-MASSES = {1: 1.008, 6: 12.011, 7: 14.007, 8: 15.999, 26: 55.845, 27: 58.933, 29: 63.546,
-          78: 195.084, 79: 196.967}
+MASSES = {1: 1.008, 6: 12.011, 7: 14.007, 8: 15.999, 9: 18.998, 11: 22.990, 22: 47.867, 26: 55.845,
+          27: 58.933, 28: 58.693, 29: 63.546, 78: 195.084, 79: 196.967}
 
 
 def parse_args(extra=None):
