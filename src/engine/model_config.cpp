@@ -45,10 +45,10 @@ void read_features(const nlohmann::json& meta, const nlohmann::json& bb, const s
       required<bool>(bb, "composition_include_self", where + " backbone") != f.composition_include_self)
     throw disagree("composition_include_self", f.composition_include_self ? "false" : "true",
                    f.composition_include_self ? "true" : "false");
-  if (meta.contains("supports_single_atoms") &&
-      required<bool>(meta, "supports_single_atoms", where) != f.supports_single_atoms)
-    throw disagree("supports_single_atoms", f.supports_single_atoms ? "false" : "true",
-                   f.supports_single_atoms ? "true" : "false");
+  // Informational (this engine always evaluates an isolated atom with the model; fairchem looks it up in a
+  // table for files without it): taken as the file states it.
+  if (meta.contains("supports_single_atoms"))
+    c.features.supports_single_atoms = required<bool>(meta, "supports_single_atoms", where);
   const std::string head_name = f.energy_head == EnergyHead::dataset_moe ? "dataset_moe" : "single";
   const std::string head = meta.contains("energy_head")
                                ? required<std::string>(meta["energy_head"], "type", where + " energy_head")
