@@ -22,6 +22,18 @@
 #   triton  our fused Wigner kernels vs fairchem's Triton kernels on identical tensors (bench_wigner --from, built
 #           with nvcc alone; benchmarks/kernels/vs_fairchem_triton.py) -> $OUT/kernels-vs-triton.md/.json
 #   or any list of phase names.
+# fairchem's UMA Nitro vs ours (parts made by tools/gpu/prepare-nitro-carry.sh, which prints the calls with their
+# measured sizes; make each call right after the previous one returns: /root/nitro-stage lives while it is warm):
+#   stage-nitro-a (-b, ...)  copy the carried part .carry-nitro/<x> to /root/nitro-stage/ (seconds)
+#   build-bench   configure build-gpu as phase build does (needs .carry/deps) if it is not, then build only
+#                 uma-engine-bench (a no-op when it is up to date)
+#   nitro         env + reassemble the parts (/root/nitro-stage + the carried one; sha256-checked), unpack to
+#                 /tmp/nitro, make the fairchem twin of potentials/uma-s-1p2p1-random-k2.uma (from the seed, or
+#                 the packed one in the archive; tools/gpu/nitro_checkpoint.py checks that its .uma conversion has
+#                 the bundled sha256), build-bench if time allows, then benchmarks/nitro_vs_ours.py --reference
+#                 -> $OUT/nitro_vs_ours.md/.json, nitro.log. Without the parts, ours is still measured.
+#     run(command="bash tools/gpu/run-on-device.sh stage-nitro-a build-bench", carry=[".carry-nitro/a", ".carry/deps"])
+#     run(command="bash tools/gpu/run-on-device.sh nitro", carry=[".carry-nitro/b"])
 # Files back in $OUT (at most 8): env.txt build.log ctest_gpu.log ctest_cpu.log bench.log results*.json/md/png.
 set -u
 T_START=$SECONDS
@@ -32,6 +44,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT" || exit 1
 PY=python3
 [ -x /opt/torch/.venv/bin/python ] && PY=/opt/torch/.venv/bin/python
+PY=${UMA_DEVICE_PY:-$PY}   # tests of this script elsewhere only
 export PYTHONUNBUFFERED=1 PYTHONWARNINGS=ignore
 export PATH=$PATH:/usr/local/cuda/bin
 left() { echo $((LIMIT - (SECONDS - T_START))); }
@@ -50,6 +63,7 @@ for p in "${phases[@]}"; do
     sweep) expand+=(env deps build sizes) ;;
     vstriton) expand+=(env deps triton build test-gpu profile) ;;
     fusion) expand+=(env deps build test-gpu fusion) ;;
+    nitro) expand+=(env nitro) ;;
     *) expand+=("$p") ;;
   esac
 done
@@ -93,17 +107,21 @@ phase_deps() {
   fi
 }
 
-phase_build() {
+configure_gpu() {  # build-gpu with CUDA, tests and benchmarks, against the machine's torch (once per machine)
+  [ -f build-gpu/build.ninja ] && return 0
+  [ -d .carry/deps ] || { say "build-gpu is not configured and .carry/deps was not carried"; return 1; }
   local td
   td=$($PY -c 'import torch;print(torch.utils.cmake_prefix_path)')/Torch
-  if [ ! -f build-gpu/build.ninja ]; then
-    timeout 200 cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DUMA_ENABLE_CUDA=ON \
-      -DUMA_ENABLE_TESTS=ON -DUMA_ENABLE_BENCHMARKS=ON -DTorch_DIR="$td" -DUMA_PYTHON="$(command -v $PY)" \
-      -DCMAKE_CUDA_COMPILER="$(command -v nvcc)" \
-      -Dnlohmann_json_DIR="$ROOT/.carry/deps/share/cmake/nlohmann_json" \
-      -DGTest_DIR="$ROOT/.carry/deps/lib/x86_64-linux-gnu/cmake/GTest" > "$OUT/build.log" 2>&1 ||
-      { say "cmake failed"; tail -30 "$OUT/build.log"; return 1; }
-  fi
+  timeout 200 cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DUMA_ENABLE_CUDA=ON \
+    -DUMA_ENABLE_TESTS=ON -DUMA_ENABLE_BENCHMARKS=ON -DTorch_DIR="$td" -DUMA_PYTHON="$(command -v $PY)" \
+    -DCMAKE_CUDA_COMPILER="$(command -v nvcc)" \
+    -Dnlohmann_json_DIR="$ROOT/.carry/deps/share/cmake/nlohmann_json" \
+    -DGTest_DIR="$ROOT/.carry/deps/lib/x86_64-linux-gnu/cmake/GTest" > "$OUT/build.log" 2>&1 ||
+    { say "cmake failed"; tail -30 "$OUT/build.log"; return 1; }
+}
+
+phase_build() {
+  configure_gpu || return 1
   local t=$SECONDS
   timeout $(( $(left) - 60 )) ninja -C build-gpu -j16 >> "$OUT/build.log" 2>&1
   local rc=$?
@@ -210,10 +228,147 @@ phase_test_cpu() {
   grep -E "Passed|Failed|\*\*\*" "$OUT/ctest_cpu.log" | head -20
 }
 
+# ---------------------------------------------------------------------------------------------- UMA Nitro
+NITRO_STAGE=${NITRO_STAGE:-/root/nitro-stage}  # outside the work tree: survives between calls while warm
+NITRO_DIR=${NITRO_DIR:-/tmp/nitro}             # the unpacked archive: site/ (+ pt/ with --with-pt)
+NITRO_PT=/tmp/uma-s-1p2p1-random-k2.pt
+NITRO_UMA=potentials/uma-s-1p2p1-random-k2.uma
+
+manifest_field() {  # $1 = manifest, $2 = part letter -> "size sha256"
+  awk -v x="$2" '$1 == "part" && $2 == x { print $3, $4 }' "$1"
+}
+
+phase_stage_nitro() {  # $1 = part letter: copy the carried .carry-nitro/<x> to $NITRO_STAGE (seconds)
+  local x=$1 src=.carry-nitro/$1
+  if [ ! -f "$src/part-$x" ] || [ ! -f "$src/MANIFEST" ]; then
+    say "stage-nitro-$x: $src/part-$x was not carried (carry=[\"$src\", ...])"; return 1
+  fi
+  local want got
+  want=$(manifest_field "$src/MANIFEST" "$x" | cut -d' ' -f2)
+  got=$(sha256sum "$src/part-$x" | cut -d' ' -f1)
+  [ "$want" = "$got" ] || { say "stage-nitro-$x: sha256 $got != manifest $want"; return 1; }
+  mkdir -p "$NITRO_STAGE"
+  cp "$src/part-$x" "$NITRO_STAGE/part-$x"
+  cp "$src/MANIFEST" "$NITRO_STAGE/MANIFEST.$x"
+  say "stage-nitro-$x: $(stat -c %s "$src/part-$x") bytes in $NITRO_STAGE ($(ls "$NITRO_STAGE" | grep -c '^part-') part(s)" \
+      "staged); make the next call now (the machine stays warm ~30 s)"
+}
+
+phase_build_bench() {  # $1 = seconds to keep for what follows
+  configure_gpu || return 1
+  local budget=$(( $(left) - ${1:-30} )) t=$SECONDS
+  [ $budget -lt 20 ] && { say "build-bench: no time left"; return 1; }
+  timeout $budget ninja -C build-gpu -j16 uma-engine-bench >> "$OUT/build.log" 2>&1
+  local rc=$?
+  say "build-bench rc=$rc in $((SECONDS - t)) s"
+  [ $rc -ne 0 ] && grep -E "error|Error" "$OUT/build.log" | head -20
+  return $rc
+}
+
+nitro_unpack() {  # reassemble the parts, check them, unpack to $NITRO_DIR; prints why not on failure
+  local man="" x size sha f files=() found
+  for f in .carry-nitro/*/MANIFEST "$NITRO_STAGE"/MANIFEST.*; do [ -f "$f" ] && { man=$f; break; }; done
+  [ -n "$man" ] || { echo "no part of the Nitro archive here (none carried, none staged)"; return 1; }
+  local want_all
+  want_all=$(awk '$1 == "archive" { print $4 }' "$man")
+  if [ -f "$NITRO_DIR/.complete" ] && [ "$(cat "$NITRO_DIR/.complete")" = "$want_all" ]; then
+    echo "already unpacked"; return 0
+  fi
+  for f in .carry-nitro/*/MANIFEST "$NITRO_STAGE"/MANIFEST.*; do
+    [ -f "$f" ] || continue
+    [ "$(awk '$1 == "archive" { print $4 }' "$f")" = "$want_all" ] ||
+      { echo "parts from two different prepare-nitro-carry.sh runs ($f)"; return 1; }
+  done
+  for x in $(awk '$1 == "part" { print $2 }' "$man"); do
+    read -r size sha <<< "$(manifest_field "$man" "$x")"
+    found=""
+    for f in ".carry-nitro/$x/part-$x" "$NITRO_STAGE/part-$x"; do
+      if [ -f "$f" ] && [ "$(stat -c %s "$f")" = "$size" ] && [ "$(sha256sum "$f" | cut -d' ' -f1)" = "$sha" ]; then
+        found=$f; break
+      fi
+    done
+    [ -n "$found" ] || { echo "part $x is missing (not carried, not staged: the machine went cold since" \
+                              "stage-nitro-$x? start again with the first call)"; return 1; }
+    files+=("$found")
+  done
+  [ "$(cat "${files[@]}" | sha256sum | cut -d' ' -f1)" = "$want_all" ] || { echo "reassembled archive: sha256 mismatch"; return 1; }
+  rm -rf "$NITRO_DIR.tmp" && mkdir -p "$NITRO_DIR.tmp"
+  if command -v xz > /dev/null; then
+    cat "${files[@]}" | xz -dc | tar -x -C "$NITRO_DIR.tmp" || { echo "unpacking failed"; return 1; }
+  else
+    cat "${files[@]}" | $PY -c 'import lzma,sys,shutil; shutil.copyfileobj(lzma.open(sys.stdin.buffer), sys.stdout.buffer)' |
+      tar -x -C "$NITRO_DIR.tmp" || { echo "unpacking (python lzma) failed"; return 1; }
+  fi
+  rm -rf "$NITRO_DIR" && mv "$NITRO_DIR.tmp" "$NITRO_DIR"
+  echo "$want_all" > "$NITRO_DIR/.complete"
+  echo "unpacked ${#files[@]} part(s): $(du -sh "$NITRO_DIR" | cut -f1)"
+}
+
+phase_nitro() {
+  local log="$OUT/nitro.log" t=$SECONDS msg skip=()
+  : > "$log"
+  if msg=$(nitro_unpack 2>&1); then
+    say "nitro: $msg in $((SECONDS - t)) s"
+  else
+    say "nitro: Nitro archive not usable: $msg"
+    skip=(--skip-nitro --skip-nitro-reason "the Nitro archive was not usable here: $msg")
+  fi
+  echo "unpack: $msg" >> "$log"
+  mkdir -p /tmp/stub/wandb
+  echo "# stub: fairchem.core.common.logger imports wandb at module level; inference never uses it" > /tmp/stub/wandb/__init__.py
+  export PYTHONPATH=$NITRO_DIR/site:$NITRO_DIR/site/nvidia_cutlass_dsl/dsl_packages:/tmp/stub
+  # the fairchem twin of the bundled model (~20 s from the seed)
+  if [ ${#skip[@]} -eq 0 ]; then
+    local src=(--from auto) pk
+    pk=$(ls "$NITRO_DIR"/pt/*.half.pt 2>/dev/null | head -1)
+    [ -n "$pk" ] && src=(--from packed --packed "$pk")
+    t=$SECONDS
+    if [ -f "$NITRO_PT.ok" ] && [ "$(cat "$NITRO_PT.ok")" = "$(sha256sum $NITRO_UMA | cut -d' ' -f1)" ]; then
+      say "nitro: reusing $NITRO_PT"
+    elif OMP_NUM_THREADS=8 timeout 300 $PY tools/gpu/nitro_checkpoint.py --uma $NITRO_UMA --out $NITRO_PT "${src[@]}" \
+        >> "$log" 2>&1; then
+      sha256sum $NITRO_UMA | cut -d' ' -f1 > "$NITRO_PT.ok"
+      say "nitro: $NITRO_PT made in $((SECONDS - t)) s; $(grep -o 'rebuilt .uma sha256 [0-9a-f]* [!=]= bundled' "$log")"
+    elif [ -f $NITRO_PT ]; then
+      say "nitro: $NITRO_PT made in $((SECONDS - t)) s but it does NOT match the .uma:"; grep pt_check "$log" | cut -c1-600
+      skip=(--skip-nitro --skip-nitro-reason "the fairchem .pt made here does not match the bundled .uma (nitro.log)")
+    else
+      say "nitro: making $NITRO_PT failed:"; tail -15 "$log"
+      skip=(--skip-nitro --skip-nitro-reason "the fairchem .pt could not be made here (nitro.log)")
+    fi
+    grep -m1 '^pt_check:' "$log" > "$OUT/pt_check.txt" 2>/dev/null
+  fi
+  # our benchmark binary: keep ~330 s for the benchmark itself
+  if [ -x build-gpu/benchmarks/uma-engine-bench ] || [ -d .carry/deps ] || [ -f build-gpu/build.ninja ]; then
+    if [ $(( $(left) - 330 )) -ge 20 ]; then
+      phase_build_bench 330
+    else
+      say "nitro: no time to check the build; using build-gpu/benchmarks/uma-engine-bench as it is"
+    fi
+  else
+    say "nitro: no build-gpu and no .carry/deps: ours cannot be built in this call (run build-bench first)"
+  fi
+  t=$SECONDS
+  local dl=$(( $(left) - 15 ))
+  say "nitro: benchmarks/nitro_vs_ours.py (deadline ${dl} s)"
+  rm -rf /tmp/nitro-out
+  timeout $((dl + 10)) $PY benchmarks/nitro_vs_ours.py --bench build-gpu/benchmarks/uma-engine-bench --uma $NITRO_UMA \
+    --pt $NITRO_PT --out /tmp/nitro-out --deadline "$dl" --reference "${skip[@]}" ${NITRO_BENCH_ARGS:-} >> "$log" 2>&1
+  say "nitro: benchmark rc=$? in $((SECONDS - t)) s"
+  grep -E '^\[(nitro|reference|bench)\]' "$log" | tail -20
+  for f in nitro_vs_ours.md nitro_vs_ours.json; do [ -f /tmp/nitro-out/$f ] && cp /tmp/nitro-out/$f "$OUT/"; done
+  if [ -f /tmp/nitro-out/nitro_vs_ours.md ]; then
+    sed -n '/^| structure | atoms | edges/,/^$/p' /tmp/nitro-out/nitro_vs_ours.md
+    grep '^ratio_vs_nitro:' /tmp/nitro-out/nitro_vs_ours.md
+  fi
+}
+
 for p in "${expand[@]}"; do
-  fn="phase_${p//-/_}"
+  fn="phase_${p//-/_}" arg=()
+  case $p in stage-nitro-?*) fn=phase_stage_nitro arg=("${p#stage-nitro-}") ;; esac
+  if ! declare -F "$fn" > /dev/null; then say "unknown phase $p"; continue; fi
   if [ "$(left)" -lt 20 ]; then say "skipping $p: out of time"; continue; fi
   say "== $p"
-  "$fn"
+  "$fn" "${arg[@]}"
 done
 say "done"
