@@ -67,9 +67,11 @@ TEST(GpuEngine, MatchesFairchemFp64AndFp32) {
 
 TEST(GpuEngine, DeterministicModeIsBitwiseRepeatable) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
-  uma::Engine engine(uma_test::bundled_model(), cuda(uma::Precision::fp32, true));
+  // The bundled 1.2.1 model (always on the GPU machine; its charge balance is a reduction too).
+  const auto v = uma_test::uma_1p2p1();
+  uma::Engine engine(v.model, cuda(uma::Precision::fp32, true));
   if (!engine.info().fused_kernels) GTEST_SKIP() << "built without the fused kernels";
-  auto f = uma_test::load_fixture("odac_framework_co2");
+  auto f = uma_test::load_fixture("odac_framework_co2", v.dir);
   auto a = uma::evaluate_structure(engine, f.file.structure, f.file.task, f.file.charge, f.file.spin);
   auto b = uma::evaluate_structure(engine, f.file.structure, f.file.task, f.file.charge, f.file.spin);
   EXPECT_EQ(a.energy, b.energy);
@@ -81,11 +83,12 @@ TEST(GpuEngine, DeterministicModeIsBitwiseRepeatable) {
 // (each chunk makes its own edge grouping).
 TEST(GpuEngine, EdgeChunksMatchFairchemAndStayDeterministic) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  const auto v = uma_test::uma_1p2p1();
   auto o = cuda(uma::Precision::fp64);
   o.edge_chunk = 37;
-  uma::Engine engine(uma_test::bundled_model(), o);
+  uma::Engine engine(v.model, o);
   for (const auto& name : uma_test::task_fixtures()) {
-    auto f = uma_test::load_fixture(name);
+    auto f = uma_test::load_fixture(name, v.dir);
     auto ref = f.reference("fp64");
     auto r = uma::evaluate_structure(engine, f.file.structure, f.file.task, f.file.charge, f.file.spin);
     EXPECT_NEAR(r.energy, ref.energy, 1e-9 * std::abs(ref.energy)) << name;
@@ -93,8 +96,8 @@ TEST(GpuEngine, EdgeChunksMatchFairchemAndStayDeterministic) {
   }
   auto od = cuda(uma::Precision::fp32, true);
   od.edge_chunk = 100;
-  uma::Engine det(uma_test::bundled_model(), od);
-  auto f = uma_test::load_fixture("odac_framework_co2");
+  uma::Engine det(v.model, od);
+  auto f = uma_test::load_fixture("odac_framework_co2", v.dir);
   auto a = uma::evaluate_structure(det, f.file.structure, f.file.task, f.file.charge, f.file.spin);
   auto b = uma::evaluate_structure(det, f.file.structure, f.file.task, f.file.charge, f.file.spin);
   EXPECT_EQ(a.energy, b.energy);
