@@ -127,6 +127,33 @@ BACKENDS = {
 }
 
 
+def first_predict(pu, atoms):
+    """fairchem's input for `atoms` (task TASK) and its first predict(): (data, output, seconds incl. any JIT)."""
+    import torch
+    from fairchem.core.datasets.atomic_data import AtomicData
+
+    pu.validate_atoms_data(atoms, TASK)
+    data = AtomicData.from_ase(atoms, task_name=TASK, r_edges=False, r_data_keys=["spin", "charge"])
+    t = time.time()
+    out = pu.predict(data)
+    torch.cuda.synchronize()
+    return data, out, time.time() - t
+
+
+def time_predict(pu, data, reps: int):
+    """Wall seconds of each of `reps` predict() calls (forces read, device synchronised), and the last output."""
+    import torch
+
+    times, out = [], None
+    for _ in range(reps):
+        t = time.perf_counter()
+        out = pu.predict(data)
+        _ = out["forces"]
+        torch.cuda.synchronize()
+        times.append(time.perf_counter() - t)
+    return times, out
+
+
 def fairchem_worker(a) -> None:
     import logging
     import warnings
@@ -159,12 +186,7 @@ def fairchem_worker(a) -> None:
             r = {"backend": a.worker_backend, "structure": kind, "atoms": n, "path": path, "init_s": init_s}
             warm, reps = reps_for(n)
             try:
-                pu.validate_atoms_data(atoms, TASK)
-                data = AtomicData.from_ase(atoms, task_name=TASK, r_edges=False, r_data_keys=["spin", "charge"])
-                t = time.time()
-                out = pu.predict(data)
-                torch.cuda.synchronize()
-                r["first_call_s"] = time.time() - t
+                data, out, r["first_call_s"] = first_predict(pu, atoms)
                 for _ in range(warm):
                     pu.predict(data)
                 torch.cuda.synchronize()
@@ -177,13 +199,7 @@ def fairchem_worker(a) -> None:
                 peak = torch.cuda.max_memory_allocated()
                 r.update(cuda_bytes_before_eval=before, cuda_peak_bytes=peak,
                          cuda_eval_bytes_per_atom=(peak - before) / n, cuda_peak_bytes_per_atom=peak / n)
-                times = []
-                for _ in range(reps):
-                    t = time.perf_counter()
-                    out = pu.predict(data)
-                    _ = out["forces"]
-                    torch.cuda.synchronize()
-                    times.append(time.perf_counter() - t)
+                times, out = time_predict(pu, data, reps)
                 r["seconds_per_eval"] = statistics.median(times)
                 r["all_seconds"] = times
                 r["evals_per_s"] = 1.0 / r["seconds_per_eval"]

@@ -269,12 +269,7 @@ def nitro_worker(a) -> None:
                 if not a.worker_allow_fallback:
                     break  # the same file and settings: the other cases would be refused the same way
             atoms = gvf.read_structure(path)
-            pu.validate_atoms_data(atoms, TASK)
-            data = AtomicData.from_ase(atoms, task_name=TASK, r_edges=False, r_data_keys=["spin", "charge"])
-            t = time.time()
-            out = pu.predict(data)
-            torch.cuda.synchronize()
-            r["first_call_s"] = time.time() - t
+            data, out, r["first_call_s"] = gvf.first_predict(pu, atoms)
             r["class_after_first_call"] = _model_class(pu)
             warm, reps = reps_for(n)
             if a.worker_reps:
@@ -288,13 +283,7 @@ def nitro_worker(a) -> None:
             torch.cuda.synchronize()
             r["cuda_bytes_before_eval"] = before
             r["cuda_peak_bytes"] = torch.cuda.max_memory_allocated()
-            times = []
-            for _ in range(reps):
-                t = time.perf_counter()
-                out = pu.predict(data)
-                _ = out["forces"]
-                torch.cuda.synchronize()
-                times.append(time.perf_counter() - t)
+            times, out = gvf.time_predict(pu, data, reps)
             r["class_after_timing"] = _model_class(pu)
             r["energy"] = float(out["energy"].reshape(-1)[0])
             f = out["forces"].detach().double().cpu()

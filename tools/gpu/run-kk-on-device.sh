@@ -141,7 +141,7 @@ create_atoms    1 box
 mass            1 63.546
 plugin load     \${plugin}
 pair_style      uma task omat precision $1 $dev
-pair_coeff      * * ../../potentials/uma-s-random-k2.uma Cu
+pair_coeff      * * ../../potentials/uma-s-1p2p1-random-k2.uma Cu
 velocity        all create 300.0 4928459 mom yes rot no dist gaussian
 fix             1 all nve
 timestep        0.001

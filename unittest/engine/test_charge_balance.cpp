@@ -126,14 +126,7 @@ TEST(ChargeBalance, ExtensiveFor1p2p1NotFor1p2) {
   // which depends on N, so its experts differ between the cell and the supercell.
   auto f = uma_test::load_fixture("omat_cu_triclinic", "fixtures-1p2p1");
   auto s = f.file.structure;
-  auto twice = s;
-  for (size_t i = 0; i < s.positions.size(); ++i) {
-    auto p = s.positions[i];
-    for (int k = 0; k < 3; ++k) p[k] += s.cell[0][k];
-    twice.positions.push_back(p);
-    twice.numbers.push_back(s.numbers[i]);
-  }
-  for (int k = 0; k < 3; ++k) twice.cell[0][k] *= 2.0;
+  const auto twice = uma_test::doubled_along_a(s);
   for (const auto& v : {uma_test::uma_1p2p1(), uma_test::uma_1p2()}) {
     uma::Engine engine(v.model, uma_test::fp64_options());
     const double e1 = uma::evaluate_structure(engine, s, "omat", 0, 0, false).energy;
@@ -171,21 +164,8 @@ TEST(ChargeBalance, ForcesAndStressAreDerivativesWithChargeOn) {
   const double he = 1e-5;
   for (int a = 0; a < 3; ++a)
     for (int b = a; b < 3; ++b) {
-      auto strained = [&](double e) {
-        auto t = s;
-        double eps[3][3] = {{0}};
-        eps[a][b] += 0.5 * e;
-        eps[b][a] += 0.5 * e;
-        auto apply = [&](std::array<double, 3>& v) {
-          std::array<double, 3> out{};
-          for (int c = 0; c < 3; ++c) out[c] = v[c] + v[0] * eps[0][c] + v[1] * eps[1][c] + v[2] * eps[2][c];
-          v = out;
-        };
-        for (auto& p : t.positions) apply(p);
-        for (auto& c : t.cell) apply(c);
-        return energy(t);
-      };
-      const double fd = (strained(he) - strained(-he)) / (2 * he) / s.volume();
+      const double fd =
+          (energy(uma_test::strained(s, a, b, he)) - energy(uma_test::strained(s, a, b, -he))) / (2 * he) / s.volume();
       EXPECT_NEAR(r.stress[3 * a + b], fd, 1e-7) << "stress " << a << b;
     }
 }

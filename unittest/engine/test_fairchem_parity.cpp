@@ -59,22 +59,12 @@ TEST(FairchemParity, Fp32EveryTask) {
 // UMA-S 1.2.1 and 1.2 (32 Gaussians, per-layer charge balance, per-dataset energy head, 1.2's
 // composition mean with include_self): the five task structures plus charged periodic cells under the
 // new tasks oc22 and oc25 and an isolated atom, same tolerances.
-TEST(FairchemParity, Uma1p2p1Fp64) {
+void check_all(const uma_test::ModelVersion& version, uma::Precision precision) {
   for (const auto& set : {uma_test::task_fixtures(), uma_test::charge_fixtures()})
-    for (const auto& name : set) check(name, uma::Precision::fp64, uma_test::uma_1p2p1());
+    for (const auto& name : set) check(name, precision, version);
 }
 
-TEST(FairchemParity, Uma1p2p1Fp32) {
-  for (const auto& set : {uma_test::task_fixtures(), uma_test::charge_fixtures()})
-    for (const auto& name : set) check(name, uma::Precision::fp32, uma_test::uma_1p2p1());
-}
-
-TEST(FairchemParity, Uma1p2Fp64) {
-  for (const auto& set : {uma_test::task_fixtures(), uma_test::charge_fixtures()})
-    for (const auto& name : set) check(name, uma::Precision::fp64, uma_test::uma_1p2());
-}
-
-TEST(FairchemParity, Uma1p2Fp32) {
-  for (const auto& set : {uma_test::task_fixtures(), uma_test::charge_fixtures()})
-    for (const auto& name : set) check(name, uma::Precision::fp32, uma_test::uma_1p2());
-}
+TEST(FairchemParity, Uma1p2p1Fp64) { check_all(uma_test::uma_1p2p1(), uma::Precision::fp64); }
+TEST(FairchemParity, Uma1p2p1Fp32) { check_all(uma_test::uma_1p2p1(), uma::Precision::fp32); }
+TEST(FairchemParity, Uma1p2Fp64) { check_all(uma_test::uma_1p2(), uma::Precision::fp64); }
+TEST(FairchemParity, Uma1p2Fp32) { check_all(uma_test::uma_1p2(), uma::Precision::fp32); }

@@ -32,18 +32,9 @@ TEST(FiniteDifference, StressIsStrainDerivativeOverVolume) {
     auto r = uma::evaluate_structure(engine, s, f.file.task, f.file.charge, f.file.spin);
     const double h = 1e-5;
     auto strained = [&](int a, int b, double e) {
-      auto t = s;
-      double eps[3][3] = {{0}};
-      eps[a][b] += 0.5 * e;
-      eps[b][a] += 0.5 * e;
-      auto apply = [&](std::array<double, 3>& v) {
-        std::array<double, 3> out{};
-        for (int c = 0; c < 3; ++c) out[c] = v[c] + v[0] * eps[0][c] + v[1] * eps[1][c] + v[2] * eps[2][c];
-        v = out;
-      };
-      for (auto& p : t.positions) apply(p);
-      for (auto& c : t.cell) apply(c);
-      return uma::evaluate_structure(engine, t, f.file.task, f.file.charge, f.file.spin, false).energy;
+      return uma::evaluate_structure(engine, uma_test::strained(s, a, b, e), f.file.task, f.file.charge, f.file.spin,
+                                     false)
+          .energy;
     };
     const double vol = s.volume();
     for (int a = 0; a < 3; ++a)

@@ -123,6 +123,35 @@ inline double max_abs(const std::vector<std::array<double, 3>>& a) {
   return m;
 }
 
+// The periodic structure twice along its first cell vector (a 2x1x1 supercell).
+inline uma::Structure doubled_along_a(const uma::Structure& s) {
+  auto t = s;
+  for (size_t i = 0; i < s.positions.size(); ++i) {
+    auto p = s.positions[i];
+    for (int k = 0; k < 3; ++k) p[k] += s.cell[0][k];
+    t.positions.push_back(p);
+    t.numbers.push_back(s.numbers[i]);
+  }
+  for (int k = 0; k < 3; ++k) t.cell[0][k] *= 2.0;
+  return t;
+}
+
+// Positions and cell under the symmetric strain eps_ab = eps_ba = e / 2: r' = r (I + eps) (row vectors).
+inline uma::Structure strained(const uma::Structure& s, int a, int b, double e) {
+  auto t = s;
+  double eps[3][3] = {{0}};
+  eps[a][b] += 0.5 * e;
+  eps[b][a] += 0.5 * e;
+  auto apply = [&](std::array<double, 3>& v) {
+    std::array<double, 3> out{};
+    for (int c = 0; c < 3; ++c) out[c] = v[c] + v[0] * eps[0][c] + v[1] * eps[1][c] + v[2] * eps[2][c];
+    v = out;
+  };
+  for (auto& p : t.positions) apply(p);
+  for (auto& c : t.cell) apply(c);
+  return t;
+}
+
 }  // namespace uma_test
 
 #endif

@@ -99,14 +99,7 @@ TEST(Symmetry, SupercellIsExtensive) {
   auto f = uma_test::load_fixture("omat_cu_triclinic");
   auto s = f.file.structure;
   auto r0 = uma::evaluate_structure(engine, s, f.file.task, f.file.charge, f.file.spin);
-  auto t = s;
-  for (size_t i = 0; i < s.positions.size(); ++i) {
-    auto p = s.positions[i];
-    for (int k = 0; k < 3; ++k) p[k] += s.cell[0][k];
-    t.positions.push_back(p);
-    t.numbers.push_back(s.numbers[i]);
-  }
-  for (int k = 0; k < 3; ++k) t.cell[0][k] *= 2;
+  auto t = uma_test::doubled_along_a(s);
   auto r1 = uma::evaluate_structure(engine, t, f.file.task, f.file.charge, f.file.spin);
   EXPECT_NEAR(r1.energy, 2 * r0.energy, kRel * std::abs(r1.energy));
 }
