@@ -2,7 +2,8 @@
 # Installs the Debian packages the project builds with (idempotent; needs root or sudo).
 set -euo pipefail
 pkgs=(g++ cmake ninja-build python3 python3-venv libgtest-dev nlohmann-json3-dev
-      libopenmpi-dev openmpi-bin libtrilinos-kokkos-dev libyaml-cpp-dev)
+      libopenmpi-dev openmpi-bin libtrilinos-kokkos-dev libyaml-cpp-dev
+      clang-14 libclang-rt-14-dev)  # the last two: libFuzzer and the sanitizers (tools/run-fuzzers.sh)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
