@@ -49,7 +49,7 @@ set(_uma_plugin_targets uma_plain_glue umaplugin)
 # that say so), for the tests of those messages (unittest/lammps/test_errors.py); it reuses the glue
 # objects, only uma_plugin.cpp is compiled again.
 if(UMA_ENABLE_KOKKOS AND UMA_ENABLE_TESTS)
-  add_library(umaplugin_plain MODULE EXCLUDE_FROM_ALL $<TARGET_OBJECTS:uma_plain_glue>
+  add_library(umaplugin_plain MODULE $<TARGET_OBJECTS:uma_plain_glue>
     ${CMAKE_CURRENT_LIST_DIR}/../src/uma_plugin.cpp)
   set_target_properties(umaplugin_plain PROPERTIES PREFIX "" SUFFIX ".so")
   list(APPEND _uma_plugin_targets umaplugin_plain)
