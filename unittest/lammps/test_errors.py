@@ -146,7 +146,8 @@ def main():
     if args.plugin_plain and os.path.exists(args.plugin_plain):
         for style in ("uma/kk", "uma/kk/host", "uma/gpu"):
             cases.append((f"{style.replace('/', '_')}_without_kokkos",
-                          deck(style=f"plugin load {args.plugin_plain}\npair_style {style} task omol"),
+                          deck(style=f"pair_style {style} task omol").replace(
+                              f"plugin load {args.plugin}", f"plugin load {args.plugin_plain}"),
                           None, f"pair_style {style}: this umaplugin.so was built without Kokkos; "
                           "rebuild it with -DUMA_ENABLE_KOKKOS=ON"))
     else:
