@@ -38,18 +38,33 @@ message(STATUS "UMA: LAMMPS plugin against ${UMA_LAMMPS_SOURCE_DIR} (lmp: ${UMA_
 
 find_package(MPI REQUIRED COMPONENTS CXX)
 
-add_library(umaplugin MODULE
+# The plain style's glue, shared by umaplugin and (tests of a Kokkos build) umaplugin_plain.
+add_library(uma_plain_glue OBJECT
   ${CMAKE_CURRENT_LIST_DIR}/../src/pair_uma.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/../src/pair_uma_halo.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../src/pair_uma_halo.cpp)
+add_library(umaplugin MODULE $<TARGET_OBJECTS:uma_plain_glue>
   ${CMAKE_CURRENT_LIST_DIR}/../src/uma_plugin.cpp)
+set(_uma_plugin_targets uma_plain_glue umaplugin)
+# A Kokkos build also makes the plugin as a build without Kokkos would be (no uma/kk, only the stubs
+# that say so), for the tests of those messages (unittest/lammps/test_errors.py); it reuses the glue
+# objects, only uma_plugin.cpp is compiled again.
+if(UMA_ENABLE_KOKKOS AND UMA_ENABLE_TESTS)
+  add_library(umaplugin_plain MODULE $<TARGET_OBJECTS:uma_plain_glue>
+    ${CMAKE_CURRENT_LIST_DIR}/../src/uma_plugin.cpp)
+  set_target_properties(umaplugin_plain PROPERTIES PREFIX "" SUFFIX ".so")
+  list(APPEND _uma_plugin_targets umaplugin_plain)
+endif()
+foreach(_t IN LISTS _uma_plugin_targets)
+  set_target_properties(${_t} PROPERTIES POSITION_INDEPENDENT_CODE ON)
+  target_compile_features(${_t} PRIVATE cxx_std_17)
+  target_compile_definitions(${_t} PRIVATE LAMMPS_SMALLBIG)
+  target_include_directories(${_t} PRIVATE
+    ${CMAKE_CURRENT_LIST_DIR}/../src
+    ${UMA_LAMMPS_SOURCE_DIR}/src)
+  target_link_libraries(${_t} PRIVATE uma_engine MPI::MPI_CXX)
+endforeach()
 # `plugin load .../umaplugin.so`: no lib prefix. LAMMPS symbols resolve from the lmp executable.
 set_target_properties(umaplugin PROPERTIES PREFIX "" OUTPUT_NAME umaplugin SUFFIX ".so")
-target_compile_features(umaplugin PRIVATE cxx_std_17)
-target_compile_definitions(umaplugin PRIVATE LAMMPS_SMALLBIG)
-target_include_directories(umaplugin PRIVATE
-  ${CMAKE_CURRENT_LIST_DIR}/../src
-  ${UMA_LAMMPS_SOURCE_DIR}/src)
-target_link_libraries(umaplugin PRIVATE uma_engine MPI::MPI_CXX)
 
 # ---- pair_style uma/kk (UMA_ENABLE_KOKKOS) ------------------------------------------------------
 # The Kokkos side (kokkos/pair_uma_kokkos.cpp) and the Torch side (src/engine/device_evaluator.cpp)

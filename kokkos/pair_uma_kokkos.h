@@ -26,6 +26,7 @@ PairStyle(uma/gpu,PairUMAKokkos<LMPDeviceType>);
 
 namespace uma {
 class DeviceEvaluator;
+struct DeviceResult;
 }
 
 namespace LAMMPS_NS {
@@ -59,6 +60,8 @@ class PairUMAKokkos : public PairUMA {
   void build_edges(bool ghost_centres);
   // dE/d(edge vector) -> f, and d_eatom, d_vatom, virial when asked.
   void scatter_results(const double *edge_grad, const double *atom_energy);
+  // After an evaluation with a non-finite energy or edge gradient: one ERROR naming the cause.
+  void report_non_finite(const uma::DeviceResult &result);
 
   // Device views of the graph, reused across steps and grown with headroom.
   typedef Kokkos::View<int *, DeviceType> t_int_1d;
@@ -92,6 +95,7 @@ class PairUMAKokkos : public PairUMA {
   int64_t n_atoms, n_energy, n_edges;
   int mapped_nlocal, mapped_nall;   // atom counts when map_atoms last ran
   bool map_stale;                   // map_atoms and update_composition must run before the next step
+  bool system_empty = false;        // no atom of a mapped type on any rank: nothing to evaluate
   int cuda_device;                  // DeviceType's CUDA device, -1 = host memory
 
   template <class View>

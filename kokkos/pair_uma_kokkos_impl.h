@@ -246,7 +246,7 @@ void PairUMAKokkos<DeviceType>::update_composition()
       "PairUMAKokkos::count_elements", Kokkos::RangePolicy<DeviceType>(0, n_energy),
       KOKKOS_LAMBDA(const int k) { Kokkos::atomic_increment(&l_counts(l_z(k))); });
   auto h_counts = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), l_counts);
-  this->merge_experts_for_global_composition(h_counts.data(), ncounts);
+  system_empty = !this->merge_experts_for_global_composition(h_counts.data(), ncounts);
 }
 
 /* ----------------------------------------------------------------------
@@ -284,7 +284,7 @@ void PairUMAKokkos<DeviceType>::build_edges(bool ghost_centres)
             const double dy = l_x(j, 1) - l_x(i, 1);
             const double dz = l_x(j, 2) - l_x(i, 2);
             const double rsq = dx * dx + dy * dy + dz * dz;
-            if (rsq > 0.0 && rsq < cutsq_model) count++;
+            if (!(rsq >= cutsq_model)) count++;    // as the fill below, NaN included
           }
         }
         l_ncut(ii) = count;
@@ -346,7 +346,9 @@ void PairUMAKokkos<DeviceType>::build_edges(bool ghost_centres)
           const double dy = l_x(j, 1) - l_x(i, 1);
           const double dz = l_x(j, 2) - l_x(i, 2);
           const double rsq = dx * dx + dy * dy + dz * dz;
-          if (rsq <= 0.0 || rsq >= cutsq_model) continue;
+          // Zero and NaN distances stay in: the model's output turns non-finite and
+          // report_non_finite names the atoms (no check, and no synchronisation, on the good path).
+          if (rsq >= cutsq_model) continue;
           l_src(e) = sj;
           l_dst(e) = di;
           l_vec(e, 0) = dx;
@@ -429,6 +431,33 @@ void PairUMAKokkos<DeviceType>::scatter_results(const double *edge_grad, const d
   }
 }
 
+/* ----------------------------------------------------------------------
+   A non-finite evaluation (rare): graph and results to the host for PairUMA::non_finite_output.
+------------------------------------------------------------------------- */
+
+template <class DeviceType>
+void PairUMAKokkos<DeviceType>::report_non_finite(const uma::DeviceResult &result)
+{
+  atomKK->sync(Host, X_MASK | TAG_MASK | TYPE_MASK);
+  typedef Kokkos::View<double *, DeviceType, Kokkos::MemoryTraits<Kokkos::Unmanaged>> t_raw;
+  auto host = [](auto view) { return Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), view); };
+  auto h_src = host(d_src);
+  auto h_dst = host(d_dst);
+  auto h_vec = host(d_vec);
+  auto h_lmp_of = host(d_lmp_of);
+  std::vector<double> grad(3 * n_edges), energies;
+  if (n_edges > 0)
+    Kokkos::deep_copy(Kokkos::View<double *, Kokkos::HostSpace>(grad.data(), grad.size()),
+                      t_raw(const_cast<double *>(result.edge_grad), grad.size()));
+  if (result.atom_energy && n_atoms > 0) {
+    energies.resize(n_atoms);
+    Kokkos::deep_copy(Kokkos::View<double *, Kokkos::HostSpace>(energies.data(), energies.size()),
+                      t_raw(const_cast<double *>(result.atom_energy), energies.size()));
+  }
+  non_finite_output(result.energy, grad.data(), h_vec.data(), h_src.data(), h_dst.data(), n_edges,
+                    h_lmp_of.data(), energies.empty() ? nullptr : energies.data(), n_energy);
+}
+
 /* ---------------------------------------------------------------------- */
 
 template <class DeviceType>
@@ -478,7 +507,7 @@ void PairUMAKokkos<DeviceType>::compute(int eflag, int vflag)
   // ranks, it must take part in every (collective) exchange of the evaluation.
   const bool exchange = halo_active == Halo::exchange;
   uma::RankSum *ranks = rank_sum();  // charge-balanced models on several ranks: collective sums
-  if (n_energy > 0 || exchange || ranks) {
+  if (!system_empty && (n_energy > 0 || exchange || ranks)) {
     build_edges(halo_active == Halo::shell);
     uma::DeviceBatch batch;
     batch.atomic_numbers = d_z.data();
@@ -493,13 +522,17 @@ void PairUMAKokkos<DeviceType>::compute(int eflag, int vflag)
     batch.halo = exchange ? halo_exchange() : nullptr;
     batch.rank_sum = ranks;
     uma::DeviceResult result;
+    // The energy read is also the finite-output check: every step in host memory (no cost), on a
+    // GPU only on the steps that read the energy anyway (no extra synchronisation).
+    const bool want_energy = eflag_global != 0 || cuda_device < 0;
     try {
-      result = evaluator->evaluate(batch, eflag_global != 0, eflag_atom != 0);
+      result = evaluator->evaluate(batch, want_energy, eflag_atom != 0);
     } catch (const std::exception &e) {
       evaluation_failed(n_atoms, n_edges, e.what());
     }
     log_edge_chunks(result.edge_chunk, n_edges);
     log_graph(result.graph_edges);
+    if (!result.finite) report_non_finite(result);
     if (eflag_global) eng_vdwl += result.energy;
     scatter_results(result.edge_grad, result.atom_energy);
   }

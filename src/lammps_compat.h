@@ -5,9 +5,11 @@
 #define LMP_UMA_LAMMPS_COMPAT_H
 
 #include "comm.h"
+#include "force.h"
 #include "lammps.h"
 #include "neigh_request.h"
 #include "neighbor.h"
+#include "pair.h"
 
 namespace LAMMPS_NS {
 namespace uma_compat {
@@ -29,6 +31,19 @@ inline void request_full_neighbor_list(LAMMPS *lmp, void *requestor, int instanc
 // 29Sep2021: Comm::forward_comm_pair / reverse_comm_pair; newer LAMMPS: Comm::forward_comm(Pair *).
 inline void forward_comm_pair(Comm *comm, Pair *pair) { comm->forward_comm_pair(pair); }
 inline void reverse_comm_pair(Comm *comm, Pair *pair) { comm->reverse_comm_pair(pair); }
+
+// A sub-style of pair_style hybrid whose communication sizes are known only in init_style (here:
+// once pair_coeff has loaded the model) raises the top-level style's sizes, from which Comm::init
+// sizes its buffers. 29Sep2021: PairHybrid::flags() takes the maximum over its sub-styles only in
+// settings() (and read_restart), before any pair_coeff; Comm::init() runs after Force::init(), so
+// raising the sizes in init_style is in time.
+inline void raise_top_pair_comm_sizes(LAMMPS *lmp, Pair *sub)
+{
+  Pair *top = lmp->force->pair;
+  if (!top || top == sub) return;
+  if (top->comm_forward < sub->comm_forward) top->comm_forward = sub->comm_forward;
+  if (top->comm_reverse < sub->comm_reverse) top->comm_reverse = sub->comm_reverse;
+}
 
 }    // namespace uma_compat
 }    // namespace LAMMPS_NS

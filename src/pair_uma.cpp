@@ -9,6 +9,7 @@
 
 #include "atom.h"
 #include "comm.h"
+#include "domain.h"
 #include "error.h"
 #include "force.h"
 #include "lammps_compat.h"
@@ -19,11 +20,13 @@
 #include "utils.h"
 
 #include "engine/engine.h"
+#include "engine/memory_budget.h"
 #include "pair_uma_state.h"
 
 #include <mpi.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <exception>
 #include <functional>
@@ -241,13 +244,15 @@ void PairUMA::settings(int narg, char **arg)
     error->all(FLERR, "pair_style uma: 'tf32 yes' applies to precision fp32 only (TF32 rounds fp32 GEMM inputs); "
                "drop it or use precision fp32");
 
-  // pair_style uma given again: a model loaded with other engine options must be reloaded.
+  // pair_style uma given again: LAMMPS keeps the pair coefficients when a pair_style command names
+  // the style in use (Input::pair_style calls settings() only), so the model given to pair_coeff is
+  // reloaded with the new engine options, with the same element map.
   if (state->engine && (fp64 != old_fp64 || use_cuda != old_cuda || tf32 != old_tf32 ||
                         deterministic != old_deterministic)) {
-    state->engine.reset();
-    if (allocated)
-      for (int i = 0; i <= atom->ntypes; i++)
-        for (int j = 0; j <= atom->ntypes; j++) setflag[i][j] = 0;
+    load_engine();
+    if (comm->me == 0)
+      utils::logmesg(lmp, "UMA: pair_style uma changed the precision, device, tf32 or deterministic setting: "
+                     "model {} reloaded with the pair coefficients kept\n", model_path);
   }
   if (state->engine) {
     state->engine->set_edge_chunk(chunk_setting);
@@ -271,35 +276,7 @@ void PairUMA::coeff(int narg, char **arg)
                "type) after the model file, got {}", ntypes, narg - 3);
 
   model_path = arg[2];
-  uma::EngineOptions options;
-  options.precision = fp64 ? uma::Precision::fp64 : uma::Precision::fp32;
-  options.edge_chunk = chunk_setting;
-  options.graph_max_edges = graphs_setting;
-  options.tf32 = tf32;
-  options.deterministic = deterministic;
-  if (use_cuda) {
-    // One GPU per rank: ranks on one node take devices round-robin.
-    MPI_Comm node;
-    int local_rank = 0;
-    MPI_Comm_split_type(world, MPI_COMM_TYPE_SHARED, comm->me, MPI_INFO_NULL, &node);
-    MPI_Comm_rank(node, &local_rank);
-    MPI_Comm_free(&node);
-    const int ndevices = static_cast<int>(torch::cuda::device_count());
-    options.device = torch::Device(
-        torch::kCUDA,
-        engine_cuda_device >= 0 ? engine_cuda_device : local_rank % std::max(ndevices, 1));
-  }
-  if (!options.device.is_cuda()) {
-    if (deterministic)
-      error->all(FLERR, "pair_style uma: 'deterministic yes' applies to a network on a GPU (device cuda, "
-                 "or uma/kk on a CUDA Kokkos); on the CPU the sums are in a fixed order already: drop it");
-    if (tf32 && comm->me == 0)
-      error->warning(FLERR, "pair_style uma: 'tf32 yes' has no effect on the CPU (TF32 is a GPU "
-                     "tensor-core format)");
-  }
-  state->engine.reset();
-  run_collectively(lmp, fmt::format("pair_coeff for uma: cannot load model '{}'", model_path),
-                   [&] { state->engine.reset(new uma::Engine(model_path, options)); });
+  load_engine();
   const uma::ModelInfo &info = state->engine->info();
 
   for (int itype = 1; itype <= ntypes; itype++) {
@@ -345,6 +322,55 @@ void PairUMA::coeff(int narg, char **arg)
   resolve_system();
 }
 
+// The engine for model_path with the pair_style's options (pair_coeff, and pair_style given again).
+void PairUMA::load_engine()
+{
+  uma::EngineOptions options;
+  options.precision = fp64 ? uma::Precision::fp64 : uma::Precision::fp32;
+  options.edge_chunk = chunk_setting;
+  options.graph_max_edges = graphs_setting;
+  options.tf32 = tf32;
+  options.deterministic = deterministic;
+  // Ranks on one node (MPI_COMM_TYPE_SHARED) share its memory and GPUs.
+  MPI_Comm node;
+  int local_rank = 0, node_ranks = 1;
+  MPI_Comm_split_type(world, MPI_COMM_TYPE_SHARED, comm->me, MPI_INFO_NULL, &node);
+  MPI_Comm_rank(node, &local_rank);
+  MPI_Comm_size(node, &node_ranks);
+  if (use_cuda) {
+    // One GPU per rank: ranks on one node take devices round-robin.
+    const int ndevices = static_cast<int>(torch::cuda::device_count());
+    options.device = torch::Device(
+        torch::kCUDA,
+        engine_cuda_device >= 0 ? engine_cuda_device : local_rank % std::max(ndevices, 1));
+  }
+  // Each rank sees the whole device's free memory; the ranks that evaluate on the same device (the
+  // node's memory for the CPU, one GPU) split it, or together they would plan for several times what
+  // there is (and be killed by the kernel on the CPU).
+  const int my_device = options.device.is_cuda() ? options.device.index() : -1;
+  std::vector<int> devices(node_ranks);
+  MPI_Allgather(&my_device, 1, MPI_INT, devices.data(), 1, MPI_INT, node);
+  MPI_Comm_free(&node);
+  memory_sharing_ranks = static_cast<int>(std::count(devices.begin(), devices.end(), my_device));
+  options.memory_share = uma::memory_share_of(memory_sharing_ranks);
+  if (!options.device.is_cuda()) {
+    if (deterministic)
+      error->all(FLERR, "pair_style uma: 'deterministic yes' applies to a network on a GPU (device cuda, "
+                 "or uma/kk on a CUDA Kokkos); on the CPU the sums are in a fixed order already: drop it");
+    if (tf32 && comm->me == 0)
+      error->warning(FLERR, "pair_style uma: 'tf32 yes' has no effect on the CPU (TF32 is a GPU "
+                     "tensor-core format)");
+  }
+  state->engine.reset();
+  run_collectively(lmp, fmt::format("pair_coeff for uma: cannot load model '{}'", model_path),
+                   [&] { state->engine.reset(new uma::Engine(model_path, options)); });
+  cutoff = state->engine->info().cutoff;
+  logged_model = false;
+  logged_halo.clear();
+  composition_known = false;
+  logged_chunked = false;
+}
+
 // Task, charge and spin from pair_style, defaulting to the model's tables; passed to the engine.
 void PairUMA::resolve_system()
 {
@@ -384,14 +410,47 @@ void PairUMA::resolve_system()
                    [&] { state->engine->set_system(task, charge, spin); });
 }
 
+// One-time warnings about charges the model does not use as the user may think (init_style).
+// Warnings, not errors: per-atom charges are legitimate for other styles of pair_style
+// hybrid/overlay (coul/long next to uma), and charge/spin of a task trained only with the defaults
+// are accepted by the model, they only lie outside its training data.
+void PairUMA::warn_about_charges()
+{
+  if (atom->q_flag && !warned_atom_charges) {
+    warned_atom_charges = true;
+    double q_local = 0.0, q_total = 0.0;
+    for (int i = 0; i < atom->nlocal; i++) q_local += atom->q[i];
+    MPI_Allreduce(&q_local, &q_total, 1, MPI_DOUBLE, MPI_SUM, world);
+    if (comm->me == 0)
+      error->warning(FLERR, "pair_style uma: the per-atom charges of this atom_style (sum {:g} e) are not "
+                     "used by UMA; the model takes the system's total charge from 'pair_style uma ... "
+                     "charge Q' (now {})", q_total, charge);
+  }
+  const uma::ModelInfo &info = state->engine->info();
+  auto lookup = [](const std::map<std::string, int> &table, const std::string &key) {
+    auto it = table.find(key);
+    return it == table.end() ? 0 : it->second;
+  };
+  // UMA-S 1.1: charge and spin are inputs of task omol only; the other tasks' data had the defaults.
+  // UMA-S 1.2.x balances every task's node features to the total charge (info.charge_balanced).
+  const bool nondefault = charge != lookup(info.default_charge, task) || spin != lookup(info.default_spin, task);
+  if (!info.charge_balanced && task != "omol" && nondefault && !warned_task_charge) {
+    warned_task_charge = true;
+    if (comm->me == 0)
+      error->warning(FLERR, "pair_style uma: model {} uses charge and spin for task omol only; task {} was "
+                     "trained with charge {} and spin {}, so charge {} spin {} are outside its data (results "
+                     "are not meaningful); drop charge/spin or use task omol", info.name, task,
+                     lookup(info.default_charge, task), lookup(info.default_spin, task), charge, spin);
+  }
+}
+
 /* ---------------------------------------------------------------------- */
 
 void PairUMA::init_style()
 {
   if (!state->engine)
     error->all(FLERR, "pair_style uma: no model loaded; give 'pair_coeff * * <model>.uma "
-               "<elements>' after pair_style uma (again after read_restart, or after changing "
-               "precision or device)");
+               "<elements>' after pair_style uma (again after read_restart)");
   if (strcmp(update->unit_style, "metal") != 0)
     error->all(FLERR, "pair_style uma requires 'units metal' (eV, Å, ps), found 'units {}'; put "
                "'units metal' before the box is defined", update->unit_style);
@@ -401,6 +460,11 @@ void PairUMA::init_style()
     error->all(FLERR, "pair_style uma requires newton pair on; remove 'newton off' (or use "
                "'newton on') in the input; with Kokkos on a GPU, whose default is newton off, run "
                "with '-pk kokkos newton on neigh full'");
+  // The model is three-dimensional: a 2-d run would evaluate a flat slab of 3-d atoms with the
+  // forces' z components dropped by LAMMPS, a different system than the user meant.
+  if (domain->dimension != 3)
+    error->all(FLERR, "pair_style uma requires 'dimension 3' (UMA is a model of 3-d atomic systems), "
+               "found dimension {}; remove 'dimension 2' from the input", domain->dimension);
   if (halo_setting == Halo::fold && comm->nprocs > 1)
     error->all(FLERR, "pair_style uma: 'halo fold' works on one MPI rank only, found {} ranks; use "
                "'halo auto' or 'halo shell'", comm->nprocs);
@@ -415,6 +479,7 @@ void PairUMA::init_style()
                "their owners; remove 'atom_modify id no' or use 'halo shell'");
 
   resolve_system();
+  warn_about_charges();
 
   // Full list: every directed edge j->i is a separate message in UMA, so both i->j and j->i are
   // needed. Shell mode also needs the neighbours of ghost atoms, because ghosts are graph nodes
@@ -435,6 +500,8 @@ void PairUMA::init_style()
   state->halo_width = halo_active == Halo::exchange ? info.node_feature_width : 0;
   state->halo_fp32 = state->engine->options().precision == uma::Precision::fp32;
   comm_forward = comm_reverse = state->halo_slots();
+  // Under pair_style hybrid/overlay, LAMMPS sizes its buffers from the hybrid style's sizes.
+  uma_compat::raise_top_pair_comm_sizes(lmp, this);
 
   if (!logged_model) log_model();
   const std::string halo_message =
@@ -491,10 +558,16 @@ void PairUMA::log_model()
 
 // Element counts of this rank's local atoms -> the whole system's (MPI_Allreduce) -> the engine,
 // which re-merges the experts only when the reduced composition changed; logged once per change.
-void PairUMA::merge_experts_for_global_composition(const int64_t *local_counts, int ncounts)
+bool PairUMA::merge_experts_for_global_composition(const int64_t *local_counts, int ncounts)
 {
   state->counts.assign(ncounts, 0);
   MPI_Allreduce(local_counts, state->counts.data(), ncounts, MPI_INT64_T, MPI_SUM, world);
+  // No atom of a mapped type anywhere (delete_atoms of everything, fix deposit into an empty box,
+  // or only NULL types left under hybrid/overlay): LAMMPS allows an empty system, whose UMA energy
+  // is 0. Every rank sees the same sums, so every rank skips the (collective) evaluation alike.
+  int64_t total = 0;
+  for (int z = 0; z < ncounts; z++) total += state->counts[z];
+  if (total == 0) return false;
   bool merged = false;
   try {
     merged = state->engine->set_composition(state->counts);
@@ -505,6 +578,7 @@ void PairUMA::merge_experts_for_global_composition(const int64_t *local_counts, 
   if (merged && composition_known && comm->me == 0)
     utils::logmesg(lmp, "UMA: composition changed, experts re-merged\n");
   composition_known = true;
+  return true;
 }
 
 void PairUMA::log_edge_chunks(int64_t edge_chunk, int64_t nedges)
@@ -609,7 +683,10 @@ void PairUMA::build_graph(Halo mode)
       const double dy = x[j][1] - x[i][1];
       const double dz = x[j][2] - x[i][2];
       const double rsq = dx * dx + dy * dy + dz * dz;
-      if (rsq <= 0.0 || rsq >= cutsq_model) continue;
+      // A NaN distance stays in (the positions check in compute names the atom); a zero one is two
+      // atoms at one position, for which the model has no direction: an input error.
+      if (rsq >= cutsq_model) continue;
+      if (rsq == 0.0) coincident_atoms(i, j);
       s.src.push_back(sj);
       s.dst.push_back(di);
       s.vec.push_back(dx);
@@ -635,6 +712,7 @@ void PairUMA::compute(int eflag, int vflag)
   PairUMAState &s = *state;
   uma::Engine &engine = *s.engine;
 
+  check_positions_finite();
   build_graph(halo_active);
   const int64_t natoms = static_cast<int64_t>(s.lmp_of.size());
   const int64_t nedges = static_cast<int64_t>(s.src.size());
@@ -644,7 +722,7 @@ void PairUMA::compute(int eflag, int vflag)
   const int ncounts = info.max_num_elements;
   s.counts_local.assign(ncounts, 0);
   for (int64_t k = 0; k < s.n_energy; k++) s.counts_local[s.z[k]]++;
-  merge_experts_for_global_composition(s.counts_local.data(), ncounts);
+  if (!merge_experts_for_global_composition(s.counts_local.data(), ncounts)) return;
 
   // No local atoms: nothing of this rank's energy to evaluate, unless the halo exchange or the sums
   // over ranks (collective) need this rank's part in every exchange.
@@ -669,6 +747,13 @@ void PairUMA::compute(int eflag, int vflag)
     const uma::EvalOutput out = engine.evaluate(input, request);
     log_edge_chunks(out.edge_chunk, nedges);
     log_graph(out.graph_edges);
+    if (!out.finite) {
+      const torch::Tensor g = out.edge_grad.to(torch::kCPU, torch::kFloat64).contiguous();
+      torch::Tensor ae;
+      if (out.atom_energy.defined()) ae = out.atom_energy.to(torch::kCPU, torch::kFloat64).contiguous();
+      non_finite_output(out.energy, g.data_ptr<double>(), s.vec.data(), s.src.data(), s.dst.data(), nedges,
+                        s.lmp_of.data(), ae.defined() ? ae.data_ptr<double>() : nullptr, s.n_energy);
+    }
 
     const torch::Tensor forces =
         uma::forces_from_edge_grad(out.edge_grad, input.edge_src, input.edge_dst, natoms)
@@ -724,14 +809,77 @@ void PairUMA::compute(int eflag, int vflag)
   }
 }
 
+// Non-finite positions (a NaN velocity, an exploding run) would reach the model as NaN edges.
+void PairUMA::check_positions_finite() const
+{
+  double **x = atom->x;
+  for (int i = 0; i < atom->nlocal; i++)
+    if (!std::isfinite(x[i][0]) || !std::isfinite(x[i][1]) || !std::isfinite(x[i][2]))
+      error->one(FLERR, "pair_style uma: atom ID {} has a non-finite position ({}, {}, {}) at step {}; the "
+                 "run became unstable (check velocities, the timestep and the forces of earlier steps)",
+                 atom->tag[i], x[i][0], x[i][1], x[i][2], update->ntimestep);
+}
+
+void PairUMA::coincident_atoms(int i, int j) const
+{
+  error->one(FLERR, "pair_style uma: atoms ID {} and ID {} are at the same position ({}, {}, {}) at step {}; "
+             "the model needs a direction for every pair; remove one (delete_atoms overlap) or move it",
+             atom->tag[i], atom->tag[j], atom->x[i][0], atom->x[i][1], atom->x[i][2], update->ntimestep);
+}
+
+// The evaluation gave a NaN or Inf energy, force or virial. Names the cause when it is in the input
+// (a non-finite position, two atoms at one position: uma/kk finds them only here), else the atom of
+// lowest ID with a non-finite force or energy. Host arrays; engine atom k is LAMMPS atom lmp_of[k].
+void PairUMA::non_finite_output(double energy, const double *edge_grad, const double *edge_vec,
+                                const int64_t *src, const int64_t *dst, int64_t nedges, const int *lmp_of,
+                                const double *atom_energy, int64_t n_energy) const
+{
+  check_positions_finite();
+  const tagint *tag = atom->tag;
+  tagint first = 0;
+  int first_index = -1;
+  auto consider = [&](int i) {
+    if (first_index < 0 || tag[i] < first) {
+      first = tag[i];
+      first_index = i;
+    }
+  };
+  for (int64_t e = 0; e < nedges; e++) {
+    const double *d = edge_vec + 3 * e;
+    if (d[0] == 0.0 && d[1] == 0.0 && d[2] == 0.0) coincident_atoms(lmp_of[dst[e]], lmp_of[src[e]]);
+    const double *g = edge_grad + 3 * e;
+    if (!std::isfinite(g[0]) || !std::isfinite(g[1]) || !std::isfinite(g[2])) {
+      consider(lmp_of[dst[e]]);
+      consider(lmp_of[src[e]]);
+    }
+  }
+  const char *what = "force";
+  if (first_index < 0 && atom_energy) {
+    what = "energy";
+    for (int64_t k = 0; k < n_energy; k++)
+      if (!std::isfinite(atom_energy[k])) consider(lmp_of[k]);
+  }
+  if (first_index < 0)
+    error->one(FLERR, "pair_style uma: the model gave a non-finite energy ({}) at step {} on this rank; the "
+               "forces are finite; check the model file (NaN or Inf weights)", energy, update->ntimestep);
+  error->one(FLERR, "pair_style uma: the model gave a non-finite {} at step {}: first atom with one is ID {} "
+             "(type {}, position {} {} {}); energy on this rank {}; check the model file (NaN or Inf weights) "
+             "and the input (overlapping atoms)", what, update->ntimestep, first, atom->type[first_index],
+             atom->x[first_index][0], atom->x[first_index][1], atom->x[first_index][2], energy);
+}
+
 void PairUMA::evaluation_failed(int64_t natoms, int64_t nedges, const std::string &what) const
 {
-  const std::string hint = what.find("out of memory") == std::string::npos
+  const bool oom = what.find("out of memory") != std::string::npos ||
+                   what.find("can't allocate memory") != std::string::npos ||
+                   what.find("bad_alloc") != std::string::npos;
+  const std::string hint = !oom
       ? std::string()
-      : fmt::format(" -- out of device memory: keep 'chunk auto' (the default) or set a smaller 'chunk N' "
-                    "(now {}), or spread the atoms over more MPI ranks/GPUs",
+      : fmt::format(" -- out of memory: keep 'chunk auto' (the default) or set a smaller 'chunk N' (now {}), "
+                    "or use fewer MPI ranks per node/GPU ({} share this rank's memory) or more nodes/GPUs",
                     chunk_setting == 0 ? std::string("auto")
-                                       : chunk_setting < 0 ? std::string("off") : std::to_string(chunk_setting));
+                                       : chunk_setting < 0 ? std::string("off") : std::to_string(chunk_setting),
+                    memory_sharing_ranks);
   error->one(FLERR, "pair_style uma: evaluation failed ({} atoms, {} edges on this rank): {}{}", natoms, nedges,
              what, hint);
 }

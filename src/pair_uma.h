@@ -84,11 +84,15 @@ class PairUMA : public Pair {
   std::string logged_halo;    // last halo line logged (printed again only when it changes)
   bool composition_known;     // set_composition has run once for the current engine
   bool warned_neighbors;      // max_neighbors warning given once
+  bool warned_atom_charges = false;  // per-atom charges (atom_style charge) warning given once
+  bool warned_task_charge = false;   // charge/spin outside a task's training data: warned once
   bool logged_chunked;        // rank 0's last evaluation ran in edge chunks (logged on each change)
   int64_t logged_graph_edges; // edge capacity of rank 0's CUDA graph last logged (0: none)
 
   void allocate();
+  void load_engine();
   void resolve_system();
+  void warn_about_charges();
   void log_model();
   void build_graph(Halo mode);
   friend class HaloByComm;    // Halo::exchange through this style's pack/unpack_*_comm (pair_uma_halo.cpp)
@@ -108,14 +112,27 @@ class PairUMA : public Pair {
   // without local atoms, since the sums are collective.
   uma::RankSum *rank_sum();
   // Sums per-element counts of local atoms over ranks and hands them to the engine (MoLE merge).
-  void merge_experts_for_global_composition(const int64_t *local_counts, int ncounts);
+  // Returns false, on every rank alike, when the whole system has no atom of a mapped type: then
+  // there is nothing to evaluate and the UMA energy is 0.
+  bool merge_experts_for_global_composition(const int64_t *local_counts, int ncounts);
   // The one ERROR line (error->one) of a failed evaluation on this rank: sizes, the engine's message
   // and, for out of memory, what to change.
   void evaluation_failed(int64_t natoms, int64_t nedges, const std::string &what) const;
+  // Finite-input and finite-output guards: each ends the run with one ERROR (error->one) naming the
+  // step and the atom(s). check_positions_finite: this rank's local atoms; coincident_atoms: LAMMPS
+  // atoms i and j at one position; non_finite_output: after an evaluation whose energy or edge
+  // gradients are not finite (host arrays: edge vectors and gradients [nedges][3], edges src -> dst
+  // as engine atoms, engine atom k = LAMMPS atom lmp_of[k], per-atom energies or nullptr).
+  void check_positions_finite() const;
+  void coincident_atoms(int i, int j) const;
+  void non_finite_output(double energy, const double *edge_grad, const double *edge_vec, const int64_t *src,
+                         const int64_t *dst, int64_t nedges, const int *lmp_of, const double *atom_energy,
+                         int64_t n_energy) const;
   // Logs (rank 0) when its evaluation switches between one pass and edge chunks, and when it records
   // a CUDA graph (graph_edges: the graph's edge capacity, 0 = no graph).
   void log_edge_chunks(int64_t edge_chunk, int64_t nedges);
   void log_graph(int64_t graph_edges);
+  int memory_sharing_ranks = 1;          // ranks of this node on this rank's device (memory budget)
   int engine_cuda_device = -1;           // 'device cuda': >= 0 = this GPU (the one Kokkos uses),
                                          // -1 = one per rank on a node, round-robin
 };

@@ -94,6 +94,7 @@ DeviceResult DeviceEvaluator::evaluate(const DeviceBatch &b, bool want_energy,
     s.edge_grad = out.edge_grad.to(where, torch::kFloat64).contiguous();
     DeviceResult r;
     r.energy = want_energy ? out.energy : 0.0;
+    r.finite = out.finite;
     r.edge_chunk = out.edge_chunk;
     r.graph_edges = out.graph_edges;
     r.edge_grad = b.n_edges > 0 ? s.edge_grad.data_ptr<double>() : nullptr;

@@ -456,6 +456,21 @@ torch::Tensor Engine::Impl::atom_energies(const torch::Tensor& Z, const torch::T
   return linear(e, head[2]).view({N});
 }
 
+namespace {
+// The energy to the host, and with it (one copy, the evaluation's one synchronisation) the sum of
+// the edge gradients: a NaN or Inf anywhere in the energy, a force or the virial shows in one of
+// the two (forces and virials are linear in edge_grad).
+void read_energy_checked(EvalOutput& out) {
+  torch::Tensor both = out.edge_grad.defined() && out.edge_grad.numel() > 0
+                           ? torch::stack({out.energy_device, out.edge_grad.sum()})
+                           : out.energy_device.reshape({1});
+  both = both.to(torch::kCPU, torch::kFloat64);
+  const double* v = both.data_ptr<double>();
+  out.energy = v[0];
+  out.finite = std::isfinite(v[0]) && (both.numel() < 2 || std::isfinite(v[1]));
+}
+}  // namespace
+
 EvalOutput Engine::evaluate(const EvalInput& in, const EvalRequest& request) {
   auto& m = *impl_;
   if (!m.system_set || !m.mixture_valid)
@@ -474,7 +489,8 @@ EvalOutput Engine::evaluate(const EvalInput& in, const EvalRequest& request) {
   d.edge_vec = in.edge_vec.to(dev, torch::kFloat64);
   d.n_energy_atoms = n_energy;
   m.chunk_edges = plan_edge_chunks(m.options.edge_chunk, in.edge_vec.size(0), m.config.num_layers,
-                                   m.config.sphere_channels, c10::elementSize(m.dtype), dev);
+                                   m.config.sphere_channels, c10::elementSize(m.dtype), dev,
+                                   m.options.memory_share);
 #ifdef UMA_HAVE_CUDA_KERNELS
   if (m.graph_applies(d, request)) {
     if (!m.captured) m.captured = std::make_unique<CapturedEvaluation>(dev, 2.0 * m.config.cutoff);
@@ -484,7 +500,7 @@ EvalOutput Engine::evaluate(const EvalInput& in, const EvalRequest& request) {
     EvalOutput out = m.captured->run(d, m.generation, [&m, &inner](const EvalInput& s) {
       return m.evaluate_planned(s, inner);
     });
-    if (request.host_energy) out.energy = out.energy_device.item<double>();
+    if (request.host_energy) read_energy_checked(out);
     if (!request.atom_energy) out.atom_energy = torch::Tensor();
     out.graph_edges = m.captured->edge_capacity();
     return out;
@@ -527,7 +543,6 @@ EvalOutput Engine::Impl::evaluate_planned(const EvalInput& in, const EvalRequest
   auto atom_e = eps.detach().to(torch::kFloat64) * m.energy_rmsd + m.element_refs.index_select(0, Z);
   atom_e.narrow(0, n_energy, N - n_energy).zero_();
   out.energy_device = atom_e.sum();
-  if (request.host_energy) out.energy = out.energy_device.item<double>();
   if (request.atom_energy) out.atom_energy = atom_e;
   if (request.gradient) {
     // allow_unused: with no edges the energy does not depend on any edge vector.
@@ -540,6 +555,7 @@ EvalOutput Engine::Impl::evaluate_planned(const EvalInput& in, const EvalRequest
     out.edge_grad = grads[0].defined() ? grads[0].to(torch::kFloat64) * m.energy_rmsd
                                        : torch::zeros({vec.size(0), 3}, vec.options().dtype(torch::kFloat64));
   }
+  if (request.host_energy) read_energy_checked(out);
   return out;
 }
 

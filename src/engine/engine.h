@@ -35,6 +35,10 @@ struct EngineOptions {
   // recording costs an extra evaluation. 0 = never. Not with deterministic, halo exchange or edge chunks.
   static constexpr int64_t kGraphMaxEdgesAuto = 100000;
   int64_t graph_max_edges = kGraphMaxEdgesAuto;
+  // Part of the device's available memory the automatic edge chunking plans for (memory_budget.h):
+  // 1 / the number of processes that evaluate on the same device at once (MPI ranks on one node for
+  // the CPU, ranks sharing one GPU), so that together they plan for the memory there is.
+  double memory_share = 1.0;
 };
 
 // What the caller wants to know about the model (for logs and input validation).
@@ -116,6 +120,9 @@ struct EvalOutput {
   torch::Tensor edge_grad;    // [E,3] float64: dE/d edge_vec (eV/Å)
   int64_t edge_chunk = 0;     // edges per chunk this evaluation used; 0 = all at once
   int64_t graph_edges = 0;    // > 0: evaluated through a CUDA graph padded to this many edges
+  // Energy and edge gradients (hence forces and virials) are all finite. Checked when host_energy,
+  // at no extra synchronisation: the sum of edge_grad is read together with the energy.
+  bool finite = true;
 };
 
 class Engine {

@@ -1,5 +1,7 @@
 #include "engine/memory_budget.h"
 
+#include "model/errors.h"
+
 #include <algorithm>
 #include <fstream>
 #include <sstream>
@@ -65,14 +67,25 @@ int64_t available_memory_bytes(const torch::Device& device) {
 }
 
 int64_t plan_edge_chunks(int64_t requested, int64_t num_edges, int64_t num_layers, int64_t channels,
-                         int64_t element_bytes, const torch::Device& device) {
+                         int64_t element_bytes, const torch::Device& device, double memory_share) {
   if (requested < 0 || num_edges == 0) return 0;
   if (requested > 0) return requested < num_edges ? requested : 0;
-  const int64_t available = available_memory_bytes(device);
+  const double share = memory_share > 0.0 && memory_share < 1.0 ? memory_share : 1.0;
+  const int64_t available = static_cast<int64_t>(static_cast<double>(available_memory_bytes(device)) * share);
   const int64_t one_pass_bytes = num_edges * num_layers * channels * kPlainValuesPerEdgeLayerChannel * element_bytes;
   if (available == 0 || one_pass_bytes <= available / 10 * 6) return 0;
   const int64_t per_edge = kChunkValuesPerEdgeChannel * channels * element_bytes;
-  const int64_t left = available - num_edges * kPersistentValuesPerEdge * element_bytes;
+  const int64_t persistent = num_edges * kPersistentValuesPerEdge * element_bytes;
+  const int64_t left = available - persistent;
+  if (left < kMinChunkEdges * per_edge) {
+    std::ostringstream msg;
+    msg << "out of memory (planned): " << num_edges << " edges keep about " << (persistent >> 20)
+        << " MiB for the whole evaluation, more than the " << (available >> 20) << " MiB this process may use"
+        << (share < 1.0 ? " (its share of the memory available on the device, split between the processes "
+                          "that use it)"
+                        : " (the memory available on the device)");
+    throw Error(msg.str());
+  }
   const int64_t chunk = std::max(kMinChunkEdges, left / 4 / per_edge);
   return chunk < num_edges ? chunk : 0;
 }

@@ -19,8 +19,15 @@ int64_t available_memory_bytes(const torch::Device& device);
 // requested: > 0 a fixed chunk size, < 0 never chunk, 0 automatic (one pass if it needs at most
 // 60 % of the available memory, else chunks that need about a quarter of what the per-edge tensors
 // kept for the whole evaluation leave). Never returns a chunk that would hold every edge.
+// memory_share in (0, 1]: the part of the available memory this evaluation may plan for, where
+// several processes (MPI ranks on one node, or on one GPU) evaluate at the same time and each sees
+// the same available memory. Automatic mode throws uma::Error ("out of memory") when even the
+// per-edge tensors kept for the whole evaluation would not fit in the share.
 int64_t plan_edge_chunks(int64_t requested, int64_t num_edges, int64_t num_layers, int64_t channels,
-                         int64_t element_bytes, const torch::Device& device);
+                         int64_t element_bytes, const torch::Device& device, double memory_share = 1.0);
+
+// The share of one of `sharing` processes that evaluate on one device at the same time.
+inline double memory_share_of(int sharing) { return sharing > 1 ? 1.0 / sharing : 1.0; }
 
 }  // namespace uma
 

@@ -86,3 +86,32 @@ TEST(EdgeChunks, PlanFollowsTheRequestAndTheMemoryLeft) {
   EXPECT_LT(chunk, edges);
   EXPECT_LE(chunk * 2 * 70 * 128 * 4, avail / 4 + 4096 * 2 * 70 * 128 * 4);
 }
+
+// Issue 15, item 10: several MPI ranks on one node each saw the whole machine's MemAvailable and
+// together planned for several times the memory there is. With memory_share = 1/ranks each plans for
+// its part; a graph that cannot fit even in chunks is an error naming memory, not a kill by the kernel.
+TEST(EdgeChunks, ProcessesOnOneDeviceShareTheMemory) {
+  const torch::Device cpu(torch::kCPU);
+  const int64_t avail = uma::available_memory_bytes(cpu);
+  ASSERT_GT(avail, 0) << "MemAvailable missing from /proc/meminfo";
+  EXPECT_DOUBLE_EQ(uma::memory_share_of(1), 1.0);
+  EXPECT_DOUBLE_EQ(uma::memory_share_of(4), 0.25);
+  // One-pass activations of ~30 % of the available memory: one pass alone (limit 60 %), chunks
+  // for one of four ranks (its limit: 60 % of a quarter).
+  const int64_t per_edge_plain = 4 * 128 * 70 * 4;
+  const int64_t edges = avail / per_edge_plain * 3 / 10;
+  EXPECT_EQ(uma::plan_edge_chunks(0, edges, 4, 128, 4, cpu, 1.0), 0);
+  const int64_t chunk = uma::plan_edge_chunks(0, edges, 4, 128, 4, cpu, uma::memory_share_of(4));
+  EXPECT_GT(chunk, 4095);
+  EXPECT_LT(chunk, edges);
+  // Per-edge tensors kept for the whole evaluation (1000 values of 4 bytes per edge) of half the
+  // available memory: chunks for one process, an "out of memory" error for one of four.
+  const int64_t big = avail / 2 / 4000;
+  EXPECT_GT(uma::plan_edge_chunks(0, big, 4, 128, 4, cpu, 1.0), 0);
+  try {
+    uma::plan_edge_chunks(0, big, 4, 128, 4, cpu, uma::memory_share_of(4));
+    ADD_FAILURE() << "expected uma::Error for " << big << " edges on a quarter of " << avail << " bytes";
+  } catch (const uma::Error &e) {
+    EXPECT_NE(std::string(e.what()).find("out of memory"), std::string::npos) << e.what();
+  }
+}

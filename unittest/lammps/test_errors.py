@@ -29,8 +29,26 @@ def gpu_present():
         return False
 
 
+def write_nan_model(model, path, tensor):
+    """A copy of model (safetensors layout: 8-byte header length, JSON header with data_offsets)
+    with every value of one tensor set to NaN."""
+    import json
+    import struct
+    with open(model, "rb") as f:
+        data = bytearray(f.read())
+    n = struct.unpack("<Q", data[:8])[0]
+    header = json.loads(data[8:8 + n])
+    t = header[tensor]
+    nan = {"F16": b"\x00\x7e", "BF16": b"\xc0\x7f", "F32": struct.pack("<f", float("nan")),
+           "F64": struct.pack("<d", float("nan"))}[t["dtype"]]
+    begin, end = (8 + n + o for o in t["data_offsets"])
+    data[begin:end] = nan * ((end - begin) // len(nan))
+    with open(path, "wb") as f:
+        f.write(data)
+
+
 def main():
-    args = h.parse_args()
+    args = h.parse_args(lambda p: p.add_argument("--plugin-plain", default=None))
     fails = h.Failures()
     m = args.model
     trunc = os.path.join(args.workdir, "truncated.uma")
@@ -99,6 +117,42 @@ def main():
         ("halo_fold_two_ranks", deck(style="pair_style uma task omol halo fold"), 2,
          "pair_style uma: 'halo fold' works on one MPI rank only, found 2 ranks"),
     ]
+    # Issue 15: bad inputs and non-finite numbers end in one ERROR naming the atom(s) and the step.
+    def cu_deck(body, pre="", plugin=None, model=None):
+        return ("units metal\natom_style atomic\nboundary p p p\n" + pre +
+                "lattice fcc 3.6\nregion box block 0 2 0 2 0 2\ncreate_box 1 box\n"
+                "create_atoms 1 box\nmass * 63.5\n"
+                f"plugin load {plugin or args.plugin}\npair_style uma task omat precision fp64\n"
+                f"pair_coeff * * {model or m} Cu\n" + body)
+    nan_model = os.path.join(args.workdir, "nan-weights.uma")
+    write_nan_model(m, nan_model, "backbone.blocks.0.norm_1.affine_weight")
+    cases += [
+        # a NaN velocity makes NaN positions after the first step
+        ("nan_velocity", cu_deck("variable bad atom (1e308*10)-(1e308*10)\nset atom 5 vx v_bad\n"
+                                 "fix 1 all nve\nrun 3\n"), None,
+         "pair_style uma: atom ID 5 has a non-finite position"),
+        ("nan_weights", cu_deck("run 0\n", model=nan_model), None,
+         "pair_style uma: the model gave a non-finite force at step 0: first atom with one is ID 1"),
+        ("coincident_atoms", deck(pre="", coeff=f"pair_coeff * * {m} C H\ncreate_atoms 2 single 0 0 0"),
+         None, "pair_style uma: atoms ID 1 and ID 3 are at the same position"),
+        ("dimension_2", "units metal\ndimension 2\natom_style atomic\nboundary p p p\n"
+         "region box block -5 5 -5 5 -0.5 0.5\ncreate_box 2 box\ncreate_atoms 1 single 0 0 0\n"
+         "create_atoms 2 single 1.1 0 0\nmass * 1.0\n"
+         f"plugin load {args.plugin}\npair_style uma task omol\npair_coeff * * {m} C H\nrun 0\n",
+         None, "pair_style uma requires 'dimension 3'"),
+    ]
+    # The plugin as built without Kokkos (umaplugin_plain.so of a Kokkos build): the Kokkos style
+    # names say what is missing.
+    if args.plugin_plain and os.path.exists(args.plugin_plain):
+        for style in ("uma/kk", "uma/kk/host", "uma/gpu"):
+            cases.append((f"{style.replace('/', '_')}_without_kokkos",
+                          deck(style=f"pair_style {style} task omol").replace(
+                              f"plugin load {args.plugin}", f"plugin load {args.plugin_plain}"),
+                          None, f"pair_style {style}: this umaplugin.so was built without Kokkos; "
+                          "rebuild it with -DUMA_ENABLE_KOKKOS=ON"))
+    else:
+        print("SKIP  uma/kk without Kokkos: no --plugin-plain (umaplugin_plain.so)")
+
     gpu = gpu_present()
     if not gpu:
         cases.append(("device_cuda_without_gpu", deck(style="pair_style uma task omol device cuda"),
