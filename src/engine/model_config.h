@@ -18,6 +18,9 @@ struct TaskConfig {
   int default_charge = 0;
   int default_spin = 0;
   int head_expert = 0;  // EnergyHead::dataset_moe: the head expert of this task's dataset
+  // false only where the metadata says so (tasks.<t>.has_element_references); then the references
+  // are zero. Otherwise the file must hold tasks.<dataset>.element_references.
+  bool has_element_references = true;
 };
 
 struct ModelConfig {
@@ -44,6 +47,9 @@ struct ModelConfig {
 
   // Parses and checks everything this engine relies on (throws uma::Error).
   static ModelConfig from_file(const ModelFile& file);
+
+ private:
+  static ModelConfig parse(const ModelFile& file, const std::string& where);
 };
 
 }  // namespace uma

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <string>
 #include <unordered_map>
 
 #include "model/errors.h"
@@ -20,17 +22,89 @@ double norm(const std::array<double, 3>& a) { return std::sqrt(dot(a, a)); }
 
 double Structure::volume() const { return std::abs(dot(cell[0], cross(cell[1], cell[2]))); }
 
+namespace {
+
+// Largest |coordinate| accepted (Å). Beyond it a position carries no usable information: wrapping
+// 1e6 Å back into a cell already costs ~1e-10 Å of precision, and bin indices of far-apart atoms
+// would overflow. No physical input comes near it.
+constexpr double kMaxCoordinate = 1e6;
+// Periodic images the builder may create (atoms x images): ~48 bytes each, so ~2.4 GB at the limit.
+// Only a cell far smaller than the cutoff (wrong units, a typo) gets near it.
+constexpr double kMaxImages = 5e7;
+
+std::string fmt(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", x);
+  return buf;
+}
+
+}  // namespace
+
 RadiusGraph build_radius_graph(const Structure& s, double cutoff, int max_neighbors) {
   const size_t n = s.positions.size();
   if (s.numbers.size() != n) throw Error("structure: numbers and positions differ in length");
+  for (size_t i = 0; i < n; ++i)
+    for (int k = 0; k < 3; ++k)
+      if (!std::isfinite(s.positions[i][k]) || std::abs(s.positions[i][k]) > kMaxCoordinate)
+        throw Error("structure: atom " + std::to_string(i) + " has coordinate " + "xyz"[k] + " = " +
+                    fmt(s.positions[i][k]) + " Å, which is " +
+                    (std::isfinite(s.positions[i][k]) ? "absurd (|x| > " + fmt(kMaxCoordinate) + " Å)"
+                                                      : std::string("not a finite number")) +
+                    "; positions must be finite Cartesian coordinates in Å near the cell");
   // Images per periodic direction: ceil(cutoff * |a_j x a_k| / V) (the distance between lattice planes).
   std::array<int, 3> reps{{0, 0, 0}};
   const bool any_pbc = s.pbc[0] || s.pbc[1] || s.pbc[2];
+  // Lattice translation subtracted from each atom to wrap it into the cell along the periodic
+  // directions (integer fractional shifts; atoms already inside keep their exact coordinates).
+  std::vector<std::array<int, 3>> shift(n, {{0, 0, 0}});
+  std::vector<std::array<double, 3>> pos = s.positions;
   if (any_pbc) {
-    const double vol = s.volume();
-    if (!(vol > 0.0)) throw Error("structure: periodic cell has zero volume");
     for (int k = 0; k < 3; ++k)
-      if (s.pbc[k]) reps[k] = static_cast<int>(std::ceil(cutoff * norm(cross(s.cell[(k + 1) % 3], s.cell[(k + 2) % 3])) / vol));
+      for (int c = 0; c < 3; ++c)
+        if (!std::isfinite(s.cell[k][c]))
+          throw Error("structure: cell vector " + std::to_string(k) + " has a non-finite component");
+    const double vol = s.volume();
+    std::array<double, 3> spacing{};  // distance between lattice planes (Å)
+    for (int k = 0; k < 3; ++k) spacing[k] = vol / norm(cross(s.cell[(k + 1) % 3], s.cell[(k + 2) % 3]));
+    auto cell_words = [&] {
+      return "the periodic cell (lengths " + fmt(norm(s.cell[0])) + ", " + fmt(norm(s.cell[1])) + ", " +
+             fmt(norm(s.cell[2])) + " Å, volume " + fmt(vol) + " Å^3)";
+    };
+    if (!(vol > 0.0)) throw Error("structure: " + cell_words() + " has zero volume; give three independent cell vectors in Å");
+    double images = double(n);
+    for (int k = 0; k < 3; ++k)
+      if (s.pbc[k]) {
+        const double r = std::ceil(cutoff / spacing[k]);
+        images *= 2.0 * r + 1.0;
+        if (!(r < 1e6) || !(images <= kMaxImages))
+          throw Error("structure: " + cell_words() + " is far too small for the model's cutoff of " + fmt(cutoff) +
+                      " Å: its lattice planes are " + fmt(spacing[k]) + " Å apart along periodic direction " +
+                      std::to_string(k) + ", which would need more than " + fmt(kMaxImages) +
+                      " periodic images; check the cell (it is in Å) or make it a supercell");
+        reps[k] = static_cast<int>(r);
+      }
+    // fairchem wraps positions into the cell first (AtomicData.from_ase: ase wrap_positions); the
+    // graph of an atom one lattice vector outside must be the graph of the same crystal.
+    const auto& a = s.cell;
+    const double inv_det = 1.0 / (a[0][0] * (a[1][1] * a[2][2] - a[1][2] * a[2][1]) -
+                                  a[0][1] * (a[1][0] * a[2][2] - a[1][2] * a[2][0]) +
+                                  a[0][2] * (a[1][0] * a[2][1] - a[1][1] * a[2][0]));
+    // Fractional coordinate k of x: x . (a_{k+1} x a_{k+2}) / det.
+    std::array<std::array<double, 3>, 3> recip;
+    for (int k = 0; k < 3; ++k) recip[k] = cross(a[(k + 1) % 3], a[(k + 2) % 3]);
+    for (size_t i = 0; i < n; ++i) {
+      for (int k = 0; k < 3; ++k) {
+        if (!s.pbc[k]) continue;
+        const double cells = std::floor(dot(s.positions[i], recip[k]) * inv_det);
+        if (std::abs(cells) > 1e6)
+          throw Error("structure: atom " + std::to_string(i) + " lies " + fmt(cells) + " cells away along periodic direction " +
+                      std::to_string(k) + " of " + cell_words() + "; give positions near the cell");
+        shift[i][k] = static_cast<int>(cells);
+      }
+      if (shift[i][0] || shift[i][1] || shift[i][2])
+        for (int c = 0; c < 3; ++c)
+          pos[i][c] = s.positions[i][c] - shift[i][0] * a[0][c] - shift[i][1] * a[1][c] - shift[i][2] * a[2][c];
+    }
   }
   const double cut2 = cutoff * cutoff;
   // All periodic images of all atoms, binned on a cubic grid of side `cutoff`: each target only looks
@@ -46,7 +120,7 @@ RadiusGraph build_radius_graph(const Structure& s, double cutoff, int max_neighb
       for (int c = -reps[2]; c <= reps[2]; ++c)
         for (size_t j = 0; j < n; ++j) {
           std::array<double, 3> p;
-          for (int k = 0; k < 3; ++k) p[k] = s.positions[j][k] + a * s.cell[0][k] + b * s.cell[1][k] + c * s.cell[2][k];
+          for (int k = 0; k < 3; ++k) p[k] = pos[j][k] + a * s.cell[0][k] + b * s.cell[1][k] + c * s.cell[2][k];
           images.push_back({int64_t(j), {a, b, c}, p});
         }
   std::array<double, 3> lo{{1e300, 1e300, 1e300}};
@@ -72,7 +146,7 @@ RadiusGraph build_radius_graph(const Structure& s, double cutoff, int max_neighb
   std::vector<Candidate> cand;
   for (size_t i = 0; i < n; ++i) {
     cand.clear();
-    auto bi = bin_of(s.positions[i]);
+    auto bi = bin_of(pos[i]);
     for (int dx = -1; dx <= 1; ++dx)
       for (int dy = -1; dy <= 1; ++dy)
         for (int dz = -1; dz <= 1; ++dz) {
@@ -80,7 +154,7 @@ RadiusGraph build_radius_graph(const Structure& s, double cutoff, int max_neighb
           if (it == bins.end()) continue;
           for (size_t m : it->second) {
             std::array<double, 3> d;
-            for (int k = 0; k < 3; ++k) d[k] = images[m].pos[k] - s.positions[i][k];
+            for (int k = 0; k < 3; ++k) d[k] = images[m].pos[k] - pos[i][k];
             const double d2 = dot(d, d);
             if (d2 > 0.0 && d2 <= cut2) cand.push_back({d2, m, d});
           }
@@ -98,7 +172,10 @@ RadiusGraph build_radius_graph(const Structure& s, double cutoff, int max_neighb
     for (const auto& x : cand) {
       g.src.push_back(images[x.image].j);
       g.dst.push_back(int64_t(i));
-      g.offsets.push_back(images[x.image].off);
+      // Offsets are reported for the caller's (unwrapped) positions: x[src] - x[dst] + offset . cell.
+      const auto& off = images[x.image].off;
+      const auto& sj = shift[images[x.image].j];
+      g.offsets.push_back({off[0] + shift[i][0] - sj[0], off[1] + shift[i][1] - sj[1], off[2] + shift[i][2] - sj[2]});
       g.vectors.push_back(x.vec);
     }
   }

@@ -1,6 +1,7 @@
 #include "engine/weights.h"
 
 #include <cstring>
+#include <set>
 #include <sstream>
 
 #include "engine/model_config.h"
@@ -26,6 +27,7 @@ class Loader {
   // in float64).
   torch::Tensor get(const std::string& name, const std::vector<int64_t>& shape, bool keep_fp64 = false) {
     const StoredTensor& t = f_.tensor(name);
+    used_.insert(name);
     // -1 in `shape` is a dimension read from the file (e.g. the number of experts).
     bool ok = t.shape.size() == shape.size();
     for (size_t i = 0; ok && i < shape.size(); ++i) ok = shape[i] < 0 || shape[i] == t.shape[i];
@@ -83,13 +85,48 @@ class Loader {
   }
 
   int64_t num_parameters() const { return num_parameters_; }
+  bool used(const std::string& name) const { return used_.count(name) != 0; }
 
  private:
+  std::set<std::string> used_;
   const ModelFile& f_;
   torch::Dtype dtype_;
   torch::Device device_;
   int64_t num_parameters_ = 0;
 };
+
+// The metadata decides what is read (layers, experts, datasets, head experts); a tensor the metadata
+// does not account for means the two disagree (say `num_layers: 3` over four blocks' tensors), and
+// evaluating would silently run another model than the one stored.
+void check_all_used(const ModelFile& file, const ModelConfig& c, const Loader& ld) {
+  std::vector<std::string> unused;
+  for (const auto& name : file.names())
+    if (!ld.used(name)) unused.push_back(name);
+  if (unused.empty()) return;
+  const std::string who = "model file '" + file.path() + "'";
+  const std::string& first = unused.front();
+  std::string hint;
+  const std::string blocks = "backbone.blocks.";
+  const std::string emb = "backbone.dataset_embedding.dataset_emb_dict.";
+  if (first.compare(0, blocks.size(), blocks) == 0)
+    hint = "the metadata says num_layers " + std::to_string(c.num_layers) + " but the file has tensors of block " +
+           first.substr(blocks.size(), first.find('.', blocks.size()) - blocks.size());
+  else if (first.compare(0, emb.size(), emb) == 0)
+    hint = "the metadata's 'datasets' lack the dataset of this embedding";
+  else if (first.compare(0, 6, "tasks.") == 0)
+    hint = "the metadata's 'datasets' lack the dataset of these element references";
+  else if (first.find("routing_mlp") != std::string::npos || first.find("composition_embedding") != std::string::npos)
+    hint = "the metadata says num_experts " + std::to_string(c.num_experts) +
+           (c.use_composition_embedding ? "" : " without a composition embedding");
+  else
+    hint = "this engine does not know the tensor (another model family or a newer converter?)";
+  std::string list;
+  for (size_t i = 0; i < unused.size() && i < 3; ++i) list += (i ? ", '" : "'") + unused[i] + "'";
+  if (unused.size() > 3) list += " and " + std::to_string(unused.size() - 3) + " more";
+  throw Error(who + " has " + std::to_string(unused.size()) + " tensor(s) its metadata does not use: " + list +
+              "; " + hint + ". The metadata and the tensors disagree, so the file is corrupt or hand-edited; "
+              "re-convert the checkpoint with tools/uma-convert");
+}
 
 }  // namespace
 
@@ -138,6 +175,13 @@ Weights Weights::load(const ModelFile& file, const ModelConfig& c, torch::Dtype 
                       ld.get(p + "atom_wise.so3_linear_1.bias", {H})};
     b.so3_linear_2 = {ld.get(p + "atom_wise.so3_linear_2.weight", {L + 1, C, H}),
                       ld.get(p + "atom_wise.so3_linear_2.bias", {C})};
+    for (const MoleLinearW* m : {&b.so2_conv_1.fc_m0, &b.so2_conv_1.fc_m1, &b.so2_conv_1.fc_m2, &b.so2_conv_2.fc_m0,
+                                 &b.so2_conv_2.fc_m1, &b.so2_conv_2.fc_m2})
+      if (m->is_mole != (c.num_experts > 0))
+        throw Error("model file '" + file.path() + "': block " + std::to_string(i) + " stores " +
+                    (m->is_mole ? "MoLE expert weights" : "plain Linear weights") + " but the metadata says num_experts " +
+                    std::to_string(c.num_experts) + "; the file is inconsistent, re-convert the checkpoint with "
+                    "tools/uma-convert");
     w.blocks.push_back(std::move(b));
   }
   w.norm = ld.rms_norm(bb + "norm", L, C);
@@ -155,6 +199,14 @@ Weights Weights::load(const ModelFile& file, const ModelConfig& c, torch::Dtype 
     const std::string name = "tasks." + d + ".element_references";
     if (file.has(name)) w.element_refs[d] = ld.get(name, {Z}, true);
   }
+  for (const auto& [task, t] : c.tasks)
+    if (t.has_element_references && !w.element_refs.count(t.dataset))
+      throw Error("model file '" + file.path() + "' has no tensor 'tasks." + t.dataset +
+                  ".element_references' for task '" + task +
+                  "': its energies would lack the per-element reference energies (tens of eV); the file is "
+                  "incomplete, re-convert the checkpoint with tools/uma-convert (a task that truly has none "
+                  "must say \"has_element_references\": false in its metadata)");
+  check_all_used(file, c, ld);
   w.num_parameters = ld.num_parameters();
   return w;
 }

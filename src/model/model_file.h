@@ -42,17 +42,25 @@ class ModelFile {
   const std::string& path() const { return path_; }
   const nlohmann::json& metadata() const { return metadata_; }  // the parsed "uma" metadata object
   const std::string& sha256() const { return sha256_; }         // of the whole file, hex
+  // How the tensor bytes were verified: "tensor data sha256 verified" (against the metadata's
+  // tensor_data_sha256), or a one-line note that the file (of an older converter) has no checksum.
+  const std::string& integrity() const { return integrity_; }
   bool has(const std::string& name) const { return tensors_.count(name) != 0; }
   // Throws uma::Error "model file X has no tensor 'name'" if absent.
   const StoredTensor& tensor(const std::string& name) const;
   std::vector<std::string> names() const;
 
  private:
+  void check_layout(const std::string& who, const unsigned char* data, size_t data_size) const;
+  void verify_checksum(const std::string& who, const unsigned char* data, size_t data_size);
+  void check_finite(const std::string& who) const;
+
   std::string path_;
   void* map_ = nullptr;
   size_t size_ = 0;
   nlohmann::json metadata_;
   std::string sha256_;
+  std::string integrity_;
   std::map<std::string, StoredTensor> tensors_;
 };
 

@@ -22,7 +22,7 @@ import struct
 import sys
 import warnings
 
-CONVERTER_VERSION = "uma-convert 1.1"
+CONVERTER_VERSION = "uma-convert 1.2"
 FORMAT_VERSION = 1
 UMA_DATASETS = ["oc20", "omol", "omat", "odac", "omc"]  # UMA-S 1.1 checkpoint order
 # UMA-S 1.2 / 1.2.1 dataset_mapping order (fairchem/core/scripts/uma_1p2p1_surgery.py)
@@ -407,12 +407,35 @@ def _pick_dtype(name: str, t, mode: str):
     raise ValueError(mode)
 
 
+def _data_section(blob: bytes) -> bytes:
+    """The tensor bytes of a safetensors file: everything after [u64 N][N bytes of header]."""
+    n = int.from_bytes(blob[:8], "little")
+    return blob[8 + n:]
+
+
+def _serialise(tensors: dict, meta: dict) -> bytes:
+    """The .uma bytes: safetensors with meta as __metadata__.uma, plus tensor_data_sha256 = SHA-256 of the
+    data section (the reader verifies it). The data section does not depend on the metadata (offsets
+    are relative to it), so it is hashed from a first serialisation and checked unchanged in the second."""
+    from safetensors.torch import save
+
+    def dump(m):
+        return save(tensors, metadata={"uma": json.dumps(m, sort_keys=True, separators=(",", ":"))})
+
+    meta = dict(meta)
+    meta.pop("tensor_data_sha256", None)
+    data = _data_section(dump(meta))
+    meta["tensor_data_sha256"] = hashlib.sha256(data).hexdigest()
+    blob = dump(meta)
+    if _data_section(blob) != data:
+        die("internal error: the safetensors data section changed with the metadata")
+    return blob
+
+
 def build_uma(state: dict, model_config: dict, tasks_config, name: str, dtype_mode: str,
               provenance: dict, out_path: str) -> dict:
     """state: backbone./output_heads. tensors (no module. prefix). Writes out_path; returns summary."""
     import torch
-    from safetensors.torch import save_file
-
     bb = dict(model_config["backbone"])
     model_id = identify_model(model_config, state)
     K = _validate_backbone(bb, model_config, state, model_id)
@@ -476,8 +499,13 @@ def build_uma(state: dict, model_config: dict, tasks_config, name: str, dtype_mo
         "energy_head": head_meta,
         "provenance": provenance,
     }
+    for k, t in tensors.items():
+        if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+            die(f"tensor {k} holds NaN or Inf: the checkpoint is damaged; refusing to write it")
+    blob = _serialise(tensors, meta)
     tmp = out_path + ".tmp"
-    save_file(tensors, tmp, metadata={"uma": json.dumps(meta, sort_keys=True, separators=(",", ":"))})
+    with open(tmp, "wb") as f:
+        f.write(blob)
     os.chmod(tmp, 0o644)
     os.replace(tmp, out_path)
     nparams = sum(v.numel() for k, v in state.items() if v.is_floating_point())

@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "model/sha256.h"
+
 namespace uma_test {
 
 struct RawModel {
@@ -36,6 +38,39 @@ inline void write_raw(const std::string& path, const RawModel& m, size_t truncat
   for (int i = 0; i < 8; ++i) out.put(static_cast<char>((n >> (8 * i)) & 0xff));
   out << h;
   out << m.data.substr(0, truncate_data_to);
+}
+
+// The metadata object (__metadata__.uma) of a raw model, and writing it back.
+inline nlohmann::json metadata(const RawModel& m) {
+  return nlohmann::json::parse(m.header.at("__metadata__").at("uma").get<std::string>());
+}
+inline void set_metadata(RawModel& m, const nlohmann::json& meta) { m.header["__metadata__"]["uma"] = meta.dump(); }
+
+// After editing the tensor bytes: record their new SHA-256 as the converter would (tensor_data_sha256).
+inline void refresh_checksum(RawModel& m) {
+  auto meta = metadata(m);
+  meta["tensor_data_sha256"] =
+      uma::sha256_hex(reinterpret_cast<const unsigned char*>(m.data.data()), m.data.size());
+  set_metadata(m, meta);
+}
+
+// Removes a tensor as a converter that never wrote it would: its bytes go, later offsets move down,
+// and the checksum is refreshed (so the file is well formed, only incomplete).
+inline void remove_tensor(RawModel& m, const std::string& name) {
+  const uint64_t b = m.header.at(name).at("data_offsets")[0], e = m.header.at(name).at("data_offsets")[1];
+  m.header.erase(name);
+  m.data.erase(b, e - b);
+  for (auto it = m.header.begin(); it != m.header.end(); ++it) {
+    if (it.key() == "__metadata__") continue;
+    auto& off = it.value()["data_offsets"];
+    if (off[0].get<uint64_t>() >= e) off = {off[0].get<uint64_t>() - (e - b), off[1].get<uint64_t>() - (e - b)};
+  }
+  refresh_checksum(m);
+}
+
+// The bytes of one tensor inside m.data.
+inline char* tensor_bytes(RawModel& m, const std::string& name) {
+  return &m.data[m.header.at(name).at("data_offsets")[0].get<size_t>()];
 }
 
 inline std::string temp_path(const std::string& tag) {
