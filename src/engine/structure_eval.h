@@ -9,6 +9,7 @@
 
 #include "engine/engine.h"
 #include "engine/radius_graph.h"
+#include "engine/structure_json.h"
 
 namespace uma {
 
@@ -26,14 +27,6 @@ struct StructureResult {
 StructureResult evaluate_structure(Engine& engine, const Structure& s, const std::string& task, int charge,
                                    int spin, bool forces = true);
 
-// A structure in the fixture JSON format (numbers, positions, cell, pbc; optional task, charge, spin).
-struct StructureFile {
-  Structure structure;
-  std::string task;
-  int charge = 0, spin = 0;
-  bool has_charge = false, has_spin = false;
-};
-StructureFile read_structure_json(const std::string& path);
 
 }  // namespace uma
 
