@@ -29,22 +29,29 @@ def gpu_present():
         return False
 
 
-def write_nan_model(model, path, tensor):
-    """A copy of model (safetensors layout: 8-byte header length, JSON header with data_offsets)
-    with every value of one tensor set to NaN."""
+def write_edited_model(model, path, tensor, value):
+    """A copy of model (safetensors layout: 8-byte header length, JSON header with data_offsets) with
+    every value of one tensor set to `value` (float, e.g. nan or 1e308), re-signed: tensor_data_sha256 in
+    the metadata is recomputed, so the file passes the integrity check and reaches the later checks."""
+    import hashlib
     import json
     import struct
     with open(model, "rb") as f:
-        data = bytearray(f.read())
-    n = struct.unpack("<Q", data[:8])[0]
-    header = json.loads(data[8:8 + n])
+        blob = f.read()
+    n = struct.unpack("<Q", blob[:8])[0]
+    header = json.loads(blob[8:8 + n])
+    data = bytearray(blob[8 + n:])
     t = header[tensor]
-    nan = {"F16": b"\x00\x7e", "BF16": b"\xc0\x7f", "F32": struct.pack("<f", float("nan")),
-           "F64": struct.pack("<d", float("nan"))}[t["dtype"]]
-    begin, end = (8 + n + o for o in t["data_offsets"])
-    data[begin:end] = nan * ((end - begin) // len(nan))
+    fmt = {"F16": "<e", "F32": "<f", "F64": "<d"}[t["dtype"]]
+    one = struct.pack(fmt, value)
+    begin, end = t["data_offsets"]
+    data[begin:end] = one * ((end - begin) // len(one))
+    meta = json.loads(header["__metadata__"]["uma"])
+    meta["tensor_data_sha256"] = hashlib.sha256(bytes(data)).hexdigest()
+    header["__metadata__"]["uma"] = json.dumps(meta, sort_keys=True, separators=(",", ":"))
+    h = json.dumps(header, separators=(",", ":")).encode()
     with open(path, "wb") as f:
-        f.write(data)
+        f.write(struct.pack("<Q", len(h)) + h + bytes(data))
 
 
 def main():
@@ -124,15 +131,21 @@ def main():
                 "create_atoms 1 box\nmass * 63.5\n"
                 f"plugin load {plugin or args.plugin}\npair_style uma task omat precision fp64\n"
                 f"pair_coeff * * {model or m} Cu\n" + body)
+    # NaN weights are refused when the file is loaded (its scan names the tensor); an element reference of
+    # 1e308 eV is finite and loads, but 32 atoms of it sum to an infinite energy: the output guard's case.
     nan_model = os.path.join(args.workdir, "nan-weights.uma")
-    write_nan_model(m, nan_model, "backbone.blocks.0.norm_1.affine_weight")
+    write_edited_model(m, nan_model, "backbone.blocks.0.norm_1.affine_weight", float("nan"))
+    inf_model = os.path.join(args.workdir, "huge-reference.uma")
+    write_edited_model(m, inf_model, "tasks.omat.element_references", 1e308)
     cases += [
         # a NaN velocity makes NaN positions after the first step
         ("nan_velocity", cu_deck("variable bad atom (1e308*10)-(1e308*10)\nset atom 5 vx v_bad\n"
                                  "fix 1 all nve\nrun 3\n"), None,
          "pair_style uma: atom ID 5 has a non-finite position"),
         ("nan_weights", cu_deck("run 0\n", model=nan_model), None,
-         "pair_style uma: the model gave a non-finite force at step 0: first atom with one is ID 1"),
+         "tensor 'backbone.blocks.0.norm_1.affine_weight' holds a NaN or Inf"),
+        ("infinite_energy", cu_deck("run 0\n", model=inf_model), None,
+         "pair_style uma: the model gave a non-finite energy (inf) at step 0"),
         ("coincident_atoms", deck(pre="", coeff=f"pair_coeff * * {m} C H\ncreate_atoms 2 single 0 0 0"),
          None, "pair_style uma: atoms ID 1 and ID 3 are at the same position"),
         ("dimension_2", "units metal\ndimension 2\natom_style atomic\nboundary p p p\n"
