@@ -61,8 +61,12 @@ RadiusGraph build_radius_graph(const Structure& s, double cutoff, int max_neighb
   if (any_pbc) {
     for (int k = 0; k < 3; ++k)
       for (int c = 0; c < 3; ++c)
-        if (!std::isfinite(s.cell[k][c]))
-          throw Error("structure: cell vector " + std::to_string(k) + " has a non-finite component");
+        if (!std::isfinite(s.cell[k][c]) || std::abs(s.cell[k][c]) > kMaxCoordinate)
+          throw Error("structure: cell vector " + std::to_string(k) + " has component " + "xyz"[c] + " = " +
+                      fmt(s.cell[k][c]) + " Å, which is " +
+                      (std::isfinite(s.cell[k][c]) ? "absurd (|x| > " + fmt(kMaxCoordinate) + " Å)"
+                                                   : std::string("not a finite number")) +
+                      "; cell vectors are in Å");
     const double vol = s.volume();
     std::array<double, 3> spacing{};  // distance between lattice planes (Å)
     for (int k = 0; k < 3; ++k) spacing[k] = vol / norm(cross(s.cell[(k + 1) % 3], s.cell[(k + 2) % 3]));

@@ -116,6 +116,12 @@ TEST(RadiusGraph, NonFiniteOrAbsurdCoordinatesAreRefused) {
   auto nan = s;
   nan.positions[1][0] = std::nan("");
   uma_test::expect_error([&] { uma::build_radius_graph(nan, 6.0, 300); }, "not a finite number");
+  // Found by fuzz_structure_json: a 2.2e23 Å cell component put image positions beyond the range of the
+  // bin index (undefined float -> int64 conversion under UBSan).
+  auto long_cell = s;
+  long_cell.cell[0][2] = 2.2222222222222222e23;
+  uma_test::expect_error([&] { uma::build_radius_graph(long_cell, 6.0, 300); },
+                         "cell vector 0 has component z = 2.22222e+23 Å, which is absurd");
 }
 
 TEST(RadiusGraph, CellFarSmallerThanTheCutoffIsRefusedBeforeAllocating) {
