@@ -38,6 +38,14 @@ std::string fmt(double x) {
   return buf;
 }
 
+// A coordinate (of a position or a cell vector, Å) must be finite and not absurd; `what` names it.
+void check_coordinate(double x, const std::string& what, const std::string& hint) {
+  if (std::isfinite(x) && std::abs(x) <= kMaxCoordinate) return;
+  throw Error("structure: " + what + " = " + fmt(x) + " Å, which is " +
+              (std::isfinite(x) ? "absurd (|x| > " + fmt(kMaxCoordinate) + " Å)" : std::string("not a finite number")) +
+              "; " + hint);
+}
+
 }  // namespace
 
 RadiusGraph build_radius_graph(const Structure& s, double cutoff, int max_neighbors) {
@@ -45,12 +53,8 @@ RadiusGraph build_radius_graph(const Structure& s, double cutoff, int max_neighb
   if (s.numbers.size() != n) throw Error("structure: numbers and positions differ in length");
   for (size_t i = 0; i < n; ++i)
     for (int k = 0; k < 3; ++k)
-      if (!std::isfinite(s.positions[i][k]) || std::abs(s.positions[i][k]) > kMaxCoordinate)
-        throw Error("structure: atom " + std::to_string(i) + " has coordinate " + "xyz"[k] + " = " +
-                    fmt(s.positions[i][k]) + " Å, which is " +
-                    (std::isfinite(s.positions[i][k]) ? "absurd (|x| > " + fmt(kMaxCoordinate) + " Å)"
-                                                      : std::string("not a finite number")) +
-                    "; positions must be finite Cartesian coordinates in Å near the cell");
+      check_coordinate(s.positions[i][k], "atom " + std::to_string(i) + " has coordinate " + "xyz"[k],
+                       "positions must be finite Cartesian coordinates in Å near the cell");
   // Images per periodic direction: ceil(cutoff * |a_j x a_k| / V) (the distance between lattice planes).
   std::array<int, 3> reps{{0, 0, 0}};
   const bool any_pbc = s.pbc[0] || s.pbc[1] || s.pbc[2];
@@ -61,12 +65,8 @@ RadiusGraph build_radius_graph(const Structure& s, double cutoff, int max_neighb
   if (any_pbc) {
     for (int k = 0; k < 3; ++k)
       for (int c = 0; c < 3; ++c)
-        if (!std::isfinite(s.cell[k][c]) || std::abs(s.cell[k][c]) > kMaxCoordinate)
-          throw Error("structure: cell vector " + std::to_string(k) + " has component " + "xyz"[c] + " = " +
-                      fmt(s.cell[k][c]) + " Å, which is " +
-                      (std::isfinite(s.cell[k][c]) ? "absurd (|x| > " + fmt(kMaxCoordinate) + " Å)"
-                                                   : std::string("not a finite number")) +
-                      "; cell vectors are in Å");
+        check_coordinate(s.cell[k][c], "cell vector " + std::to_string(k) + " has component " + "xyz"[c],
+                         "cell vectors are in Å");
     const double vol = s.volume();
     std::array<double, 3> spacing{};  // distance between lattice planes (Å)
     for (int k = 0; k < 3; ++k) spacing[k] = vol / norm(cross(s.cell[(k + 1) % 3], s.cell[(k + 2) % 3]));
