@@ -77,6 +77,18 @@ inline std::string temp_path(const std::string& tag) {
   return testing::TempDir() + "/uma_test_" + tag + ".uma";
 }
 
+// A copy of `model` with its metadata changed by `edit`, written to temp_path(tag); returns the path.
+template <typename Edit>
+std::string with_metadata(const std::string& model, const std::string& tag, Edit edit) {
+  auto raw = read_raw(model);
+  auto meta = metadata(raw);
+  edit(meta);
+  set_metadata(raw, meta);
+  auto p = temp_path(tag);
+  write_raw(p, raw);
+  return p;
+}
+
 }  // namespace uma_test
 
 #endif

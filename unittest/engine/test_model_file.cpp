@@ -66,9 +66,9 @@ TEST(ModelFile, NotAUmaFile) {
 
 TEST(ModelFile, WrongFormatVersion) {
   auto raw = uma_test::read_raw(uma_test::bundled_model());
-  auto meta = nlohmann::json::parse(raw.header["__metadata__"]["uma"].get<std::string>());
+  auto meta = uma_test::metadata(raw);
   meta["format_version"] = 99;
-  raw.header["__metadata__"]["uma"] = meta.dump();
+  uma_test::set_metadata(raw, meta);
   auto p = uma_test::temp_path("version");
   uma_test::write_raw(p, raw);
   uma_test::expect_error([&] { uma::ModelFile f(p); }, "format version 99");
@@ -100,20 +100,6 @@ TEST(ModelFile, OffsetsOutsideFile) {
   uma_test::expect_error([&] { uma::ModelFile f(p); }, "outside the file");
 }
 
-namespace {
-// A copy of `model` with its metadata changed by `edit`.
-template <typename Edit>
-std::string with_metadata(const std::string& model, const std::string& tag, Edit edit) {
-  auto raw = uma_test::read_raw(model);
-  auto meta = nlohmann::json::parse(raw.header["__metadata__"]["uma"].get<std::string>());
-  edit(meta);
-  raw.header["__metadata__"]["uma"] = meta.dump();
-  auto p = uma_test::temp_path(tag);
-  uma_test::write_raw(p, raw);
-  return p;
-}
-}  // namespace
-
 TEST(ModelFile, ModelIdsAndTheirFeatures) {
   // What each generation is, as the engine reports it (model_features.cpp is the one table).
   for (const auto& v : {uma_test::uma_1p1(), uma_test::uma_1p2(), uma_test::uma_1p2p1()}) {
@@ -128,26 +114,26 @@ TEST(ModelFile, ModelIdsAndTheirFeatures) {
 }
 
 TEST(ModelFile, UnknownModelIdIsRefused) {
-  auto p = with_metadata(uma_test::uma_1p2p1().model, "uma_m", [](nlohmann::json& m) { m["model_id"] = "UMA-M-1.1"; });
+  auto p = uma_test::with_metadata(uma_test::uma_1p2p1().model, "uma_m", [](nlohmann::json& m) { m["model_id"] = "UMA-M-1.1"; });
   uma_test::expect_error([&] { uma::Engine e(p, cpu()); }, "model id 'UMA-M-1.1' is not supported");
 }
 
 TEST(ModelFile, FeaturesContradictingTheModelIdAreRefused) {
   // A 1.2.1 file that claims no charge balance, or 1.2's composition rule, or a 1.1 id on 1.2.1 tensors.
-  auto p1 = with_metadata(uma_test::uma_1p2p1().model, "no_balance",
+  auto p1 = uma_test::with_metadata(uma_test::uma_1p2p1().model, "no_balance",
                           [](nlohmann::json& m) { m["backbone"]["charge_balanced_channels"] = nlohmann::json::array(); });
   uma_test::expect_error([&] { uma::Engine e(p1, cpu()); }, "charge_balanced_channels is [] but model id UMA-S-1.2.1");
-  auto p2 = with_metadata(uma_test::uma_1p2p1().model, "include_self",
+  auto p2 = uma_test::with_metadata(uma_test::uma_1p2p1().model, "include_self",
                           [](nlohmann::json& m) { m["backbone"]["composition_include_self"] = true; });
   uma_test::expect_error([&] { uma::Engine e(p2, cpu()); }, "composition_include_self is true");
-  auto p3 = with_metadata(uma_test::uma_1p2p1().model, "as_1p1", [](nlohmann::json& m) {
+  auto p3 = uma_test::with_metadata(uma_test::uma_1p2p1().model, "as_1p1", [](nlohmann::json& m) {
     m["model_id"] = "UMA-1.1";
     m["backbone"].erase("charge_balanced_channels");
     m.erase("energy_head");
     m.erase("supports_single_atoms");
   });
   uma_test::expect_error([&] { uma::Engine e(p3, cpu()); }, "energy_block.0.weights' has shape [7,128,128], expected [1,128,128]");
-  auto p4 = with_metadata(uma_test::uma_1p2p1().model, "head_expert",
+  auto p4 = uma_test::with_metadata(uma_test::uma_1p2p1().model, "head_expert",
                           [](nlohmann::json& m) { m["tasks"]["oc25"]["head_expert"] = 7; });
   uma_test::expect_error([&] { uma::Engine e(p4, cpu()); }, "head expert 7 is not one of the 7");
 }
@@ -267,19 +253,19 @@ TEST(ModelFile, MissingElementReferencesNameTheTask) {
 
 TEST(ModelFile, FewerLayersInTheMetadataThanInTheTensorsIsRefused) {
   // Before: num_layers 3 ran 3 layers while block 3's tensors sat unused.
-  auto p = with_metadata(uma_test::bundled_model(), "three_layers", [](nlohmann::json& m) { m["backbone"]["num_layers"] = 3; });
+  auto p = uma_test::with_metadata(uma_test::bundled_model(), "three_layers", [](nlohmann::json& m) { m["backbone"]["num_layers"] = 3; });
   uma_test::expect_error([&] { uma::Engine e(p, cpu()); }, "the metadata says num_layers 3 but the file has tensors of block 3");
 }
 
 TEST(ModelFile, MetadataAndTensorsMustAgreeOnDatasetsAndExperts) {
-  auto p1 = with_metadata(uma_test::bundled_model(), "fewer_datasets", [](nlohmann::json& m) {
+  auto p1 = uma_test::with_metadata(uma_test::bundled_model(), "fewer_datasets", [](nlohmann::json& m) {
     m["datasets"] = {"oc20", "omol", "omat", "odac"};
     m["tasks"].erase("omc");
   });
   uma_test::expect_error([&] { uma::Engine e(p1, cpu()); }, "dataset_emb_dict.omc.weight'");
-  auto p2 = with_metadata(uma_test::bundled_model(), "three_experts", [](nlohmann::json& m) { m["backbone"]["num_experts"] = 3; });
+  auto p2 = uma_test::with_metadata(uma_test::bundled_model(), "three_experts", [](nlohmann::json& m) { m["backbone"]["num_experts"] = 3; });
   uma_test::expect_error([&] { uma::Engine e(p2, cpu()); }, "does not match its own metadata");
-  auto p3 = with_metadata(uma_test::bundled_model(), "no_experts", [](nlohmann::json& m) { m["backbone"]["num_experts"] = 0; });
+  auto p3 = uma_test::with_metadata(uma_test::bundled_model(), "no_experts", [](nlohmann::json& m) { m["backbone"]["num_experts"] = 0; });
   uma_test::expect_error([&] { uma::Engine e(p3, cpu()); }, "does not match its own metadata");
   auto raw = uma_test::read_raw(uma_test::bundled_model());
   auto junk = raw.header["backbone.norm.affine_bias"];
@@ -300,7 +286,7 @@ namespace {
 // enough for ModelConfig::from_file.
 std::string metadata_only(const nlohmann::json& meta, const std::string& tag) {
   uma_test::RawModel raw;
-  raw.header["__metadata__"]["uma"] = meta.dump();
+  uma_test::set_metadata(raw, meta);
   uma_test::refresh_checksum(raw);
   auto p = uma_test::temp_path(tag);
   uma_test::write_raw(p, raw);
