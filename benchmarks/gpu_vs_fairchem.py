@@ -140,6 +140,22 @@ def first_predict(pu, atoms):
     return data, out, time.time() - t
 
 
+def warm_and_measure_memory(pu, data, warm: int):
+    """`warm` predict() calls, then one more with the CUDA allocator's peak tracked: (its output, bytes
+    allocated before it, peak bytes during it)."""
+    import torch
+
+    for _ in range(warm):
+        pu.predict(data)
+    torch.cuda.synchronize()
+    before = torch.cuda.memory_allocated()
+    torch.cuda.reset_peak_memory_stats()
+    out = pu.predict(data)
+    _ = out["forces"]
+    torch.cuda.synchronize()
+    return out, before, torch.cuda.max_memory_allocated()
+
+
 def time_predict(pu, data, reps: int):
     """Wall seconds of each of `reps` predict() calls (forces read, device synchronised), and the last output."""
     import torch
@@ -187,16 +203,9 @@ def fairchem_worker(a) -> None:
             warm, reps = reps_for(n)
             try:
                 data, out, r["first_call_s"] = first_predict(pu, atoms)
-                for _ in range(warm):
-                    pu.predict(data)
-                torch.cuda.synchronize()
-                before = torch.cuda.memory_allocated()
-                torch.cuda.reset_peak_memory_stats()
-                out = pu.predict(data)
+                out, before, peak = warm_and_measure_memory(pu, data, warm)
                 r["energy"] = float(out["energy"][0])
                 r["sum_abs_forces"] = float(out["forces"].abs().sum())
-                torch.cuda.synchronize()
-                peak = torch.cuda.max_memory_allocated()
                 r.update(cuda_bytes_before_eval=before, cuda_peak_bytes=peak,
                          cuda_eval_bytes_per_atom=(peak - before) / n, cuda_peak_bytes_per_atom=peak / n)
                 times, out = time_predict(pu, data, reps)

@@ -213,7 +213,6 @@ def nitro_worker(a) -> None:
         from fairchem.core.units.mlip_unit import load_predict_unit
         from fairchem.core.units.mlip_unit.api.inference import inference_settings_nitro
 
-        from fairchem.core.datasets.atomic_data import AtomicData
         from fairchem.core.models.uma.uma_nitro import _inference as nitro
         res["env"]["nitro_kernels"] = nitro.kernel_backend_summary()
         res["env"]["alloc_conf"] = os.environ.get("PYTORCH_CUDA_ALLOC_CONF", "")
@@ -274,15 +273,7 @@ def nitro_worker(a) -> None:
             warm, reps = reps_for(n)
             if a.worker_reps:
                 warm, reps = (int(x) for x in a.worker_reps.split(","))
-            for _ in range(warm):
-                pu.predict(data)
-            torch.cuda.synchronize()
-            before = torch.cuda.memory_allocated()
-            torch.cuda.reset_peak_memory_stats()
-            out = pu.predict(data)
-            torch.cuda.synchronize()
-            r["cuda_bytes_before_eval"] = before
-            r["cuda_peak_bytes"] = torch.cuda.max_memory_allocated()
+            out, r["cuda_bytes_before_eval"], r["cuda_peak_bytes"] = gvf.warm_and_measure_memory(pu, data, warm)
             times, out = gvf.time_predict(pu, data, reps)
             r["class_after_timing"] = _model_class(pu)
             r["energy"] = float(out["energy"].reshape(-1)[0])
