@@ -41,7 +41,8 @@ find_package(MPI REQUIRED COMPONENTS CXX)
 # The plain style's glue, shared by umaplugin and (tests of a Kokkos build) umaplugin_plain.
 add_library(uma_plain_glue OBJECT
   ${CMAKE_CURRENT_LIST_DIR}/../src/pair_uma.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/../src/pair_uma_halo.cpp)
+  ${CMAKE_CURRENT_LIST_DIR}/../src/pair_uma_halo.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../src/pair_uma_checks.cpp)
 add_library(umaplugin MODULE $<TARGET_OBJECTS:uma_plain_glue>
   ${CMAKE_CURRENT_LIST_DIR}/../src/uma_plugin.cpp)
 set(_uma_plugin_targets uma_plain_glue umaplugin)

@@ -10,10 +10,20 @@
 #include "engine/engine.h"
 
 #include <cstdint>
+#include <map>
+#include <string>
 #include <memory>
 #include <vector>
 
 namespace LAMMPS_NS {
+// The model's value for a task from a per-task table of uma::ModelInfo (default charge or spin); 0 if
+// the task has none.
+inline int task_default(const std::map<std::string, int> &table, const std::string &task)
+{
+  auto it = table.find(task);
+  return it == table.end() ? 0 : it->second;
+}
+
 // Everything that needs Torch or the engine, and host buffers reused across steps.
 struct PairUMAState {
   std::unique_ptr<uma::Engine> engine;
