@@ -5,8 +5,9 @@ benchmarks against fairchem (benchmarks/nitro_vs_ours.py). The .pt is git-ignore
   python tools/gpu/nitro_checkpoint.py --uma potentials/uma-s-1p2p1-random-k2.uma --out /tmp/uma-1p2p1.pt \\
       [--from auto|seed|uma|packed] [--packed X.half.pt]
 
-  seed    rebuild it from the recipe recorded in the .uma's provenance (tools/python/uma_convert.py
-          build_random_checkpoint: seed, experts, model_id, tasks, dtype), exactly as tools/make-test-models does.
+  seed    rebuild it from the recipe recorded in the .uma's provenance (uma_convert.build_random_checkpoint,
+          in tools/python/uma_converter/random_model.py: seed, experts, model_id, tasks, dtype), exactly as
+          tools/make-test-models does.
   uma     the same skeleton (model_config, tasks_config, Jd buffers from fairchem), but every weight and element
           reference copied from the .uma (its F16 tensors are exact: the random model is fp16-rounded), so the
           result does not depend on the torch version's random number streams.
@@ -19,7 +20,7 @@ Whatever the source, the checks are the same: every tensor (weights and element 
 (uma_convert.build_uma, the converter that made it), whose sha256 should equal the bundled file's. Prints one line `pt_check: {...}` (JSON) and exits 0 when
 every tensor of the .pt equals the .uma's (a sha256 mismatch alone is only reported: it also depends on the
 safetensors writer), 1 when they differ (the .pt is still written), 2 on errors.
-Needs torch, fairchem-core + hydra (imported as in tools/python/uma_convert.py) and safetensors.
+Needs torch, fairchem-core + hydra (imported as in tools/python/uma_converter/) and safetensors.
 """
 from __future__ import annotations
 
