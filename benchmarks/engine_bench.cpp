@@ -1,6 +1,7 @@
 // uma-engine-bench: energy + forces (+ virial) throughput of uma::Engine on one structure.
 //
-//   uma-engine-bench --model M.uma --structure S.json [--device cuda|cpu] [--precision fp32|fp64] [--tf32]
+//   uma-engine-bench --model M.uma --structure S.json [--device cuda|cpu] [--precision fp32|fp64] [--tf32 | --split-tf32]
+//                    (fp32 GEMMs strict unless one of those is given; the engine's own default is split TF32)
 //                    [--deterministic] [--no-graphs] [--task T] [--warmup 3] [--repeats 10] [--profile] [--trace FILE]
 //                    [--json OUT.json]
 //
@@ -43,7 +44,8 @@ namespace {
 
 struct Args {
   std::string model, structure, task, device = "cuda", precision = "fp32", json_out, trace;
-  bool tf32 = false, deterministic = false, profile = false, graphs = true;
+  uma::Fp32Gemm gemm = uma::Fp32Gemm::strict;  // --tf32, --split-tf32 (fp32 on CUDA)
+  bool deterministic = false, profile = false, graphs = true;
   int warmup = 3, repeats = 10;
 };
 
@@ -65,7 +67,8 @@ Args parse(int argc, char** argv) {
     else if (k == "--task") a.task = val();
     else if (k == "--device") a.device = val();
     else if (k == "--precision") a.precision = val();
-    else if (k == "--tf32") a.tf32 = true;
+    else if (k == "--tf32") a.gemm = uma::Fp32Gemm::tf32;
+    else if (k == "--split-tf32") a.gemm = uma::Fp32Gemm::split_tf32;
     else if (k == "--deterministic") a.deterministic = true;
     else if (k == "--no-graphs") a.graphs = false;
     else if (k == "--warmup") a.warmup = std::stoi(val());
@@ -102,6 +105,7 @@ int64_t cuda_reserved_peak(int dev) {
 std::string category_of(const std::string& n) {
   auto has = [&](const char* s) { return n.find(s) != std::string::npos; };
   if (has("gather_rotate") || has("rotate_back_scatter")) return "fused Wigner kernels";
+  if (has("FastF32")) return "GEMM (split TF32, CUTLASS)";  // ours: kernels/gemm/split_tf32_gemm.cu
   if (has("gemm") || has("gemv") || has("cutlass") || has("xmma") || has("cublas") || has("splitK") ||
       has("Kernel2") || has("sm90_") || has("sm80_") || has("ampere_") || has("bmm"))
     return "GEMM (cuBLAS)";
@@ -122,14 +126,15 @@ int main(int argc, char** argv) {
   out["structure"] = a.structure;
   out["device"] = a.device;
   out["precision"] = a.precision;
-  out["tf32"] = a.tf32;
+  out["tf32"] = a.gemm == uma::Fp32Gemm::tf32;
+  out["fp32_gemm"] = uma::fp32_gemm_name(a.gemm);
   out["deterministic"] = a.deterministic;
   out["graphs_allowed"] = a.graphs;
   try {
     uma::EngineOptions opt;
     opt.device = a.device == "cuda" ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
     opt.precision = a.precision == "fp64" ? uma::Precision::fp64 : uma::Precision::fp32;
-    opt.tf32 = a.tf32;
+    opt.fp32_gemm = a.gemm;
     opt.deterministic = a.deterministic;
     if (!a.graphs) opt.graph_max_edges = 0;
     const double t_load0 = now_s();
@@ -233,7 +238,7 @@ int main(int argc, char** argv) {
     out["graph_edges"] = graph_edges;  // > 0: replayed CUDA graph padded to this many edges
     std::fprintf(stderr, "[bench] %s %s%s%s: median %.3f ms (min %.3f, max %.3f; %d repeats after %d warm-up), "
                  "E = %.6f eV, edge chunk %lld, CUDA graph edges %lld\n", a.device.c_str(), a.precision.c_str(),
-                 a.tf32 ? "+tf32" : "", a.deterministic ? " deterministic" : "", median * 1e3, sorted.front() * 1e3,
+                 a.gemm == uma::Fp32Gemm::strict ? "" : (std::string("+") + uma::fp32_gemm_name(a.gemm)).c_str(), a.deterministic ? " deterministic" : "", median * 1e3, sorted.front() * 1e3,
                  sorted.back() * 1e3, a.repeats, a.warmup, energy, static_cast<long long>(edge_chunk),
                  static_cast<long long>(graph_edges));
 

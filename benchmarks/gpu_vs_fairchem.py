@@ -105,6 +105,11 @@ def actual_atoms(path: str) -> int:
 
 REPS_OVERRIDE = None
 
+# Our variants: name -> uma-engine-bench flags (fp32 = strict fp32 GEMMs; split_tf32 = the fp32-accurate tensor-core
+# GEMMs; tf32 = TF32 tensor cores).
+OURS_VARIANTS = {"fp32": [], "fp32_split_tf32": ["--split-tf32"], "fp32_tf32": ["--tf32"],
+                 "fp32_deterministic": ["--deterministic"], "fp32_no_graphs": ["--no-graphs"]}
+
 
 def reps_for(n: int):
     if REPS_OVERRIDE:
@@ -410,8 +415,7 @@ class Driver:
                 structure_path(a.out, kind, n)
         # ours
         if not a.skip_ours:
-            known = {"fp32": [], "fp32_tf32": ["--tf32"], "fp32_deterministic": ["--deterministic"],
-                     "fp32_no_graphs": ["--no-graphs"]}
+            known = OURS_VARIANTS
             variants = [(v, known[v]) for v in a.ours_variants.split(",") if v]
             for kind in kinds:
                 for n in sizes:
@@ -427,8 +431,9 @@ class Driver:
         if a.profile and self.left() > 20:
             for kind in kinds[:1]:
                 self.run_ours(kind, 2000, "fp32", profile=True)
-                if self.left() > 20:
-                    self.run_ours(kind, 2000, "fp32_tf32", extra=["--tf32"], profile=True)
+                for name in ("fp32_split_tf32", "fp32_tf32"):  # the tensor-core modes asked for, TF32 always
+                    if self.left() > 20 and (name == "fp32_tf32" or name in a.ours_variants.split(",")):
+                        self.run_ours(kind, 2000, name, extra=OURS_VARIANTS[name], profile=True)
         # fairchem
         if not a.skip_fairchem:
             for backend in [b for b in (a.backends + "," + a.extra).split(",") if b]:
@@ -466,7 +471,7 @@ def write_report(res, out):
     fc = {(r.get("structure"), r.get("atoms"), r.get("backend")): r for r in res["fairchem"]}
     backends = [b for b in BACKENDS if any(k[2] == b for k in fc)]
     rows = sorted({(k[0], k[1]) for k in ours} | {(k[0], k[1]) for k in fc if k[0]})
-    order = ["fp32", "fp32_no_graphs", "fp32_tf32", "fp32_deterministic"]
+    order = ["fp32", "fp32_split_tf32", "fp32_no_graphs", "fp32_tf32", "fp32_deterministic"]
     cols = [c for c in order if any(k[2] == c for k in ours)] + sorted({k[2] for k in ours} - set(order))
     lines = ["| structure | atoms | edges/atom | " + " | ".join(f"ours {c}" for c in cols) + " | " +
              " | ".join(f"fairchem {b}" for b in backends) + " | ours fp32 / fast_gpu | ours fp32 / fast_gpu (model only) |",

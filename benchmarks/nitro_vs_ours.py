@@ -58,7 +58,7 @@ TASK = "omat"
 RESULT_JSON = "nitro_vs_ours.json"
 RESULT_MD = "nitro_vs_ours.md"
 HEADLINE = ("carbon", 2000)
-VARIANTS = {"tf32": ["--tf32"], "fp32": []}
+VARIANTS = {"tf32": ["--tf32"], "fp32": [], "split_tf32": ["--split-tf32"]}
 # what the DRY RUN pretends (ms): Nitro from uma-1p2.md, ours TF32 / fp32 near the 2026-11-27 results
 FAKE_MS = {("carbon", 2000): (32.0, 42.7, 95.8), ("cu", 2048): (47.0, 64.4, 140.2), ("cu", 192): (6.6, 8.1, 16.5)}
 

@@ -106,7 +106,7 @@ torch::Tensor to_device(std::vector<T> &data, std::vector<int64_t> shape, torch:
 
 PairUMA::PairUMA(LAMMPS *lmp) :
     Pair(lmp), state(new PairUMAState), charge_set(false), spin_set(false), charge_setting(0),
-    spin_setting(0), fp64(false), use_cuda(false), tf32(false), deterministic(false),
+    spin_setting(0), fp64(false), use_cuda(false), gemm_mode(uma::Fp32Gemm::split_tf32), gemm_mode_set(false), deterministic(false),
     halo_setting(Halo::automatic), chunk_setting(0), graphs_setting(uma::EngineOptions::kGraphMaxEdgesAuto),
     charge(0),
     spin(0), cutoff(0.0), halo_active(Halo::fold), logged_model(false), composition_known(false),
@@ -149,17 +149,20 @@ void PairUMA::allocate()
 /* ----------------------------------------------------------------------
    pair_style uma [task T] [charge Q] [spin S] [precision fp32|fp64] [device cpu|cuda]
                   [halo auto|shell|fold|exchange] [chunk auto|off|N] [graphs auto|yes|no]
-                  [tf32 yes|no] [deterministic yes|no]
+                  [tf32 no|split|yes] [deterministic yes|no]
 ------------------------------------------------------------------------- */
 
 void PairUMA::settings(int narg, char **arg)
 {
-  const bool old_fp64 = fp64, old_cuda = use_cuda, old_tf32 = tf32, old_deterministic = deterministic;
+  const bool old_fp64 = fp64, old_cuda = use_cuda, old_deterministic = deterministic;
+  const uma::Fp32Gemm old_gemm_mode = gemm_mode;
   task_setting.clear();
   charge_set = spin_set = false;
   fp64 = false;
   use_cuda = false;
-  tf32 = deterministic = false;
+  gemm_mode = uma::Fp32Gemm::split_tf32;  // fp32-accurate; fp64 and the CPU ignore it
+  gemm_mode_set = false;
+  deterministic = false;
   halo_setting = Halo::automatic;
   chunk_setting = 0;
   graphs_setting = uma::EngineOptions::kGraphMaxEdgesAuto;
@@ -221,10 +224,20 @@ void PairUMA::settings(int narg, char **arg)
                      "'chunk', got '{}'", value);
         chunk_setting = edges;
       }
-    } else if (key == "tf32" || key == "deterministic") {
+    } else if (key == "tf32") {
+      gemm_mode_set = true;
+      if (value == "no")
+        gemm_mode = uma::Fp32Gemm::strict;
+      else if (value == "split")
+        gemm_mode = uma::Fp32Gemm::split_tf32;
+      else if (value == "yes")
+        gemm_mode = uma::Fp32Gemm::tf32;
+      else
+        error->all(FLERR, "pair_style uma: expected no, split or yes after 'tf32', got '{}'", value);
+    } else if (key == "deterministic") {
       if (value != "yes" && value != "no")
         error->all(FLERR, "pair_style uma: expected yes or no after '{}', got '{}'", key, value);
-      (key == "tf32" ? tf32 : deterministic) = (value == "yes");
+      deterministic = (value == "yes");
     } else if (key == "graphs") {
       if (value == "auto")
         graphs_setting = uma::EngineOptions::kGraphMaxEdgesAuto;
@@ -240,14 +253,15 @@ void PairUMA::settings(int narg, char **arg)
     }
   }
 
-  if (tf32 && fp64)
-    error->all(FLERR, "pair_style uma: 'tf32 yes' applies to precision fp32 only (TF32 rounds fp32 GEMM inputs); "
-               "drop it or use precision fp32");
+  if (gemm_mode_set && gemm_mode != uma::Fp32Gemm::strict && fp64)
+    error->all(FLERR, "pair_style uma: 'tf32 {}' applies to precision fp32 only (TF32 tensor cores take fp32 "
+               "GEMM inputs); drop it or use precision fp32",
+               gemm_mode == uma::Fp32Gemm::tf32 ? "yes" : "split");
 
   // pair_style uma given again: LAMMPS keeps the pair coefficients when a pair_style command names
   // the style in use (Input::pair_style calls settings() only), so the model given to pair_coeff is
   // reloaded with the new engine options, with the same element map.
-  if (state->engine && (fp64 != old_fp64 || use_cuda != old_cuda || tf32 != old_tf32 ||
+  if (state->engine && (fp64 != old_fp64 || use_cuda != old_cuda || gemm_mode != old_gemm_mode ||
                         deterministic != old_deterministic)) {
     load_engine();
     if (comm->me == 0)
@@ -329,7 +343,7 @@ void PairUMA::load_engine()
   options.precision = fp64 ? uma::Precision::fp64 : uma::Precision::fp32;
   options.edge_chunk = chunk_setting;
   options.graph_max_edges = graphs_setting;
-  options.tf32 = tf32;
+  options.fp32_gemm = gemm_mode;
   options.deterministic = deterministic;
   // Ranks on one node (MPI_COMM_TYPE_SHARED) share its memory and GPUs.
   MPI_Comm node;
@@ -357,9 +371,10 @@ void PairUMA::load_engine()
     if (deterministic)
       error->all(FLERR, "pair_style uma: 'deterministic yes' applies to a network on a GPU (device cuda, "
                  "or uma/kk on a CUDA Kokkos); on the CPU the sums are in a fixed order already: drop it");
-    if (tf32 && comm->me == 0)
-      error->warning(FLERR, "pair_style uma: 'tf32 yes' has no effect on the CPU (TF32 is a GPU "
-                     "tensor-core format)");
+    if (gemm_mode_set && gemm_mode != uma::Fp32Gemm::strict && comm->me == 0)
+      error->warning(FLERR, "pair_style uma: 'tf32 {}' has no effect on the CPU (TF32 is a GPU "
+                     "tensor-core format; the CPU computes fp32 exactly)",
+                     gemm_mode == uma::Fp32Gemm::tf32 ? "yes" : "split");
   }
   state->engine.reset();
   run_collectively(lmp, fmt::format("pair_coeff for uma: cannot load model '{}'", model_path),
@@ -512,7 +527,10 @@ void PairUMA::log_model()
   utils::logmesg(lmp, "UMA:   types: {}\n", element_map_string());
   utils::logmesg(lmp, "UMA:   task {}, charge {}{}, spin {}, precision {}, device {}\n", task, charge,
                  info.charge_balanced ? " (also the per-layer charge-balance target)" : "", spin,
-                 fp64 ? "fp64" : "fp32", device.str());
+                 fp64 ? std::string("fp64")
+                      : device.is_cuda() ? fmt::format("fp32 (GEMMs: {})", uma::fp32_gemm_name(info.fp32_gemm))
+                                         : std::string("fp32"),
+                 device.str());
   utils::logmesg(lmp, "UMA:   cutoff {:g} Å, {} layers, {} parameters, {}\n", info.cutoff,
                  info.num_layers, info.num_parameters,
                  info.num_experts > 0 ? fmt::format("{} experts (MoLE)", info.num_experts)

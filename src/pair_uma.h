@@ -23,6 +23,7 @@ namespace uma {
 class Engine;
 class HaloExchange;
 class RankSum;
+enum class Fp32Gemm;  // engine/fp32_gemm.h
 }
 
 namespace LAMMPS_NS {
@@ -67,7 +68,8 @@ class PairUMA : public Pair {
   int charge_setting, spin_setting;
   bool fp64;           // precision fp64 (default fp32)
   bool use_cuda;       // device cuda (default cpu)
-  bool tf32;           // tf32 yes: TF32 tensor-core GEMMs on a GPU (uma::EngineOptions::tf32)
+  uma::Fp32Gemm gemm_mode;  // tf32 no|split|yes: how fp32 GEMMs run on a GPU (uma::EngineOptions::fp32_gemm)
+  bool gemm_mode_set;       // tf32 given (checked against fp64 and the CPU; the default is silent)
   bool deterministic;  // deterministic yes: fixed-order sums on a GPU (uma::EngineOptions::deterministic)
   Halo halo_setting;
   int64_t chunk_setting;  // chunk: 0 auto, -1 off, N > 0 edges per chunk (uma::EngineOptions::edge_chunk)

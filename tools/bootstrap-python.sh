@@ -10,11 +10,21 @@ FAIRCHEM_VERSION=2.24.0
 venv="${UMA_VENV:-$here/.venv}"
 stamp="$venv/.uma-pins"
 want="torch==$TORCH_VERSION fairchem-core==$FAIRCHEM_VERSION"
+# CUTLASS C++ headers (the CUDA kernels' tensor-core GEMM; headers only, no deps): checked on their own so that
+# an existing .venv gains them without being rebuilt.
+CUTLASS_VERSION=4.2.0.0
+ensure_cutlass() {
+  if ! "$venv/bin/python" -m pip show "nvidia-cutlass" 2> /dev/null | grep -q "^Version: $CUTLASS_VERSION$"; then
+    "$venv/bin/pip" install -q --no-deps "nvidia-cutlass==$CUTLASS_VERSION"
+  fi
+}
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+  ensure_cutlass
   echo "UMA: reusing $venv ($want)"; exit 0
 fi
 echo "UMA: creating $venv with $want"
 python3 -m venv "$venv"
 "$venv/bin/pip" install -q --upgrade pip
 "$venv/bin/pip" install -q "torch==$TORCH_VERSION" "fairchem-core==$FAIRCHEM_VERSION" safetensors
+ensure_cutlass
 echo "$want" > "$stamp"

@@ -1,4 +1,4 @@
-// Standalone microbenchmark of the fused Wigner rotation kernels (src/kernels/wigner_launch.h), fp32, C = 128.
+// Standalone microbenchmark of the fused Wigner rotation kernels (src/kernels/wigner/wigner_launch.h), fp32, C = 128.
 // For each graph size it times every launcher (cudaEvent, median of 20 after 3 warm-up runs), counts the minimal
 // bytes (each input read once, each output written once; only the 35 block entries of a Wigner matrix counted),
 // and prints achieved GB/s next to a device-to-device cudaMemcpy moving the same byte count (read + write) in the
@@ -10,7 +10,7 @@
 // drawn within ±N^(2/3) of the target's index (what a spatially sorted cubic box of N atoms gives within the cutoff).
 //
 // Build: nvcc -std=c++17 -O3 -arch=sm_90 -I src benchmarks/kernels/bench_wigner.cu
-//        src/kernels/wigner_launch_f32.cu src/kernels/wigner_launch_f64.cu -o bench_wigner
+//        src/kernels/wigner/wigner_launch_f32.cu src/kernels/wigner/wigner_launch_f64.cu -o bench_wigner
 // Usage: ./bench_wigner [markdown_output_file]
 //        ./bench_wigner --from DIR   (tensors written by benchmarks/kernels/vs_fairchem_triton.py: runs our four
 //        launchers on them, writes their outputs and median times back to DIR for the comparison with fairchem's
@@ -27,7 +27,7 @@
 #include <string>
 #include <vector>
 
-#include "kernels/wigner_launch.h"
+#include "kernels/wigner/wigner_launch.h"
 
 namespace {
 

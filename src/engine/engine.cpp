@@ -72,7 +72,7 @@ struct Engine::Impl {
     const double scale = config.features.composition_include_self ? double(total_atoms) / double(total_atoms + 1) : 1.0;
     torch::Tensor alpha =
         config.num_experts > 0 ? expert_coefficients(weights, f, csd, scale) : torch::ones({1}, fopt());
-    mixed = mix_experts(weights, alpha, !unmerged);
+    mixed = mix_experts(weights, alpha, !unmerged, tables->gemm);
     mixture_valid = true;
   }
 
@@ -207,7 +207,7 @@ struct Engine::Impl {
     torch::Tensor operator()(const std::vector<torch::Tensor>&, const std::vector<torch::Tensor>& e) const override {
       const Impl& m = in.m;
       const int64_t E = e[0].size(0), C = m.config.sphere_channels;
-      auto rad = radial_mlp(in.x_edge(e, e[2], e[3]), m.weights.edge_degree_rad).view({E, m.config.lmax + 1, C});
+      auto rad = radial_mlp(in.x_edge(e, e[2], e[3]), m.weights.edge_degree_rad, m.tables->gemm).view({E, m.config.lmax + 1, C});
       auto msg = torch::bmm(e[1].index_select(2, m.m0_columns), rad);
       return torch::zeros({num_atoms, msg.size(1), C}, msg.options()).index_add(0, e[3], msg / 5.0);
     }
@@ -241,7 +241,7 @@ struct Engine::Impl {
 #endif
       // Conv 1's radial scale: folded into the fused gather kernel (fairchem PR #2073 does the same in Triton),
       // else a multiply inside so2_conv.
-      auto radial = radial_mlp(in.x_edge(e, src, dst), block.so2_conv_1.rad_func);
+      auto radial = radial_mlp(in.x_edge(e, src, dst), block.so2_conv_1.rad_func, m.tables->gemm);
       auto msg = m.node_to_edge(node[0], src, dst, rot, csr, m.fused ? radial : torch::Tensor());
       torch::Tensor gate, m0_with_gate;
       msg = so2_conv(msg, m.fused ? torch::Tensor() : radial, mix.so2_conv_1, H, L * H, &gate, &m0_with_gate);
@@ -269,8 +269,6 @@ Engine::Engine(const std::string& model_path, const EngineOptions& options) : im
   m.dtype = options.precision == Precision::fp64 ? torch::kFloat64 : torch::kFloat32;
   if (options.device.is_cuda() && !torch::cuda::is_available())
     throw Error("device cuda requested but this LibTorch sees no CUDA device; use device cpu");
-  if (options.tf32 && options.precision != Precision::fp32)
-    throw Error("tf32 only applies to fp32 precision");
   ModelFile file(model_path);
   m.config = ModelConfig::from_file(file);
   m.weights = Weights::load(file, m.config, m.dtype, options.device);
@@ -312,8 +310,11 @@ Engine::Engine(const std::string& model_path, const EngineOptions& options) : im
   m.m0_columns = torch::tensor({0, 2, 6}, torch::TensorOptions().dtype(torch::kInt64)).to(options.device);
   m.l_of_m = l_index_of_m(options.device);
   m.l2_forms = l2_quadratic_forms(m.fopt());
-  m.tables = std::make_unique<LayerTables>(m.dtype, options.device);
-  if (options.device.is_cuda()) at::globalContext().setAllowTF32CuBLAS(options.tf32);
+  // The GEMM modes are fp32 GPU modes: fp64 and the CPU run their GEMMs exactly (EngineOptions::fp32_gemm).
+  const Fp32Gemm gemm =
+      options.device.is_cuda() && options.precision == Precision::fp32 ? options.fp32_gemm : Fp32Gemm::strict;
+  m.tables = std::make_unique<LayerTables>(m.dtype, options.device, gemm);
+  if (options.device.is_cuda()) at::globalContext().setAllowTF32CuBLAS(gemm == Fp32Gemm::tf32);
 #ifdef UMA_HAVE_CUDA_KERNELS
   m.fused = options.device.is_cuda();
 #endif
@@ -321,6 +322,7 @@ Engine::Engine(const std::string& model_path, const EngineOptions& options) : im
     throw Error("deterministic summation needs the fused CUDA kernels (device cuda in a CUDA build); "
                 "on the CPU results are deterministic already");
   i.fused_kernels = m.fused;
+  i.fp32_gemm = gemm;
 }
 
 Engine::~Engine() = default;
@@ -451,9 +453,9 @@ torch::Tensor Engine::Impl::atom_energies(const torch::Tensor& Z, const torch::T
   }
   x = rms_norm_sh(x, w.norm, t);
   auto e = x.select(1, 0);
-  e = torch::silu(linear(e, head[0]));
-  e = torch::silu(linear(e, head[1]));
-  return linear(e, head[2]).view({N});
+  e = torch::silu(linear(e, head[0], t.gemm));
+  e = torch::silu(linear(e, head[1], t.gemm));
+  return linear(e, head[2], t.gemm).view({N});
 }
 
 namespace {

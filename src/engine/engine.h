@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/fp32_gemm.h"
 #include "model/errors.h"
 
 namespace uma {
@@ -21,7 +22,10 @@ enum class Precision { fp32, fp64 };
 struct EngineOptions {
   Precision precision = Precision::fp32;
   torch::Device device = torch::kCPU;
-  bool tf32 = false;  // allow TF32 tensor-core GEMMs on CUDA (fp32 only); off = exact fp32
+  // How fp32 GEMMs run on CUDA (fp32_gemm.h): fp32-accurate split TF32 (the default: it passes the fp32 parity
+  // bounds and is faster), strict fp32 (validation), or TF32 (fastest, ~1e-3 eV/atom). fp32 on CUDA only: fp64 and
+  // the CPU always run their GEMMs exactly, whatever this says.
+  Fp32Gemm fp32_gemm = Fp32Gemm::split_tf32;
   // CUDA only: sum edge contributions into atoms in a fixed order (edges grouped per atom, segmented
   // reduction) instead of with atomics, so repeated runs give bit-identical results.
   bool deterministic = false;
@@ -62,6 +66,7 @@ struct ModelInfo {
   int num_experts = 0;             // 0 = plain model (no MoLE)
   int64_t num_parameters = 0;
   bool fused_kernels = false;      // the fused CUDA Wigner kernels are in use (else plain torch ops)
+  Fp32Gemm fp32_gemm = Fp32Gemm::strict;  // how this engine's GEMMs run (strict on the CPU and in fp64)
   int charge_min = 0, charge_max = 0, spin_min = 0, spin_max = 0;
   std::map<std::string, int> default_charge, default_spin;  // per task
 };

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "engine/fused_launch.h"
-#include "kernels/edge_gate_launch.h"
+#include "kernels/edge_gate/edge_gate_launch.h"
 
 namespace uma {
 namespace fused {

@@ -1,5 +1,5 @@
 // The edge gate between UMA's two SO(2) convolutions (layers.h edge_gate) as one fused CUDA kernel per direction
-// (src/kernels/edge_gate_launch.h), wrapped as an autograd function on the current CUDA stream. Same maths as
+// (src/kernels/edge_gate/edge_gate_launch.h), wrapped as an autograd function on the current CUDA stream. Same maths as
 // edge_gate; it takes conv 1's m = 0 output with the gate logits still in front of it (so2_conv's m0_with_gate), so
 // that the gradient of that GEMM output is written as one tensor. Only built with UMA_ENABLE_CUDA; double backward
 // is not supported.

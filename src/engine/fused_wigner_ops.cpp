@@ -9,7 +9,7 @@
 #include <string>
 
 #include "engine/fused_launch.h"
-#include "kernels/wigner_launch.h"
+#include "kernels/wigner/wigner_launch.h"
 
 namespace uma {
 namespace fused {

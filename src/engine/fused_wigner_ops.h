@@ -1,5 +1,5 @@
 // Fused CUDA versions of uma::gather_rotate / uma::rotate_back_scatter (edge_rotation_ops.h), as autograd
-// functions: forward and first-order backward call the kernels in src/kernels/ (wigner_launch.h) on the current
+// functions: forward and first-order backward call the kernels in src/kernels/wigner/ (wigner_launch.h) on the current
 // CUDA stream. Same contract and layouts as the plain-Torch ops; only built with UMA_ENABLE_CUDA.
 // Double backward is not supported (autograd raises if asked).
 #ifndef UMA_ENGINE_FUSED_WIGNER_OPS_H
@@ -30,7 +30,7 @@ EdgeCsrTensors make_edge_csr(const torch::Tensor& src, const torch::Tensor& dst,
 // GEMMs as they are; their gradients are read in place by the backward kernel, no [E,9,2C] concatenation).
 // Gradients flow to x and wigner. With csr, grad_x is summed deterministically; otherwise with atomics.
 // radial (optional) [E, 6*2C]: the conv-1 radial scale of so2_conv (layers.h), applied to the output rows in the
-// kernel (row groups kRadialGroupOfM, src/kernels/wigner_params.h) instead of by a separate multiply; its gradient
+// kernel (row groups kRadialGroupOfM, src/kernels/wigner/wigner_params.h) instead of by a separate multiply; its gradient
 // comes from the same backward pass.
 std::array<torch::Tensor, 3> gather_rotate(const torch::Tensor& x, const torch::Tensor& src, const torch::Tensor& dst,
                                            const torch::Tensor& wigner, const EdgeCsrTensors* csr = nullptr,

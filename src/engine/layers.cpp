@@ -6,16 +6,16 @@ namespace F = torch::nn::functional;
 using torch::indexing::Slice;
 
 torch::Tensor MixedLinear::apply(const torch::Tensor& x) const {
-  if (weight.defined()) return torch::nn::functional::linear(x, weight, bias);
+  if (weight.defined()) return linear_in_mode(x, weight, bias, gemm);
   torch::Tensor y;
   for (int64_t e = 0; e < experts.size(0); ++e) {
-    auto ye = coefficients[e] * torch::nn::functional::linear(x, experts[e]);
+    auto ye = coefficients[e] * linear_in_mode(x, experts[e], torch::Tensor(), gemm);
     y = y.defined() ? y + ye : ye;
   }
   return bias.defined() ? y + bias : y;
 }
 
-LayerTables::LayerTables(torch::Dtype dtype, torch::Device device) {
+LayerTables::LayerTables(torch::Dtype dtype, torch::Device device, Fp32Gemm gemm_mode) : gemm(gemm_mode) {
   auto i64 = torch::TensorOptions().dtype(torch::kInt64);
   degree_of_coefficient = torch::tensor({0, 1, 1, 1, 2, 2, 2, 2, 2}, i64).to(device);
   degree_balance = torch::tensor({1.0 / 3, 1.0 / 9, 1.0 / 9, 1.0 / 9, 1.0 / 15, 1.0 / 15, 1.0 / 15, 1.0 / 15, 1.0 / 15},
@@ -24,15 +24,17 @@ LayerTables::LayerTables(torch::Dtype dtype, torch::Device device) {
                        .to(device, dtype);
 }
 
-torch::Tensor linear(const torch::Tensor& x, const LinearW& w) { return F::linear(x, w.weight, w.bias); }
+torch::Tensor linear(const torch::Tensor& x, const LinearW& w, Fp32Gemm gemm) {
+  return linear_in_mode(x, w.weight, w.bias, gemm);
+}
 
-torch::Tensor radial_mlp(const torch::Tensor& x, const RadialMLPW& w) {
+torch::Tensor radial_mlp(const torch::Tensor& x, const RadialMLPW& w, Fp32Gemm gemm) {
   const int64_t hidden = w.lin0.weight.size(0);
-  auto h = linear(x, w.lin0);
+  auto h = linear(x, w.lin0, gemm);
   h = torch::silu(torch::layer_norm(h, {hidden}, w.norm1.weight, w.norm1.bias, 1e-5));
-  h = linear(h, w.lin3);
+  h = linear(h, w.lin3, gemm);
   h = torch::silu(torch::layer_norm(h, {hidden}, w.norm4.weight, w.norm4.bias, 1e-5));
-  return linear(h, w.lin6);
+  return linear(h, w.lin6, gemm);
 }
 
 torch::Tensor rms_norm_sh(const torch::Tensor& x, const RMSNormSHW& w, const LayerTables& t) {
@@ -58,7 +60,7 @@ torch::Tensor so2_m_conv(const torch::Tensor& x_m, const MixedLinear& fc, int64_
   if (fc.block_weight.defined()) {
     // One GEMM [x_r | x_i] . W_block^T = [out_r | out_i]. A 2-D view of strided rows goes to cuBLAS
     // as is (leading dimension), where a 3-D one would become a per-edge batched GEMM.
-    auto y = torch::nn::functional::linear(x_m.reshape({E, 2 * x_m.size(2)}), fc.block_weight);
+    auto y = linear_in_mode(x_m.reshape({E, 2 * x_m.size(2)}), fc.block_weight, torch::Tensor(), fc.gemm);
     return y.view({E, y.size(1) / out_channels, out_channels});
   }
   auto y = fc.apply(x_m.contiguous());  // [E,2,2*half]; contiguous so that matmul folds to one GEMM
@@ -130,7 +132,7 @@ torch::Tensor so3_linear(const torch::Tensor& x, const SO3LinearW& w, const Laye
 torch::Tensor spectral_atomwise(const torch::Tensor& x, const BlockW& w, const LayerTables& t) {
   const int64_t N = x.size(0);
   // Gate logits: SiLU(Linear(x_l0)); GateActivation then applies sigmoid on top (fairchem does both).
-  auto gating = torch::silu(linear(x.narrow(1, 0, 1), w.scalar_mlp));  // [N,1,2H]
+  auto gating = torch::silu(linear(x.narrow(1, 0, 1), w.scalar_mlp, t.gemm));  // [N,1,2H]
   auto h = so3_linear(x, w.so3_linear_1, t);
   const int64_t H = h.size(2);
   // L-major rows 1..3 (l = 1) and 4..8 (l = 2) each take their degree's gate, broadcast.

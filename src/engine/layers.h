@@ -4,6 +4,7 @@
 
 #include <torch/torch.h>
 
+#include "engine/fp32_gemm.h"
 #include "engine/weights.h"
 
 namespace uma {
@@ -18,6 +19,7 @@ struct MixedLinear {
   // m > 0 convolutions, merged weight [W1; W2] only: [[W1, -W2], [W2, W1]], so that one GEMM of
   // [x_+m | x_-m] gives [out_real | out_imag] (fairchem's umas_fast_pytorch W_block; same maths).
   torch::Tensor block_weight;
+  Fp32Gemm gemm = Fp32Gemm::strict;  // how its GEMMs run on a GPU in fp32
   torch::Tensor apply(const torch::Tensor& x) const;
 };
 
@@ -30,13 +32,14 @@ struct MixedSO2Conv {
 struct LayerTables {
   torch::Tensor degree_of_coefficient;  // [9] int64: l of each L-major row (0,1,1,1,2,2,2,2,2)
   torch::Tensor degree_balance;         // [1,9,1] 1/((2l+1)(lmax+1)) per row, working precision
-  LayerTables(torch::Dtype dtype, torch::Device device);
+  Fp32Gemm gemm;                        // the engine's fp32 GEMM mode (strict outside fp32 on a GPU)
+  LayerTables(torch::Dtype dtype, torch::Device device, Fp32Gemm gemm);
 };
 
-torch::Tensor linear(const torch::Tensor& x, const LinearW& w);
+torch::Tensor linear(const torch::Tensor& x, const LinearW& w, Fp32Gemm gemm);
 
 // nn/radial.py RadialMLP.
-torch::Tensor radial_mlp(const torch::Tensor& x, const RadialMLPW& w);
+torch::Tensor radial_mlp(const torch::Tensor& x, const RadialMLPW& w, Fp32Gemm gemm);
 
 // nn/layer_norm.py EquivariantRMSNormArraySphericalHarmonicsV2 (lmax = 2, eps 1e-5).
 torch::Tensor rms_norm_sh(const torch::Tensor& x, const RMSNormSHW& w, const LayerTables& t);

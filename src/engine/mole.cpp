@@ -6,7 +6,8 @@ torch::Tensor system_embedding(const Weights& w, int charge, int spin, const std
   auto c = w.charge_embedding[charge + 100];
   auto s = w.spin_embedding[spin];
   auto t = w.dataset_embedding.at(dataset)[0];
-  return torch::silu(linear(torch::cat({c, s, t}).unsqueeze(0), w.mix_csd))[0];
+  // Once per system, one row: the mode of the GEMM does not matter (strict).
+  return torch::silu(linear(torch::cat({c, s, t}).unsqueeze(0), w.mix_csd, Fp32Gemm::strict))[0];
 }
 
 torch::Tensor expert_coefficients(const Weights& w, const torch::Tensor& fractions, const torch::Tensor& csd,
@@ -18,14 +19,15 @@ torch::Tensor expert_coefficients(const Weights& w, const torch::Tensor& fractio
     z = torch::cat({composition, csd});
   }
   auto a = z.unsqueeze(0);
-  for (const auto& layer : w.routing_mlp) a = torch::silu(linear(a, layer));  // note: SiLU after the last too
+  for (const auto& layer : w.routing_mlp) a = torch::silu(linear(a, layer, Fp32Gemm::strict));  // note: SiLU after the last too
   return (torch::softmax(a, 1) + 0.005)[0];
 }
 
 namespace {
 
-MixedLinear mix(const MoleLinearW& layer, const torch::Tensor& alpha, bool merged) {
+MixedLinear mix(const MoleLinearW& layer, const torch::Tensor& alpha, bool merged, Fp32Gemm gemm) {
   MixedLinear m;
+  m.gemm = gemm;
   m.bias = layer.bias;
   if (!layer.is_mole) {
     m.weight = layer.experts[0];
@@ -47,17 +49,18 @@ MixedLinear with_block_weight(MixedLinear m) {
   return m;
 }
 
-MixedSO2Conv mix(const SO2ConvW& conv, const torch::Tensor& alpha, bool merged) {
-  return {mix(conv.fc_m0, alpha, merged), with_block_weight(mix(conv.fc_m1, alpha, merged)),
-          with_block_weight(mix(conv.fc_m2, alpha, merged))};
+MixedSO2Conv mix(const SO2ConvW& conv, const torch::Tensor& alpha, bool merged, Fp32Gemm gemm) {
+  return {mix(conv.fc_m0, alpha, merged, gemm), with_block_weight(mix(conv.fc_m1, alpha, merged, gemm)),
+          with_block_weight(mix(conv.fc_m2, alpha, merged, gemm))};
 }
 
 }  // namespace
 
-std::vector<MixedBlock> mix_experts(const Weights& w, const torch::Tensor& alpha, bool merged) {
+std::vector<MixedBlock> mix_experts(const Weights& w, const torch::Tensor& alpha, bool merged, Fp32Gemm gemm) {
   torch::NoGradGuard no_grad;
   std::vector<MixedBlock> out;
-  for (const auto& b : w.blocks) out.push_back({mix(b.so2_conv_1, alpha, merged), mix(b.so2_conv_2, alpha, merged)});
+  for (const auto& b : w.blocks)
+    out.push_back({mix(b.so2_conv_1, alpha, merged, gemm), mix(b.so2_conv_2, alpha, merged, gemm)});
   return out;
 }
 

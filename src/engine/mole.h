@@ -26,7 +26,8 @@ struct MixedBlock {
 };
 
 // merged = true: W = sum_x alpha_x W_x once; false: keep the stacks and mix at apply time.
-std::vector<MixedBlock> mix_experts(const Weights& w, const torch::Tensor& alpha, bool merged);
+// gemm: how the mixed layers' GEMMs run (MixedLinear::gemm).
+std::vector<MixedBlock> mix_experts(const Weights& w, const torch::Tensor& alpha, bool merged, Fp32Gemm gemm);
 
 }  // namespace uma
 

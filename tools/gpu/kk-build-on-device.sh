@@ -108,6 +108,7 @@ fi
 { if [ -f $PB/build.ninja ]; then
     echo "plugin build folder exists (warm machine): ninja only"
   else
+    bash tools/gpu/unpack-cutlass.sh &&
     timeout 120 cmake -S . -B $PB -G Ninja -DCMAKE_BUILD_TYPE=Release -DUMA_ENABLE_CUDA=ON -DUMA_ENABLE_TESTS=OFF \
       -DUMA_ENABLE_LAMMPS=ON -DUMA_ENABLE_KOKKOS=ON -DUMA_LAMMPS_DIR="$C" -DKokkos_DIR="$KK/lib/cmake/Kokkos" \
       -DTorch_DIR="$TD" -DUMA_PYTHON="$PY" -DCMAKE_CUDA_COMPILER="$(command -v nvcc)" \

@@ -10,7 +10,8 @@
 #                    PyPI, so it is built into a wheel here. setuptools < 81 because torchtnt imports pkg_resources.
 #   .carry/fallback/ fairchem-core 2.21.0 (the oldest release with umas_fast_gpu; torch~=2.8), tried if 2.24 fails.
 #   .carry/deps/     Debian's nlohmann-json3-dev headers + CMake package, libgtest-dev headers, static libs and CMake
-#                    package (GMock parts dropped), laid out as a prefix (-Dnlohmann_json_DIR, -DGTest_DIR).
+#                    package (GMock parts dropped), laid out as a prefix (-Dnlohmann_json_DIR, -DGTest_DIR), and the
+#                    CUTLASS headers of .venv's nvidia-cutlass as cutlass-include.tar.xz.
 #   .carry/model/    potentials/uma-s-random-k2.pt with its fp16-exact float32 tensors stored as fp16
 #                    (tools/gpu/pack_checkpoint.py; restored bit-exactly on the device): 21.8 MB instead of 43.6 MB.
 # The whole tree that travels must stay under 64 MiB (tracked files ~25 MB + these ~30 MB).
@@ -35,6 +36,12 @@ make_deps() {
   cp /usr/lib/x86_64-linux-gnu/libgtest.a /usr/lib/x86_64-linux-gnu/libgtest_main.a $D/lib/x86_64-linux-gnu/
   cp -r /usr/lib/x86_64-linux-gnu/cmake/GTest $D/lib/x86_64-linux-gnu/cmake/
   rm -f $D/lib/x86_64-linux-gnu/cmake/GTest/GMock*
+  # CUTLASS headers (nvidia-cutlass in .venv, tools/bootstrap-python.sh): 27 MB as files, 1 MB as .tar.xz;
+  # tools/gpu/run-on-device.sh unpacks them to .carry/deps/cutlass/include, where CMake looks.
+  local cut
+  cut=$(ls -d "${UMA_VENV:-$ROOT/.venv}"/lib/python3*/site-packages/cutlass_library/source/include | head -1)
+  tar -C "$cut" -cJf $D/cutlass-include.tar.xz cutlass cute
+  rm -rf $D/cutlass
 }
 if [ "${1:-}" = deps ]; then
   make_deps

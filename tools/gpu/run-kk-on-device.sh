@@ -127,9 +127,11 @@ cat "$OUT/compare.txt" | tee -a "$OUT/runs.log"
 }
 
 # ---- 4. benchmark: 2048-atom Cu fcc, run 100 (after run 10 warm-up), uma/kk vs plain uma device cuda ----
-bench_deck() {  # prec plain -> examples/omat/in.kkdev.bench.$prec.$plain
-  local f=examples/omat/in.kkdev.bench.$1.$2 dev=""
+bench_deck() {  # variant kind -> examples/omat/in.kkdev.bench.$variant.$kind
+  # variant: fp64, fp32 (its default GEMMs: split TF32), fp32_tf32 (tf32 yes), fp32_strict (tf32 no)
+  local f=examples/omat/in.kkdev.bench.$1.$2 dev="" prec=${1%%_*} gemm=""
   [ "$2" = plain ] && dev="device cuda"
+  case $1 in *_tf32) gemm="tf32 yes" ;; *_strict) gemm="tf32 no" ;; esac
   cat > $f <<DECKEOF
 units           metal
 atom_style      atomic
@@ -140,7 +142,7 @@ create_box      1 box
 create_atoms    1 box
 mass            1 63.546
 plugin load     \${plugin}
-pair_style      uma task omat precision $1 $dev
+pair_style      uma task omat precision $prec $dev $gemm
 pair_coeff      * * ../../potentials/uma-s-1p2p1-random-k2.uma Cu
 velocity        all create 300.0 4928459 mom yes rot no dist gaussian
 fix             1 all nve
@@ -153,9 +155,10 @@ DECKEOF
 }
 echo "| style | precision | atoms | steps | timesteps/s | ms/step | Loop time (s) | GPU mem max (MiB) | last PE |" > "$OUT/bench.txt"
 echo "|---|---|---|---|---|---|---|---|---|" >> "$OUT/bench.txt"
-for prec in fp32 fp64; do
+for prec in fp32 fp32_tf32 fp32_strict fp64; do
   for kind in kk plain; do
     [ "$(left)" -lt 90 ] && { say "skip bench $kind $prec: out of time"; continue; }
+    case $prec in *_*) [ $kind = plain ] && continue ;; esac  # the GEMM modes: uma/kk only
     f=$(bench_deck $prec $kind)
     nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 200 > $RUNS/mem.$kind.$prec 2>/dev/null &
     MP=$!

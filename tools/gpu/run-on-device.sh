@@ -18,6 +18,9 @@
 #           carbon and Cu, with the op-level profile (after a kernel change)
 #   e2e2000 ours fp32 (graphs allowed / not) vs umas_fast_gpu at 2000 atoms (carbon, Cu) with the op-level profile
 #   tf32    ours fp32 and TF32 vs umas_fast_gpu fp32 and TF32 at 200 and 2000 atoms (carbon, Cu), one run
+#   gemm    env deps build test-gpu, then ours in the three fp32 GEMM modes (strict, split TF32, TF32) vs umas_fast_gpu
+#           strict fp32 at 200 and 2000 atoms (carbon, Cu), with each mode's profile at 2000 atoms
+#   tiles   env, then the split-TF32 GEMM's tile sweep and cuBLAS on the engine's GEMM shapes (gemm-tiles.md)
 #   layouts the SO(2) GEMMs in strict fp32 with their operand layouts (tools/gpu/gemm_probe.py --layouts)
 #   triton  our fused Wigner kernels vs fairchem's Triton kernels on identical tensors (bench_wigner --from, built
 #           with nvcc alone; benchmarks/kernels/vs_fairchem_triton.py) -> $OUT/kernels-vs-triton.md/.json
@@ -60,6 +63,8 @@ for p in "${phases[@]}"; do
     all) expand+=(env deps build test-gpu bench-core bench-extras test-cpu) ;;
     prof) expand+=(env deps build profile) ;;
     final) expand+=(env deps build final) ;;
+    gemm) expand+=(env deps build test-gpu gemm-modes) ;;
+    tiles) expand+=(env gemm-tiles) ;;
     sweep) expand+=(env deps build sizes) ;;
     vstriton) expand+=(env deps triton build test-gpu profile) ;;
     fusion) expand+=(env deps build test-gpu fusion) ;;
@@ -100,9 +105,13 @@ phase_deps() {
   say "deps: $(tail -1 /tmp/fcimport.log)"
   cat /tmp/fcimport.log >> "$OUT/env.txt"
   # the fairchem checkpoint of the bundled random model (carried as fp16, restored bit-exactly)
-  if [ ! -f /tmp/uma-s-random-k2.pt ]; then
-    ( timeout 200 $PY tools/gpu/pack_checkpoint.py unpack .carry/model/uma-s-random-k2.half.pt /tmp/uma-s-random-k2.pt \
-        > /tmp/unpack.log 2>&1 ) &
+  # and the 1.1-shaped test model itself (untracked; the benchmarks' --uma), converted from that checkpoint: its
+  # seed does not rebuild the same weights under the machine's torch (2.11; the pins say 2.13)
+  if [ ! -f /tmp/uma-s-random-k2.pt ] || [ ! -f potentials/uma-s-random-k2.uma ]; then
+    ( [ -f /tmp/uma-s-random-k2.pt ] || timeout 200 $PY tools/gpu/pack_checkpoint.py unpack \
+        .carry/model/uma-s-random-k2.half.pt /tmp/uma-s-random-k2.pt > /tmp/unpack.log 2>&1
+      [ -f potentials/uma-s-random-k2.uma ] || timeout 200 $PY tools/python/uma_convert.py convert --dtype float16 \
+        --name uma-s-random-seed42-k2 -o potentials/uma-s-random-k2.uma /tmp/uma-s-random-k2.pt >> /tmp/unpack.log 2>&1 ) &
     UNPACK_PID=$!
   fi
 }
@@ -110,6 +119,7 @@ phase_deps() {
 configure_gpu() {  # build-gpu with CUDA, tests and benchmarks, against the machine's torch (once per machine)
   [ -f build-gpu/build.ninja ] && return 0
   [ -d .carry/deps ] || { say "build-gpu is not configured and .carry/deps was not carried"; return 1; }
+  bash tools/gpu/unpack-cutlass.sh || return 1
   local td
   td=$($PY -c 'import torch;print(torch.utils.cmake_prefix_path)')/Torch
   timeout 200 cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DUMA_ENABLE_CUDA=ON \
@@ -131,14 +141,16 @@ phase_build() {
 }
 
 phase_test_gpu() {
-  ( cd build-gpu && timeout 200 ctest -R "test_gpu_engine|WignerKernelCuda|test_edge_gate" -V --timeout 180 ) \
+  wait_unpack > /dev/null  # the 1.1 test model, if it is being built
+  ( cd build-gpu && timeout 200 ctest -R "test_gpu_engine|WignerKernelCuda|SplitTf32|test_edge_gate" -V --timeout 180 ) \
     > "$OUT/ctest_gpu.log" 2>&1
   say "GPU tests: $(grep -E 'tests passed|tests failed' "$OUT/ctest_gpu.log")"
-  grep -E "\[gpu( parity)?\]|FAILED|Failure|SKIPPED \]|  OK \] EdgeGate" "$OUT/ctest_gpu.log" | head -30
+  grep -E "\[gpu( parity| gemm modes)?\]|\[split-tf32|FAILED|Failure|SKIPPED \]|  OK \] EdgeGate" "$OUT/ctest_gpu.log" | head -60
 }
 
 wait_unpack() {
   [ -n "${UNPACK_PID:-}" ] && wait "$UNPACK_PID"
+  UNPACK_PID=
   cat /tmp/unpack.log 2>/dev/null
 }
 
@@ -176,8 +188,8 @@ phase_profile() {  # where the time goes at 2000-atom carbon: ours (kernel -> op
 phase_triton() {  # issue 5: per-kernel comparison with fairchem's Triton kernels, same tensors, same GPU
   local t=$SECONDS
   mkdir -p /tmp/vsft
-  nvcc -std=c++17 -O3 -arch=sm_90 -I src benchmarks/kernels/bench_wigner.cu src/kernels/wigner_launch_f32.cu \
-    src/kernels/wigner_launch_f64.cu -o /tmp/vsft/bench_wigner > "$OUT/triton.log" 2>&1 ||
+  nvcc -std=c++17 -O3 -arch=sm_90 -I src benchmarks/kernels/bench_wigner.cu src/kernels/wigner/wigner_launch_f32.cu \
+    src/kernels/wigner/wigner_launch_f64.cu -o /tmp/vsft/bench_wigner > "$OUT/triton.log" 2>&1 ||
     { say "bench_wigner build failed"; tail -20 "$OUT/triton.log"; return 1; }
   timeout $(( $(left) - 240 )) $PY benchmarks/kernels/vs_fairchem_triton.py --bench /tmp/vsft/bench_wigner \
     --work /tmp/vsft --out "$OUT/kernels-vs-triton.md" >> "$OUT/triton.log" 2>&1
@@ -200,6 +212,26 @@ phase_e2e2000() {  # after an engine change: ours fp32 (CUDA graphs allowed, and
 phase_tf32() {  # the same precision setting on both sides, strict fp32 and TF32: ours vs umas_fast_gpu at 200 and 2000
   bench tf32 --structures carbon,cu --sizes 200,2000 --ours-variants fp32,fp32_tf32 --backends umas_fast_gpu \
     --extra umas_fast_gpu_tf32 --deadline $(( $(left) - 20 ))
+}
+
+phase_gemm_modes() {  # issue 14: the fp32 GEMM modes (strict, split TF32, TF32) vs umas_fast_gpu strict fp32, with
+  # the profile of each mode at 2000 atoms
+  bench gemm-modes --structures carbon,cu --sizes 200,2000 --ours-variants fp32,fp32_split_tf32,fp32_tf32 \
+    --backends umas_fast_gpu --profile --deadline $(( $(left) - 20 ))
+}
+
+phase_gemm_tiles() {  # the split-TF32 GEMM's tile sweep and cuBLAS strict fp32 / TF32 on the engine's GEMM shapes
+  # (benchmarks/kernels/bench_split_tf32_gemm.cu; one binary per tile, compiled in parallel) -> $OUT/gemm-tiles.md
+  bash tools/gpu/unpack-cutlass.sh || return 1
+  mkdir -p /tmp/tiles
+  local src=benchmarks/kernels/bench_split_tf32_gemm.cu
+  { seq 0 7 | xargs -P 8 -I{} nvcc -std=c++17 -O3 -arch=sm_90 -I src -isystem .carry/deps/cutlass/include \
+      -DUMA_TILE_ID={} $src -o /tmp/tiles/tile{}
+    nvcc -std=c++17 -O3 -arch=sm_90 -I src -DUMA_CUBLAS $src -lcublas -o /tmp/tiles/cublas; } > /tmp/tiles/build.log 2>&1
+  say "tile benchmarks built: $(ls /tmp/tiles | grep -c -v log) binaries"
+  { echo "| kernel | GEMM | m x n x k | ms | TFLOP/s |"; echo "|---|---|---|---:|---:|"
+    for b in /tmp/tiles/cublas /tmp/tiles/tile?; do [ -x "$b" ] && timeout 60 "$b"; done; } > "$OUT/gemm-tiles.md" 2>&1
+  grep "one layer" "$OUT/gemm-tiles.md"
 }
 
 phase_layouts() {  # the engine's SO(2) GEMMs in strict fp32 with the operand layouts they see (cuBLAS kernel choice)

@@ -1,4 +1,4 @@
-// The fused edge gate (src/kernels/edge_gate_*: the CPU reference, and on a GPU the CUDA kernels through
+// The fused edge gate (src/kernels/edge_gate/: the CPU reference, and on a GPU the CUDA kernels through
 // uma::fused::edge_gate) against the Torch form of layers.h edge_gate, which the fairchem parity tests prove:
 // forward outputs and the gradients of all inputs (autograd of the Torch form vs the hand-written adjoint).
 // The GPU case skips without a CUDA device (as on CI).
@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "engine/layers.h"
-#include "kernels/edge_gate_reference.h"
+#include "kernels/edge_gate/edge_gate_reference.h"
 #ifdef UMA_HAVE_CUDA_KERNELS
 #include <torch/cuda.h>
 

@@ -1,4 +1,4 @@
-// CUDA Wigner rotation kernels (src/kernels/wigner_launch.h) against the CPU reference (wigner_reference.h), on
+// CUDA Wigner rotation kernels (src/kernels/wigner/wigner_launch.h) against the CPU reference (wigner_reference.h), on
 // fresh random data for every case, outputs poisoned with NaN before each launch so unwritten elements fail.
 // Skips (GTEST_SKIP) when no CUDA device is present, as on CI.
 #include <cuda_runtime.h>
@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "kernels/wigner_launch.h"
-#include "kernels/wigner_reference.h"
+#include "kernels/wigner/wigner_launch.h"
+#include "kernels/wigner/wigner_reference.h"
 #include "wigner_test_data.h"
 
 namespace uma {

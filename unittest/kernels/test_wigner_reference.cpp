@@ -1,4 +1,4 @@
-// CPU reference of the Wigner rotation operations (src/kernels/wigner_reference.h) against independent truths:
+// CPU reference of the Wigner rotation operations (src/kernels/wigner/wigner_reference.h) against independent truths:
 //   * a dense formula: explicit 9×9 permutation matrix P and dense block-diagonal D, out = P·D·x by plain matmuls;
 //   * adjoint identities <A u, v> = <u, Aᵀ v>, which prove each backward is the transpose of its forward;
 //   * central finite differences of grad_wigner / grad_wigner_inv in fp64;
@@ -9,7 +9,7 @@
 #include <cmath>
 #include <vector>
 
-#include "kernels/wigner_reference.h"
+#include "kernels/wigner/wigner_reference.h"
 #include "wigner_test_data.h"
 
 namespace uma {

@@ -1,0 +1,158 @@
+// Microbenchmark of the split-TF32 GEMM (src/kernels/gemm/) on the engine's GEMM shapes at fcc carbon 2000
+// (98 200 edges; C = 128): the SO(2) convolutions' m = 0/1/2 GEMMs of both convolutions and the radial MLP's three
+// layers, each forward (y = x W^T) and backward (dx = dy W), as one layer of the network runs them.
+// One executable per tile (nvcc compiles one translation unit on one core; tools/gpu/run-on-device.sh gemm-tiles
+// builds them in parallel), or cuBLAS strict fp32 and TF32 on the same shapes for reference:
+//   nvcc -std=c++17 -O3 -arch=sm_90 -I src -isystem <cutlass>/include -DUMA_TILE_ID=0 \
+//        benchmarks/kernels/bench_split_tf32_gemm.cu -o bench_tile
+//   nvcc -std=c++17 -O3 -arch=sm_90 -I src -DUMA_CUBLAS benchmarks/kernels/bench_split_tf32_gemm.cu -lcublas -o bench_cublas
+// Prints one markdown row per shape (median of 20 launches after 3, effective TFLOP/s = 2mnk / time) and the layer
+// total. Never registered with ctest.
+#include <cuda_runtime_api.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <random>
+#include <string>
+#include <vector>
+
+#ifdef UMA_CUBLAS
+#include <cublas_v2.h>
+#else
+#include "kernels/gemm/split_tf32_gemm_kernel.cuh"
+#endif
+#include "kernels/gemm/split_tf32_gemm_params.h"
+
+#ifndef UMA_CUBLAS
+// The tiles swept: <BM, BN, BK, WM, WN, stages> (split_tf32_gemm_kernel.cuh); -DUMA_TILE_ID picks one (nvcc splits
+// -D values at commas, so the tile cannot be given on the command line itself).
+#define UMA_STRINGIZE_ARGS(...) #__VA_ARGS__
+#define UMA_STRINGIZE(...) UMA_STRINGIZE_ARGS(__VA_ARGS__)
+#if UMA_TILE_ID == 0
+#define UMA_TILE 128, 64, 16, 64, 32, 3
+#elif UMA_TILE_ID == 1
+#define UMA_TILE 64, 128, 16, 32, 64, 4
+#elif UMA_TILE_ID == 2
+#define UMA_TILE 128, 64, 16, 64, 32, 4
+#elif UMA_TILE_ID == 3
+#define UMA_TILE 128, 64, 32, 64, 32, 3
+#elif UMA_TILE_ID == 4
+#define UMA_TILE 64, 64, 16, 32, 32, 5
+#elif UMA_TILE_ID == 5
+#define UMA_TILE 64, 128, 32, 32, 64, 3
+#elif UMA_TILE_ID == 6
+#define UMA_TILE 128, 128, 16, 64, 32, 3
+#elif UMA_TILE_ID == 7
+#define UMA_TILE 256, 64, 16, 64, 32, 3
+#else
+#error "UMA_TILE_ID 0-7"
+#endif
+#endif
+
+namespace {
+
+constexpr int kEdges = 98200;
+
+struct Shape {
+  const char* what;
+  int n, k;  // forward: y [E, n] = x [E, k] W^T, W [n, k]
+};
+// One layer: conv 1 (m = 0 with the 2*128 gate logits, m = 1 and m = 2 block weights), conv 2, the radial MLP.
+const Shape kShapes[] = {{"conv1 m0+gate", 640, 384}, {"conv1 m1", 512, 512}, {"conv1 m2", 256, 256},
+                         {"conv2 m0", 384, 384},      {"conv2 m1", 512, 512}, {"conv2 m2", 256, 256},
+                         {"radial lin0", 128, 288},   {"radial lin3", 128, 128}, {"radial lin6", 768, 128}};
+
+void check(cudaError_t e, const char* what) {
+  if (e != cudaSuccess) {
+    std::fprintf(stderr, "%s: %s\n", what, cudaGetErrorString(e));
+    std::exit(1);
+  }
+}
+
+template <typename F>
+double median_ms(F&& launch) {
+  cudaEvent_t a, b;
+  cudaEventCreate(&a);
+  cudaEventCreate(&b);
+  for (int i = 0; i < 3; ++i) launch();
+  std::vector<float> t;
+  for (int i = 0; i < 20; ++i) {
+    cudaEventRecord(a);
+    launch();
+    cudaEventRecord(b);
+    cudaEventSynchronize(b);
+    float ms = 0;
+    cudaEventElapsedTime(&ms, a, b);
+    t.push_back(ms);
+  }
+  check(cudaGetLastError(), "launch");
+  std::sort(t.begin(), t.end());
+  return t[t.size() / 2];
+}
+
+}  // namespace
+
+int main() {
+  float *x, *w, *y, *bias;
+  check(cudaMalloc(&x, sizeof(float) * kEdges * 768), "malloc");
+  check(cudaMalloc(&y, sizeof(float) * kEdges * 768), "malloc");
+  check(cudaMalloc(&w, sizeof(float) * 768 * 768), "malloc");
+  check(cudaMalloc(&bias, sizeof(float) * 768), "malloc");
+  // Random operands: tensor cores fed zeros draw less power and clock higher (zeros measured ~1.7x faster).
+  {
+    std::mt19937 gen(1);
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    std::vector<float> h(size_t(kEdges) * 768);
+    for (auto& v : h) v = normal(gen);
+    cudaMemcpy(x, h.data(), sizeof(float) * h.size(), cudaMemcpyHostToDevice);
+    cudaMemcpy(w, h.data(), sizeof(float) * 768 * 768, cudaMemcpyHostToDevice);
+    cudaMemcpy(bias, h.data(), sizeof(float) * 768, cudaMemcpyHostToDevice);
+  }
+#ifdef UMA_CUBLAS
+  cublasHandle_t h;
+  cublasCreate(&h);
+  const char* names[2] = {"cuBLAS strict fp32", "cuBLAS TF32"};
+  const cublasComputeType_t modes[2] = {CUBLAS_COMPUTE_32F, CUBLAS_COMPUTE_32F_FAST_TF32};
+  for (int mode = 0; mode < 2; ++mode) {
+    const std::string label = names[mode];
+#else
+  {
+    const std::string label = std::string("split TF32 tile <") + UMA_STRINGIZE(UMA_TILE) + ">";
+#endif
+    double total = 0, flops = 0;
+    for (const auto& s : kShapes)
+      for (int dir = 0; dir < 2; ++dir) {  // 0: y = x W^T (m=E, n, k); 1: dx = dy W (m=E, n'=k, k'=n)
+        const int m = kEdges, n = dir == 0 ? s.n : s.k, k = dir == 0 ? s.k : s.n;
+#ifdef UMA_CUBLAS
+        const float one = 1, zero = 0;
+        // Row-major D [m,n] = column-major D^T [n,m] = op(W) x^T: forward W^T's transpose is W [n,k] row-major
+        // = column-major [k,n] ... expressed as cuBLAS column-major calls on the transposed problem.
+        auto launch = [&] {
+          if (dir == 0)
+            cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, n, m, k, &one, w, CUDA_R_32F, k, x, CUDA_R_32F, k, &zero, y,
+                         CUDA_R_32F, n, modes[mode], CUBLAS_GEMM_DEFAULT);
+          else
+            cublasGemmEx(h, CUBLAS_OP_N, CUBLAS_OP_N, n, m, k, &one, w, CUDA_R_32F, n, x, CUDA_R_32F, k, &zero, y,
+                         CUDA_R_32F, n, modes[mode], CUBLAS_GEMM_DEFAULT);
+        };
+#else
+        uma::kernels::SplitTf32GemmParams p;
+        p.m = m; p.n = n; p.k = k;
+        p.a = x; p.lda = k;
+        p.b = w; p.ldb = dir == 0 ? k : n;  // W [s.n][s.k] row-major either way
+        p.b_layout = dir == 0 ? uma::kernels::GemmBLayout::kWeightRows : uma::kernels::GemmBLayout::kRowMajor;
+        p.bias = dir == 0 ? bias : nullptr;
+        p.d = y; p.ldd = n;
+        auto launch = [&] { uma::kernels::split_tf32_run<uma::kernels::SplitTf32Tile<UMA_TILE>>(p, nullptr); };
+#endif
+        const double ms = median_ms(launch);
+        const double f = 2.0 * m * n * k;
+        total += ms;
+        flops += f;
+        std::printf("| %s | %s %s | %d x %d x %d | %.3f | %.1f |\n", label.c_str(), s.what, dir == 0 ? "fwd" : "bwd",
+                    m, n, k, ms, f / ms * 1e-9);
+      }
+    std::printf("| %s | **one layer, all 18 GEMMs** | | %.3f | %.1f |\n", label.c_str(), total, flops / total * 1e-9);
+  }
+  return 0;
+}
