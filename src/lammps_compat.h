@@ -59,9 +59,9 @@ inline void reverse_comm_pair(Comm *comm, Pair *pair) { comm->reverse_comm_pair(
 
 // A sub-style of pair_style hybrid whose communication sizes are known only in init_style (here:
 // once pair_coeff has loaded the model) raises the top-level style's sizes, from which Comm::init
-// sizes its buffers. 29Sep2021: PairHybrid::flags() takes the maximum over its sub-styles only in
-// settings() (and read_restart), before any pair_coeff; Comm::init() runs after Force::init(), so
-// raising the sizes in init_style is in time.
+// sizes its buffers. 29Sep2021 and 4Feb2025 alike: PairHybrid::flags() takes the maximum over its
+// sub-styles only in settings() (and read_restart), before any pair_coeff; Comm::init() runs after
+// Force::init(), so raising the sizes in init_style is in time.
 inline void raise_top_pair_comm_sizes(LAMMPS *lmp, Pair *sub)
 {
   Pair *top = lmp->force->pair;
