@@ -34,5 +34,19 @@ if command -v nvcc >/dev/null 2>&1; then
 else
   echo "UMA: no nvcc; CUDA compile check skipped"
 fi
-cd build
-ctest --output-on-failure -j "${UMA_TEST_JOBS:-2}" "$@"
+# The plain pair_style uma against the current LAMMPS too (4Feb2025, Debian trixie's source; no
+# KOKKOS): a second build folder with only the plugin built (the engine is compiled once more there),
+# and only its LAMMPS-level and example tests run (label lammps-4Feb2025, names suffixed _4Feb2025).
+if [ ${#lammps_flags[@]} -gt 0 ]; then
+  lammps_new_dir="$(tools/build-lammps.sh --version 4Feb2025 | tail -n 1)"
+  cmake -S . -B build-lammps-new -G Ninja -DCMAKE_BUILD_TYPE=Release -DUMA_ENABLE_TESTS=ON \
+    -DUMA_ENABLE_LAMMPS=ON -DUMA_ENABLE_KOKKOS=OFF "-DUMA_LAMMPS_DIR=$lammps_new_dir"
+  cmake --build build-lammps-new -j "$jobs" --target umaplugin
+fi
+status=0
+(cd build && ctest --output-on-failure -j "${UMA_TEST_JOBS:-2}" "$@") || status=$?
+if [ ${#lammps_flags[@]} -gt 0 ]; then
+  (cd build-lammps-new && ctest --output-on-failure -j "${UMA_TEST_JOBS:-2}" -L lammps-4Feb2025 "$@") \
+    || status=$?
+fi
+exit $status

@@ -14,8 +14,8 @@ fixture format of unittest/data (default: the triclinic Cu cell of the 1.2.1 fix
 with the fixture's fairchem fp64 reference (1e-8 relative; the CI test lammps_python_example runs it).
 
 Needs: numpy, ASE (element symbols and masses), LAMMPS's Python module and shared library (a LAMMPS built with
--DBUILD_SHARED_LIBS=on -DPKG_PLUGIN=on; tools/build-lammps.sh installs the module under <install>/lib/python3.*/
-site-packages: put that on PYTHONPATH and <install>/lib on LD_LIBRARY_PATH).
+-DBUILD_SHARED_LIBS=on -DPKG_PLUGIN=on, as tools/build-lammps.sh builds 29Sep2021 and 4Feb2025): put the LAMMPS
+source tree's python/ folder on PYTHONPATH and the folder of liblammps.so (<install>/lib) on LD_LIBRARY_PATH).
 """
 import argparse
 import json

@@ -228,6 +228,20 @@ def run_lmp(args, deck, name, np_=1, check=True, timeout=600, extra_env=None):
     return p.returncode, p.stdout
 
 
+def lmp_has_package(args, package):
+    """Whether lmp was built with the LAMMPS package `package` (from 'lmp -h': "Installed packages:").
+
+    The LAMMPS 4Feb2025 build of tools/build-lammps.sh has no KOKKOS (the plain style only), so the
+    checks that need '-k on' skip there."""
+    cache = getattr(args, "_lmp_packages", None)
+    if cache is None:
+        p = subprocess.run([args.lmp, "-h"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True, errors="replace", timeout=120)
+        text = p.stdout.split("Installed packages:", 1)[-1].split("List of individual style", 1)[0]
+        cache = args._lmp_packages = set(text.split())
+    return package in cache
+
+
 def thermo_tables(text):
     """List of (columns, rows) for each thermo table in a log/screen text."""
     out, cur, cols = [], None, None

@@ -113,8 +113,9 @@ def main():
          "pair_coeff for uma: expected 2 element symbols or NULL (one per atom type) after the "
          "model file, got 3"),
         # one_coeff style: LAMMPS's input.cpp rejects anything but "* *" before the style sees it
+        # (its wording: 29Sep2021 "Incorrect args ...", 4Feb2025 "Pair_coeff must start with * * ...")
         ("pair_coeff_not_star", deck(coeff=f"pair_coeff 1 1 {m} C H"), None,
-         "Incorrect args for pair coefficients"),
+         ("Incorrect args for pair coefficients", "Pair_coeff must start with * * for pair style uma")),
         ("newton_pair_off", deck(pre="newton off\n"), None,
          "pair_style uma requires newton pair on"),
         ("null_type_alone", deck(coeff=f"pair_coeff * * {m} C NULL"), None,
@@ -180,7 +181,9 @@ def main():
         rc, out = h.run_lmp(args, text, name, np_=np_ or 1, check=False, timeout=300)
         errs = [ln for ln in out.splitlines() if re.match(r"ERROR( on proc \d+)?:", ln)]
         crash = CRASH.search(out)
-        ok = rc != 0 and any(fragment in ln for ln in errs) and not crash
+        # A tuple: LAMMPS's own message, worded differently by the LAMMPS versions tested.
+        fragments = fragment if isinstance(fragment, tuple) else (fragment,)
+        ok = rc != 0 and any(f in ln for ln in errs for f in fragments) and not crash
         detail = f"exit {rc}; " + (f"ERROR line: {errs[0]!r}" if errs else "no ERROR line")
         if crash:
             detail += f"; crash marker {crash.group(0)!r}"

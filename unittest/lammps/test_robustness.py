@@ -63,7 +63,13 @@ def main():
     e_lj, f_lj = result("ref_lj", out)
     e_ref, f_ref = e_uma + e_lj, f_uma + f_lj
     hyb = (f"pair_style hybrid/overlay {uma} halo exchange {LJ}\npair_coeff * * uma {m} Cu Au\n" + LJ_COEFF)
+    lmp_kokkos = h.lmp_has_package(args, "KOKKOS")
+    if not lmp_kokkos:
+        print("SKIP  hybrid/overlay under '-k on -sf kk' and '-sf kk' with the plain plugin: this lmp "
+              "has no KOKKOS package")
     for np_, kokkos in ((1, False), (2, False), (1, True), (2, True)):
+        if kokkos and not lmp_kokkos:
+            continue
         name = f"hybrid_exchange_np{np_}{'_kk' if kokkos else ''}"
         rc, out = run(name, hyb, np_=np_, kokkos=kokkos, check=False)
         if not fails.check(rc == 0, f"{name}: runs (exit {rc})" + ("" if rc == 0 else "\n" + out[-1500:])):
@@ -120,7 +126,9 @@ def main():
                 f"for task omat ({len(warns)})")
 
     # -sf kk with the plugin built without Kokkos
-    if args.plugin_plain and os.path.exists(args.plugin_plain):
+    if not lmp_kokkos:
+        pass
+    elif args.plugin_plain and os.path.exists(args.plugin_plain):
         name = "sf_kk_plain_plugin"
         rc, out = run_kokkos(args, CU.format(atom_style="atomic", plugin=args.plugin_plain).replace(
             "units metal\n", "package kokkos newton on neigh full\nunits metal\n", 1) +
