@@ -80,10 +80,13 @@ TEST(RadiusGraph, AtomsOutsideThePeriodicCellAreWrappedIn) {
   }
   const auto ref = evaluate(s), got = evaluate(moved);
   EXPECT_EQ(got.num_edges, ref.num_edges);
-  // Only the rounding of x + a - a separates the two (~1e-15 Å): fp64 energies agree to ~1e-12 eV.
+  // Only the rounding of x + a - a separates the two (~1e-15 Å): fp64 energies agree to ~1e-12 eV. Forces
+  // usually to ~1e-12 eV/Å, but the same binary gave 1.07e-9 eV/Å in 1 of 3 runs on the CI VM (run to run the
+  // CPU GEMMs' summation order can differ in the last bit, and some edge rotations amplify that); 1e-7
+  // still separates the bug this guards against (forces off by ~1e-1 eV/Å) by six orders of magnitude.
   EXPECT_NEAR(got.energy, ref.energy, 1e-9);
   auto df = uma_test::max_abs_diff(got.forces, ref.forces);
-  EXPECT_LT(df.value, 1e-9) << "max force difference at atom " << df.index;
+  EXPECT_LT(df.value, 1e-7) << "max force difference at atom " << df.index;
   // The offsets refer to the caller's positions: x[src] - x[dst] + offset . cell is the edge vector.
   auto g = uma::build_radius_graph(moved, 6.0, 0);
   for (size_t e = 0; e < g.src.size(); ++e)
