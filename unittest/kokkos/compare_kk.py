@@ -4,7 +4,7 @@ with `-k on -sf kk`, once with `pair_style uma` kept plain (`suffix off` around 
 uma/kk, and compares every thermo value and every per-atom force,
 per-atom energy and per-atom virial.
 
-Usage: compare_kk.py --lmp LMP --plugin umaplugin.so [--np N] [--tol 1e-10]
+Usage: compare_kk.py --lmp LMP --plugin umaplugin.so [--np N] [--tol 1e-8]
                      [--pair-args "halo shell"] [--expect-halo exchange|shell|fold] DECK [DECK...]
   Decks run in order in one scratch directory (cwd = the first deck's directory, so relative data
   and model paths work); -var restart <scratch>/restart is passed to all, so a second deck can
@@ -22,11 +22,14 @@ virial: the largest of all six), and absolute for columns whose largest |value| 
 eV/Å): a component that is zero by symmetry (an off-diagonal stress of a cubic cell) is judged on
 the same footing as its non-zero neighbours.
 
-Tolerance 1e-10 (issue 6): both runs evaluate the same fp64 network on the same edges; only the
+Tolerance 1e-8 (issue 6 set 1e-10): both runs evaluate the same fp64 network on the same edges; only the
 order of the edges (Kokkos' and the host's neighbor lists order neighbours differently) and of the
 force and virial sums differ, ~1e-16 relative per evaluation, and the 5-20 MD or minimizer steps
-of these decks amplify that by far less than the 1e6 margin (the host runs themselves repeat to
-~1e-15 between rank counts).
+of these decks amplify that (the host runs themselves repeat to ~1e-15 between rank counts). But
+once, on the CI VM, one deck differed by 1.4e-9 (13 reruns: 8e-15): some edge rotations are
+ill-conditioned and amplify last-bit differences of the CPU GEMMs, which can vary run to run
+(test_radius_graph saw 1.07e-9 eV/Å between two runs of one binary). 1e-8 keeps that noise out and
+still fails any real difference (a lost edge or a wrong sum moves these numbers by > 1e-5).
 """
 import argparse
 import os
@@ -156,7 +159,7 @@ def main():
     ap.add_argument("--lmp", required=True)
     ap.add_argument("--plugin", required=True)
     ap.add_argument("--np", type=int, default=1)
-    ap.add_argument("--tol", type=float, default=1e-10)
+    ap.add_argument("--tol", type=float, default=1e-8)
     ap.add_argument("--timeout", type=int, default=1200)
     ap.add_argument("--pair-args", default="")
     ap.add_argument("--expect-halo", choices=["exchange", "shell", "fold"])
