@@ -415,8 +415,7 @@ class Driver:
                 structure_path(a.out, kind, n)
         # ours
         if not a.skip_ours:
-            known = OURS_VARIANTS
-            variants = [(v, known[v]) for v in a.ours_variants.split(",") if v]
+            variants = [(v, OURS_VARIANTS[v]) for v in a.ours_variants.split(",") if v]
             for kind in kinds:
                 for n in sizes:
                     for name, extra in variants:

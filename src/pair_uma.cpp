@@ -48,6 +48,12 @@ const char *const kElementSymbols[] = {
 constexpr int kMaxZ = sizeof(kElementSymbols) / sizeof(kElementSymbols[0]) - 1;
 static_assert(kMaxZ == 118, "one symbol per element H..Og, index = atomic number");
 
+// The pair_style value that selects a GEMM mode ('tf32 no|split|yes'), for messages.
+const char *tf32_keyword(uma::Fp32Gemm mode)
+{
+  return mode == uma::Fp32Gemm::tf32 ? "yes" : mode == uma::Fp32Gemm::split_tf32 ? "split" : "no";
+}
+
 int symbol_to_z(const std::string &symbol)
 {
   for (int z = 1; z <= kMaxZ; ++z)
@@ -255,8 +261,7 @@ void PairUMA::settings(int narg, char **arg)
 
   if (gemm_mode_set && gemm_mode != uma::Fp32Gemm::strict && fp64)
     error->all(FLERR, "pair_style uma: 'tf32 {}' applies to precision fp32 only (TF32 tensor cores take fp32 "
-               "GEMM inputs); drop it or use precision fp32",
-               gemm_mode == uma::Fp32Gemm::tf32 ? "yes" : "split");
+               "GEMM inputs); drop it or use precision fp32", tf32_keyword(gemm_mode));
 
   // pair_style uma given again: LAMMPS keeps the pair coefficients when a pair_style command names
   // the style in use (Input::pair_style calls settings() only), so the model given to pair_coeff is
@@ -373,8 +378,7 @@ void PairUMA::load_engine()
                  "or uma/kk on a CUDA Kokkos); on the CPU the sums are in a fixed order already: drop it");
     if (gemm_mode_set && gemm_mode != uma::Fp32Gemm::strict && comm->me == 0)
       error->warning(FLERR, "pair_style uma: 'tf32 {}' has no effect on the CPU (TF32 is a GPU "
-                     "tensor-core format; the CPU computes fp32 exactly)",
-                     gemm_mode == uma::Fp32Gemm::tf32 ? "yes" : "split");
+                     "tensor-core format; the CPU computes fp32 exactly)", tf32_keyword(gemm_mode));
   }
   state->engine.reset();
   run_collectively(lmp, fmt::format("pair_coeff for uma: cannot load model '{}'", model_path),
