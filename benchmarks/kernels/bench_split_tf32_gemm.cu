@@ -6,6 +6,9 @@
 //   nvcc -std=c++17 -O3 -arch=sm_90 -I src -isystem <cutlass>/include -DUMA_TILE_ID=0 \
 //        benchmarks/kernels/bench_split_tf32_gemm.cu -o bench_tile
 //   nvcc -std=c++17 -O3 -arch=sm_90 -I src -DUMA_CUBLAS benchmarks/kernels/bench_split_tf32_gemm.cu -lcublas -o bench_cublas
+//   nvcc -std=c++17 -O3 --expt-relaxed-constexpr -gencode=arch=compute_90a,code=sm_90a -I src -isystem <cutlass>/include \
+//        -DUMA_WGMMA benchmarks/kernels/bench_split_tf32_gemm.cu src/kernels/gemm/hopper/split_tf32_wgmma.cu -o bench_wgmma
+//   (the last: the Hopper kernel of src/kernels/gemm/hopper/)
 // Prints one markdown row per shape (median of 20 launches after 3, effective TFLOP/s = 2mnk / time) and the layer
 // total. Never registered with ctest.
 #include <cuda_runtime_api.h>
@@ -18,12 +21,14 @@
 
 #ifdef UMA_CUBLAS
 #include <cublas_v2.h>
+#elif defined(UMA_WGMMA)
+#include "kernels/gemm/hopper/split_tf32_wgmma_launch.h"
 #else
 #include "kernels/gemm/split_tf32_gemm_kernel.cuh"
 #endif
 #include "kernels/gemm/split_tf32_gemm_params.h"
 
-#ifndef UMA_CUBLAS
+#if !defined(UMA_CUBLAS) && !defined(UMA_WGMMA)
 // The tiles swept: <BM, BN, BK, WM, WN, stages> (split_tf32_gemm_kernel.cuh); -DUMA_TILE_ID picks one (nvcc splits
 // -D values at commas, so the tile cannot be given on the command line itself).
 #define UMA_STRINGIZE_ARGS(...) #__VA_ARGS__
@@ -115,6 +120,9 @@ int main() {
   const cublasComputeType_t modes[2] = {CUBLAS_COMPUTE_32F, CUBLAS_COMPUTE_32F_FAST_TF32};
   for (int mode = 0; mode < 2; ++mode) {
     const std::string label = names[mode];
+#elif defined(UMA_WGMMA)
+  {
+    const std::string label = "split TF32 wgmma 128x128x32 (hopper/)";
 #else
   {
     const std::string label = std::string("split TF32 tile <") + UMA_STRINGIZE(UMA_TILE) + ">";
@@ -143,7 +151,11 @@ int main() {
         p.b_layout = dir == 0 ? uma::kernels::GemmBLayout::kWeightRows : uma::kernels::GemmBLayout::kRowMajor;
         p.bias = dir == 0 ? bias : nullptr;
         p.d = y; p.ldd = n;
+#ifdef UMA_WGMMA
+        auto launch = [&] { uma::kernels::hopper::split_tf32_gemm_wgmma(p, nullptr); };
+#else
         auto launch = [&] { uma::kernels::split_tf32_run<uma::kernels::SplitTf32Tile<UMA_TILE>>(p, nullptr); };
+#endif
 #endif
         const double ms = median_ms(launch);
         const double f = 2.0 * m * n * k;

@@ -225,12 +225,17 @@ phase_gemm_tiles() {  # the split-TF32 GEMM's tile sweep and cuBLAS strict fp32 
   bash tools/gpu/unpack-cutlass.sh || return 1
   mkdir -p /tmp/tiles
   local src=benchmarks/kernels/bench_split_tf32_gemm.cu
-  { seq 0 7 | xargs -P 8 -I{} nvcc -std=c++17 -O3 -arch=sm_90 -I src -isystem .carry/deps/cutlass/include \
-      -DUMA_TILE_ID={} $src -o /tmp/tiles/tile{}
-    nvcc -std=c++17 -O3 -arch=sm_90 -I src -DUMA_CUBLAS $src -lcublas -o /tmp/tiles/cublas; } > /tmp/tiles/build.log 2>&1
+  # UMA_TILE_IDS: the mma.sync tiles to build (default: the product's, 5; "0 1 2 3 4 5 6 7" for the whole sweep).
+  { echo ${UMA_TILE_IDS:-5} | tr ' ' '\n' | xargs -P 8 -I{} nvcc -std=c++17 -O3 -arch=sm_90 -I src \
+      -isystem .carry/deps/cutlass/include -DUMA_TILE_ID={} $src -o /tmp/tiles/tile{} &
+    nvcc -std=c++17 -O3 --expt-relaxed-constexpr -gencode=arch=compute_90a,code=sm_90a -I src \
+      -isystem .carry/deps/cutlass/include -DUMA_WGMMA $src src/kernels/gemm/hopper/split_tf32_wgmma.cu -o /tmp/tiles/wgmma &
+    nvcc -std=c++17 -O3 -arch=sm_90 -I src -DUMA_CUBLAS $src -lcublas -o /tmp/tiles/cublas; wait; } > /tmp/tiles/build.log 2>&1
   say "tile benchmarks built: $(ls /tmp/tiles | grep -c -v log) binaries"
   { echo "| kernel | GEMM | m x n x k | ms | TFLOP/s |"; echo "|---|---|---|---:|---:|"
-    for b in /tmp/tiles/cublas /tmp/tiles/tile?; do [ -x "$b" ] && timeout 60 "$b"; done; } > "$OUT/gemm-tiles.md" 2>&1
+    for b in /tmp/tiles/cublas /tmp/tiles/tile? /tmp/tiles/wgmma; do [ -x "$b" ] && timeout 60 "$b"; done
+  } > "$OUT/gemm-tiles.md" 2>&1
+  cp /tmp/tiles/build.log "$OUT/gemm-tiles-build.log" 
   grep "one layer" "$OUT/gemm-tiles.md"
 }
 

@@ -15,7 +15,17 @@ namespace kernels {
 // std::invalid_argument and the caller should use another GEMM.
 bool split_tf32_gemm_supported(const SplitTf32GemmParams& p);
 
-void split_tf32_gemm(const SplitTf32GemmParams& p, cudaStream_t stream);
+// Which kernel runs: kAuto takes the Hopper wgmma kernel (hopper/) on a compute-capability 9.0 device and the
+// mma.sync kernel (split_tf32_gemm_kernel.cuh, any sm_80+ GPU) elsewhere; the others force one (tests and
+// benchmarks compare them; forcing kWgmma on another GPU throws std::invalid_argument). Same results to fp32
+// rounding, each deterministic on its own.
+enum class SplitTf32Kernel { kAuto, kMmaSync, kWgmma };
+
+// The kernel kAuto picks on the current device.
+SplitTf32Kernel split_tf32_gemm_kernel_for_device();
+
+void split_tf32_gemm(const SplitTf32GemmParams& p, cudaStream_t stream,
+                     SplitTf32Kernel kernel = SplitTf32Kernel::kAuto);
 
 }  // namespace kernels
 }  // namespace uma
