@@ -3,18 +3,21 @@
 // Why a second kernel: the CUTLASS 2.x kernel (../split_tf32_gemm_kernel.cuh) issues Ampere's mma.sync, which on an
 // H100 runs at well under half of the wgmma TF32 rate, three times per product (issue 14; the tile sweep in
 // benchmarks/results/2026-12-06-h100-gemm-modes.md). CUTLASS has no Hopper version of its split ("FastF32") GEMM,
-// so this is a small hand-written one on CuTe's wgmma atoms:
-//   - a block of 256 threads (two warpgroups) computes a 128 x 128 tile of D, each warpgroup 64 x 128 with
-//     m64n128k8 TF32 wgmma instructions reading both operands from shared memory (both K-major, as TF32 wgmma
-//     requires: the input-gradient GEMM's row-major B is transposed on its way into shared memory);
-//   - per 32-wide K step every thread loads its share of the fp32 A and B tiles from global memory into registers,
-//     splits each value into a TF32 big part (rounded to nearest) and the rounded remainder, and stores both into
-//     128-byte-swizzled shared memory; the next K step's loads are issued before this step's MMAs, so they are in
-//     flight while the tensor cores work; two blocks per SM (64 KiB of shared memory each) overlap each other's
-//     loads and MMAs;
-//   - D += A_small B_big + A_big B_small + A_big B_big in fp32 (the small*small term is below fp32 rounding);
-//   - the epilogue adds the bias and writes pairs of adjacent columns.
-// Deterministic: a fixed order of operations, no split-K, no atomics.
+// so this is a small hand-written one on CuTe's wgmma atoms. One block of 256 threads (two warpgroups) per SM
+// computes a 128 x 128 tile of D, each warpgroup 64 x 128 with m64n128k8 TF32 wgmma reading both operands from
+// shared memory (K-major, as TF32 wgmma requires). Per 32-wide K step:
+//   1. every thread copies its share of the fp32 A and B tiles into a staging ring with cp.async, two steps ahead;
+//   2. while the tensor cores run step k's MMAs (wgmma is asynchronous), each thread takes its own staged values of
+//      step k + 1, splits each into a TF32 big part (rounded to nearest) and the rounded remainder, and stores both
+//      into the other of two 128-byte-swizzled big/small buffers (the input-gradient GEMM's row-major B is
+//      transposed on the way: a warp's stores hit 32 different banks);
+//   3. D accumulates A_big B_big + A_big B_small + A_small B_big (the small*small term is below fp32 rounding).
+// Accuracy: wgmma adds into its fp32 accumulator with truncation, not rounding (measured: relative errors grew
+// with K to 1.8e-6 at K = 640 when all K steps went into one accumulator). So each K step's 12 MMAs go into a
+// fresh partial accumulator, which is then added to the result with an fp32 (rounded) add, as the FP8 GEMMs that
+// "promote" to CUDA cores do: the truncation then acts on one K step's partial sum only.
+// The epilogue adds the bias and writes pairs of adjacent columns. Deterministic: a fixed order of operations,
+// no split-K, no atomics. Shared memory: 3 x 32 KiB staging + 2 x 64 KiB big/small buffers + 1 KiB alignment.
 #ifndef UMA_KERNELS_GEMM_HOPPER_SPLIT_TF32_WGMMA_KERNEL_CUH
 #define UMA_KERNELS_GEMM_HOPPER_SPLIT_TF32_WGMMA_KERNEL_CUH
 
@@ -38,8 +41,11 @@ struct WgmmaTile {
   using SmemAtom = cute::GMMA::Layout_K_SW128_Atom<cute::tfloat32_t>;
   using SmemA = decltype(cute::tile_to_shape(SmemAtom{}, cute::Shape<cute::Int<kM>, cute::Int<kK>>{}));
   using SmemB = decltype(cute::tile_to_shape(SmemAtom{}, cute::Shape<cute::Int<kN>, cute::Int<kK>>{}));
-  // big and small parts of both operands, plus 1 KiB to align the swizzle pattern (it acts on address bits 4-9)
-  static constexpr int kSharedBytes = 2 * (kM + kN) * kK * 4 + 1024;
+  static constexpr int kStages = 3;                            // fp32 staging ring (cp.async, two steps ahead)
+  static constexpr int kStageFloats = (kM + kN) * kK;           // one step's A and B tiles
+  static constexpr int kBufferFloats = 2 * (kM + kN) * kK;      // one step's big and small parts of A and B
+  // plus 1 KiB to align the swizzle pattern (it acts on address bits 4-9)
+  static constexpr int kSharedBytes = (kStages * kStageFloats + 2 * kBufferFloats) * 4 + 1024;
 };
 
 // Offset (in floats) of row r, column c of a [rows][32] K-major tile in the swizzled layout above: 16-byte chunks
@@ -68,22 +74,22 @@ __device__ __forceinline__ void split4(const float4& x, float4& big, float4& sma
   split(x.w, big.w, small.w);
 }
 
-__device__ __forceinline__ float4 load4(const float* p, bool ok) {
-  return ok ? __ldg(reinterpret_cast<const float4*>(p)) : make_float4(0.f, 0.f, 0.f, 0.f);
+// 16 bytes global -> shared without registers; zero-filled when !ok (nothing is read then).
+__device__ __forceinline__ void copy16(float* dst, const float* src, bool ok) {
+  const unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(dst));
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"r"(s), "l"(src), "r"(ok ? 16 : 0) : "memory");
 }
 
 template <GemmBLayout BLayout>
-__global__ void __launch_bounds__(WgmmaTile::kThreads, 2) split_tf32_wgmma_kernel(SplitTf32GemmParams p) {
+__global__ void __launch_bounds__(WgmmaTile::kThreads, 1) split_tf32_wgmma_kernel(SplitTf32GemmParams p) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
   using namespace cute;
   using T = WgmmaTile;
   constexpr int kM = T::kM, kN = T::kN, kK = T::kK;
   extern __shared__ char smem_raw[];
   float* smem = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(smem_raw) + 1023) & ~uintptr_t(1023));
-  float* a_big = smem;
-  float* a_small = a_big + kM * kK;
-  float* b_big = a_small + kM * kK;
-  float* b_small = b_big + kN * kK;
+  float* buffers = smem;                           // [2] x {A big, A small, B big, B small}, 1 KiB aligned
+  float* staging = smem + 2 * T::kBufferFloats;    // [kStages] x {A [kM][kK], B [kN][kK] or [kK][kN]}
 
   const int tid = threadIdx.x;
   // Consecutive blocks take the N tiles of one row block: its A rows are read from memory once and then from L2.
@@ -92,58 +98,63 @@ __global__ void __launch_bounds__(WgmmaTile::kThreads, 2) split_tf32_wgmma_kerne
   const int64_t n0 = static_cast<int64_t>(blockIdx.x % n_tiles) * kN;
   const int k_tiles = static_cast<int>((p.k + kK - 1) / kK);
 
-  // Loads: A (and B as weight rows) row (tid / 8) + 32 i, floats 4 (tid % 8) .. +3 of the K step: a warp reads
-  // four 128-byte row segments. Row-major B: k row tid % 32, n columns 4 ((tid / 32) + 8 i) .. +3, so that a
-  // warp's transposed stores into shared memory hit 32 different banks.
-  float4 ra[4], rb[4];
-  auto load = [&](int kt) {
-    const int64_t k0 = static_cast<int64_t>(kt) * kK;
-    const int c = (tid & 7) * 4;
-#pragma unroll
-    for (int i = 0; i < 4; ++i) {
-      const int64_t row = m0 + (tid >> 3) + 32 * i;
-      ra[i] = load4(p.a + row * p.lda + k0 + c, row < p.m && k0 + c < p.k);
-    }
-    if constexpr (BLayout == GemmBLayout::kWeightRows) {
+  // Each thread's share of a step: A (and B as weight rows) rows (tid / 8) + 32 i, floats 4 (tid % 8) .. +3, so a
+  // warp reads four 128-byte row segments; row-major B: k row tid % 32, n columns 4 ((tid / 32) + 8 i) .. +3.
+  // The thread that copies a chunk is the one that splits it: no barrier between the copy's wait and the split.
+  const int c4 = (tid & 7) * 4;
+  auto stage_a = [&](int s) { return staging + s * T::kStageFloats; };
+  auto stage_b = [&](int s) { return staging + s * T::kStageFloats + kM * kK; };
+  auto copy_step = [&](int kt) {
+    if (kt < k_tiles) {
+      const int s = kt % T::kStages;
+      const int64_t k0 = static_cast<int64_t>(kt) * kK;
 #pragma unroll
       for (int i = 0; i < 4; ++i) {
-        const int64_t row = n0 + (tid >> 3) + 32 * i;
-        rb[i] = load4(p.b + row * p.ldb + k0 + c, row < p.n && k0 + c < p.k);
+        const int r = (tid >> 3) + 32 * i;
+        const bool ok = m0 + r < p.m && k0 + c4 < p.k;
+        copy16(stage_a(s) + r * kK + c4, ok ? p.a + (m0 + r) * p.lda + k0 + c4 : p.a, ok);
       }
-    } else {
-      const int64_t kr = k0 + (tid & 31);
 #pragma unroll
       for (int i = 0; i < 4; ++i) {
-        const int64_t col = n0 + 4 * ((tid >> 5) + 8 * i);
-        rb[i] = load4(p.b + kr * p.ldb + col, kr < p.k && col < p.n);
+        if constexpr (BLayout == GemmBLayout::kWeightRows) {
+          const int r = (tid >> 3) + 32 * i;
+          const bool ok = n0 + r < p.n && k0 + c4 < p.k;
+          copy16(stage_b(s) + r * kK + c4, ok ? p.b + (n0 + r) * p.ldb + k0 + c4 : p.b, ok);
+        } else {
+          const int kr = tid & 31, col = 4 * ((tid >> 5) + 8 * i);
+          const bool ok = k0 + kr < p.k && n0 + col < p.n;
+          copy16(stage_b(s) + kr * kN + col, ok ? p.b + (k0 + kr) * p.ldb + n0 + col : p.b, ok);
+        }
       }
     }
+    asm volatile("cp.async.commit_group;" ::: "memory");  // an empty group past the end keeps the count uniform
   };
-  auto store = [&]() {
-    const int c = (tid & 7) * 4;
+  auto split_step = [&](int kt) {
+    const int s = kt % T::kStages;
+    float* a_big = buffers + (kt & 1) * T::kBufferFloats;
+    float* a_small = a_big + kM * kK;
+    float* b_big = a_small + kM * kK;
+    float* b_small = b_big + kN * kK;
 #pragma unroll
     for (int i = 0; i < 4; ++i) {
       const int r = (tid >> 3) + 32 * i;
       float4 big, small;
-      split4(ra[i], big, small);
-      *reinterpret_cast<float4*>(a_big + swizzled(r, c)) = big;
-      *reinterpret_cast<float4*>(a_small + swizzled(r, c)) = small;
+      split4(*reinterpret_cast<const float4*>(stage_a(s) + r * kK + c4), big, small);
+      *reinterpret_cast<float4*>(a_big + swizzled(r, c4)) = big;
+      *reinterpret_cast<float4*>(a_small + swizzled(r, c4)) = small;
     }
-    if constexpr (BLayout == GemmBLayout::kWeightRows) {
 #pragma unroll
-      for (int i = 0; i < 4; ++i) {
+    for (int i = 0; i < 4; ++i) {
+      if constexpr (BLayout == GemmBLayout::kWeightRows) {
         const int r = (tid >> 3) + 32 * i;
         float4 big, small;
-        split4(rb[i], big, small);
-        *reinterpret_cast<float4*>(b_big + swizzled(r, c)) = big;
-        *reinterpret_cast<float4*>(b_small + swizzled(r, c)) = small;
-      }
-    } else {
-      const int kr = tid & 31;
-#pragma unroll
-      for (int i = 0; i < 4; ++i) {
-        const int col = 4 * ((tid >> 5) + 8 * i);
-        const float v[4] = {rb[i].x, rb[i].y, rb[i].z, rb[i].w};
+        split4(*reinterpret_cast<const float4*>(stage_b(s) + r * kK + c4), big, small);
+        *reinterpret_cast<float4*>(b_big + swizzled(r, c4)) = big;
+        *reinterpret_cast<float4*>(b_small + swizzled(r, c4)) = small;
+      } else {
+        const int kr = tid & 31, col = 4 * ((tid >> 5) + 8 * i);
+        const float4 x = *reinterpret_cast<const float4*>(stage_b(s) + kr * kN + col);
+        const float v[4] = {x.x, x.y, x.z, x.w};
 #pragma unroll
         for (int j = 0; j < 4; ++j) {
           float big, small;
@@ -153,35 +164,65 @@ __global__ void __launch_bounds__(WgmmaTile::kThreads, 2) split_tf32_wgmma_kerne
         }
       }
     }
+    // Generic-proxy stores must be made visible to the async proxy that wgmma reads shared memory through.
+    asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
   };
 
   typename T::TiledMma mma;
   auto thr = mma.get_thread_slice(tid);
-  auto tile = [](float* s, auto layout) { return make_tensor(make_smem_ptr(reinterpret_cast<tfloat32_t*>(s)), layout); };
-  Tensor fa_big = thr.make_fragment_A(thr.partition_A(tile(a_big, typename T::SmemA{})));
-  Tensor fa_small = thr.make_fragment_A(thr.partition_A(tile(a_small, typename T::SmemA{})));
-  Tensor fb_big = thr.make_fragment_B(thr.partition_B(tile(b_big, typename T::SmemB{})));
-  Tensor fb_small = thr.make_fragment_B(thr.partition_B(tile(b_small, typename T::SmemB{})));
-  Tensor acc = partition_fragment_C(mma, Shape<Int<kM>, Int<kN>>{});
-  clear(acc);
-  mma.accumulate_ = GMMA::ScaleOut::One;
-
-  load(0);
-  for (int kt = 0; kt < k_tiles; ++kt) {
-    __syncthreads();  // both warpgroups' MMAs of the previous step have finished reading shared memory
-    store();
-    // Generic-proxy stores must be made visible to the async proxy that wgmma reads shared memory through.
-    asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
-    __syncthreads();
-    if (kt + 1 < k_tiles) load(kt + 1);  // in flight during the MMAs
-    warpgroup_fence_operand(acc);
+  auto frag_a = [&](float* s) {
+    return thr.make_fragment_A(thr.partition_A(make_tensor(make_smem_ptr(reinterpret_cast<tfloat32_t*>(s)),
+                                                           typename T::SmemA{})));
+  };
+  auto frag_b = [&](float* s) {
+    return thr.make_fragment_B(thr.partition_B(make_tensor(make_smem_ptr(reinterpret_cast<tfloat32_t*>(s)),
+                                                           typename T::SmemB{})));
+  };
+  // The partial sum of one K step: big*big first (it starts from zero), then the two small terms.
+  auto mma_step = [&](int buffer, auto& part) {
+    float* a_big = buffers + buffer * T::kBufferFloats;
+    float* a_small = a_big + kM * kK;
+    float* b_big = a_small + kM * kK;
+    float* b_small = b_big + kN * kK;
+    auto fa_big = frag_a(a_big), fa_small = frag_a(a_small);
+    auto fb_big = frag_b(b_big), fb_small = frag_b(b_small);
+    warpgroup_fence_operand(part);
     warpgroup_arrive();
-    gemm(mma, fa_small, fb_big, acc);
-    gemm(mma, fa_big, fb_small, acc);
-    gemm(mma, fa_big, fb_big, acc);
+    mma.accumulate_ = GMMA::ScaleOut::Zero;
+#pragma unroll
+    for (int kb = 0; kb < size<2>(fa_big); ++kb) {
+      gemm(mma, fa_big(_, _, kb), fb_big(_, _, kb), part);
+      mma.accumulate_ = GMMA::ScaleOut::One;
+    }
+#pragma unroll
+    for (int kb = 0; kb < size<2>(fa_big); ++kb) {
+      gemm(mma, fa_big(_, _, kb), fb_small(_, _, kb), part);
+      gemm(mma, fa_small(_, _, kb), fb_big(_, _, kb), part);
+    }
     warpgroup_commit_batch();
+  };
+
+  Tensor acc = partition_fragment_C(mma, Shape<Int<kM>, Int<kN>>{});
+  Tensor part = partition_fragment_C(mma, Shape<Int<kM>, Int<kN>>{});
+  clear(acc);
+
+  copy_step(0);
+  copy_step(1);
+  asm volatile("cp.async.wait_group 1;" ::: "memory");  // this thread's copies of step 0 have landed
+  split_step(0);
+  __syncthreads();
+  for (int kt = 0; kt < k_tiles; ++kt) {
+    copy_step(kt + 2);
+    mma_step(kt & 1, part);  // asynchronous: the tensor cores work while this thread splits the next step
+    if (kt + 1 < k_tiles) {
+      asm volatile("cp.async.wait_group 1;" ::: "memory");  // step kt + 1 has landed (kt + 2 may be in flight)
+      split_step(kt + 1);  // the other buffer: its last readers (step kt - 1's MMAs) finished before the barrier
+    }
     warpgroup_wait<0>();
-    warpgroup_fence_operand(acc);
+    warpgroup_fence_operand(part);
+#pragma unroll
+    for (int i = 0; i < size(acc); ++i) acc(i) += part(i);  // rounded fp32 add (see the header comment)
+    __syncthreads();  // both warpgroups are done with buffer kt & 1, and buffer (kt + 1) & 1 is complete
   }
 
   // Accumulator values 2j and 2j + 1 are adjacent columns of one row (m64nNk8's layout); n is a multiple of 4, so
