@@ -4,20 +4,24 @@
 // H100 runs at well under half of the wgmma TF32 rate, three times per product (issue 14; the tile sweep in
 // benchmarks/results/2026-12-06-h100-gemm-modes.md). CUTLASS has no Hopper version of its split ("FastF32") GEMM,
 // so this is a small hand-written one on CuTe's wgmma atoms. One block of 256 threads (two warpgroups) per SM
-// computes a 128 x 128 tile of D, each warpgroup 64 x 128 with m64n128k8 TF32 wgmma reading both operands from
+// computes a 128 x 128 tile of D, each warpgroup 64 x 128 with m64n128k8 TF32 wgmma, A from registers and B from
 // shared memory (K-major, as TF32 wgmma requires). Per 32-wide K step:
 //   1. every thread copies its share of the fp32 A and B tiles into a staging ring with cp.async, two steps ahead;
-//   2. while the tensor cores run step k's MMAs (wgmma is asynchronous), each thread takes its own staged values of
-//      step k + 1, splits each into a TF32 big part (rounded to nearest) and the rounded remainder, and stores both
-//      into the other of two 128-byte-swizzled big/small buffers (the input-gradient GEMM's row-major B is
-//      transposed on the way: a warp's stores hit 32 different banks);
-//   3. D accumulates A_big B_big + A_big B_small + A_small B_big (the small*small term is below fp32 rounding).
+//   2. A: each thread reads its MMA fragment of the step from staging (rows padded to 36 floats: no bank
+//      conflicts) and splits it in registers into a TF32 big part (rounded to nearest) and the rounded remainder;
+//   3. B: while the tensor cores run step k's MMAs (wgmma is asynchronous), each thread splits its own staged B
+//      values of step k + 1 into the other of two 128-byte-swizzled big/small buffers (the input-gradient GEMM's
+//      row-major B is transposed on the way: a warp's stores hit 32 different banks);
+//   4. D accumulates A_big B_big + A_big B_small + A_small B_big (the small*small term is below fp32 rounding).
+// A in registers, not shared memory: with both operands in shared memory (an earlier version, measured on an
+// H100) the three products' operand reads plus the split's stores exceeded the shared-memory bandwidth, and the
+// kernel ran at 28 % of the TF32 peak.
 // Accuracy: wgmma adds into its fp32 accumulator with truncation, not rounding (measured: relative errors grew
 // with K to 1.8e-6 at K = 640 when all K steps went into one accumulator). So each K step's 12 MMAs go into a
 // fresh partial accumulator, which is then added to the result with an fp32 (rounded) add, as the FP8 GEMMs that
-// "promote" to CUDA cores do: the truncation then acts on one K step's partial sum only.
+// "promote" to CUDA cores do: the truncation then acts on one K step's partial sum only (measured: 1.4-2.2e-7).
 // The epilogue adds the bias and writes pairs of adjacent columns. Deterministic: a fixed order of operations,
-// no split-K, no atomics. Shared memory: 3 x 32 KiB staging + 2 x 64 KiB big/small buffers + 1 KiB alignment.
+// no split-K, no atomics. Shared memory: 3 x 34 KiB staging + 2 x 32 KiB big/small B buffers + 1 KiB alignment.
 #ifndef UMA_KERNELS_GEMM_HOPPER_SPLIT_TF32_WGMMA_KERNEL_CUH
 #define UMA_KERNELS_GEMM_HOPPER_SPLIT_TF32_WGMMA_KERNEL_CUH
 
@@ -35,15 +39,17 @@ namespace hopper {
 
 struct WgmmaTile {
   static constexpr int kM = 128, kN = 128, kK = 32, kThreads = 256;
-  using Atom = cute::SM90_64x128x8_F32TF32TF32_SS_TN<>;
+  using Atom = cute::SM90_64x128x8_F32TF32TF32_RS_TN<>;
   using TiledMma = decltype(cute::make_tiled_mma(Atom{}, cute::Layout<cute::Shape<cute::_2, cute::_1, cute::_1>>{}));
   // 8 rows x 32 TF32 values (128 bytes) per swizzle atom; kK = 32 is one atom wide.
   using SmemAtom = cute::GMMA::Layout_K_SW128_Atom<cute::tfloat32_t>;
-  using SmemA = decltype(cute::tile_to_shape(SmemAtom{}, cute::Shape<cute::Int<kM>, cute::Int<kK>>{}));
+  // A's staging rows padded from 32 to 36 floats: a fragment read (8 rows x 4 columns per warp) hits 32 banks.
+  static constexpr int kStageRowA = kK + 4;
+  using StageA = cute::Layout<cute::Shape<cute::Int<kM>, cute::Int<kK>>, cute::Stride<cute::Int<kStageRowA>, cute::_1>>;
   using SmemB = decltype(cute::tile_to_shape(SmemAtom{}, cute::Shape<cute::Int<kN>, cute::Int<kK>>{}));
   static constexpr int kStages = 3;                            // fp32 staging ring (cp.async, two steps ahead)
-  static constexpr int kStageFloats = (kM + kN) * kK;           // one step's A and B tiles
-  static constexpr int kBufferFloats = 2 * (kM + kN) * kK;      // one step's big and small parts of A and B
+  static constexpr int kStageFloats = kM * kStageRowA + kN * kK;  // one step's A and B tiles
+  static constexpr int kBufferFloats = 2 * kN * kK;               // one step's big and small parts of B
   // plus 1 KiB to align the swizzle pattern (it acts on address bits 4-9)
   static constexpr int kSharedBytes = (kStages * kStageFloats + 2 * kBufferFloats) * 4 + 1024;
 };
@@ -88,8 +94,8 @@ __global__ void __launch_bounds__(WgmmaTile::kThreads, 1) split_tf32_wgmma_kerne
   constexpr int kM = T::kM, kN = T::kN, kK = T::kK;
   extern __shared__ char smem_raw[];
   float* smem = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(smem_raw) + 1023) & ~uintptr_t(1023));
-  float* buffers = smem;                           // [2] x {A big, A small, B big, B small}, 1 KiB aligned
-  float* staging = smem + 2 * T::kBufferFloats;    // [kStages] x {A [kM][kK], B [kN][kK] or [kK][kN]}
+  float* buffers = smem;                         // [2] x {B big, B small}, 1 KiB aligned
+  float* staging = smem + 2 * T::kBufferFloats;  // [kStages] x {A [kM][kStageRowA], B [kN][kK] or [kK][kN]}
 
   const int tid = threadIdx.x;
   // Consecutive blocks take the N tiles of one row block: its A rows are read from memory once and then from L2.
@@ -103,7 +109,7 @@ __global__ void __launch_bounds__(WgmmaTile::kThreads, 1) split_tf32_wgmma_kerne
   // The thread that copies a chunk is the one that splits it: no barrier between the copy's wait and the split.
   const int c4 = (tid & 7) * 4;
   auto stage_a = [&](int s) { return staging + s * T::kStageFloats; };
-  auto stage_b = [&](int s) { return staging + s * T::kStageFloats + kM * kK; };
+  auto stage_b = [&](int s) { return staging + s * T::kStageFloats + kM * T::kStageRowA; };
   auto copy_step = [&](int kt) {
     if (kt < k_tiles) {
       const int s = kt % T::kStages;
@@ -112,7 +118,7 @@ __global__ void __launch_bounds__(WgmmaTile::kThreads, 1) split_tf32_wgmma_kerne
       for (int i = 0; i < 4; ++i) {
         const int r = (tid >> 3) + 32 * i;
         const bool ok = m0 + r < p.m && k0 + c4 < p.k;
-        copy16(stage_a(s) + r * kK + c4, ok ? p.a + (m0 + r) * p.lda + k0 + c4 : p.a, ok);
+        copy16(stage_a(s) + r * T::kStageRowA + c4, ok ? p.a + (m0 + r) * p.lda + k0 + c4 : p.a, ok);
       }
 #pragma unroll
       for (int i = 0; i < 4; ++i) {
@@ -129,20 +135,10 @@ __global__ void __launch_bounds__(WgmmaTile::kThreads, 1) split_tf32_wgmma_kerne
     }
     asm volatile("cp.async.commit_group;" ::: "memory");  // an empty group past the end keeps the count uniform
   };
-  auto split_step = [&](int kt) {
+  auto split_step = [&](int kt) {  // B of step kt: staging -> big/small buffer kt & 1
     const int s = kt % T::kStages;
-    float* a_big = buffers + (kt & 1) * T::kBufferFloats;
-    float* a_small = a_big + kM * kK;
-    float* b_big = a_small + kM * kK;
+    float* b_big = buffers + (kt & 1) * T::kBufferFloats;
     float* b_small = b_big + kN * kK;
-#pragma unroll
-    for (int i = 0; i < 4; ++i) {
-      const int r = (tid >> 3) + 32 * i;
-      float4 big, small;
-      split4(*reinterpret_cast<const float4*>(stage_a(s) + r * kK + c4), big, small);
-      *reinterpret_cast<float4*>(a_big + swizzled(r, c4)) = big;
-      *reinterpret_cast<float4*>(a_small + swizzled(r, c4)) = small;
-    }
 #pragma unroll
     for (int i = 0; i < 4; ++i) {
       if constexpr (BLayout == GemmBLayout::kWeightRows) {
@@ -170,34 +166,40 @@ __global__ void __launch_bounds__(WgmmaTile::kThreads, 1) split_tf32_wgmma_kerne
 
   typename T::TiledMma mma;
   auto thr = mma.get_thread_slice(tid);
-  auto frag_a = [&](float* s) {
-    return thr.make_fragment_A(thr.partition_A(make_tensor(make_smem_ptr(reinterpret_cast<tfloat32_t*>(s)),
-                                                           typename T::SmemA{})));
+  auto staged_a = [&](int kt) {  // this thread's A fragment of step kt in staging (MMA, MMA_M, MMA_K)
+    return thr.partition_A(
+        make_tensor(make_smem_ptr(reinterpret_cast<tfloat32_t*>(stage_a(kt % T::kStages))), typename T::StageA{}));
   };
   auto frag_b = [&](float* s) {
     return thr.make_fragment_B(thr.partition_B(make_tensor(make_smem_ptr(reinterpret_cast<tfloat32_t*>(s)),
                                                            typename T::SmemB{})));
   };
+  Tensor a_big = thr.make_fragment_A(staged_a(0));  // registers
+  Tensor a_small = thr.make_fragment_A(staged_a(0));
+  auto split_a = [&](int kt) {
+    Tensor staged = staged_a(kt);
+    auto big = recast<float>(a_big), small = recast<float>(a_small);
+#pragma unroll
+    for (int i = 0; i < size(staged); ++i) split(reinterpret_cast<const float&>(staged(i)), big(i), small(i));
+  };
   // The partial sum of one K step: big*big first (it starts from zero), then the two small terms.
   auto mma_step = [&](int buffer, auto& part) {
-    float* a_big = buffers + buffer * T::kBufferFloats;
-    float* a_small = a_big + kM * kK;
-    float* b_big = a_small + kM * kK;
-    float* b_small = b_big + kN * kK;
-    auto fa_big = frag_a(a_big), fa_small = frag_a(a_small);
-    auto fb_big = frag_b(b_big), fb_small = frag_b(b_small);
+    float* b_big = buffers + buffer * T::kBufferFloats;
+    auto fb_big = frag_b(b_big), fb_small = frag_b(b_big + kN * kK);
+    warpgroup_fence_operand(a_big);
+    warpgroup_fence_operand(a_small);
     warpgroup_fence_operand(part);
     warpgroup_arrive();
     mma.accumulate_ = GMMA::ScaleOut::Zero;
 #pragma unroll
-    for (int kb = 0; kb < size<2>(fa_big); ++kb) {
-      gemm(mma, fa_big(_, _, kb), fb_big(_, _, kb), part);
+    for (int kb = 0; kb < size<2>(a_big); ++kb) {
+      gemm(mma, a_big(_, _, kb), fb_big(_, _, kb), part);
       mma.accumulate_ = GMMA::ScaleOut::One;
     }
 #pragma unroll
-    for (int kb = 0; kb < size<2>(fa_big); ++kb) {
-      gemm(mma, fa_big(_, _, kb), fb_small(_, _, kb), part);
-      gemm(mma, fa_small(_, _, kb), fb_big(_, _, kb), part);
+    for (int kb = 0; kb < size<2>(a_big); ++kb) {
+      gemm(mma, a_big(_, _, kb), fb_small(_, _, kb), part);
+      gemm(mma, a_small(_, _, kb), fb_big(_, _, kb), part);
     }
     warpgroup_commit_batch();
   };
@@ -210,19 +212,24 @@ __global__ void __launch_bounds__(WgmmaTile::kThreads, 1) split_tf32_wgmma_kerne
   copy_step(1);
   asm volatile("cp.async.wait_group 1;" ::: "memory");  // this thread's copies of step 0 have landed
   split_step(0);
-  __syncthreads();
+  __syncthreads();  // everyone's copies of step 0 (A fragments cross threads) and B buffer 0 are complete
   for (int kt = 0; kt < k_tiles; ++kt) {
     copy_step(kt + 2);
-    mma_step(kt & 1, part);  // asynchronous: the tensor cores work while this thread splits the next step
+    split_a(kt);
+    mma_step(kt & 1, part);  // asynchronous: the tensor cores work while this thread splits the next B
     if (kt + 1 < k_tiles) {
       asm volatile("cp.async.wait_group 1;" ::: "memory");  // step kt + 1 has landed (kt + 2 may be in flight)
       split_step(kt + 1);  // the other buffer: its last readers (step kt - 1's MMAs) finished before the barrier
     }
     warpgroup_wait<0>();
     warpgroup_fence_operand(part);
+    warpgroup_fence_operand(a_big);  // the next step's split_a must not move above the wait
+    warpgroup_fence_operand(a_small);
 #pragma unroll
     for (int i = 0; i < size(acc); ++i) acc(i) += part(i);  // rounded fp32 add (see the header comment)
-    __syncthreads();  // both warpgroups are done with buffer kt & 1, and buffer (kt + 1) & 1 is complete
+    // Both warpgroups are done with B buffer kt & 1 and A's registers; B buffer (kt + 1) & 1 and every
+    // thread's staged copies of step kt + 1 are complete.
+    __syncthreads();
   }
 
   // Accumulator values 2j and 2j + 1 are adjacent columns of one row (m64nNk8's layout); n is a multiple of 4, so
