@@ -1,8 +1,8 @@
 // The split-TF32 GEMM kernel (src/kernels/gemm/split_tf32_gemm_launch.h) on a GPU: fp32 accuracy against fp64 on
 // both B layouts, with and without a bias, padded rows of A (a strided view, as the engine passes), sizes that are
 // not multiples of the tile, zero rows, agreement with the CPU reference, bitwise repeatability, and a clear refusal
-// of operands it cannot take; each kernel the launcher can choose (mma.sync everywhere, wgmma on compute capability
-// 9.0), and the two against each other. Skipped without a CUDA device.
+// of operands it cannot take; for each kernel the launcher has (mma.sync, the product's, everywhere; the Hopper wgmma
+// kernel on compute capability 9.0), and the two against each other. Skipped without a CUDA device.
 #include <cuda_runtime_api.h>
 #include <gtest/gtest.h>
 
@@ -34,7 +34,7 @@ T* to_device(const std::vector<T>& h) {
 // The kernels this GPU can run: mma.sync always, the Hopper wgmma kernel on compute capability 9.0.
 std::vector<k::SplitTf32Kernel> kernels_here() {
   std::vector<k::SplitTf32Kernel> ks = {k::SplitTf32Kernel::kMmaSync};
-  if (k::split_tf32_gemm_kernel_for_device() == k::SplitTf32Kernel::kWgmma) ks.push_back(k::SplitTf32Kernel::kWgmma);
+  if (k::split_tf32_wgmma_available()) ks.push_back(k::SplitTf32Kernel::kWgmma);
   return ks;
 }
 

@@ -1,7 +1,6 @@
-// The product's split-TF32 GEMM: the operand checks and the choice of kernel: the Hopper wgmma kernel (hopper/) on a
-// compute-capability 9.0 GPU, elsewhere the tile of split_tf32_gemm_kernel.cuh (mma.sync) chosen by the sweep in
-// benchmarks/kernels/bench_split_tf32_gemm.cu on the engine's shapes (m = edges, 1e4-1e6; n = 128-768;
-// k = 128-512).
+// The product's split-TF32 GEMM: the operand checks and the choice of kernel: the tile of split_tf32_gemm_kernel.cuh
+// (mma.sync) chosen by the sweep in benchmarks/kernels/bench_split_tf32_gemm.cu on the engine's shapes (m = edges,
+// 1e4-1e6; n = 128-768; k = 128-512), or, when asked for, the Hopper wgmma kernel (hopper/; see the launcher header).
 #include <atomic>
 #include <climits>
 #include <cstdint>
@@ -50,15 +49,13 @@ bool split_tf32_gemm_supported(const SplitTf32GemmParams& p) {
          aligned(p.b) && aligned(p.d) && (!p.bias || aligned(p.bias));
 }
 
-SplitTf32Kernel split_tf32_gemm_kernel_for_device() {
-  return device_is_sm90() ? SplitTf32Kernel::kWgmma : SplitTf32Kernel::kMmaSync;
-}
+bool split_tf32_wgmma_available() { return device_is_sm90(); }
 
 void split_tf32_gemm(const SplitTf32GemmParams& p, cudaStream_t stream, SplitTf32Kernel kernel) {
   if (!split_tf32_gemm_supported(p))
     throw std::invalid_argument("split_tf32_gemm: operands not supported (" + split_tf32_describe(p) +
                                 "; needs 16-byte aligned pointers, and n, k and the leading dimensions multiples of 4)");
-  if (kernel == SplitTf32Kernel::kAuto) kernel = split_tf32_gemm_kernel_for_device();
+  if (kernel == SplitTf32Kernel::kAuto) kernel = SplitTf32Kernel::kMmaSync;
   if (kernel == SplitTf32Kernel::kWgmma && !device_is_sm90())
     throw std::invalid_argument("split_tf32_gemm: the wgmma kernel needs a compute-capability 9.0 GPU");
   if (p.m == 0) return;

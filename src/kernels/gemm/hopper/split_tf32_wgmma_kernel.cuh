@@ -20,6 +20,11 @@
 // with K to 1.8e-6 at K = 640 when all K steps went into one accumulator). So each K step's 12 MMAs go into a
 // fresh partial accumulator, which is then added to the result with an fp32 (rounded) add, as the FP8 GEMMs that
 // "promote" to CUDA cores do: the truncation then acts on one K step's partial sum only (measured: 1.4-2.2e-7).
+// Speed (H100, benchmarks/results/2026-12-06-h100-wgmma-split.md): the 18 GEMMs of one layer at carbon 2000 in
+// 10.1 ms, against 7.3 ms for the mma.sync kernel, so it is not the default. Moving A out of shared memory changed
+// nothing (10.1 ms either way): not shared-memory bandwidth. The suspect is the drain at every K step (the partial
+// sum must be complete before its rounded add; one block per SM at 226-232 registers has nothing to run
+// meanwhile); the next version would alternate two partial accumulators, or run one warpgroup per block.
 // The epilogue adds the bias and writes pairs of adjacent columns. Deterministic: a fixed order of operations,
 // no split-K, no atomics. Shared memory: 3 x 34 KiB staging + 2 x 32 KiB big/small B buffers + 1 KiB alignment.
 #ifndef UMA_KERNELS_GEMM_HOPPER_SPLIT_TF32_WGMMA_KERNEL_CUH

@@ -1,5 +1,6 @@
-// Host launcher of the Hopper (sm_90a) split-TF32 GEMM kernel (split_tf32_wgmma_kernel.cuh). Used by
-// ../split_tf32_gemm.cu on a compute-capability 9.0 GPU; same parameters, checks and guarantees as that launcher
+// Host launcher of the Hopper (sm_90a) split-TF32 GEMM kernel (split_tf32_wgmma_kernel.cuh). Called by
+// ../split_tf32_gemm.cu when SplitTf32Kernel::kWgmma is asked for (not yet the default: see that launcher's header);
+// same parameters, checks and guarantees as that launcher
 // (../split_tf32_gemm_launch.h): no synchronisation, no allocation, CUDA-graph capturable, deterministic.
 #ifndef UMA_KERNELS_GEMM_HOPPER_SPLIT_TF32_WGMMA_LAUNCH_H
 #define UMA_KERNELS_GEMM_HOPPER_SPLIT_TF32_WGMMA_LAUNCH_H
