@@ -73,7 +73,7 @@ void PairUMA::resolve_halo_comm()
                  "share a GPU; run at most as many ranks per node as it has GPUs (e.g. mpirun -np <GPUs>, "
                  "'-k on g <GPUs>'), or use 'halo_comm mpi'", most_sharing);
   }
-  // A new transport or device, or a different precision: make the transport again (collective).
+  // A new transport or device: make the transport again (collective; MPI_Comm_dup, NCCL init).
   const std::string key = fmt::format("{} {}", halo_comm_name(mode), device.str());
   if (key != state->planned_key) {
     state->verified.reset();
