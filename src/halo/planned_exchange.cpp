@@ -2,6 +2,7 @@
 
 #include "halo/planned_exchange.h"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 
@@ -40,36 +41,35 @@ void PlannedExchange::check(const torch::Tensor& x, const char* what) {
   on_device_ = true;
 }
 
-void PlannedExchange::forward(torch::Tensor& x) {
-  check(x, "forward");
-  // Sources are owned rows, destinations ghost rows: no row is read after it is written.
-  if (self_dst_.numel() > 0) x.index_copy_(0, self_dst_, x.index_select(0, self_src_));
+void PlannedExchange::pack(const torch::Tensor& x, const std::vector<torch::Tensor>& out_rows,
+                           const std::vector<torch::Tensor>& in_rows) {
   const size_t n = plan_.peers.size();
   send_.resize(n);
   recv_.resize(n);
   for (size_t k = 0; k < n; k++) {
-    send_[k] = x.index_select(0, send_rows_[k]);
-    recv_[k] = torch::empty({recv_rows_[k].size(0), x.size(1)}, x.options());
+    send_[k] = x.index_select(0, out_rows[k]);
+    recv_[k] = torch::empty({in_rows[k].size(0), x.size(1)}, x.options());
   }
+}
+
+void PlannedExchange::forward(torch::Tensor& x) {
+  check(x, "forward");
+  // Sources are owned rows, destinations ghost rows: no row is read after it is written.
+  if (self_dst_.numel() > 0) x.index_copy_(0, self_dst_, x.index_select(0, self_src_));
+  pack(x, send_rows_, recv_rows_);
   transfer(send_, recv_);
-  for (size_t k = 0; k < n; k++)
+  for (size_t k = 0; k < plan_.peers.size(); k++)
     if (recv_[k].size(0) > 0) x.index_copy_(0, recv_rows_[k], recv_[k]);
 }
 
 void PlannedExchange::reverse(torch::Tensor& g) {
   check(g, "reverse");
-  const size_t n = plan_.peers.size();
-  send_.resize(n);
-  recv_.resize(n);
-  for (size_t k = 0; k < n; k++) {
-    send_[k] = g.index_select(0, recv_rows_[k]);
-    recv_[k] = torch::empty({send_rows_[k].size(0), g.size(1)}, g.options());
-  }
+  pack(g, recv_rows_, send_rows_);  // ghosts' gradients go back the way their rows came
   transfer(send_, recv_);
   // Fixed order: own images, then peers by rank; within a list in plan order (index_add_ on the
-  // CPU, and torch's deterministic CUDA mode, sum repeated rows in that order).
+  // CPU sums repeated rows in that order; on a GPU, with deterministic yes, in a fixed order).
   if (self_src_.numel() > 0) g.index_add_(0, self_src_, g.index_select(0, self_dst_));
-  for (size_t k = 0; k < n; k++)
+  for (size_t k = 0; k < plan_.peers.size(); k++)
     if (recv_[k].size(0) > 0) g.index_add_(0, send_rows_[k], recv_[k]);
   g.narrow(0, plan_.n_owned, plan_.n_rows - plan_.n_owned).zero_();
 }

@@ -42,6 +42,9 @@ class PlannedExchange : public HaloExchange {
   std::vector<torch::Tensor> send_, recv_;             // per peer: this exchange's buffers
 
   void check(const torch::Tensor& x, const char* what);
+  // send_[k] = rows out_rows[k] of x; recv_[k] = room for in_rows[k].size(0) rows.
+  void pack(const torch::Tensor& x, const std::vector<torch::Tensor>& out_rows,
+            const std::vector<torch::Tensor>& in_rows);
 };
 
 }  // namespace uma
