@@ -2,8 +2,9 @@
    pair_style uma, 'halo exchange' (doc/pair_uma.rst): on several MPI ranks, ghost atoms within one
    cutoff are graph nodes without edges; the engine asks, after every node update, for their rows
    to be copied from their owners (forward) and, in the backward pass, for their gradients to be
-   summed into the owners (reverse). Both go through LAMMPS's pair communication of this style
-   (pack/unpack_*_comm below), staged in host memory. Used by uma and uma/kk alike.
+   summed into the owners (reverse). With halo_comm lammps both go through LAMMPS's pair
+   communication of this style (pack/unpack_*_comm below), staged in host memory; halo_comm mpi and
+   nccl send rows owner to ghost directly (pair_uma_exchange.cpp, src/halo/). Used by uma and uma/kk.
    Also the sums over ranks of a model's global per-layer reductions (uma::RankSum: the charge
    balance of UMA-S 1.2.x), in every halo mode on several ranks.
 ------------------------------------------------------------------------- */
