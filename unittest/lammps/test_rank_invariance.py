@@ -81,6 +81,20 @@ def compare(fails, tag, r, base, base_tag, rtol):
     print(f"| {tag} vs {base_tag} | {de:.2e} | {df:.2e} | {dw:.2e} |")
 
 
+def md(args, fx, tag, comm, env=None):
+    """Two runs of 5 NVE steps on 4 ranks (1 2 2) with a neighbour-list build every step: the plan of
+    halo_comm mpi is made again after each build (and after each run's setup, where LAMMPS restarts its
+    count of builds). Returns the potential energies of steps 0..10 (both runs' step 5)."""
+    frame = h.write_data(fx, f"{args.workdir}/{tag}.data", shift=(0.5, -0.25, 1.0))
+    deck = (f"units metal\natom_style atomic\nboundary {h.boundary(fx)}\nprocessors 1 2 2\n"
+            f"read_data {tag}.data\n" + h.pair_lines(args, fx, frame, f"halo exchange halo_comm {comm}")
+            + "velocity all create 3000 4928459 mom yes rot yes dist gaussian\n"
+            "neigh_modify every 1 delay 0 check no\nfix 1 all nve\ntimestep 0.0005\n"
+            "thermo 1\nthermo_style custom step pe\nthermo_modify format float %20.15g\nrun 5\nrun 5\n")
+    _, out = h.run_lmp(args, deck, tag, np_=4, extra_env=env)
+    return np.array([r[1] for _, tab in h.thermo_tables(out) for r in tab]), out
+
+
 def main():
     args = h.parse_args()
     fails = h.Failures()
@@ -133,6 +147,21 @@ def main():
         per_atom_sums(fails, tag, r)
         if tag != "np1_fold":
             compare(fails, tag, r, runs["np1_fold"], "np1_fold", RTOL)
+    # Dynamics: plans made again at every neighbour-list build, checked against LAMMPS's communication
+    # at every exchange (UMA_HALO_VERIFY) and equal to the halo_comm lammps trajectory. Both runs sum
+    # the same forces in different orders (1e-15 relative per step), which 10 steps of a 6-atom
+    # molecule cannot amplify anywhere near RTOL.
+    pe_lammps, _ = md(args, fx, "md_lammps", "lammps")
+    pe_mpi, out_mpi = md(args, fx, "md_mpi", "mpi", env=VERIFY)
+    verified(fails, "md_mpi", dict(out=out_mpi))
+    nplans = out_mpi.count("UMA: halo plan rank 0:")
+    fails.check(nplans >= 12, f"md_mpi: a plan for every neighbour-list build (rank 0 logged {nplans}, "
+                "expected 2 runs x (setup + 5 steps))")
+    fails.check(len(pe_mpi) == 12 and len(pe_lammps) == 12, f"md: 12 thermo rows each ({len(pe_mpi)}, "
+                f"{len(pe_lammps)})")
+    if len(pe_mpi) == len(pe_lammps) and len(pe_mpi):
+        err = float(np.abs(pe_mpi - pe_lammps).max() / np.abs(pe_lammps).max())
+        fails.close(err, RTOL, "md_mpi vs md_lammps potential energy over 10 steps", ", relative to |pe|")
     # fp32: the exchange sends the engine's float values packed two per double (PairUMAState::halo_fp32);
     # a wrong packing would scramble the ghosts' features (errors of order 1). Runs on different
     # decompositions sum the same fp32 terms in different orders: fp32 round-off (6e-8 per operation) over
