@@ -3,7 +3,7 @@
    which transport a run uses, the owners of the ghost rows (learned through one LAMMPS forward
    communication per neighbour-list build), and the plan and transport of src/halo/ built from them.
    UMA_HALO_VERIFY=1 (diagnostics, tests): every exchange is also done by LAMMPS's own communication
-   (halo_comm lammps) and must give identical rows.
+   (halo_comm lammps) and must give identical rows. UMA_HALO_TRACE=1: the time of every exchange.
 ------------------------------------------------------------------------- */
 
 #include "pair_uma.h"
@@ -23,6 +23,7 @@
 
 #include <mpi.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 
@@ -76,6 +77,7 @@ void PairUMA::resolve_halo_comm()
   // A new transport or device: make the transport again (collective; MPI_Comm_dup, NCCL init).
   const std::string key = fmt::format("{} {}", halo_comm_name(mode), device.str());
   if (key != state->planned_key) {
+    state->traced.reset();
     state->verified.reset();
     state->planned.reset();
     state->planned_key = key;
@@ -160,6 +162,33 @@ class VerifiedExchange : public uma::HaloExchange {
                                    differ[0][0].item<int64_t>(), lmp->comm->me));
   }
 };
+
+// UMA_HALO_TRACE: one stderr line per exchange and rank with its time (the GPU synchronised before and
+// after, so the time is the exchange's own), as the LAMMPS path prints (pair_uma_halo.cpp).
+class TracedExchange : public uma::HaloExchange {
+ public:
+  TracedExchange(int me, const char *name, uma::HaloExchange *inner) : me(me), name(name), inner(inner) {}
+  void forward(torch::Tensor &x) override { timed(x, false); }
+  void reverse(torch::Tensor &g) override { timed(g, true); }
+
+ private:
+  int me;
+  const char *name;
+  uma::HaloExchange *inner;
+  void timed(torch::Tensor &rows, bool reverse)
+  {
+    if (rows.is_cuda()) torch::cuda::synchronize(rows.device().index());
+    const double t0 = MPI_Wtime();
+    if (reverse)
+      inner->reverse(rows);
+    else
+      inner->forward(rows);
+    if (rows.is_cuda()) torch::cuda::synchronize(rows.device().index());
+    fprintf(stderr, "[uma halo] %.3f rank %d %s %s rows %lld x %lld %s: %.3f ms\n", t0, me, name,
+            reverse ? "reverse" : "forward", static_cast<long long>(rows.size(0)),
+            static_cast<long long>(rows.size(1)), c10::toString(rows.scalar_type()), 1e3 * (MPI_Wtime() - t0));
+  }
+};
 }    // namespace
 
 // Made on first use after init_style and planned again after every neighbour-list build; every rank
@@ -186,9 +215,14 @@ uma::HaloExchange *PairUMA::planned_halo_exchange(uma::HaloExchange *reference)
   } catch (const std::exception &e) {
     error->one(FLERR, "pair_style uma: halo_comm {}: {}", halo_comm_name(halo_comm_active), e.what());
   }
-  if (!std::getenv("UMA_HALO_VERIFY")) return s.planned.get();
-  if (!s.verified) s.verified.reset(new VerifiedExchange(lmp, s.planned.get(), reference));
-  return s.verified.get();
+  uma::HaloExchange *exchange = s.planned.get();
+  if (std::getenv("UMA_HALO_VERIFY")) {
+    if (!s.verified) s.verified.reset(new VerifiedExchange(lmp, s.planned.get(), reference));
+    exchange = s.verified.get();
+  }
+  if (!std::getenv("UMA_HALO_TRACE")) return exchange;
+  if (!s.traced) s.traced.reset(new TracedExchange(comm->me, halo_comm_name(halo_comm_active), exchange));
+  return s.traced.get();
 }
 
 // UMA_HALO_VERIFY: every rank's plan, gathered to rank 0's log: own images, and rows from each peer.

@@ -41,6 +41,7 @@ struct PairUMAState {
   std::unique_ptr<uma::HaloExchange> exchange; // halo exchange mode: LAMMPS communication
   std::unique_ptr<uma::PlannedExchange> planned;  // halo_comm mpi or nccl (pair_uma_exchange.cpp)
   std::unique_ptr<uma::HaloExchange> verified; // UMA_HALO_VERIFY: planned, checked against exchange
+  std::unique_ptr<uma::HaloExchange> traced;   // UMA_HALO_TRACE: planned (or verified), timed
   std::string planned_key;                     // transport and device `planned` was made for
   int64_t planned_at = -1;                     // neighbor->ncalls of the plan's neighbour-list build
   int comm_slots_override = 0;                 // > 0: pair communication of this many doubles per atom
