@@ -117,7 +117,9 @@ find_package(MPI REQUIRED COMPONENTS CXX)
 add_library(uma_plain_glue OBJECT
   ${CMAKE_CURRENT_LIST_DIR}/../src/pair_uma.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../src/pair_uma_halo.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/../src/pair_uma_checks.cpp)
+  ${CMAKE_CURRENT_LIST_DIR}/../src/pair_uma_checks.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../src/pair_uma_exchange.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../src/pair_uma_log.cpp)
 add_library(umaplugin MODULE $<TARGET_OBJECTS:uma_plain_glue>
   ${CMAKE_CURRENT_LIST_DIR}/../src/uma_plugin.cpp)
 set(_uma_plugin_targets uma_plain_glue umaplugin)
@@ -138,7 +140,7 @@ foreach(_t IN LISTS _uma_plugin_targets)
   target_include_directories(${_t} PRIVATE
     ${CMAKE_CURRENT_LIST_DIR}/../src
     ${UMA_LAMMPS_SOURCE_DIR}/src)
-  target_link_libraries(${_t} PRIVATE uma_engine MPI::MPI_CXX)
+  target_link_libraries(${_t} PRIVATE uma_engine uma_halo MPI::MPI_CXX)
 endforeach()
 # `plugin load .../umaplugin.so`: no lib prefix. LAMMPS symbols resolve from the lmp executable.
 set_target_properties(umaplugin PROPERTIES PREFIX "" OUTPUT_NAME umaplugin SUFFIX ".so")

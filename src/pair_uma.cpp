@@ -113,7 +113,8 @@ torch::Tensor to_device(std::vector<T> &data, std::vector<int64_t> shape, torch:
 PairUMA::PairUMA(LAMMPS *lmp) :
     Pair(lmp), state(new PairUMAState), charge_set(false), spin_set(false), charge_setting(0),
     spin_setting(0), fp64(false), use_cuda(false), gemm_mode(uma::Fp32Gemm::split_tf32), gemm_mode_set(false), deterministic(false),
-    halo_setting(Halo::automatic), chunk_setting(0), graphs_setting(uma::EngineOptions::kGraphMaxEdgesAuto),
+    halo_setting(Halo::automatic), halo_comm_setting(HaloComm::automatic),
+    halo_comm_active(HaloComm::lammps), chunk_setting(0), graphs_setting(uma::EngineOptions::kGraphMaxEdgesAuto),
     charge(0),
     spin(0), cutoff(0.0), halo_active(Halo::fold), logged_model(false), composition_known(false),
     warned_neighbors(false), logged_chunked(false), logged_graph_edges(0)
@@ -154,7 +155,8 @@ void PairUMA::allocate()
 
 /* ----------------------------------------------------------------------
    pair_style uma [task T] [charge Q] [spin S] [precision fp32|fp64] [device cpu|cuda]
-                  [halo auto|shell|fold|exchange] [chunk auto|off|N] [graphs auto|yes|no]
+                  [halo auto|shell|fold|exchange] [halo_comm auto|lammps|mpi|nccl]
+                  [chunk auto|off|N] [graphs auto|yes|no]
                   [tf32 no|split|yes] [deterministic yes|no]
 ------------------------------------------------------------------------- */
 
@@ -170,6 +172,7 @@ void PairUMA::settings(int narg, char **arg)
   gemm_mode_set = false;
   deterministic = false;
   halo_setting = Halo::automatic;
+  halo_comm_setting = HaloComm::automatic;
   chunk_setting = 0;
   graphs_setting = uma::EngineOptions::kGraphMaxEdgesAuto;
 
@@ -218,6 +221,13 @@ void PairUMA::settings(int narg, char **arg)
       else
         error->all(FLERR, "pair_style uma: expected auto, shell, fold or exchange after 'halo', "
                    "got '{}'", value);
+    } else if (key == "halo_comm") {
+      const char *names[] = {"auto", "lammps", "mpi", "nccl"};
+      const HaloComm modes[] = {HaloComm::automatic, HaloComm::lammps, HaloComm::mpi, HaloComm::nccl};
+      const auto at = std::find(std::begin(names), std::end(names), value);
+      if (at == std::end(names))
+        error->all(FLERR, "pair_style uma: expected auto, lammps, mpi or nccl after 'halo_comm', got '{}'", value);
+      halo_comm_setting = modes[at - std::begin(names)];
     } else if (key == "chunk") {
       if (value == "auto")
         chunk_setting = 0;
@@ -255,7 +265,7 @@ void PairUMA::settings(int narg, char **arg)
         error->all(FLERR, "pair_style uma: expected auto, yes or no after 'graphs', got '{}'", value);
     } else {
       error->all(FLERR, "pair_style uma: unknown keyword '{}'; expected task, charge, spin, "
-                 "precision, device, halo, chunk, graphs, tf32 or deterministic", key);
+                 "precision, device, halo, halo_comm, chunk, graphs, tf32 or deterministic", key);
     }
   }
 
@@ -462,6 +472,7 @@ void PairUMA::init_style()
 
   resolve_system();
   warn_about_charges();
+  resolve_halo_comm();
 
   // Full list: every directed edge j->i is a separate message in UMA, so both i->j and j->i are
   // needed. Shell mode also needs the neighbours of ghost atoms, because ghosts are graph nodes
@@ -493,7 +504,8 @@ void PairUMA::init_style()
       : halo_active == Halo::exchange
           ? fmt::format("halo exchange: ghost atoms within {:g} Å + skin take their owners' node "
                         "features after every layer ({} values per atom, {} exchanges per step and "
-                        "as many in the backward pass)", cutoff, state->halo_width, info.num_layers)
+                        "as many in the backward pass; halo_comm {})", cutoff, state->halo_width,
+                        info.num_layers, halo_comm_name(halo_comm_active))
           : fmt::format("ghost shell set to {:g} Å = ({} layers + 1 edge embedding) × {:g} Å; "
                         "communication cutoff {:g} Å (with skin)", shell, info.num_layers, cutoff,
                         comm->cutghostuser);
@@ -520,27 +532,6 @@ std::string PairUMA::element_map_string() const
   return out;
 }
 
-void PairUMA::log_model()
-{
-  logged_model = true;
-  if (comm->me != 0) return;
-  const uma::ModelInfo &info = state->engine->info();
-  const auto &device = state->engine->options().device;
-  utils::logmesg(lmp, "UMA: model {} ({}) from {}\nUMA:   provenance: {}\n", info.name, info.model_id,
-                 model_path, info.provenance);
-  utils::logmesg(lmp, "UMA:   types: {}\n", element_map_string());
-  utils::logmesg(lmp, "UMA:   task {}, charge {}{}, spin {}, precision {}, device {}\n", task, charge,
-                 info.charge_balanced ? " (also the per-layer charge-balance target)" : "", spin,
-                 fp64 ? std::string("fp64")
-                      : device.is_cuda() ? fmt::format("fp32 (GEMMs: {})", uma::fp32_gemm_name(info.fp32_gemm))
-                                         : std::string("fp32"),
-                 device.str());
-  utils::logmesg(lmp, "UMA:   cutoff {:g} Å, {} layers, {} parameters, {}\n", info.cutoff,
-                 info.num_layers, info.num_parameters,
-                 info.num_experts > 0 ? fmt::format("{} experts (MoLE)", info.num_experts)
-                                      : std::string("no MoLE"));
-}
-
 // Element counts of this rank's local atoms -> the whole system's (MPI_Allreduce) -> the engine,
 // which re-merges the experts only when the reduced composition changed; logged once per change.
 bool PairUMA::merge_experts_for_global_composition(const int64_t *local_counts, int ncounts)
@@ -564,31 +555,6 @@ bool PairUMA::merge_experts_for_global_composition(const int64_t *local_counts, 
     utils::logmesg(lmp, "UMA: composition changed, experts re-merged\n");
   composition_known = true;
   return true;
-}
-
-void PairUMA::log_edge_chunks(int64_t edge_chunk, int64_t nedges)
-{
-  const bool chunked = edge_chunk > 0;
-  if (comm->me != 0 || chunked == logged_chunked) return;
-  logged_chunked = chunked;
-  if (chunked)
-    utils::logmesg(lmp, "UMA: {} edges on rank 0 exceed the memory budget of one pass: evaluating in "
-                   "chunks of {} edges, recomputed in the backward pass (pair_style keyword chunk)\n",
-                   nedges, edge_chunk);
-  else
-    utils::logmesg(lmp, "UMA: {} edges on rank 0: evaluating in one pass again\n", nedges);
-}
-
-void PairUMA::log_graph(int64_t graph_edges)
-{
-  if (comm->me != 0 || graph_edges == logged_graph_edges) return;
-  if (graph_edges > 0)
-    utils::logmesg(lmp, "UMA: evaluation recorded as a CUDA graph for {} atoms and up to {} edges; replayed "
-                   "while they fit (pair_style keyword graphs)\n", atom->nlocal, graph_edges);
-  else
-    utils::logmesg(lmp, "UMA: evaluating without a CUDA graph again (the edges outgrew the graphs limit, "
-                   "or graphs were recorded again too often and switched off)\n");
-  logged_graph_edges = graph_edges;
 }
 
 uma::Engine *PairUMA::engine_handle() const

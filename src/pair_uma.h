@@ -15,6 +15,7 @@ PairStyle(uma,PairUMA);
 
 #include "pair.h"
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -53,6 +54,13 @@ class PairUMA : public Pair {
   //          communication). Exact on any number of ranks with ~1/30 of the shell's ghost volume.
   //   auto:  fold on one rank, exchange on several.
   enum class Halo { automatic, shell, fold, exchange };
+  // How 'halo exchange' moves rows (doc/pair_uma.rst, keyword halo_comm).
+  //   lammps: this style's forward/reverse pair communication (six swaps through host memory,
+  //           corners in several hops).
+  //   mpi:    owner to ghost directly over an owner-direct plan (src/halo/), MPI through the host.
+  //   nccl:   the same plan over NCCL on the engine's GPU (a plugin built with UMA_HAVE_NCCL).
+  //   auto:   nccl when built with it and every rank evaluates on a GPU of its own, else lammps.
+  enum class HaloComm { automatic, lammps, mpi, nccl };
 
   int pack_forward_comm(int, int *, double *, int, int *) override;
   void unpack_forward_comm(int, int, double *) override;
@@ -72,6 +80,8 @@ class PairUMA : public Pair {
   bool gemm_mode_set;       // tf32 given (checked against fp64 and the CPU; the default is silent)
   bool deterministic;  // deterministic yes: fixed-order sums on a GPU (uma::EngineOptions::deterministic)
   Halo halo_setting;
+  HaloComm halo_comm_setting;  // halo_comm keyword
+  HaloComm halo_comm_active;   // what it resolves to in init_style (lammps, mpi or nccl)
   int64_t chunk_setting;  // chunk: 0 auto, -1 off, N > 0 edges per chunk (uma::EngineOptions::edge_chunk)
   int64_t graphs_setting; // graphs: largest edge count recorded as a CUDA graph (uma::EngineOptions::graph_max_edges)
 
@@ -97,6 +107,16 @@ class PairUMA : public Pair {
   void warn_about_charges();
   void log_model();
   void build_graph(Halo mode);
+  // halo_comm: resolves halo_comm_setting for this run (init_style; collective, one ERROR for a
+  // choice that cannot work), and learns which rank owns each ghost row and at which row there,
+  // through one forward communication of (rank, row) pairs (pair_uma_exchange.cpp; collective).
+  void resolve_halo_comm();
+  void learn_ghost_owners(std::vector<int> &owner_rank, std::vector<int64_t> &owner_row);
+  static const char *halo_comm_name(HaloComm mode);
+  // halo_comm mpi or nccl: the transport, planned again after every neighbour-list build (collective);
+  // `reference` is the LAMMPS one, checked against under UMA_HALO_VERIFY=1.
+  uma::HaloExchange *planned_halo_exchange(uma::HaloExchange *reference);
+  void log_plan();    // UMA_HALO_VERIFY: each rank's plan in rank 0's log
   friend class HaloByComm;    // Halo::exchange through this style's pack/unpack_*_comm (pair_uma_halo.cpp)
   std::string element_map_string() const;
 

@@ -2,8 +2,9 @@
    pair_style uma, 'halo exchange' (doc/pair_uma.rst): on several MPI ranks, ghost atoms within one
    cutoff are graph nodes without edges; the engine asks, after every node update, for their rows
    to be copied from their owners (forward) and, in the backward pass, for their gradients to be
-   summed into the owners (reverse). Both go through LAMMPS's pair communication of this style
-   (pack/unpack_*_comm below), staged in host memory. Used by uma and uma/kk alike.
+   summed into the owners (reverse). With halo_comm lammps both go through LAMMPS's pair
+   communication of this style (pack/unpack_*_comm below), staged in host memory; halo_comm mpi and
+   nccl send rows owner to ghost directly (pair_uma_exchange.cpp, src/halo/). Used by uma and uma/kk.
    Also the sums over ranks of a model's global per-layer reductions (uma::RankSum: the charge
    balance of UMA-S 1.2.x), in every halo mode on several ranks.
 ------------------------------------------------------------------------- */
@@ -135,11 +136,12 @@ class HaloByComm : public uma::HaloExchange {
 };
 }    // namespace LAMMPS_NS
 
-// Forward and reverse communication move halo_slots raw doubles per atom; only the reverse sum needs
+// Forward and reverse communication move halo_slots raw doubles per atom (forward: 2 while the owners of
+// ghosts are learned, pair_uma_exchange.cpp); only the reverse sum needs
 // the values' type. Node features are invariant under the periodic shift of an image: no pbc correction.
 int PairUMA::pack_forward_comm(int n, int *list, double *buf, int /*pbc_flag*/, int * /*pbc*/)
 {
-  const int W = state->halo_slots();
+  const int W = state->comm_slots();
   const double *from = state->halo_buf.data();
   for (int i = 0; i < n; i++) std::copy_n(from + size_t(list[i]) * W, W, buf + size_t(i) * W);
   return n * W;
@@ -147,7 +149,7 @@ int PairUMA::pack_forward_comm(int n, int *list, double *buf, int /*pbc_flag*/, 
 
 void PairUMA::unpack_forward_comm(int n, int first, double *buf)
 {
-  const int W = state->halo_slots();
+  const int W = state->comm_slots();
   std::copy_n(buf, size_t(n) * W, state->halo_buf.data() + size_t(first) * W);
 }
 
@@ -208,7 +210,10 @@ uma::RankSum *PairUMA::rank_sum()
 
 uma::HaloExchange *PairUMA::halo_exchange()
 {
+  // The LAMMPS path is also the reference of the planned ones under UMA_HALO_VERIFY (nothing is
+  // allocated before its first exchange).
   if (!state->exchange) state->exchange.reset(new HaloByComm(this));
+  if (halo_comm_active != HaloComm::lammps) return planned_halo_exchange(state->exchange.get());
   return state->exchange.get();
 }
 

@@ -8,6 +8,7 @@
 #define LMP_PAIR_UMA_STATE_H
 
 #include "engine/engine.h"
+#include "halo/planned_exchange.h"
 
 #include <cstdint>
 #include <map>
@@ -38,10 +39,18 @@ struct PairUMAState {
   int halo_width = 0;                          // values per atom in one exchange (9 x channels)
   bool halo_fp32 = false;                      // values are floats (fp32 engine), two per double slot
   std::unique_ptr<uma::HaloExchange> exchange; // halo exchange mode: LAMMPS communication
+  std::unique_ptr<uma::PlannedExchange> planned;  // halo_comm mpi or nccl (pair_uma_exchange.cpp)
+  std::unique_ptr<uma::HaloExchange> verified; // UMA_HALO_VERIFY: planned, checked against exchange
+  std::unique_ptr<uma::HaloExchange> traced;   // UMA_HALO_TRACE: planned (or verified), timed
+  std::string planned_key;                     // transport and device `planned` was made for
+  int64_t planned_at = -1;                     // neighbor->ncalls of the plan's neighbour-list build
+  int comm_slots_override = 0;                 // > 0: pair communication of this many doubles per atom
   std::unique_ptr<uma::RankSum> ranks;         // sums over MPI ranks (charge-balanced models)
 
   // Doubles per atom in halo_buf and in LAMMPS's communication buffers.
   int halo_slots() const { return halo_fp32 ? (halo_width + 1) / 2 : halo_width; }
+  // Doubles per atom of the pair communication in flight: node rows, or the plan's (rank, row) pairs.
+  int comm_slots() const { return comm_slots_override > 0 ? comm_slots_override : halo_slots(); }
 };
 }    // namespace LAMMPS_NS
 

@@ -20,8 +20,8 @@ cmake --build build -j "$jobs"
 # tests so a CUDA-only break fails CI too. Skipped where there is no nvcc.
 if command -v nvcc >/dev/null 2>&1; then
   cmake -S . -B build-cuda -G Ninja -DCMAKE_BUILD_TYPE=Release -DUMA_ENABLE_CUDA=ON -DUMA_ENABLE_TESTS=ON
-  cmake --build build-cuda -j "$jobs" --target uma_engine test_wigner_cuda test_gpu_engine
-  echo "UMA: CUDA variant compiled and linked (kernels, engine with fused ops, GPU tests)"
+  cmake --build build-cuda -j "$jobs" --target uma_engine test_wigner_cuda test_gpu_engine test_exchange_plan
+  echo "UMA: CUDA variant compiled and linked (kernels, engine with fused ops, GPU tests, NCCL halo exchange)"
   if [ ${#lammps_flags[@]} -gt 0 ]; then
     # uma/kk for a CUDA Kokkos: only Kokkos itself is needed (about a minute), not a CUDA LAMMPS.
     kk_dir="$(tools/build-lammps-gpu.sh --kokkos-only -j "$jobs" | tail -n 1)"

@@ -203,6 +203,12 @@ def main():
                 if marker not in open(log, errors="replace").read():
                     report.append(f"{os.path.basename(log)}: no '{marker}' line (expected halo "
                                   f"{args.expect_halo})")
+            # 'halo_comm X' in the pair args: the exchange line ends with the transport it resolved to
+            comm = re.search(r"halo_comm (\w+)", args.pair_args)
+            for log in (ref_logs + new_logs) if comm else []:
+                if f"halo_comm {comm.group(1)})" not in open(log, errors="replace").read():
+                    report.append(f"{os.path.basename(log)}: the halo exchange line does not name "
+                                  f"halo_comm {comm.group(1)}")
         label = " + ".join(os.path.basename(d) for d in args.decks)
         print(f"{label} np={args.np}: {nvalues} values; max relative difference uma/kk vs uma: "
               f"thermo {worst_thermo:.3g}, per-atom {worst_atoms:.3g} (tolerance {args.tol:g})")
