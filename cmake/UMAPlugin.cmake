@@ -23,8 +23,8 @@
 #
 # For unittest/, every plugin target is listed in the global property UMA_LAMMPS_PLUGINS and carries
 # UMA_LMP, UMA_LAMMPS_SOURCE_DIR, UMA_LAMMPS_VERSION, UMA_LAMMPS_TEST_SUFFIX (empty for 29Sep2021, the
-# reference build, else _<version>), UMA_LAMMPS_TEST_LABELS (lammps-<version>), UMA_KOKKOS and
-# UMA_PLAIN_PLUGIN (the target of that version's plugin as built without Kokkos) as target properties.
+# reference build, else _<version>), UMA_LAMMPS_TEST_LABELS (lammps-<version>) and UMA_PLAIN_PLUGIN
+# (the target of that version's plugin as built without Kokkos) as target properties.
 
 if(NOT TARGET uma_engine)
   message(FATAL_ERROR "UMA: cmake/UMAPlugin.cmake needs the target uma_engine; include it after "
@@ -144,7 +144,7 @@ function(uma_add_lammps_plugin target)
   endif()
   set_target_properties(${target} PROPERTIES UMA_LMP "${P_LMP}" UMA_LAMMPS_SOURCE_DIR "${P_SOURCE_DIR}"
     UMA_LAMMPS_VERSION "${P_VERSION}" UMA_LAMMPS_TEST_SUFFIX "${_suffix}"
-    UMA_LAMMPS_TEST_LABELS "lammps-${P_VERSION}" UMA_KOKKOS OFF UMA_PLAIN_PLUGIN ${target})
+    UMA_LAMMPS_TEST_LABELS "lammps-${P_VERSION}" UMA_PLAIN_PLUGIN ${target})
   set_property(GLOBAL APPEND PROPERTY UMA_LAMMPS_PLUGINS ${target})
   message(STATUS "UMA: ${target} against LAMMPS ${P_VERSION} in ${P_SOURCE_DIR} (lmp: ${P_LMP})")
 endfunction()
@@ -181,9 +181,6 @@ if(UMA_ENABLE_KOKKOS AND UMA_ENABLE_TESTS)
   set_target_properties(umaplugin_plain PROPERTIES PREFIX "" SUFFIX ".so")
   uma_lammps_glue_flags(umaplugin_plain "${UMA_LAMMPS_SOURCE_DIR}" ${UMA_LAMMPS_VERSION_NUMBER})
   set_target_properties(umaplugin PROPERTIES UMA_PLAIN_PLUGIN umaplugin_plain)
-endif()
-if(UMA_ENABLE_KOKKOS)
-  set_target_properties(umaplugin PROPERTIES UMA_KOKKOS ON)
 endif()
 
 # ---- umaplugin_<version>: one plain plugin per tree of UMA_LAMMPS_EXTRA_DIRS --------------------
