@@ -9,19 +9,35 @@ tools/bootstrap-python.sh
 # The test models that are not in the tree (the bundled models must stay small): made from their
 # recorded seeds with fairchem and checked against their sha256 (potentials/README.md).
 tools/make-test-models
+# LAMMPS 29Sep2021 (with Kokkos: everything, uma/kk included) and the current LAMMPS 4Feb2025 (Debian
+# trixie's source; no KOKKOS) for the plain pair_style uma: one build folder, the engine compiled once,
+# one plugin per LAMMPS (build/umaplugin.so, build/lammps-4Feb2025/umaplugin.so). The tests against
+# 4Feb2025 (LAMMPS-level, example decks, LAMMPS's force-style harness) are named *_4Feb2025 and
+# labelled lammps-4Feb2025 (cmake/UMAPlugin.cmake).
 lammps_flags=()
 if [ -x tools/build-lammps.sh ] && [ -f cmake/UMAPlugin.cmake ]; then
-  lammps_dir="$(tools/build-lammps.sh | tail -n 1)"
-  lammps_flags=(-DUMA_ENABLE_LAMMPS=ON -DUMA_ENABLE_KOKKOS=ON "-DUMA_LAMMPS_DIR=$lammps_dir")
+  lammps_dir="$(tools/build-lammps.sh -j "$jobs" | tail -n 1)"
+  lammps_new_dir="$(tools/build-lammps.sh --version 4Feb2025 -j "$jobs" | tail -n 1)"
+  lammps_flags=(-DUMA_ENABLE_LAMMPS=ON -DUMA_ENABLE_KOKKOS=ON "-DUMA_LAMMPS_DIR=$lammps_dir"
+                "-DUMA_LAMMPS_EXTRA_DIRS=$lammps_new_dir")
 fi
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DUMA_ENABLE_TESTS=ON "${lammps_flags[@]}"
 cmake --build build -j "$jobs"
 # The CUDA code cannot run here, but it must compile and link (nvcc, sm_90 + PTX): checked before the
 # tests so a CUDA-only break fails CI too. Skipped where there is no nvcc.
 if command -v nvcc >/dev/null 2>&1; then
-  cmake -S . -B build-cuda -G Ninja -DCMAKE_BUILD_TYPE=Release -DUMA_ENABLE_CUDA=ON -DUMA_ENABLE_TESTS=ON
-  cmake --build build-cuda -j "$jobs" --target uma_engine test_wigner_cuda test_gpu_engine test_exchange_plan
-  echo "UMA: CUDA variant compiled and linked (kernels, engine with fused ops, GPU tests, NCCL halo exchange)"
+  # The plain plugin (device cuda) against the current LAMMPS 4Feb2025, in the same folder: only its
+  # glue is compiled on top of the CUDA engine.
+  cuda_lammps_flags=()
+  cuda_targets=(uma_engine test_wigner_cuda test_gpu_engine test_exchange_plan)
+  if [ ${#lammps_flags[@]} -gt 0 ]; then
+    cuda_lammps_flags=(-DUMA_ENABLE_LAMMPS=ON -DUMA_ENABLE_KOKKOS=OFF "-DUMA_LAMMPS_DIR=$lammps_new_dir")
+    cuda_targets+=(umaplugin)
+  fi
+  cmake -S . -B build-cuda -G Ninja -DCMAKE_BUILD_TYPE=Release -DUMA_ENABLE_CUDA=ON -DUMA_ENABLE_TESTS=ON \
+    "${cuda_lammps_flags[@]}"
+  cmake --build build-cuda -j "$jobs" --target "${cuda_targets[@]}"
+  echo "UMA: CUDA variant compiled and linked (kernels, engine with fused ops, GPU tests, ${cuda_targets[*]})"
   if [ ${#lammps_flags[@]} -gt 0 ]; then
     # uma/kk for a CUDA Kokkos: only Kokkos itself is needed (about a minute), not a CUDA LAMMPS.
     kk_dir="$(tools/build-lammps-gpu.sh --kokkos-only -j "$jobs" | tail -n 1)"
@@ -34,19 +50,4 @@ if command -v nvcc >/dev/null 2>&1; then
 else
   echo "UMA: no nvcc; CUDA compile check skipped"
 fi
-# The plain pair_style uma against the current LAMMPS too (4Feb2025, Debian trixie's source; no
-# KOKKOS): a second build folder with only the plugin built (the engine is compiled once more there),
-# and only its LAMMPS-level and example tests run (label lammps-4Feb2025, names suffixed _4Feb2025).
-if [ ${#lammps_flags[@]} -gt 0 ]; then
-  lammps_new_dir="$(tools/build-lammps.sh --version 4Feb2025 | tail -n 1)"
-  cmake -S . -B build-lammps-new -G Ninja -DCMAKE_BUILD_TYPE=Release -DUMA_ENABLE_TESTS=ON \
-    -DUMA_ENABLE_LAMMPS=ON -DUMA_ENABLE_KOKKOS=OFF "-DUMA_LAMMPS_DIR=$lammps_new_dir"
-  cmake --build build-lammps-new -j "$jobs" --target umaplugin
-fi
-status=0
-(cd build && ctest --output-on-failure -j "${UMA_TEST_JOBS:-2}" "$@") || status=$?
-if [ ${#lammps_flags[@]} -gt 0 ]; then
-  (cd build-lammps-new && ctest --output-on-failure -j "${UMA_TEST_JOBS:-2}" -L lammps-4Feb2025 "$@") \
-    || status=$?
-fi
-exit $status
+cd build && exec ctest --output-on-failure -j "${UMA_TEST_JOBS:-2}" "$@"
