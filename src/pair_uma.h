@@ -117,6 +117,9 @@ class PairUMA : public Pair {
   // `reference` is the LAMMPS one, checked against under UMA_HALO_VERIFY=1.
   uma::HaloExchange *planned_halo_exchange(uma::HaloExchange *reference);
   void log_plan();    // UMA_HALO_VERIFY: each rank's plan in rank 0's log
+  // LAMMPS's forward pair communication of halo_buf through the host path, for uma/kk as well
+  // (pair_uma_halo.cpp; collective).
+  void forward_comm_on_host();
   friend class HaloByComm;    // Halo::exchange through this style's pack/unpack_*_comm (pair_uma_halo.cpp)
   std::string element_map_string() const;
 

@@ -12,7 +12,6 @@
 #include "atom.h"
 #include "comm.h"
 #include "error.h"
-#include "lammps_compat.h"
 #include "neighbor.h"
 #include "utils.h"
 
@@ -101,10 +100,7 @@ void PairUMA::learn_ghost_owners(std::vector<int> &owner_rank, std::vector<int64
     s.halo_buf[2 * size_t(s.lmp_of[k]) + 1] = static_cast<double>(k);    // exact up to 2^53 rows
   }
   s.comm_slots_override = 2;
-  const ExecutionSpace space = execution_space;    // the host path for uma/kk too (pair_uma_halo.cpp)
-  execution_space = Host;
-  uma_compat::forward_comm_pair(comm, this);
-  execution_space = space;
+  forward_comm_on_host();
   s.comm_slots_override = 0;
   owner_rank.resize(n - s.n_energy);
   owner_row.resize(n - s.n_energy);

@@ -102,13 +102,7 @@ class HaloByComm : public uma::HaloExchange {
     torch::Tensor back;
     if (!reverse) {
       to_buf(0, nl);
-      // Through the host buffer: CommKokkos would send a Kokkos pair style (uma/kk) down its
-      // device path, which packs with pack_forward_comm_kokkos; the host path uses
-      // pack_forward_comm for both styles (the reverse path is host-only in LAMMPS anyway).
-      const ExecutionSpace space = pair->execution_space;
-      pair->execution_space = Host;
-      uma_compat::forward_comm_pair(pair->comm, pair);
-      pair->execution_space = space;
+      pair->forward_comm_on_host();
       back = host_rows(ng, K, dtype, rows.is_cuda());
       from_buf(back, nl, ng);
     } else {
@@ -135,6 +129,17 @@ class HaloByComm : public uma::HaloExchange {
   }
 };
 }    // namespace LAMMPS_NS
+
+void PairUMA::forward_comm_on_host()
+{
+  // Through the host buffer: CommKokkos would send a Kokkos pair style (uma/kk) down its device
+  // path, which packs with pack_forward_comm_kokkos; the host path uses pack_forward_comm for both
+  // styles (the reverse path is host-only in LAMMPS anyway).
+  const ExecutionSpace space = execution_space;
+  execution_space = Host;
+  uma_compat::forward_comm_pair(comm, this);
+  execution_space = space;
+}
 
 // Forward and reverse communication move halo_slots raw doubles per atom (forward: 2 while the owners of
 // ghosts are learned, pair_uma_exchange.cpp); only the reverse sum needs

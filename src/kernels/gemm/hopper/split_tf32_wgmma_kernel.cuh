@@ -109,7 +109,8 @@ __global__ void __launch_bounds__(WgmmaTile::kThreads, 1) split_tf32_wgmma_kerne
 
   // Each thread's share of a step: A (and B as weight rows) rows (tid / 8) + 32 i, floats 4 (tid % 8) .. +3, so a
   // warp reads four 128-byte row segments; row-major B: k row tid % 32, n columns 4 ((tid / 32) + 8 i) .. +3.
-  // The thread that copies a chunk is the one that splits it: no barrier between the copy's wait and the split.
+  // B: the thread that copies a chunk is the one that splits it (no barrier between the copy's wait and the
+  // split); A is read as MMA fragments, across threads, after the barrier that ends the previous step.
   const int c4 = (tid & 7) * 4;
   auto stage_a = [&](int s) { return staging + s * T::kStageFloats; };
   auto stage_b = [&](int s) { return staging + s * T::kStageFloats + kM * T::kStageRowA; };
