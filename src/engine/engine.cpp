@@ -21,6 +21,7 @@
 #ifdef UMA_HAVE_CUDA_KERNELS
 #include "engine/captured_eval.h"
 #include "engine/fused_edge_gate.h"
+#include "engine/fused_edge_geometry.h"
 #include "engine/fused_wigner_ops.h"
 #endif
 
@@ -414,14 +415,15 @@ torch::Tensor Engine::Impl::atom_energies(const torch::Tensor& Z, const torch::T
   const auto& w = weights;
   const int64_t N = Z.size(0), E = vec.size(0), C = config.sphere_channels;
 
-  // Edge geometry (escn_md.py: wigner, envelope, distance expansion).
-  auto dist = vec.norm(2, 1);
-  auto unit = vec / dist.unsqueeze(1);
-  auto wigner = wigner_from_rotation(edge_rotation_to_y(unit), l2_forms);
-  auto r = dist / config.cutoff;  // PolynomialEnvelope(5)
-  auto env = torch::where(r < 1.0, 1.0 + r.pow(5) * (-21.0 + r * (35.0 - 15.0 * r)), torch::zeros_like(r));
-  auto wigner_inv_env = wigner.transpose(1, 2) * env.view({E, 1, 1});
-  auto gauss = torch::exp(gauss_coeff * (dist.unsqueeze(1) - gauss_offsets.unsqueeze(0)).pow(2));
+  // Edge geometry (escn_md.py: wigner, envelope, distance expansion): one fused kernel each way with the CUDA
+  // kernels, else the Torch form (the reference the fused one is tested against).
+#ifdef UMA_HAVE_CUDA_KERNELS
+  const EdgeGeometry geo = fused ? fused::edge_geometry(vec, gauss_offsets, config.cutoff, gauss_coeff)
+                                 : edge_geometry(vec, gauss_offsets, config.cutoff, gauss_coeff, l2_forms);
+#else
+  const EdgeGeometry geo = edge_geometry(vec, gauss_offsets, config.cutoff, gauss_coeff, l2_forms);
+#endif
+  const auto &wigner = geo.wigner, &wigner_inv_env = geo.wigner_inv_env, &gauss = geo.gauss;
   const EdgeRotations rot = prepare_rotations(wigner, wigner_inv_env);
   const LayerTables& t = *tables;
 

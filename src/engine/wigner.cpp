@@ -63,4 +63,18 @@ torch::Tensor wigner_from_rotation(const torch::Tensor& R, const torch::Tensor& 
   return D;
 }
 
+EdgeGeometry edge_geometry(const torch::Tensor& vec, const torch::Tensor& offsets, double cutoff, double gauss_coeff,
+                           const torch::Tensor& l2_forms) {
+  const int64_t E = vec.size(0);
+  auto dist = vec.norm(2, 1);
+  auto unit = vec / dist.unsqueeze(1);
+  EdgeGeometry g;
+  g.wigner = wigner_from_rotation(edge_rotation_to_y(unit), l2_forms);
+  auto r = dist / cutoff;  // PolynomialEnvelope(5)
+  auto env = torch::where(r < 1.0, 1.0 + r.pow(5) * (-21.0 + r * (35.0 - 15.0 * r)), torch::zeros_like(r));
+  g.wigner_inv_env = g.wigner.transpose(1, 2) * env.view({E, 1, 1});
+  g.gauss = torch::exp(gauss_coeff * (dist.unsqueeze(1) - offsets.unsqueeze(0)).pow(2));
+  return g;
+}
+
 }  // namespace uma

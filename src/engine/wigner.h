@@ -29,6 +29,18 @@ torch::Tensor l2_quadratic_forms(torch::TensorOptions options);
 // l2_quadratic_forms() in R's dtype and device; without it they are made (and copied) per call.
 torch::Tensor wigner_from_rotation(const torch::Tensor& rotation, const torch::Tensor& l2_forms = torch::Tensor());
 
+// Everything the network takes from the edge vectors (escn_md.py: Wigner-D, envelope, distance expansion).
+struct EdgeGeometry {
+  torch::Tensor wigner;          // [E,9,9] D(R(vec / |vec|))
+  torch::Tensor wigner_inv_env;  // [E,9,9] D^T · PolynomialEnvelope(5)(|vec| / cutoff)
+  torch::Tensor gauss;           // [E,G]   exp(gauss_coeff (|vec| - offsets_g)^2)
+};
+
+// The Torch form of EdgeGeometry for vec [E,3] (differentiable) and offsets [G]; fused_edge_geometry.h is the same
+// as one CUDA kernel per direction.
+EdgeGeometry edge_geometry(const torch::Tensor& vec, const torch::Tensor& offsets, double cutoff, double gauss_coeff,
+                           const torch::Tensor& l2_forms = torch::Tensor());
+
 }  // namespace uma
 
 #endif

@@ -142,10 +142,10 @@ phase_build() {
 
 phase_test_gpu() {
   wait_unpack > /dev/null  # the 1.1 test model, if it is being built
-  ( cd build-gpu && timeout 200 ctest -R "test_gpu_engine|WignerKernelCuda|SplitTf32|test_edge_gate" -V --timeout 180 ) \
+  ( cd build-gpu && timeout 200 ctest -R "test_gpu_engine|WignerKernelCuda|SplitTf32|test_edge_gate|test_edge_geometry|test_layer_norm_silu" -V --timeout 180 ) \
     > "$OUT/ctest_gpu.log" 2>&1
   say "GPU tests: $(grep -E 'tests passed|tests failed' "$OUT/ctest_gpu.log")"
-  grep -E "\[gpu( parity| gemm modes)?\]|\[split-tf32|FAILED|Failure|SKIPPED \]|  OK \] EdgeGate" "$OUT/ctest_gpu.log" | head -60
+  grep -E "\[gpu( parity| gemm modes)?\]|\[split-tf32|FAILED|Failure|SKIPPED \]|  OK \] (EdgeGate|EdgeGeometry|LayerNormSilu)" "$OUT/ctest_gpu.log" | head -60
 }
 
 wait_unpack() {
