@@ -208,7 +208,7 @@ struct Engine::Impl {
     torch::Tensor operator()(const std::vector<torch::Tensor>&, const std::vector<torch::Tensor>& e) const override {
       const Impl& m = in.m;
       const int64_t E = e[0].size(0), C = m.config.sphere_channels;
-      auto rad = radial_mlp(in.x_edge(e, e[2], e[3]), m.weights.edge_degree_rad, m.tables->gemm).view({E, m.config.lmax + 1, C});
+      auto rad = radial_mlp(in.x_edge(e, e[2], e[3]), m.weights.edge_degree_rad, *m.tables).view({E, m.config.lmax + 1, C});
       auto msg = torch::bmm(e[1].index_select(2, m.m0_columns), rad);
       return torch::zeros({num_atoms, msg.size(1), C}, msg.options()).index_add(0, e[3], msg / 5.0);
     }
@@ -242,7 +242,7 @@ struct Engine::Impl {
 #endif
       // Conv 1's radial scale: folded into the fused gather kernel (fairchem PR #2073 does the same in Triton),
       // else a multiply inside so2_conv.
-      auto radial = radial_mlp(in.x_edge(e, src, dst), block.so2_conv_1.rad_func, m.tables->gemm);
+      auto radial = radial_mlp(in.x_edge(e, src, dst), block.so2_conv_1.rad_func, *m.tables);
       auto msg = m.node_to_edge(node[0], src, dst, rot, csr, m.fused ? radial : torch::Tensor());
       torch::Tensor gate, m0_with_gate;
       msg = so2_conv(msg, m.fused ? torch::Tensor() : radial, mix.so2_conv_1, H, L * H, &gate, &m0_with_gate);
@@ -314,11 +314,11 @@ Engine::Engine(const std::string& model_path, const EngineOptions& options) : im
   // The GEMM modes are fp32 GPU modes: fp64 and the CPU run their GEMMs exactly (EngineOptions::fp32_gemm).
   const Fp32Gemm gemm =
       options.device.is_cuda() && options.precision == Precision::fp32 ? options.fp32_gemm : Fp32Gemm::strict;
-  m.tables = std::make_unique<LayerTables>(m.dtype, options.device, gemm);
-  if (options.device.is_cuda()) at::globalContext().setAllowTF32CuBLAS(gemm == Fp32Gemm::tf32);
 #ifdef UMA_HAVE_CUDA_KERNELS
   m.fused = options.device.is_cuda();
 #endif
+  m.tables = std::make_unique<LayerTables>(m.dtype, options.device, gemm, m.fused);
+  if (options.device.is_cuda()) at::globalContext().setAllowTF32CuBLAS(gemm == Fp32Gemm::tf32);
   if (options.deterministic && !m.fused)
     throw Error("deterministic summation needs the fused CUDA kernels (device cuda in a CUDA build); "
                 "on the CPU results are deterministic already");

@@ -1,5 +1,9 @@
 #include "engine/layers.h"
 
+#ifdef UMA_HAVE_CUDA_KERNELS
+#include "engine/fused_layer_norm_silu.h"
+#endif
+
 namespace uma {
 
 namespace F = torch::nn::functional;
@@ -15,7 +19,8 @@ torch::Tensor MixedLinear::apply(const torch::Tensor& x) const {
   return bias.defined() ? y + bias : y;
 }
 
-LayerTables::LayerTables(torch::Dtype dtype, torch::Device device, Fp32Gemm gemm_mode) : gemm(gemm_mode) {
+LayerTables::LayerTables(torch::Dtype dtype, torch::Device device, Fp32Gemm gemm_mode, bool fused_kernels)
+    : gemm(gemm_mode), fused(fused_kernels) {
   auto i64 = torch::TensorOptions().dtype(torch::kInt64);
   degree_of_coefficient = torch::tensor({0, 1, 1, 1, 2, 2, 2, 2, 2}, i64).to(device);
   degree_balance = torch::tensor({1.0 / 3, 1.0 / 9, 1.0 / 9, 1.0 / 9, 1.0 / 15, 1.0 / 15, 1.0 / 15, 1.0 / 15, 1.0 / 15},
@@ -28,13 +33,25 @@ torch::Tensor linear(const torch::Tensor& x, const LinearW& w, Fp32Gemm gemm) {
   return linear_in_mode(x, w.weight, w.bias, gemm);
 }
 
-torch::Tensor radial_mlp(const torch::Tensor& x, const RadialMLPW& w, Fp32Gemm gemm) {
-  const int64_t hidden = w.lin0.weight.size(0);
-  auto h = linear(x, w.lin0, gemm);
-  h = torch::silu(torch::layer_norm(h, {hidden}, w.norm1.weight, w.norm1.bias, 1e-5));
-  h = linear(h, w.lin3, gemm);
-  h = torch::silu(torch::layer_norm(h, {hidden}, w.norm4.weight, w.norm4.bias, 1e-5));
-  return linear(h, w.lin6, gemm);
+namespace {
+
+// silu(LayerNorm(h)) over the last dimension (eps 1e-5, torch's default, as fairchem's nn.LayerNorm): the fused
+// kernels read the pre-norm rows once each way (and keep only them for the backward) where torch writes and reads
+// back the normalised rows and their statistics.
+torch::Tensor layer_norm_silu(const torch::Tensor& h, const LayerNormW& w, bool fused) {
+  constexpr double kEps = 1e-5;
+#ifdef UMA_HAVE_CUDA_KERNELS
+  if (fused && h.is_cuda() && h.stride(-1) == 1) return fused::layer_norm_silu(h, w.weight, w.bias, kEps);
+#endif
+  return torch::silu(torch::layer_norm(h, {h.size(-1)}, w.weight, w.bias, kEps));
+}
+
+}  // namespace
+
+torch::Tensor radial_mlp(const torch::Tensor& x, const RadialMLPW& w, const LayerTables& t) {
+  auto h = layer_norm_silu(linear(x, w.lin0, t.gemm), w.norm1, t.fused);
+  h = layer_norm_silu(linear(h, w.lin3, t.gemm), w.norm4, t.fused);
+  return linear(h, w.lin6, t.gemm);
 }
 
 torch::Tensor rms_norm_sh(const torch::Tensor& x, const RMSNormSHW& w, const LayerTables& t) {

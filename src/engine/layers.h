@@ -33,13 +33,15 @@ struct LayerTables {
   torch::Tensor degree_of_coefficient;  // [9] int64: l of each L-major row (0,1,1,1,2,2,2,2,2)
   torch::Tensor degree_balance;         // [1,9,1] 1/((2l+1)(lmax+1)) per row, working precision
   Fp32Gemm gemm;                        // the engine's fp32 GEMM mode (strict outside fp32 on a GPU)
-  LayerTables(torch::Dtype dtype, torch::Device device, Fp32Gemm gemm);
+  bool fused;                           // the engine's fused CUDA kernels are in use (CUDA build, CUDA device)
+  LayerTables(torch::Dtype dtype, torch::Device device, Fp32Gemm gemm, bool fused = false);
 };
 
 torch::Tensor linear(const torch::Tensor& x, const LinearW& w, Fp32Gemm gemm);
 
-// nn/radial.py RadialMLP.
-torch::Tensor radial_mlp(const torch::Tensor& x, const RadialMLPW& w, Fp32Gemm gemm);
+// nn/radial.py RadialMLP. Its two LayerNorm + SiLU pairs are one fused CUDA kernel each way where t.fused (and the
+// tensor is on the GPU), else torch's layer_norm and silu.
+torch::Tensor radial_mlp(const torch::Tensor& x, const RadialMLPW& w, const LayerTables& t);
 
 // nn/layer_norm.py EquivariantRMSNormArraySphericalHarmonicsV2 (lmax = 2, eps 1e-5).
 torch::Tensor rms_norm_sh(const torch::Tensor& x, const RMSNormSHW& w, const LayerTables& t);

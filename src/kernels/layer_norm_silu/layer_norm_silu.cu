@@ -1,0 +1,359 @@
+// Fused LayerNorm + SiLU kernels and launchers (layer_norm_silu_launch.h), fp32 and fp64. One warp per row: the row
+// is read once into registers (16-byte vector loads where every row and vector is aligned, else coalesced scalar
+// loads), its mean and variance come from two warp-shuffle reductions (two passes over the registers: the centred
+// sum of squares, no cancellation), and y is written once; torch's form is a LayerNorm kernel that writes its
+// output (and the row statistics), then a SiLU kernel that reads it back, and twice that backward. The backward
+// reads x and dy once, recomputes the statistics from x (the forward saves nothing but its input) and writes dx.
+// Statistics and everything else in the working precision, as torch does. Rows wider than the register tiles
+// (fp32: 1024 when vectorised, else 256; fp64: 512 / 256) take a loop kernel that reads the row from global memory
+// once per pass instead. Memory-bound: no shared memory.
+#include <cuda_runtime.h>
+
+#include <cstdint>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+#include "layer_norm_silu_launch.h"
+
+namespace uma {
+namespace kernels {
+namespace {
+
+constexpr int kWarp = 32;
+constexpr int kThreads = 256;
+constexpr int kRowsPerBlock = kThreads / kWarp;  // one row per warp at a time, grid-stride over rows
+constexpr unsigned kFullMask = 0xffffffffu;
+static_assert(kThreads % kWarp == 0, "a block is whole warps: every lane of a warp takes part in its row's shuffles");
+
+// The widest register tile: kMaxChunks vectors per lane.
+constexpr int kMaxChunks = 8;
+
+template <typename T>
+constexpr int kVecOf = 16 / int(sizeof(T));  // elements in one 16-byte load: 4 floats, 2 doubles
+
+template <typename T, int N>
+struct alignas(sizeof(T) * N) Pack {
+  T v[N];
+};
+
+template <typename T, int N>
+__device__ __forceinline__ void load(const T* p, T (&out)[N]) {
+  const Pack<T, N> pk = *reinterpret_cast<const Pack<T, N>*>(p);
+#pragma unroll
+  for (int i = 0; i < N; ++i) out[i] = pk.v[i];
+}
+
+template <typename T, int N>
+__device__ __forceinline__ void store(T* p, const T (&in)[N]) {
+  Pack<T, N> pk;
+#pragma unroll
+  for (int i = 0; i < N; ++i) pk.v[i] = in[i];
+  *reinterpret_cast<Pack<T, N>*>(p) = pk;
+}
+
+// Every lane of the warp calls it (row loops are warp-uniform) and gets the warp's sum.
+template <typename T>
+__device__ __forceinline__ T warp_sum(T v) {
+#pragma unroll
+  for (int offset = kWarp / 2; offset > 0; offset >>= 1) v += __shfl_xor_sync(kFullMask, v, offset);
+  return v;
+}
+
+// 1 / sqrt(v): the correctly rounded square root and division (no rsqrtf approximation; no fast math).
+template <typename T>
+__device__ __forceinline__ T inv_sqrt(T v) {
+  if constexpr (sizeof(T) == 4) {
+    return 1.0f / sqrtf(v);
+  } else {
+    return 1.0 / sqrt(v);
+  }
+}
+
+template <typename T>
+__device__ __forceinline__ T exp_of(T v) {
+  if constexpr (sizeof(T) == 4) {
+    return expf(v);
+  } else {
+    return exp(v);
+  }
+}
+
+// silu(z) = z / (1 + exp(-z)), as torch's SiLU kernel writes it.
+template <typename T>
+__device__ __forceinline__ T silu(T z) {
+  return z / (T(1) + exp_of(-z));
+}
+
+// d silu / dz · dy = dy · σ(z) · (1 + z (1 - σ(z))), as torch's SiLU backward.
+template <typename T>
+__device__ __forceinline__ T silu_grad(T z, T dy) {
+  const T s = T(1) / (T(1) + exp_of(-z));
+  return dy * s * (T(1) + z * (T(1) - s));
+}
+
+// ---- register tiles: lane `lane` holds the vectors starting at columns (j·32 + lane)·kVec, j < kChunks ----
+
+// Loads the row (zeros past the width) and returns its mean and rstd.
+template <typename T, int kVec, int kChunks>
+__device__ __forceinline__ void load_row_stats(const T* x, int64_t W, T eps, int lane, T (&v)[kChunks][kVec],
+                                               T& mean, T& rstd) {
+  T sum = T(0);
+#pragma unroll
+  for (int j = 0; j < kChunks; ++j) {
+    const int64_t c = (int64_t(j) * kWarp + lane) * kVec;
+    if (c < W) {  // W % kVec == 0 on the vector path: the whole vector is inside the row
+      load(x + c, v[j]);
+#pragma unroll
+      for (int i = 0; i < kVec; ++i) sum += v[j][i];
+    } else {
+#pragma unroll
+      for (int i = 0; i < kVec; ++i) v[j][i] = T(0);
+    }
+  }
+  mean = warp_sum(sum) / T(W);
+  T sq = T(0);
+#pragma unroll
+  for (int j = 0; j < kChunks; ++j) {
+    const int64_t c = (int64_t(j) * kWarp + lane) * kVec;
+    if (c < W) {
+#pragma unroll
+      for (int i = 0; i < kVec; ++i) {
+        const T d = v[j][i] - mean;
+        sq += d * d;
+      }
+    }
+  }
+  rstd = inv_sqrt(warp_sum(sq) / T(W) + eps);
+}
+
+template <typename T, int kVec, int kChunks>
+__global__ void __launch_bounds__(kThreads) layer_norm_silu_fwd_tile_kernel(const LayerNormSiluFwdParams<T> p) {
+  const int lane = threadIdx.x % kWarp;
+  const int64_t W = p.width, stride = int64_t(gridDim.x) * kRowsPerBlock;
+  const T eps = T(p.eps);
+  for (int64_t row = int64_t(blockIdx.x) * kRowsPerBlock + threadIdx.x / kWarp; row < p.rows; row += stride) {
+    T v[kChunks][kVec];
+    T mean, rstd;
+    load_row_stats<T, kVec, kChunks>(p.x + row * p.ld, W, eps, lane, v, mean, rstd);
+    T* y = p.y + row * W;
+#pragma unroll
+    for (int j = 0; j < kChunks; ++j) {
+      const int64_t c = (int64_t(j) * kWarp + lane) * kVec;
+      if (c < W) {
+        T w[kVec], b[kVec], out[kVec];
+        load(p.weight + c, w);
+        load(p.bias + c, b);
+#pragma unroll
+        for (int i = 0; i < kVec; ++i) out[i] = silu((v[j][i] - mean) * rstd * w[i] + b[i]);
+        store(y + c, out);
+      }
+    }
+  }
+}
+
+template <typename T, int kVec, int kChunks>
+__global__ void __launch_bounds__(kThreads) layer_norm_silu_bwd_tile_kernel(const LayerNormSiluBwdParams<T> p) {
+  const int lane = threadIdx.x % kWarp;
+  const int64_t W = p.width, stride = int64_t(gridDim.x) * kRowsPerBlock;
+  const T eps = T(p.eps);
+  for (int64_t row = int64_t(blockIdx.x) * kRowsPerBlock + threadIdx.x / kWarp; row < p.rows; row += stride) {
+    T v[kChunks][kVec], g[kChunks][kVec];  // v: x, then x̂; g: d loss / d x̂
+    T mean, rstd;
+    load_row_stats<T, kVec, kChunks>(p.x + row * p.ld, W, eps, lane, v, mean, rstd);
+    const T* dy = p.grad_y + row * W;
+    T sum_g = T(0), sum_gx = T(0);
+#pragma unroll
+    for (int j = 0; j < kChunks; ++j) {
+      const int64_t c = (int64_t(j) * kWarp + lane) * kVec;
+      if (c < W) {
+        T w[kVec], b[kVec], d[kVec];
+        load(p.weight + c, w);
+        load(p.bias + c, b);
+        load(dy + c, d);
+#pragma unroll
+        for (int i = 0; i < kVec; ++i) {
+          const T xh = (v[j][i] - mean) * rstd;
+          g[j][i] = silu_grad(xh * w[i] + b[i], d[i]) * w[i];
+          v[j][i] = xh;
+          sum_g += g[j][i];
+          sum_gx += g[j][i] * xh;
+        }
+      }
+    }
+    const T mean_g = warp_sum(sum_g) / T(W), mean_gx = warp_sum(sum_gx) / T(W);
+    T* dx = p.grad_x + row * W;
+#pragma unroll
+    for (int j = 0; j < kChunks; ++j) {
+      const int64_t c = (int64_t(j) * kWarp + lane) * kVec;
+      if (c < W) {
+        T out[kVec];
+#pragma unroll
+        for (int i = 0; i < kVec; ++i) out[i] = rstd * (g[j][i] - mean_g - v[j][i] * mean_gx);
+        store(dx + c, out);
+      }
+    }
+  }
+}
+
+// ---- any width: scalar, coalesced, the row re-read from global memory (L1/L2) on every pass ----
+
+template <typename T>
+__device__ __forceinline__ void row_stats(const T* x, int64_t W, T eps, int lane, T& mean, T& rstd) {
+  T sum = T(0);
+  for (int64_t c = lane; c < W; c += kWarp) sum += x[c];
+  mean = warp_sum(sum) / T(W);
+  T sq = T(0);
+  for (int64_t c = lane; c < W; c += kWarp) {
+    const T d = x[c] - mean;
+    sq += d * d;
+  }
+  rstd = inv_sqrt(warp_sum(sq) / T(W) + eps);
+}
+
+template <typename T>
+__global__ void __launch_bounds__(kThreads) layer_norm_silu_fwd_loop_kernel(const LayerNormSiluFwdParams<T> p) {
+  const int lane = threadIdx.x % kWarp;
+  const int64_t W = p.width, stride = int64_t(gridDim.x) * kRowsPerBlock;
+  const T eps = T(p.eps);
+  for (int64_t row = int64_t(blockIdx.x) * kRowsPerBlock + threadIdx.x / kWarp; row < p.rows; row += stride) {
+    const T* x = p.x + row * p.ld;
+    T mean, rstd;
+    row_stats(x, W, eps, lane, mean, rstd);
+    T* y = p.y + row * W;
+    for (int64_t c = lane; c < W; c += kWarp) y[c] = silu((x[c] - mean) * rstd * p.weight[c] + p.bias[c]);
+  }
+}
+
+template <typename T>
+__global__ void __launch_bounds__(kThreads) layer_norm_silu_bwd_loop_kernel(const LayerNormSiluBwdParams<T> p) {
+  const int lane = threadIdx.x % kWarp;
+  const int64_t W = p.width, stride = int64_t(gridDim.x) * kRowsPerBlock;
+  const T eps = T(p.eps);
+  for (int64_t row = int64_t(blockIdx.x) * kRowsPerBlock + threadIdx.x / kWarp; row < p.rows; row += stride) {
+    const T* x = p.x + row * p.ld;
+    const T* dy = p.grad_y + row * W;
+    T mean, rstd;
+    row_stats(x, W, eps, lane, mean, rstd);
+    T sum_g = T(0), sum_gx = T(0);
+    for (int64_t c = lane; c < W; c += kWarp) {
+      const T xh = (x[c] - mean) * rstd, w = p.weight[c];
+      const T g = silu_grad(xh * w + p.bias[c], dy[c]) * w;
+      sum_g += g;
+      sum_gx += g * xh;
+    }
+    const T mean_g = warp_sum(sum_g) / T(W), mean_gx = warp_sum(sum_gx) / T(W);
+    T* dx = p.grad_x + row * W;
+    for (int64_t c = lane; c < W; c += kWarp) {  // recomputes g (cheaper than a scratch row in global memory)
+      const T xh = (x[c] - mean) * rstd, w = p.weight[c];
+      const T g = silu_grad(xh * w + p.bias[c], dy[c]) * w;
+      dx[c] = rstd * (g - mean_g - xh * mean_gx);
+    }
+  }
+}
+
+// ---- launch ----
+
+std::string sizes(int64_t rows, int64_t W, int64_t ld) {
+  std::ostringstream s;
+  s << "(rows=" << rows << ", width=" << W << ", ld=" << ld << ")";
+  return s.str();
+}
+
+void require(bool ok, const char* label, const char* what, int64_t rows, int64_t W, int64_t ld) {
+  if (!ok) throw std::invalid_argument(std::string(label) + ": " + what + " " + sizes(rows, W, ld));
+}
+
+void check_launch(const char* label, int64_t rows, int64_t W, int64_t ld) {
+  const cudaError_t err = cudaGetLastError();
+  if (err != cudaSuccess)
+    throw std::runtime_error(std::string(label) + ": CUDA error '" + cudaGetErrorString(err) + "' " +
+                             sizes(rows, W, ld));
+}
+
+unsigned int blocks_for(int64_t rows) {
+  const int64_t b = (rows + kRowsPerBlock - 1) / kRowsPerBlock, cap = int64_t(1) << 20;  // grid-stride beyond
+  return static_cast<unsigned int>(b < 1 ? 1 : (b > cap ? cap : b));
+}
+
+template <typename T>
+bool aligned16(const T* ptr) {
+  return reinterpret_cast<uintptr_t>(ptr) % 16 == 0;
+}
+
+// The smallest register tile of kVec-vectors that holds a row of W, or 0 for none (the loop kernel).
+template <int kVec>
+int chunks_for(int64_t W) {
+  for (int chunks = 1; chunks <= kMaxChunks; chunks *= 2)
+    if (W <= int64_t(chunks) * kWarp * kVec) return chunks;
+  return 0;
+}
+
+// Launches Kernel<T, kVec, chunks> for the chunks that W needs (1, 2, 4 or 8); false if none fits.
+template <typename T, int kVec, typename Params, template <typename, int, int> class Launch>
+bool launch_tile(const Params& p, unsigned int blocks, cudaStream_t stream) {
+  switch (chunks_for<kVec>(p.width)) {
+    case 1: Launch<T, kVec, 1>::run(p, blocks, stream); return true;
+    case 2: Launch<T, kVec, 2>::run(p, blocks, stream); return true;
+    case 4: Launch<T, kVec, 4>::run(p, blocks, stream); return true;
+    case 8: Launch<T, kVec, 8>::run(p, blocks, stream); return true;
+    default: return false;
+  }
+}
+static_assert(kMaxChunks == 8, "launch_tile's cases are the powers of two up to kMaxChunks");
+
+template <typename T, int kVec, int kChunks>
+struct FwdTile {
+  static void run(const LayerNormSiluFwdParams<T>& p, unsigned int blocks, cudaStream_t stream) {
+    layer_norm_silu_fwd_tile_kernel<T, kVec, kChunks><<<blocks, kThreads, 0, stream>>>(p);
+  }
+};
+
+template <typename T, int kVec, int kChunks>
+struct BwdTile {
+  static void run(const LayerNormSiluBwdParams<T>& p, unsigned int blocks, cudaStream_t stream) {
+    layer_norm_silu_bwd_tile_kernel<T, kVec, kChunks><<<blocks, kThreads, 0, stream>>>(p);
+  }
+};
+
+}  // namespace
+
+template <typename T>
+void layer_norm_silu_fwd(const LayerNormSiluFwdParams<T>& p, cudaStream_t stream) {
+  constexpr const char* kLabel = "uma::layer_norm_silu_fwd";
+  require(p.rows >= 0 && p.width > 0 && p.ld >= p.width && p.eps >= 0, kLabel, "bad sizes", p.rows, p.width, p.ld);
+  if (p.rows == 0) return;
+  require(p.x && p.weight && p.bias && p.y, kLabel, "null pointer", p.rows, p.width, p.ld);
+  constexpr int kVec = kVecOf<T>;
+  const bool vec = p.width % kVec == 0 && p.ld % kVec == 0 && aligned16(p.x) && aligned16(p.weight) &&
+                   aligned16(p.bias) && aligned16(p.y);
+  const unsigned int blocks = blocks_for(p.rows);
+  if (!(vec ? launch_tile<T, kVec, LayerNormSiluFwdParams<T>, FwdTile>(p, blocks, stream)
+            : launch_tile<T, 1, LayerNormSiluFwdParams<T>, FwdTile>(p, blocks, stream)))
+    layer_norm_silu_fwd_loop_kernel<T><<<blocks, kThreads, 0, stream>>>(p);
+  check_launch(kLabel, p.rows, p.width, p.ld);
+}
+
+template <typename T>
+void layer_norm_silu_bwd(const LayerNormSiluBwdParams<T>& p, cudaStream_t stream) {
+  constexpr const char* kLabel = "uma::layer_norm_silu_bwd";
+  require(p.rows >= 0 && p.width > 0 && p.ld >= p.width && p.eps >= 0, kLabel, "bad sizes", p.rows, p.width, p.ld);
+  if (p.rows == 0) return;
+  require(p.grad_y && p.x && p.weight && p.bias && p.grad_x, kLabel, "null pointer", p.rows, p.width, p.ld);
+  constexpr int kVec = kVecOf<T>;
+  const bool vec = p.width % kVec == 0 && p.ld % kVec == 0 && aligned16(p.x) && aligned16(p.weight) &&
+                   aligned16(p.bias) && aligned16(p.grad_y) && aligned16(p.grad_x);
+  const unsigned int blocks = blocks_for(p.rows);
+  if (!(vec ? launch_tile<T, kVec, LayerNormSiluBwdParams<T>, BwdTile>(p, blocks, stream)
+            : launch_tile<T, 1, LayerNormSiluBwdParams<T>, BwdTile>(p, blocks, stream)))
+    layer_norm_silu_bwd_loop_kernel<T><<<blocks, kThreads, 0, stream>>>(p);
+  check_launch(kLabel, p.rows, p.width, p.ld);
+}
+
+template void layer_norm_silu_fwd<float>(const LayerNormSiluFwdParams<float>&, cudaStream_t);
+template void layer_norm_silu_fwd<double>(const LayerNormSiluFwdParams<double>&, cudaStream_t);
+template void layer_norm_silu_bwd<float>(const LayerNormSiluBwdParams<float>&, cudaStream_t);
+template void layer_norm_silu_bwd<double>(const LayerNormSiluBwdParams<double>&, cudaStream_t);
+
+}  // namespace kernels
+}  // namespace uma
