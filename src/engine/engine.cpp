@@ -86,6 +86,18 @@ struct Engine::Impl {
 #endif
   Csr csr;                      // deterministic mode: the whole graph's edge grouping
   const Csr* csr_ptr = nullptr;
+  // The edge grouping for a pass over edges src/dst of a graph of total_edges: none unless deterministic; the
+  // whole graph's, or for a chunk its own (made into `storage`).
+  const Csr* csr_for(const torch::Tensor& src, const torch::Tensor& dst, int64_t num_atoms, int64_t total_edges,
+                     Csr& storage) const {
+#ifdef UMA_HAVE_CUDA_KERNELS
+    if (csr_ptr && src.size(0) != total_edges) {
+      storage = fused::make_edge_csr(src, dst, num_atoms);
+      return &storage;
+    }
+#endif
+    return csr_ptr;
+  }
   // The fused kernels take L-ordered matrices and permute inside; the torch path permutes the
   // matrices once per evaluation (prepare_rotations) and then only multiplies.
   struct EdgeRotations {
@@ -203,12 +215,22 @@ struct Engine::Impl {
   // Edge inputs: x_edge (or gauss), wigner_inv_env, src, dst.
   struct DegreeWork : EdgeWork {
     EdgeInput in;
-    int64_t num_atoms;
-    DegreeWork(EdgeInput i, int64_t n) : in(std::move(i)), num_atoms(n) {}
+    int64_t num_atoms, num_edges;
+    DegreeWork(EdgeInput i, int64_t n, int64_t e) : in(std::move(i)), num_atoms(n), num_edges(e) {}
     torch::Tensor operator()(const std::vector<torch::Tensor>&, const std::vector<torch::Tensor>& e) const override {
       const Impl& m = in.m;
       const int64_t E = e[0].size(0), C = m.config.sphere_channels;
       auto rad = radial_mlp(in.x_edge(e, e[2], e[3]), m.weights.edge_degree_rad, *m.tables).view({E, m.config.lmax + 1, C});
+#ifdef UMA_HAVE_CUDA_KERNELS
+      // The message has only its m = 0 rows: the rotate-back-and-scatter kernel of the layers with zero m = 1, 2
+      // groups, where the Torch form is a per-edge batched K = 3 GEMM, a division and an index_add each way.
+      if (m.fused) {
+        Csr chunk_csr;
+        const Csr* csr = m.csr_for(e[2], e[3], num_atoms, num_edges, chunk_csr);
+        const MGroups msg{rad / 5.0, torch::zeros({E, 4, C}, rad.options()), torch::zeros({E, 2, C}, rad.options())};
+        return m.edge_to_node(msg, e[3], num_atoms, {torch::Tensor(), e[1]}, csr);
+      }
+#endif
       auto msg = torch::bmm(e[1].index_select(2, m.m0_columns), rad);
       return torch::zeros({num_atoms, msg.size(1), C}, msg.options()).index_add(0, e[3], msg / 5.0);
     }
@@ -230,16 +252,8 @@ struct Engine::Impl {
       const EdgeRotations rot{e[1], e[2]};
       const auto& src = e[3];
       const auto& dst = e[4];
-      const Csr* csr = nullptr;
-#ifdef UMA_HAVE_CUDA_KERNELS
-      // The deterministic sums need the chunk's own edge grouping; the whole graph's is made once.
       Csr chunk_csr;
-      csr = m.csr_ptr;
-      if (csr && src.size(0) != num_edges) {
-        chunk_csr = fused::make_edge_csr(src, dst, num_atoms);
-        csr = &chunk_csr;
-      }
-#endif
+      const Csr* csr = m.csr_for(src, dst, num_atoms, num_edges, chunk_csr);
       // Conv 1's radial scale: folded into the fused gather kernel (fairchem PR #2073 does the same in Triton),
       // else a multiply inside so2_conv.
       auto radial = radial_mlp(in.x_edge(e, src, dst), block.so2_conv_1.rad_func, *m.tables);
@@ -436,7 +450,7 @@ torch::Tensor Engine::Impl::atom_energies(const torch::Tensor& Z, const torch::T
   const EdgeInput in{*this, chunked ? Z : torch::Tensor()};
   const torch::Tensor first = chunked ? gauss : edge_features(gauss, Z, src, dst);
   if (E > 0)
-    x = x + sum_over_edge_chunks(c10::make_intrusive<DegreeWork>(in, N), {}, {first, wigner_inv_env, src, dst},
+    x = x + sum_over_edge_chunks(c10::make_intrusive<DegreeWork>(in, N, E), {}, {first, wigner_inv_env, src, dst},
                                  chunk_edges);
   // Halo exchange: only owned rows were updated; ghosts take their owners' values before every
   // layer reads them (the last layer's output feeds owned energies only).
