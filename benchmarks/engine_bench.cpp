@@ -31,9 +31,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/engine.h"
-#include "engine/radius_graph.h"
-#include "engine/structure_eval.h"
+#include "engine/core/engine.h"
+#include "engine/io/radius_graph.h"
+#include "engine/io/structure_eval.h"
 
 #ifdef UMA_HAVE_CUDA_KERNELS
 #include <c10/cuda/CUDACachingAllocator.h>

@@ -199,7 +199,7 @@ foreach(_dir IN LISTS UMA_LAMMPS_EXTRA_DIRS)
 endforeach()
 
 # ---- pair_style uma/kk (UMA_ENABLE_KOKKOS) ------------------------------------------------------
-# The Kokkos side (kokkos/pair_uma_kokkos.cpp) and the Torch side (src/engine/device_evaluator.cpp)
+# The Kokkos side (kokkos/pair_uma_kokkos.cpp) and the Torch side (src/engine/io/device_evaluator.cpp)
 # are separate translation units that meet through plain pointers, sizes and a CUDA stream: the
 # Kokkos one is compiled by the compiler LAMMPS's Kokkos was built with (g++ for Serial/OpenMP,
 # Kokkos' nvcc_wrapper for CUDA), the Torch one by the C++ compiler of this project.
@@ -280,7 +280,7 @@ if(UMA_ENABLE_KOKKOS)
   endif()
 
   target_sources(umaplugin PRIVATE $<TARGET_OBJECTS:uma_kokkos_glue>
-                 ${CMAKE_CURRENT_LIST_DIR}/../src/engine/device_evaluator.cpp)
+                 ${CMAKE_CURRENT_LIST_DIR}/../src/engine/io/device_evaluator.cpp)
   target_compile_definitions(umaplugin PRIVATE UMA_ENABLE_KOKKOS)
   # Link only: Kokkos' compile flags (nvcc_wrapper's on CUDA) must not reach the Torch sources.
   target_link_libraries(umaplugin PRIVATE $<LINK_ONLY:Kokkos::kokkos>)

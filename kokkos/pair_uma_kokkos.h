@@ -2,7 +2,7 @@
    pair_style uma/kk (uma/kk/device, uma/kk/host, alias uma/gpu): pair_style uma with the graph
    built and the results scattered in Kokkos views, in DeviceType's memory. Settings, pair_coeff,
    init_style checks and log lines are PairUMA's. The engine (LibTorch) is reached only through
-   uma::DeviceEvaluator (src/engine/device_evaluator.h): plain pointers, sizes and a CUDA stream,
+   uma::DeviceEvaluator (src/engine/io/device_evaluator.h): plain pointers, sizes and a CUDA stream,
    so this header set and Torch's never meet in one translation unit.
 ------------------------------------------------------------------------- */
 

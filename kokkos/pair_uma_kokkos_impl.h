@@ -31,7 +31,7 @@
 #include "neighbor.h"
 #include "update.h"
 
-#include "engine/device_evaluator.h"
+#include "engine/io/device_evaluator.h"
 
 #include <mpi.h>
 

@@ -19,8 +19,8 @@
 #include "update.h"
 #include "utils.h"
 
-#include "engine/engine.h"
-#include "engine/memory_budget.h"
+#include "engine/core/engine.h"
+#include "engine/core/memory_budget.h"
 #include "pair_uma_state.h"
 
 #include <mpi.h>

@@ -24,7 +24,7 @@ namespace uma {
 class Engine;
 class HaloExchange;
 class RankSum;
-enum class Fp32Gemm;  // engine/fp32_gemm.h
+enum class Fp32Gemm;  // engine/nn/fp32_gemm.h
 }
 
 namespace LAMMPS_NS {

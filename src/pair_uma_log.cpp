@@ -9,7 +9,7 @@
 #include "comm.h"
 #include "utils.h"
 
-#include "engine/engine.h"
+#include "engine/core/engine.h"
 #include "pair_uma_state.h"
 
 using namespace LAMMPS_NS;

@@ -7,7 +7,7 @@
 #ifndef LMP_PAIR_UMA_STATE_H
 #define LMP_PAIR_UMA_STATE_H
 
-#include "engine/engine.h"
+#include "engine/core/engine.h"
 #include "halo/planned_exchange.h"
 
 #include <cstdint>

@@ -12,7 +12,7 @@
 #include <string>
 #include <thread>
 
-#include "engine/structure_eval.h"
+#include "engine/io/structure_eval.h"
 
 namespace {
 

@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "engine/engine.h"
+#include "engine/core/engine.h"
 #include "halo/exchange_plan.h"
 
 namespace uma {

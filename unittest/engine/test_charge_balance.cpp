@@ -8,7 +8,7 @@
 #include <mutex>
 #include <thread>
 
-#include "engine/charge_balance.h"
+#include "engine/core/charge_balance.h"
 #include "test_support.h"
 
 namespace {

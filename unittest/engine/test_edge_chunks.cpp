@@ -1,8 +1,8 @@
-// Edge-chunked evaluation with recomputation (engine/edge_chunks.h): the same numbers as the one-pass
+// Edge-chunked evaluation with recomputation (engine/core/edge_chunks.h): the same numbers as the one-pass
 // evaluation and as fairchem, whatever the chunk size, with and without gradients.
 #include "test_support.h"
 
-#include "engine/memory_budget.h"
+#include "engine/core/memory_budget.h"
 
 namespace {
 

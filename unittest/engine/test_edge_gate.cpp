@@ -6,12 +6,12 @@
 
 #include <vector>
 
-#include "engine/layers.h"
+#include "engine/nn/layers.h"
 #include "kernels/edge_gate/edge_gate_reference.h"
 #ifdef UMA_HAVE_CUDA_KERNELS
 #include <torch/cuda.h>
 
-#include "engine/fused_edge_gate.h"
+#include "engine/fused/fused_edge_gate.h"
 #endif
 
 namespace {

@@ -1,6 +1,6 @@
 // The fused edge geometry (src/kernels/edge_geometry/: the per-edge maths with its forward-mode adjoint, the CPU
 // reference, and on a GPU the CUDA kernels through uma::fused::edge_geometry) against the Torch form of
-// engine/wigner.h edge_geometry, which the fairchem parity tests prove: the Wigner-D matrices, D^T · envelope and
+// engine/so3/wigner.h edge_geometry, which the fairchem parity tests prove: the Wigner-D matrices, D^T · envelope and
 // the Gaussian basis, and the gradient of the edge vectors (autograd of the Torch form vs the dual-number Jacobian);
 // plus central finite differences of the reference itself. The GPU case skips without a CUDA device (as on CI).
 #include <gtest/gtest.h>
@@ -9,12 +9,12 @@
 #include <cmath>
 #include <vector>
 
-#include "engine/wigner.h"
+#include "engine/so3/wigner.h"
 #include "kernels/edge_geometry/edge_geometry_reference.h"
 #ifdef UMA_HAVE_CUDA_KERNELS
 #include <torch/cuda.h>
 
-#include "engine/fused_edge_geometry.h"
+#include "engine/fused/fused_edge_geometry.h"
 #endif
 
 namespace {

@@ -1,5 +1,5 @@
 // Bad system inputs give a uma::Error naming the problem and the fix.
-#include "engine/engine.h"
+#include "engine/core/engine.h"
 #include "test_support.h"
 
 

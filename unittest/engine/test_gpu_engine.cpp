@@ -3,7 +3,7 @@
 #include "test_support.h"
 
 #ifdef UMA_HAVE_CUDA_KERNELS
-#include "engine/split_tf32_linear.h"
+#include "engine/fused/split_tf32_linear.h"
 #endif
 
 #include <fstream>

@@ -3,7 +3,7 @@
 // stated in graph_policy.h (worked by hand in the comments), not from a run of the code.
 #include <gtest/gtest.h>
 
-#include "engine/graph_policy.h"
+#include "engine/core/graph_policy.h"
 
 using uma::GraphPolicy;
 

@@ -14,8 +14,8 @@
 #ifdef UMA_HAVE_CUDA_KERNELS
 #include <torch/cuda.h>
 
-#include "engine/fused_layer_norm_silu.h"
-#include "engine/layers.h"
+#include "engine/fused/fused_layer_norm_silu.h"
+#include "engine/nn/layers.h"
 #endif
 
 namespace {

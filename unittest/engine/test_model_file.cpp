@@ -5,8 +5,8 @@
 #include <cstring>
 #include <limits>
 
-#include "engine/engine.h"
-#include "engine/model_config.h"
+#include "engine/core/engine.h"
+#include "engine/params/model_config.h"
 #include "model_file_editing.h"
 #include "test_support.h"
 

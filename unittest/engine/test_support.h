@@ -13,7 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/structure_eval.h"
+#include "engine/io/structure_eval.h"
 
 namespace uma_test {
 

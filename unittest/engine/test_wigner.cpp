@@ -4,8 +4,8 @@
 
 #include <cmath>
 
-#include "engine/edge_rotation_ops.h"
-#include "engine/wigner.h"
+#include "engine/so3/edge_rotation_ops.h"
+#include "engine/so3/wigner.h"
 
 namespace {
 

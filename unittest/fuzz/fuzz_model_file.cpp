@@ -1,4 +1,4 @@
-// libFuzzer target: the .uma reader (src/model) and the metadata parser (engine/model_config, torch-free)
+// libFuzzer target: the .uma reader (src/model) and the metadata parser (engine/params/model_config, torch-free)
 // on arbitrary bytes. The contract under test: any input either loads or throws uma::Error (one clear
 // message); anything else — a crash, a sanitizer report, another exception type escaping, a hang — is a
 // finding. Built with clang only (tools/run-fuzzers.sh), never with LibTorch.
@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <string>
 
-#include "engine/model_config.h"
+#include "engine/params/model_config.h"
 #include "model/errors.h"
 #include "model/model_file.h"
 

@@ -1,4 +1,4 @@
-// libFuzzer target: the structure JSON reader (engine/structure_json, the input of uma-run and the tests)
+// libFuzzer target: the structure JSON reader (engine/io/structure_json, the input of uma-run and the tests)
 // and the radius-graph builder it feeds, on arbitrary bytes. Contract: any input either gives a
 // structure whose graph builds, or throws uma::Error; a crash, sanitizer report, other exception or
 // hang is a finding. Torch-free sources, clang only (tools/run-fuzzers.sh).
@@ -8,8 +8,8 @@
 #include <cstdio>
 #include <string>
 
-#include "engine/radius_graph.h"
-#include "engine/structure_json.h"
+#include "engine/io/radius_graph.h"
+#include "engine/io/structure_json.h"
 #include "model/errors.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -1,6 +1,6 @@
 // Parameter blocks of the fused edge gate (fairchem nn/activation.py GateActivation(m_prime = True) between the two
 // SO(2) convolutions of UMA's Edgewise layer, lmax = mmax = 2), on the M-major edge features kept as the three
-// m-groups (engine/layers.h MGroups):
+// m-groups (engine/nn/layers.h MGroups):
 //   input  m0g [E, ld]: columns [0, H) the l = 1 gate logits, [H, 2H) the l = 2 logits, [2H, 5H) the m = 0 rows
 //          of degree 0, 1, 2 (conv 1's fc_m0 output as the GEMM wrote it); m1 [E,4,H] rows (l1, l2) of +m then
 //          of -m; m2 [E,2,H] rows l2 of +m and -m

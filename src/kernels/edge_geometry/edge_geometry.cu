@@ -1,7 +1,7 @@
 // Fused edge geometry kernels and launchers (edge_geometry_launch.h), fp32 and fp64. One thread per edge runs the
 // per-edge maths (edge_geometry_math.h: forward, or the forward-mode Jacobian for the backward); the 9x9 rows go
 // through shared memory so that global memory is read and written in whole contiguous blocks of edges, where a
-// thread per edge would touch 81-element strides. Replaces the ~40 Torch kernels of engine/wigner.cpp's forward
+// thread per edge would touch 81-element strides. Replaces the ~40 Torch kernels of engine/so3/wigner.cpp's forward
 // (with its K = 3 batched GEMMs on the FP32 pipes) and the ~100 of their autograd backward.
 #include <cuda_runtime.h>
 

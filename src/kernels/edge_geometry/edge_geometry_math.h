@@ -2,7 +2,7 @@
 // either T (the forward) or Dual<T> (value and the three partial derivatives by vec_x, vec_y, vec_z: the backward
 // seeds them and reads the Jacobian of every output off the result, forward-mode; no hand-written adjoint of the
 // rotation chart or of the quadratic forms to get wrong). Host and device: the CUDA kernels and the CPU reference
-// run this same code; the tests hold it to the Torch form (engine/wigner.cpp, autograd) and to finite differences.
+// run this same code; the tests hold it to the Torch form (engine/so3/wigner.cpp, autograd) and to finite differences.
 #ifndef UMA_KERNELS_EDGE_GEOMETRY_MATH_H
 #define UMA_KERNELS_EDGE_GEOMETRY_MATH_H
 
@@ -93,7 +93,7 @@ UMA_GEOM_HD Dual<T> exp_of(const Dual<T>& a) {
   return {e, {a.d[0] * e, a.d[1] * e, a.d[2] * e}};
 }
 
-// Entry (j, k) of the a-th l = 2 quadratic form Q_a (engine/wigner.cpp l2_quadratic_forms, e3nn's order
+// Entry (j, k) of the a-th l = 2 quadratic form Q_a (engine/so3/wigner.cpp l2_quadratic_forms, e3nn's order
 // xz, xy, y^2 - (x^2+z^2)/2, yz, (z^2 - x^2)/2 up to sqrt3): constant-folded once the loops unroll.
 template <typename T>
 UMA_GEOM_HD T l2_form(int a, int j, int k) {
@@ -107,7 +107,7 @@ UMA_GEOM_HD T l2_form(int a, int j, int k) {
   }
 }
 
-// One edge's frame: R (R u = +y, engine/wigner.cpp edge_rotation_to_y), D2 (the l = 2 block), |vec| and the
+// One edge's frame: R (R u = +y, engine/so3/wigner.cpp edge_rotation_to_y), D2 (the l = 2 block), |vec| and the
 // envelope. T is the real type, S = T or Dual<T>.
 template <typename T, typename S>
 struct Frame {

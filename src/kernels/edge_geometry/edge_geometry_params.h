@@ -1,7 +1,7 @@
 // Parameter blocks of the fused edge geometry (fairchem escn_md.py: the per-edge Wigner-D matrices of the rotation
 // that takes the edge direction onto +y, the polynomial envelope and the Gaussian distance basis), lmax = 2:
 //   input   vec [E,3]: the edge vectors (target - source images, Å)
-//   output  wigner         [E,9,9]  D = blockdiag(1, R, D2) in e3nn's L-major order (engine/wigner.h)
+//   output  wigner         [E,9,9]  D = blockdiag(1, R, D2) in e3nn's L-major order (engine/so3/wigner.h)
 //           wigner_inv_env [E,9,9]  D^T · env(|vec|)
 //           gauss          [E,G]    exp(coeff · (|vec| - offset_g)^2)
 // and the adjoint: the gradient of vec from those of the three outputs (any of them may be absent: zero).

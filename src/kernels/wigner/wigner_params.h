@@ -42,7 +42,7 @@ constexpr int kRadialGroupOfM[kNumCoeffs] = {0, 1, 2, 3, 4, 3, 4, 5, 5};
 #endif
 
 // The M-ordered edge rows that gather_rotate writes and rotate_back_scatter reads come as the three m-groups the
-// SO(2) convolutions work on (engine/layers.h MGroups): m = 0 holds M-rows 0..2, m = 1 rows 3..6, m = 2 rows 7..8.
+// SO(2) convolutions work on (engine/nn/layers.h MGroups): m = 0 holds M-rows 0..2, m = 1 rows 3..6, m = 2 rows 7..8.
 constexpr int kMGroups = 3;
 UMA_HOST_DEVICE constexpr int m_group_of_row(int k) { return k < 3 ? 0 : k < 7 ? 1 : 2; }
 UMA_HOST_DEVICE constexpr int m_group_first_row(int g) { return g == 0 ? 0 : g == 1 ? 3 : 7; }

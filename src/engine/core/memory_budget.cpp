@@ -1,0 +1,93 @@
+#include "engine/core/memory_budget.h"
+
+#include "model/errors.h"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#ifdef UMA_HAVE_CUDA_KERNELS
+#include <c10/cuda/CUDACachingAllocator.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <cuda_runtime_api.h>
+#endif
+
+namespace uma {
+
+namespace {
+
+// Peak bytes per edge of a one-pass fp32 evaluation with gradient, per layer and channel: 6.6 MiB
+// per atom at 49.1 edges per atom (fcc carbon) and 10.0 MiB at 74.7 (liquid Cu), 4 layers,
+// 128 channels, on the H100 (2026-11-26) -> 68.8 and 68.5 values; rounded up.
+constexpr int64_t kPlainValuesPerEdgeLayerChannel = 70;
+// A chunk in the backward pass holds one layer's activations and their gradients.
+constexpr int64_t kChunkValuesPerEdgeChannel = 2 * kPlainValuesPerEdgeLayerChannel;
+// Kept per edge for the whole evaluation in chunked mode: the Gaussian basis (64), the rotation
+// and its transpose with the envelope (2 x 81), what autograd keeps of the Wigner construction, and
+// these tensors' gradients in the backward pass. An upper estimate.
+constexpr int64_t kPersistentValuesPerEdge = 1000;
+// Smallest chunk worth a launch sequence (below this the GPU idles between kernels).
+constexpr int64_t kMinChunkEdges = 4096;
+
+int64_t cpu_available_bytes() {
+  std::ifstream meminfo("/proc/meminfo");
+  std::string line;
+  while (std::getline(meminfo, line)) {
+    if (line.rfind("MemAvailable:", 0) != 0) continue;
+    std::istringstream fields(line.substr(13));
+    int64_t kib = 0;
+    fields >> kib;
+    return kib * 1024;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int64_t available_memory_bytes(const torch::Device& device) {
+#ifdef UMA_HAVE_CUDA_KERNELS
+  if (device.is_cuda()) {
+    // "cuda" without an index means the current device (the allocator wants a real index).
+    const c10::DeviceIndex index = device.has_index() ? device.index() : c10::cuda::current_device();
+    c10::cuda::CUDAGuard guard(index);
+    size_t free_bytes = 0, total_bytes = 0;
+    if (cudaMemGetInfo(&free_bytes, &total_bytes) != cudaSuccess) {
+      (void)cudaGetLastError();  // clear the sticky-free error state; report "unknown"
+      return 0;
+    }
+    const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(index);
+    const size_t agg = static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE);
+    const int64_t cached_unused = stats.reserved_bytes[agg].current - stats.allocated_bytes[agg].current;
+    return static_cast<int64_t>(free_bytes) + std::max<int64_t>(0, cached_unused);
+  }
+#endif
+  if (device.is_cpu()) return cpu_available_bytes();
+  return 0;
+}
+
+int64_t plan_edge_chunks(int64_t requested, int64_t num_edges, int64_t num_layers, int64_t channels,
+                         int64_t element_bytes, const torch::Device& device, double memory_share) {
+  if (requested < 0 || num_edges == 0) return 0;
+  if (requested > 0) return requested < num_edges ? requested : 0;
+  const double share = memory_share > 0.0 && memory_share < 1.0 ? memory_share : 1.0;
+  const int64_t available = static_cast<int64_t>(static_cast<double>(available_memory_bytes(device)) * share);
+  const int64_t one_pass_bytes = num_edges * num_layers * channels * kPlainValuesPerEdgeLayerChannel * element_bytes;
+  if (available == 0 || one_pass_bytes <= available / 10 * 6) return 0;
+  const int64_t per_edge = kChunkValuesPerEdgeChannel * channels * element_bytes;
+  const int64_t persistent = num_edges * kPersistentValuesPerEdge * element_bytes;
+  const int64_t left = available - persistent;
+  if (left < kMinChunkEdges * per_edge) {
+    std::ostringstream msg;
+    msg << "out of memory (planned): " << num_edges << " edges keep about " << (persistent >> 20)
+        << " MiB for the whole evaluation, more than the " << (available >> 20) << " MiB this process may use"
+        << (share < 1.0 ? " (its share of the memory available on the device, split between the processes "
+                          "that use it)"
+                        : " (the memory available on the device)");
+    throw Error(msg.str());
+  }
+  const int64_t chunk = std::max(kMinChunkEdges, left / 4 / per_edge);
+  return chunk < num_edges ? chunk : 0;
+}
+
+}  // namespace uma

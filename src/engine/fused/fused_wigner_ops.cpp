@@ -1,0 +1,276 @@
+// Autograd wrappers around the fused Wigner kernels; see fused_wigner_ops.h. Tensors are made contiguous, checked
+// (device, dtype, shapes), and handed to the launchers as raw pointers with the current CUDA stream.
+#include "engine/fused/fused_wigner_ops.h"
+
+#include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDAGuard.h>
+
+#include <stdexcept>
+#include <string>
+
+#include "engine/fused/fused_launch.h"
+#include "kernels/wigner/wigner_launch.h"
+
+namespace uma {
+namespace fused {
+namespace {
+
+namespace k = uma::kernels;
+using torch::Tensor;
+using torch::autograd::AutogradContext;
+using torch::autograd::tensor_list;
+
+std::string shape_of(const Tensor& t) {
+  std::string s = "[";
+  for (int64_t i = 0; i < t.dim(); ++i) s += (i ? "," : "") + std::to_string(t.size(i));
+  return s + "]";
+}
+
+void check_features(const char* op, const char* name, const Tensor& t, int64_t rows) {
+  require(t.is_cuda(), std::string(op) + ": " + name + " must be a CUDA tensor");
+  require(t.scalar_type() == torch::kFloat32 || t.scalar_type() == torch::kFloat64,
+          std::string(op) + ": " + name + " must be float32 or float64");
+  require(t.dim() == 3 && t.size(1) == k::kNumCoeffs && (rows < 0 || t.size(0) == rows),
+          std::string(op) + ": " + name + " has shape " + shape_of(t) + ", expected [" +
+              (rows < 0 ? std::string("*") : std::to_string(rows)) + ",9,C]");
+}
+
+void check_index(const char* op, const char* name, const Tensor& t, const Tensor& like) {
+  require(t.scalar_type() == torch::kInt64 && t.dim() == 1 && t.device() == like.device(),
+          std::string(op) + ": " + name + " must be a 1-D int64 tensor on " + like.device().str());
+}
+
+void check_wigner(const char* op, const char* name, const Tensor& w, int64_t n_edges, const Tensor& like) {
+  require(w.dim() == 3 && w.size(0) == n_edges && w.size(1) == 9 && w.size(2) == 9,
+          std::string(op) + ": " + name + " has shape " + shape_of(w) + ", expected [" + std::to_string(n_edges) +
+              ",9,9]");
+  require(w.scalar_type() == like.scalar_type() && w.device() == like.device(),
+          std::string(op) + ": " + name + " must match the features' dtype and device");
+}
+
+const int64_t* ptr_or_null(const Tensor& t) { return t.defined() ? t.data_ptr<int64_t>() : nullptr; }
+
+k::EdgeCsr to_csr(const Tensor& row_ptr, const Tensor& perm) { return {ptr_or_null(row_ptr), ptr_or_null(perm)}; }
+
+void save_csr(AutogradContext* ctx, const EdgeCsrTensors* csr) {
+  ctx->saved_data["has_csr"] = csr != nullptr;
+  if (!csr) return;
+  ctx->saved_data["src_ptr"] = csr->src_ptr;
+  ctx->saved_data["src_perm"] = csr->src_perm;
+  ctx->saved_data["dst_ptr"] = csr->dst_ptr;
+  ctx->saved_data["dst_perm"] = csr->dst_perm;
+}
+
+Tensor saved_tensor(AutogradContext* ctx, const char* key) {
+  const auto& v = ctx->saved_data.at(key);
+  return v.isTensor() ? v.toTensor() : Tensor();
+}
+
+// One m-group of an edge tensor as the kernels address it: [E, rows, R] with each edge's rows contiguous (any edge
+// stride, so GEMM outputs and views of a wider tensor go in as they are); otherwise copied to that form.
+Tensor m_group_operand(const char* op, const Tensor& t, int g, int64_t E, int64_t C, const Tensor& like) {
+  require(t.dim() == 3 && t.size(0) == E && t.size(1) == k::m_group_rows(g) && t.size(2) == C,
+          std::string(op) + ": m-group " + std::to_string(g) + " has shape " + shape_of(t) + ", expected [" +
+              std::to_string(E) + "," + std::to_string(k::m_group_rows(g)) + "," + std::to_string(C) + "]");
+  require(t.scalar_type() == like.scalar_type() && t.device() == like.device(),
+          std::string(op) + ": the m-groups must share one dtype and device");
+  const bool rows_packed = t.stride(2) == 1 && t.stride(1) == C && t.stride(0) >= k::m_group_rows(g) * C;
+  return rows_packed ? t : t.contiguous();
+}
+
+template <typename P>
+k::MGroupRows<P> group_rows(const Tensor (&g)[k::kMGroups]) {
+  k::MGroupRows<P> r;
+  for (int i = 0; i < k::kMGroups; ++i) {
+    r.base[i] = static_cast<P>(g[i].data_ptr());
+    r.edge_stride[i] = g[i].stride(0);
+  }
+  return r;
+}
+
+class GatherRotateFunction : public torch::autograd::Function<GatherRotateFunction> {
+ public:
+  // Returns the three m-groups [E,3,2C], [E,4,2C], [E,2,2C] as separate tensors: the SO(2) GEMMs read each as it is,
+  // and their input gradients come back as three dense tensors that the backward kernel reads in place (no
+  // [E,9,2C] concatenation of them).
+  static tensor_list forward(AutogradContext* ctx, const Tensor& x_in, const Tensor& src_in, const Tensor& dst_in,
+                             const Tensor& wigner_in, const Tensor& radial_in, const EdgeCsrTensors* csr) {
+    const char* op = "uma::fused::gather_rotate";
+    check_features(op, "x", x_in, -1);
+    check_index(op, "src", src_in, x_in);
+    check_index(op, "dst", dst_in, x_in);
+    const Tensor x = x_in.contiguous(), src = src_in.contiguous(), dst = dst_in.contiguous();
+    const int64_t N = x.size(0), C = x.size(2), E = src.size(0);
+    require(dst.size(0) == E, std::string(op) + ": src and dst differ in length");
+    check_wigner(op, "wigner", wigner_in, E, x);
+    const Tensor wigner = wigner_in.contiguous();
+    Tensor radial;
+    if (radial_in.defined()) {
+      require(radial_in.dim() == 2 && radial_in.size(0) == E && radial_in.size(1) == k::kRadialGroups * 2 * C,
+              std::string(op) + ": radial has shape " + shape_of(radial_in) + ", expected [" + std::to_string(E) +
+                  "," + std::to_string(k::kRadialGroups * 2 * C) + "]");
+      require(radial_in.scalar_type() == x.scalar_type() && radial_in.device() == x.device(),
+              std::string(op) + ": radial must match the features' dtype and device");
+      radial = radial_in.contiguous();
+    }
+    const c10::cuda::CUDAGuard guard(x.device());
+    Tensor out[k::kMGroups];
+    for (int g = 0; g < k::kMGroups; ++g) out[g] = torch::empty({E, k::m_group_rows(g), 2 * C}, x.options());
+    AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "uma::fused::gather_rotate", [&] {
+      k::GatherRotateFwdParams<scalar_t> p;
+      p.x = x.data_ptr<scalar_t>(); p.src = src.data_ptr<int64_t>(); p.dst = dst.data_ptr<int64_t>();
+      p.wigner = wigner.data_ptr<scalar_t>(); p.out_groups = group_rows<scalar_t*>(out);
+      p.n_atoms = N; p.n_edges = E; p.channels = C;
+      p.radial = radial.defined() ? radial.data_ptr<scalar_t>() : nullptr;
+      launch([&] { k::gather_rotate_fwd(p, current_stream()); });
+    });
+    ctx->save_for_backward({x, src, dst, wigner, radial});
+    save_csr(ctx, csr);
+    return {out[0], out[1], out[2]};
+  }
+
+  static tensor_list backward(AutogradContext* ctx, tensor_list grad_outputs) {
+    const auto saved = ctx->get_saved_variables();
+    const Tensor &x = saved[0], &src = saved[1], &dst = saved[2], &wigner = saved[3], &radial = saved[4];
+    const char* op = "uma::fused::gather_rotate (backward)";
+    const int64_t E = src.size(0), C2 = 2 * x.size(2);
+    Tensor g[k::kMGroups];
+    for (int i = 0; i < k::kMGroups; ++i)  // a group nobody used has no gradient: zeros
+      g[i] = grad_outputs[i].defined() ? m_group_operand(op, grad_outputs[i], i, E, C2, x)
+                                       : torch::zeros({E, k::m_group_rows(i), C2}, x.options());
+    const bool want_x = ctx->needs_input_grad(0), want_r = radial.defined() && ctx->needs_input_grad(4);
+    // The radial pass also yields grad_wigner (the kernels need both together): computed whenever radial is.
+    const bool want_w = ctx->needs_input_grad(3) || radial.defined();
+    Tensor grad_x = want_x ? torch::empty_like(x) : Tensor();
+    Tensor grad_w = want_w ? torch::empty_like(wigner) : Tensor();
+    Tensor grad_r = radial.defined() ? torch::empty_like(radial) : Tensor();
+    const bool det = ctx->saved_data.at("has_csr").toBool();
+    const c10::cuda::CUDAGuard guard(x.device());
+    if (want_x || want_w) {
+      const Tensor sp = det ? saved_tensor(ctx, "src_ptr") : Tensor(), sq = det ? saved_tensor(ctx, "src_perm") : Tensor();
+      const Tensor dp = det ? saved_tensor(ctx, "dst_ptr") : Tensor(), dq = det ? saved_tensor(ctx, "dst_perm") : Tensor();
+      AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "uma::fused::gather_rotate_backward", [&] {
+        k::GatherRotateBwdParams<scalar_t> p;
+        p.grad_out_groups = group_rows<const scalar_t*>(g); p.x = x.data_ptr<scalar_t>();
+        p.src = src.data_ptr<int64_t>(); p.dst = dst.data_ptr<int64_t>(); p.wigner = wigner.data_ptr<scalar_t>();
+        p.grad_x = want_x ? grad_x.data_ptr<scalar_t>() : nullptr;
+        p.grad_wigner = want_w ? grad_w.data_ptr<scalar_t>() : nullptr;
+        p.radial = radial.defined() ? radial.data_ptr<scalar_t>() : nullptr;
+        p.grad_radial = radial.defined() ? grad_r.data_ptr<scalar_t>() : nullptr;
+        p.src_csr = to_csr(sp, sq);
+        p.dst_csr = to_csr(dp, dq);
+        p.n_atoms = x.size(0); p.n_edges = src.size(0); p.channels = x.size(2);
+        launch([&] {
+          k::gather_rotate_bwd(p, det ? k::ScatterMode::kDeterministic : k::ScatterMode::kAtomic, current_stream());
+        });
+      });
+    }
+    return {grad_x, Tensor(), Tensor(), ctx->needs_input_grad(3) ? grad_w : Tensor(), want_r ? grad_r : Tensor(),
+            Tensor()};
+  }
+};
+
+class RotateBackScatterFunction : public torch::autograd::Function<RotateBackScatterFunction> {
+ public:
+  static Tensor forward(AutogradContext* ctx, const Tensor& m0_in, const Tensor& m1_in, const Tensor& m2_in,
+                        const Tensor& wigner_inv_in, const Tensor& dst_in, int64_t n_atoms,
+                        const EdgeCsrTensors* csr) {
+    const char* op = "uma::fused::rotate_back_scatter";
+    require(m0_in.dim() == 3 && m0_in.is_cuda() &&
+                (m0_in.scalar_type() == torch::kFloat32 || m0_in.scalar_type() == torch::kFloat64),
+            std::string(op) + ": the m = 0 group must be a float32 or float64 CUDA tensor [E,3,C], got " +
+                shape_of(m0_in));
+    const int64_t E = m0_in.size(0), C = m0_in.size(2);
+    const Tensor groups[k::kMGroups] = {m_group_operand(op, m0_in, 0, E, C, m0_in),
+                                        m_group_operand(op, m1_in, 1, E, C, m0_in),
+                                        m_group_operand(op, m2_in, 2, E, C, m0_in)};
+    check_index(op, "dst", dst_in, m0_in);
+    const Tensor dst = dst_in.contiguous();
+    require(dst.size(0) == E, std::string(op) + ": dst has " + std::to_string(dst.size(0)) + " entries, msg has " +
+                                  std::to_string(E) + " edges");
+    require(n_atoms >= 0, std::string(op) + ": n_atoms must be non-negative");
+    check_wigner(op, "wigner_inv", wigner_inv_in, E, m0_in);
+    const Tensor wigner_inv = wigner_inv_in.contiguous();
+    const c10::cuda::CUDAGuard guard(m0_in.device());
+    Tensor out = torch::empty({n_atoms, k::kNumCoeffs, C}, m0_in.options());
+    AT_DISPATCH_FLOATING_TYPES(m0_in.scalar_type(), "uma::fused::rotate_back_scatter", [&] {
+      k::RotateBackScatterFwdParams<scalar_t> p;
+      p.msg_groups = group_rows<const scalar_t*>(groups);
+      p.wigner_inv = wigner_inv.data_ptr<scalar_t>();
+      p.dst = dst.data_ptr<int64_t>(); p.out = out.data_ptr<scalar_t>();
+      if (csr) p.dst_csr = to_csr(csr->dst_ptr, csr->dst_perm);
+      p.n_atoms = n_atoms; p.n_edges = E; p.channels = C;
+      launch([&] {
+        k::rotate_back_scatter_fwd(p, csr ? k::ScatterMode::kDeterministic : k::ScatterMode::kAtomic,
+                                   current_stream());
+      });
+    });
+    ctx->save_for_backward({groups[0], groups[1], groups[2], wigner_inv, dst});
+    ctx->saved_data["n_atoms"] = n_atoms;
+    return out;
+  }
+
+  // The message gradient comes back as three dense tensors, one per m-group: the SO(2) GEMMs' backward reads
+  // them as they are (no split of an [E,9,C] gradient, no strided operands).
+  static tensor_list backward(AutogradContext* ctx, tensor_list grad_outputs) {
+    const auto saved = ctx->get_saved_variables();
+    const Tensor groups[k::kMGroups] = {saved[0], saved[1], saved[2]};
+    const Tensor &wigner_inv = saved[3], &dst = saved[4];
+    const Tensor g = grad_outputs[0].contiguous();
+    const bool want_msg = ctx->needs_input_grad(0) || ctx->needs_input_grad(1) || ctx->needs_input_grad(2);
+    const bool want_w = ctx->needs_input_grad(3);
+    const int64_t E = groups[0].size(0), C = groups[0].size(2);
+    Tensor grads[k::kMGroups];
+    if (want_msg)
+      for (int i = 0; i < k::kMGroups; ++i) grads[i] = torch::empty({E, k::m_group_rows(i), C}, g.options());
+    Tensor grad_w = want_w ? torch::empty_like(wigner_inv) : Tensor();
+    const c10::cuda::CUDAGuard guard(g.device());
+    if (want_msg || want_w) {
+      AT_DISPATCH_FLOATING_TYPES(g.scalar_type(), "uma::fused::rotate_back_scatter_backward", [&] {
+        k::RotateBackScatterBwdParams<scalar_t> p;
+        p.grad_out = g.data_ptr<scalar_t>();
+        p.msg_groups = group_rows<const scalar_t*>(groups);
+        p.wigner_inv = wigner_inv.data_ptr<scalar_t>(); p.dst = dst.data_ptr<int64_t>();
+        if (want_msg) p.grad_msg_groups = group_rows<scalar_t*>(grads);
+        p.grad_wigner_inv = want_w ? grad_w.data_ptr<scalar_t>() : nullptr;
+        p.n_atoms = ctx->saved_data.at("n_atoms").toInt(); p.n_edges = E; p.channels = C;
+        launch([&] { k::rotate_back_scatter_bwd(p, current_stream()); });
+      });
+    }
+    return {grads[0], grads[1], grads[2], grad_w, Tensor(), Tensor(), Tensor()};
+  }
+};
+
+}  // namespace
+
+EdgeCsrTensors make_edge_csr(const torch::Tensor& src, const torch::Tensor& dst, int64_t n_atoms) {
+  require(src.scalar_type() == torch::kInt64 && dst.scalar_type() == torch::kInt64 && src.dim() == 1 &&
+              dst.sizes() == src.sizes() && dst.device() == src.device(),
+          "uma::fused::make_edge_csr: src and dst must be 1-D int64 tensors of equal length on one device");
+  auto group = [n_atoms](const torch::Tensor& key, torch::Tensor& ptr, torch::Tensor& perm) {
+    perm = std::get<1>(torch::sort(key, /*stable=*/true, /*dim=*/0, /*descending=*/false));
+    const torch::Tensor counts = torch::bincount(key, /*weights=*/{}, /*minlength=*/n_atoms);
+    ptr = torch::zeros({n_atoms + 1}, key.options());
+    if (n_atoms > 0) ptr.slice(0, 1).copy_(torch::cumsum(counts.slice(0, 0, n_atoms), 0));
+  };
+  EdgeCsrTensors csr;
+  group(src, csr.src_ptr, csr.src_perm);
+  group(dst, csr.dst_ptr, csr.dst_perm);
+  return csr;
+}
+
+std::array<torch::Tensor, 3> gather_rotate(const torch::Tensor& x, const torch::Tensor& src, const torch::Tensor& dst,
+                                           const torch::Tensor& wigner, const EdgeCsrTensors* csr,
+                                           const torch::Tensor& radial) {
+  const auto out = GatherRotateFunction::apply(x, src, dst, wigner, radial, csr);
+  return {out[0], out[1], out[2]};
+}
+
+torch::Tensor rotate_back_scatter(const torch::Tensor& msg_m0, const torch::Tensor& msg_m1,
+                                  const torch::Tensor& msg_m2, const torch::Tensor& wigner_inv, const torch::Tensor& dst,
+                                  int64_t n_atoms, const EdgeCsrTensors* csr) {
+  return RotateBackScatterFunction::apply(msg_m0, msg_m1, msg_m2, wigner_inv, dst, n_atoms, csr);
+}
+
+}  // namespace fused
+}  // namespace uma

@@ -1,0 +1,162 @@
+#include "engine/nn/layers.h"
+
+#ifdef UMA_HAVE_CUDA_KERNELS
+#include "engine/fused/fused_layer_norm_silu.h"
+#endif
+
+namespace uma {
+
+namespace F = torch::nn::functional;
+using torch::indexing::Slice;
+
+torch::Tensor MixedLinear::apply(const torch::Tensor& x) const {
+  if (weight.defined()) return linear_in_mode(x, weight, bias, gemm);
+  torch::Tensor y;
+  for (int64_t e = 0; e < experts.size(0); ++e) {
+    auto ye = coefficients[e] * linear_in_mode(x, experts[e], torch::Tensor(), gemm);
+    y = y.defined() ? y + ye : ye;
+  }
+  return bias.defined() ? y + bias : y;
+}
+
+LayerTables::LayerTables(torch::Dtype dtype, torch::Device device, Fp32Gemm gemm_mode, bool fused_kernels)
+    : gemm(gemm_mode), fused(fused_kernels) {
+  auto i64 = torch::TensorOptions().dtype(torch::kInt64);
+  degree_of_coefficient = torch::tensor({0, 1, 1, 1, 2, 2, 2, 2, 2}, i64).to(device);
+  degree_balance = torch::tensor({1.0 / 3, 1.0 / 9, 1.0 / 9, 1.0 / 9, 1.0 / 15, 1.0 / 15, 1.0 / 15, 1.0 / 15, 1.0 / 15},
+                                 torch::TensorOptions().dtype(torch::kFloat64))
+                       .view({1, 9, 1})
+                       .to(device, dtype);
+}
+
+torch::Tensor linear(const torch::Tensor& x, const LinearW& w, Fp32Gemm gemm) {
+  return linear_in_mode(x, w.weight, w.bias, gemm);
+}
+
+namespace {
+
+// silu(LayerNorm(h)) over the last dimension (eps 1e-5, torch's default, as fairchem's nn.LayerNorm): the fused
+// kernels read the pre-norm rows once each way (and keep only them for the backward) where torch writes and reads
+// back the normalised rows and their statistics.
+torch::Tensor layer_norm_silu(const torch::Tensor& h, const LayerNormW& w, bool fused) {
+  constexpr double kEps = 1e-5;
+#ifdef UMA_HAVE_CUDA_KERNELS
+  if (fused && h.is_cuda() && h.stride(-1) == 1) return fused::layer_norm_silu(h, w.weight, w.bias, kEps);
+#endif
+  return torch::silu(torch::layer_norm(h, {h.size(-1)}, w.weight, w.bias, kEps));
+}
+
+}  // namespace
+
+torch::Tensor radial_mlp(const torch::Tensor& x, const RadialMLPW& w, const LayerTables& t) {
+  auto h = layer_norm_silu(linear(x, w.lin0, t.gemm), w.norm1, t.fused);
+  h = layer_norm_silu(linear(h, w.lin3, t.gemm), w.norm4, t.fused);
+  return linear(h, w.lin6, t.gemm);
+}
+
+torch::Tensor rms_norm_sh(const torch::Tensor& x, const RMSNormSHW& w, const LayerTables& t) {
+  // Centre the l = 0 row over channels, then one scale per node from the degree-balanced mean square
+  // (weight 1/((2l+1)(lmax+1)) per coefficient), then per-degree affine weights and an l = 0 bias.
+  const int64_t C = x.size(2);
+  auto xs = x.split_with_sizes({1, 8}, 1);
+  auto l0 = xs[0];
+  auto feature = torch::cat({l0 - l0.mean(2, true), xs[1]}, 1);
+  auto norm = (feature.pow(2) * t.degree_balance).sum(1, true).mean(2, true);  // [N,1,1]
+  norm = (norm + 1e-5).pow(-0.5);
+  auto out = feature * (norm * w.weight.index_select(0, t.degree_of_coefficient).view({1, 9, C}));
+  auto os = out.split_with_sizes({1, 8}, 1);
+  return torch::cat({os[0] + w.bias.view({1, 1, C}), os[1]}, 1);
+}
+
+namespace {
+
+// SO2_m_Conv: x_m [E,2,K*Cin] (+m row, -m row) -> [E,2K,Cout]: K real rows then K imaginary rows
+// (the M-major order), where the weight is [W1; W2], out_r = W1 x_r - W2 x_i, out_i = W2 x_r + W1 x_i.
+torch::Tensor so2_m_conv(const torch::Tensor& x_m, const MixedLinear& fc, int64_t out_channels) {
+  const int64_t E = x_m.size(0);
+  if (fc.block_weight.defined()) {
+    // One GEMM [x_r | x_i] . W_block^T = [out_r | out_i]. A 2-D view of strided rows goes to cuBLAS
+    // as is (leading dimension), where a 3-D one would become a per-edge batched GEMM.
+    auto y = linear_in_mode(x_m.reshape({E, 2 * x_m.size(2)}), fc.block_weight, torch::Tensor(), fc.gemm);
+    return y.view({E, y.size(1) / out_channels, out_channels});
+  }
+  auto y = fc.apply(x_m.contiguous());  // [E,2,2*half]; contiguous so that matmul folds to one GEMM
+  const int64_t half = y.size(2) / 2;
+  auto parts = y.reshape({E, 4, half}).unbind(1);
+  auto r0 = parts[0], i0 = parts[1], r1 = parts[2], i1 = parts[3];
+  // Explicit sizes (no -1): a view of zero edges cannot infer a dimension.
+  const int64_t degrees = half / out_channels;
+  return torch::cat({(r0 - i1).view({E, degrees, out_channels}), (r1 + i0).view({E, degrees, out_channels})}, 1);
+}
+
+}  // namespace
+
+MGroups split_m(const torch::Tensor& x) {
+  // M-major rows: m = 0 -> 0..2 (3 degrees), m = 1 -> 3..6 (+m l1,l2 | -m l1,l2), m = 2 -> 7..8.
+  auto xs = x.split_with_sizes({3, 4, 2}, 1);
+  return {xs[0], xs[1], xs[2]};
+}
+
+torch::Tensor join_m(const MGroups& x) { return torch::cat({x.m0, x.m1, x.m2}, 1); }
+
+MGroups so2_conv(const MGroups& x, const torch::Tensor& radial, const MixedSO2Conv& w, int64_t out_channels,
+                 int64_t gate_channels, torch::Tensor* gate, torch::Tensor* m0_with_gate) {
+  const int64_t E = x.m0.size(0), Cin = x.m0.size(2);
+  // Each group as rows of one matrix (a view where the group's rows are adjacent, as in all callers).
+  auto x0 = x.m0.reshape({E, 3 * Cin});
+  auto x1 = x.m1.reshape({E, 2, 2 * Cin});
+  auto x2 = x.m2.reshape({E, 2, Cin});
+  if (radial.defined()) {
+    auto rs = radial.split_with_sizes({3 * Cin, 2 * Cin, Cin}, 1);
+    x0 = x0 * rs[0];
+    x1 = x1 * rs[1].unsqueeze(1);
+    x2 = x2 * rs[2].unsqueeze(1);
+  }
+  auto y0 = w.fc_m0.apply(x0);
+  if (m0_with_gate) *m0_with_gate = y0;
+  if (gate_channels > 0) {
+    auto ys = y0.split_with_sizes({gate_channels, y0.size(1) - gate_channels}, 1);
+    *gate = ys[0];
+    y0 = ys[1];
+  }
+  return {y0.view({E, 3, out_channels}), so2_m_conv(x1, w.fc_m1, out_channels), so2_m_conv(x2, w.fc_m2, out_channels)};
+}
+
+MGroups edge_gate(const MGroups& x, const torch::Tensor& gate_logits) {
+  const int64_t E = x.m0.size(0), H = x.m0.size(2);
+  // Rows of degree 1 and 2 come in (l1, l2) pairs in m0 (after l0) and in m1 (for +1 and -1); m2 is
+  // l2 only: gate them by broadcasting instead of gathering (an index_select's backward is a scatter-add).
+  auto g = torch::sigmoid(gate_logits).view({E, 1, 2, H});
+  auto m0 = torch::cat({torch::silu(x.m0.narrow(1, 0, 1)), x.m0.narrow(1, 1, 2) * g.select(1, 0)}, 1);
+  auto m1 = (x.m1.reshape({E, 2, 2, H}) * g).view({E, 4, H});
+  auto m2 = x.m2 * g.select(2, 1);
+  return {m0, m1, m2};
+}
+
+namespace {
+
+// nn/so3_layers.py SO3_Linear: per-degree weight [3,out,in] on L-major rows, bias on l = 0 only.
+torch::Tensor so3_linear(const torch::Tensor& x, const SO3LinearW& w, const LayerTables& t) {
+  auto weight = w.weight.index_select(0, t.degree_of_coefficient);  // [9,out,in]
+  auto out = torch::einsum("bmi,moi->bmo", {x, weight});
+  const int64_t C = out.size(2);
+  auto os = out.split_with_sizes({1, 8}, 1);
+  return torch::cat({os[0] + w.bias.view({1, 1, C}), os[1]}, 1);
+}
+
+}  // namespace
+
+torch::Tensor spectral_atomwise(const torch::Tensor& x, const BlockW& w, const LayerTables& t) {
+  const int64_t N = x.size(0);
+  // Gate logits: SiLU(Linear(x_l0)); GateActivation then applies sigmoid on top (fairchem does both).
+  auto gating = torch::silu(linear(x.narrow(1, 0, 1), w.scalar_mlp, t.gemm));  // [N,1,2H]
+  auto h = so3_linear(x, w.so3_linear_1, t);
+  const int64_t H = h.size(2);
+  // L-major rows 1..3 (l = 1) and 4..8 (l = 2) each take their degree's gate, broadcast.
+  auto g = torch::sigmoid(gating).view({N, 2, 1, H});
+  auto hs = h.split_with_sizes({1, 3, 5}, 1);
+  h = torch::cat({torch::silu(hs[0]), hs[1] * g.select(1, 0), hs[2] * g.select(1, 1)}, 1);
+  return so3_linear(h, w.so3_linear_2, t);
+}
+
+}  // namespace uma

@@ -1,0 +1,76 @@
+// The per-layer maths of UMA-S, one function per fairchem module (named in each comment).
+#ifndef UMA_ENGINE_LAYERS_H
+#define UMA_ENGINE_LAYERS_H
+
+#include <torch/torch.h>
+
+#include "engine/nn/fp32_gemm.h"
+#include "engine/params/weights.h"
+
+namespace uma {
+
+// A MoLE layer resolved for one system: either the merged weight (fast path) or the expert stack
+// with its mixing coefficients (applied expert by expert; used to prove merge == mixture).
+struct MixedLinear {
+  torch::Tensor weight;        // [out, in] merged, or undefined
+  torch::Tensor experts;       // [X, out, in] when not merged
+  torch::Tensor coefficients;  // [X] when not merged
+  torch::Tensor bias;          // [out] or undefined
+  // m > 0 convolutions, merged weight [W1; W2] only: [[W1, -W2], [W2, W1]], so that one GEMM of
+  // [x_+m | x_-m] gives [out_real | out_imag] (fairchem's umas_fast_pytorch W_block; same maths).
+  torch::Tensor block_weight;
+  Fp32Gemm gemm = Fp32Gemm::strict;  // how its GEMMs run on a GPU in fp32
+  torch::Tensor apply(const torch::Tensor& x) const;
+};
+
+struct MixedSO2Conv {
+  MixedLinear fc_m0, fc_m1, fc_m2;
+};
+
+// Small index/weight tables of the layers, made once per device and precision (not per call: on a
+// GPU each would be a host-to-device copy).
+struct LayerTables {
+  torch::Tensor degree_of_coefficient;  // [9] int64: l of each L-major row (0,1,1,1,2,2,2,2,2)
+  torch::Tensor degree_balance;         // [1,9,1] 1/((2l+1)(lmax+1)) per row, working precision
+  Fp32Gemm gemm;                        // the engine's fp32 GEMM mode (strict outside fp32 on a GPU)
+  bool fused;                           // the engine's fused CUDA kernels are in use (CUDA build, CUDA device)
+  LayerTables(torch::Dtype dtype, torch::Device device, Fp32Gemm gemm, bool fused = false);
+};
+
+torch::Tensor linear(const torch::Tensor& x, const LinearW& w, Fp32Gemm gemm);
+
+// nn/radial.py RadialMLP. Its two LayerNorm + SiLU pairs are one fused CUDA kernel each way where t.fused (and the
+// tensor is on the GPU), else torch's layer_norm and silu.
+torch::Tensor radial_mlp(const torch::Tensor& x, const RadialMLPW& w, const LayerTables& t);
+
+// nn/layer_norm.py EquivariantRMSNormArraySphericalHarmonicsV2 (lmax = 2, eps 1e-5).
+torch::Tensor rms_norm_sh(const torch::Tensor& x, const RMSNormSHW& w, const LayerTables& t);
+
+// M-major edge features [E,9,C] kept as the three groups the SO(2) convolutions work on, so that the
+// convolutions and the gate between them pass pieces instead of concatenating all nine rows after
+// every step (each concatenation, and the gradient assembly of each split, is a copy of the whole
+// [E,9,C] tensor): m0 [E,3,C] rows l0, l1, l2 of m = 0; m1 [E,4,C] rows l1, l2 of m = +1 then of
+// m = -1; m2 [E,2,C] l2 of m = +2 and m = -2.
+struct MGroups {
+  torch::Tensor m0, m1, m2;
+};
+MGroups split_m(const torch::Tensor& x);  // views of a contiguous [E,9,C]
+torch::Tensor join_m(const MGroups& x);   // [E,9,C], one copy
+
+// nn/so2_layers.py SO2_Convolution on M-major edge features. `radial` [E, 6*Cin] (conv 1 only, when the
+// fused gather has not applied it) multiplies the inputs per m; `gate_channels` > 0 splits that many
+// gate logits off the m = 0 output (returned in `gate`), and `m0_with_gate` (optional) receives that whole
+// GEMM output [E, gate_channels + 3*Cout] for the fused gate. Output channels: Cout.
+MGroups so2_conv(const MGroups& x, const torch::Tensor& radial, const MixedSO2Conv& w, int64_t out_channels,
+                 int64_t gate_channels, torch::Tensor* gate, torch::Tensor* m0_with_gate = nullptr);
+
+// nn/activation.py GateActivation(m_prime = True) on M-major edge features: the l = 0 row SiLU, every
+// other row times sigmoid(gate) of its degree.
+MGroups edge_gate(const MGroups& x, const torch::Tensor& gate_logits);
+
+// escn_md_block.py SpectralAtomwise.
+torch::Tensor spectral_atomwise(const torch::Tensor& x, const BlockW& w, const LayerTables& t);
+
+}  // namespace uma
+
+#endif
