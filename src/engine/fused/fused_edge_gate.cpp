@@ -12,11 +12,6 @@ namespace uma {
 namespace fused {
 namespace {
 
-namespace k = uma::kernels;
-using torch::Tensor;
-using torch::autograd::AutogradContext;
-using torch::autograd::tensor_list;
-
 constexpr const char* kOp = "uma::fused::edge_gate: ";
 
 Tensor group(const Tensor& t, int64_t E, int64_t rows, int64_t H, const Tensor& like, const char* name) {

@@ -12,11 +12,6 @@ namespace uma {
 namespace fused {
 namespace {
 
-namespace k = uma::kernels;
-using torch::Tensor;
-using torch::autograd::AutogradContext;
-using torch::autograd::tensor_list;
-
 constexpr const char* kOp = "uma::fused::edge_geometry: ";
 
 template <typename T>

@@ -1,10 +1,11 @@
-// What the autograd wrappers of the fused CUDA kernels (fused_wigner_ops.cpp, fused_edge_gate.cpp) share: argument
+// What the autograd wrappers of the fused CUDA kernels (the fused_*.cpp and split_tf32_linear.cpp here) share: argument
 // checks and launcher failures as uma::Error (the one error type the engine's callers handle), and the stream the
 // kernels go on (Torch's current one, so they order with the surrounding Torch work and CUDA-graph capture).
 #ifndef UMA_ENGINE_FUSED_LAUNCH_H
 #define UMA_ENGINE_FUSED_LAUNCH_H
 
 #include <ATen/cuda/CUDAContext.h>
+#include <torch/torch.h>
 
 #include <exception>
 #include <string>
@@ -12,7 +13,14 @@
 #include "model/errors.h"
 
 namespace uma {
+namespace kernels {}  // the launchers' namespace (src/kernels/*/..._launch.h)
 namespace fused {
+
+// The names every wrapper uses (one place, not one copy per wrapper).
+namespace k = uma::kernels;
+using torch::Tensor;
+using torch::autograd::AutogradContext;
+using torch::autograd::tensor_list;
 
 inline void require(bool ok, const std::string& what) {
   if (!ok) throw Error(what);

@@ -12,11 +12,6 @@ namespace uma {
 namespace fused {
 namespace {
 
-namespace k = uma::kernels;
-using torch::Tensor;
-using torch::autograd::AutogradContext;
-using torch::autograd::tensor_list;
-
 constexpr const char* kOp = "uma::fused::layer_norm_silu: ";
 
 // x as [rows, W] with unit column stride and rows that do not overlap: a view where one exists (its row stride is

@@ -15,11 +15,6 @@ namespace uma {
 namespace fused {
 namespace {
 
-namespace k = uma::kernels;
-using torch::Tensor;
-using torch::autograd::AutogradContext;
-using torch::autograd::tensor_list;
-
 std::string shape_of(const Tensor& t) {
   std::string s = "[";
   for (int64_t i = 0; i < t.dim(); ++i) s += (i ? "," : "") + std::to_string(t.size(i));

@@ -12,11 +12,6 @@ namespace uma {
 namespace fused {
 namespace {
 
-namespace k = uma::kernels;
-using torch::Tensor;
-using torch::autograd::AutogradContext;
-using torch::autograd::tensor_list;
-
 std::atomic<int64_t> kernel_calls{0}, fallback_calls{0};
 
 // t as [rows, t.size(-1)] with unit column stride: a view where one exists (a 2-D view of strided rows keeps its
