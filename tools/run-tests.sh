@@ -26,10 +26,12 @@ cmake --build build -j "$jobs"
 # The CUDA code cannot run here, but it must compile and link (nvcc, sm_90 + PTX): checked before the
 # tests so a CUDA-only break fails CI too. Skipped where there is no nvcc.
 if command -v nvcc >/dev/null 2>&1; then
+  # The fused stages' GPU test cases (#ifdef UMA_HAVE_CUDA_KERNELS) compile only here: build them too (~1.5 min).
+  cuda_targets=(uma_engine test_wigner_cuda test_gpu_engine test_exchange_plan test_edge_gate test_edge_geometry
+                test_layer_norm_silu)
   # The plain plugin (device cuda) against the current LAMMPS 4Feb2025, in the same folder: only its
   # glue is compiled on top of the CUDA engine.
   cuda_lammps_flags=()
-  cuda_targets=(uma_engine test_wigner_cuda test_gpu_engine test_exchange_plan)
   if [ ${#lammps_flags[@]} -gt 0 ]; then
     cuda_lammps_flags=(-DUMA_ENABLE_LAMMPS=ON -DUMA_ENABLE_KOKKOS=OFF "-DUMA_LAMMPS_DIR=$lammps_new_dir")
     cuda_targets+=(umaplugin)
