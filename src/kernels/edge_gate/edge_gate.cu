@@ -10,6 +10,7 @@
 #include <string>
 
 #include "edge_gate_launch.h"
+#include "kernels/launch_check.h"
 
 namespace uma {
 namespace kernels {
@@ -103,10 +104,7 @@ void require(bool ok, const char* label, const char* what, int64_t n_edges, int6
 }
 
 void check_launch(const char* label, int64_t n_edges, int64_t H, int64_t ld) {
-  const cudaError_t err = cudaGetLastError();
-  if (err != cudaSuccess)
-    throw std::runtime_error(std::string(label) + ": CUDA error '" + cudaGetErrorString(err) + "' " +
-                             sizes(n_edges, H, ld));
+  throw_if_launch_failed(label, sizes(n_edges, H, ld));
 }
 
 unsigned int blocks_for(int64_t n) {

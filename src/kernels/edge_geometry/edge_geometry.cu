@@ -10,6 +10,7 @@
 #include <string>
 
 #include "edge_geometry_launch.h"
+#include "kernels/launch_check.h"
 #include "edge_geometry_math.h"
 
 namespace uma {
@@ -88,12 +89,7 @@ void check_common(const char* label, int64_t n_edges, const EdgeGeometryConstant
     throw std::invalid_argument(std::string(label) + ": too many edges " + sizes(n_edges, c.num_gaussians));
 }
 
-void check_launch(const char* label, int64_t n_edges, int64_t G) {
-  const cudaError_t err = cudaGetLastError();
-  if (err != cudaSuccess)
-    throw std::runtime_error(std::string(label) + ": CUDA error '" + cudaGetErrorString(err) + "' " +
-                             sizes(n_edges, G));
-}
+void check_launch(const char* label, int64_t n_edges, int64_t G) { throw_if_launch_failed(label, sizes(n_edges, G)); }
 
 }  // namespace
 

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "layer_norm_silu_launch.h"
+#include "kernels/launch_check.h"
 
 namespace uma {
 namespace kernels {
@@ -265,10 +266,7 @@ void require(bool ok, const char* label, const char* what, int64_t rows, int64_t
 }
 
 void check_launch(const char* label, int64_t rows, int64_t W, int64_t ld) {
-  const cudaError_t err = cudaGetLastError();
-  if (err != cudaSuccess)
-    throw std::runtime_error(std::string(label) + ": CUDA error '" + cudaGetErrorString(err) + "' " +
-                             sizes(rows, W, ld));
+  throw_if_launch_failed(label, sizes(rows, W, ld));
 }
 
 unsigned int blocks_for(int64_t rows) {

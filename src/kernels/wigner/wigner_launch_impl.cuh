@@ -13,6 +13,7 @@
 #include "gather_rotate_bwd.cuh"
 #include "gather_rotate_bwd_det.cuh"
 #include "gather_rotate_fwd.cuh"
+#include "kernels/launch_check.h"
 #include "rotate_back_scatter_bwd.cuh"
 #include "rotate_back_scatter_fwd.cuh"
 #include "rotate_back_scatter_fwd_det.cuh"
@@ -30,11 +31,7 @@ inline std::string sizes(int64_t n_atoms, int64_t n_edges, int64_t channels) {
 
 // Throws with the kernel label and sizes if the last launch (or an earlier asynchronous error) failed.
 inline void check_launch(const char* label, int64_t n_atoms, int64_t n_edges, int64_t channels) {
-  const cudaError_t err = cudaGetLastError();
-  if (err != cudaSuccess) {
-    throw std::runtime_error(std::string(label) + ": CUDA error '" + cudaGetErrorString(err) + "' " +
-                             sizes(n_atoms, n_edges, channels));
-  }
+  throw_if_launch_failed(label, sizes(n_atoms, n_edges, channels));
 }
 
 inline void check_cuda(cudaError_t err, const char* label, const char* what, int64_t n_atoms, int64_t n_edges,
