@@ -42,6 +42,12 @@ UMA_GEOM_HD T value_of(const Dual<T>& x) { return x.v; }
 template <typename T>
 UMA_GEOM_HD Dual<T> constant_dual(T v) { return {v, {T(0), T(0), T(0)}}; }
 
+// Zero in the scalar type of x (T or Dual<T>).
+template <typename T>
+UMA_GEOM_HD T zero_like(T) { return T(0); }
+template <typename T>
+UMA_GEOM_HD Dual<T> zero_like(const Dual<T>&) { return constant_dual(T(0)); }
+
 template <typename T>
 UMA_GEOM_HD Dual<T> operator+(const Dual<T>& a, const Dual<T>& b) {
   return {a.v + b.v, {a.d[0] + b.d[0], a.d[1] + b.d[1], a.d[2] + b.d[2]}};
@@ -127,7 +133,7 @@ UMA_GEOM_HD void edge_frame(const S vec[3], T cutoff, Frame<T, S>& f) {
   const S kx = -uz, kz = ux;  // k = u' x y
   const S inv = T(1) / (uy + T(1));
   const S kk = kx * kx + kz * kz;
-  const S one = S(ux * T(0)) + T(1);
+  const S zero = zero_like(ux), one = zero + T(1);
   f.R[0][0] = one + (kx * kx - kk) * inv;
   f.R[0][1] = -kz * s;
   f.R[0][2] = kx * kz * inv * s;
@@ -145,7 +151,7 @@ UMA_GEOM_HD void edge_frame(const S vec[3], T cutoff, Frame<T, S>& f) {
     for (int i = 0; i < 3; ++i)
       UMA_GEOM_UNROLL
       for (int l = 0; l < 3; ++l) {
-        S acc = ux * T(0);
+        S acc = zero;
         UMA_GEOM_UNROLL
         for (int j = 0; j < 3; ++j)
           UMA_GEOM_UNROLL
@@ -157,7 +163,7 @@ UMA_GEOM_HD void edge_frame(const S vec[3], T cutoff, Frame<T, S>& f) {
       }
     UMA_GEOM_UNROLL
     for (int b = 0; b < 5; ++b) {
-      S acc = ux * T(0);
+      S acc = zero;
       UMA_GEOM_UNROLL
       for (int i = 0; i < 3; ++i)
         UMA_GEOM_UNROLL
@@ -174,10 +180,24 @@ UMA_GEOM_HD void edge_frame(const S vec[3], T cutoff, Frame<T, S>& f) {
     const S r2 = r * r;
     f.env = (r2 * r2 * r) * (T(-21) + r * (T(35) - r * T(15))) + T(1);
   } else {
-    f.env = ux * T(0);
+    f.env = zero;
   }
 }
 
+// Calls fn(row, col, value) for every entry of D = blockdiag(1, R, D2) that depends on the edge: R at rows and
+// columns 1-3, D2 at 4-8 (L-major). D_00 = 1 and the zeros off the blocks are the callers' to handle. The one
+// place that maps the frame onto D's indices, for the forward and the adjoint alike.
+template <typename T, typename S, typename F>
+UMA_GEOM_HD void for_each_rotation_entry(const Frame<T, S>& f, F&& fn) {
+  UMA_GEOM_UNROLL
+  for (int i = 0; i < 3; ++i)
+    UMA_GEOM_UNROLL
+    for (int j = 0; j < 3; ++j) fn(1 + i, 1 + j, f.R[i][j]);
+  UMA_GEOM_UNROLL
+  for (int a = 0; a < 5; ++a)
+    UMA_GEOM_UNROLL
+    for (int b = 0; b < 5; ++b) fn(4 + a, 4 + b, f.D2[a][b]);
+}
 
 // The forward of one edge: the two 9x9 matrices (every entry written: zeros off the blocks) and |vec|, from which
 // the caller makes the Gaussians (gaussian() below) in whatever order suits its memory accesses.
@@ -188,20 +208,10 @@ UMA_GEOM_HD T edge_forward(const T vec[3], T cutoff, T* wigner, T* wigner_inv_en
   for (int i = 0; i < kGeometryCoefficients * kGeometryCoefficients; ++i) wigner[i] = wigner_inv_env[i] = T(0);
   wigner[0] = T(1);
   wigner_inv_env[0] = f.env;
-  UMA_GEOM_UNROLL
-  for (int i = 0; i < 3; ++i)
-    UMA_GEOM_UNROLL
-    for (int j = 0; j < 3; ++j) {
-      wigner[(1 + i) * 9 + 1 + j] = f.R[i][j];
-      wigner_inv_env[(1 + j) * 9 + 1 + i] = f.R[i][j] * f.env;
-    }
-  UMA_GEOM_UNROLL
-  for (int a = 0; a < 5; ++a)
-    UMA_GEOM_UNROLL
-    for (int b = 0; b < 5; ++b) {
-      wigner[(4 + a) * 9 + 4 + b] = f.D2[a][b];
-      wigner_inv_env[(4 + b) * 9 + 4 + a] = f.D2[a][b] * f.env;
-    }
+  for_each_rotation_entry(f, [&](int row, int col, const T& d) {
+    wigner[row * kGeometryCoefficients + col] = d;
+    wigner_inv_env[col * kGeometryCoefficients + row] = d * f.env;
+  });
   return f.dist;
 }
 
@@ -231,22 +241,12 @@ UMA_GEOM_HD void edge_backward(const T vec_in[3], const T* gw, const T* gwi, con
   };
   // d(D_rc · env) = dD_rc · env + D_rc · denv: the envelope's share collects sum(gwi_cr · D_rc) first.
   T env_weight = gwi ? gwi[0] : T(0);  // D_00 = 1
-  UMA_GEOM_UNROLL
-  for (int i = 0; i < 3; ++i)
-    UMA_GEOM_UNROLL
-    for (int j = 0; j < 3; ++j) {
-      const T w = gw ? gw[(1 + i) * 9 + 1 + j] : T(0), wi = gwi ? gwi[(1 + j) * 9 + 1 + i] : T(0);
-      add(f.R[i][j], w + wi * f.env.v);
-      env_weight += wi * f.R[i][j].v;
-    }
-  UMA_GEOM_UNROLL
-  for (int a = 0; a < 5; ++a)
-    UMA_GEOM_UNROLL
-    for (int b = 0; b < 5; ++b) {
-      const T w = gw ? gw[(4 + a) * 9 + 4 + b] : T(0), wi = gwi ? gwi[(4 + b) * 9 + 4 + a] : T(0);
-      add(f.D2[a][b], w + wi * f.env.v);
-      env_weight += wi * f.D2[a][b].v;
-    }
+  for_each_rotation_entry(f, [&](int row, int col, const Dual<T>& d) {
+    const T w = gw ? gw[row * kGeometryCoefficients + col] : T(0);
+    const T wi = gwi ? gwi[col * kGeometryCoefficients + row] : T(0);
+    add(d, w + wi * f.env.v);
+    env_weight += wi * d.v;
+  });
   add(f.env, env_weight);
   if (gg)
     for (int64_t q = 0; q < c.num_gaussians; ++q) add(gaussian(f.dist, c.gauss_coeff, c.offsets[q]), gg[q]);
