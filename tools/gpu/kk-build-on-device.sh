@@ -105,10 +105,12 @@ t=$SECONDS
 if [ -f $PB/CMakeCache.txt ] && ! grep -qx "CMAKE_HOME_DIRECTORY:INTERNAL=$ROOT" $PB/CMakeCache.txt; then
   rm -rf $PB
 fi
-{ if [ -f $PB/build.ninja ]; then
+# The CUTLASS headers live under the carried .carry/deps, which each call replaces: unpack them every time (a no-op
+# when present), also for a warm build folder (a call on a warm machine failed without them, 2026-12-06).
+{ bash tools/gpu/unpack-cutlass.sh &&
+  if [ -f $PB/build.ninja ]; then
     echo "plugin build folder exists (warm machine): ninja only"
   else
-    bash tools/gpu/unpack-cutlass.sh &&
     timeout 120 cmake -S . -B $PB -G Ninja -DCMAKE_BUILD_TYPE=Release -DUMA_ENABLE_CUDA=ON -DUMA_ENABLE_TESTS=OFF \
       -DUMA_ENABLE_LAMMPS=ON -DUMA_ENABLE_KOKKOS=ON -DUMA_LAMMPS_DIR="$C" -DKokkos_DIR="$KK/lib/cmake/Kokkos" \
       -DTorch_DIR="$TD" -DUMA_PYTHON="$PY" -DCMAKE_CUDA_COMPILER="$(command -v nvcc)" \

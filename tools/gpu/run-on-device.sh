@@ -117,9 +117,11 @@ phase_deps() {
 }
 
 configure_gpu() {  # build-gpu with CUDA, tests and benchmarks, against the machine's torch (once per machine)
-  [ -f build-gpu/build.ninja ] && return 0
-  [ -d .carry/deps ] || { say "build-gpu is not configured and .carry/deps was not carried"; return 1; }
+  # The CUTLASS headers sit under the carried .carry/deps, which each call replaces: unpack them every time
+  # (a no-op when present), also when build-gpu is already configured.
+  [ -d .carry/deps ] || { [ -f build-gpu/build.ninja ] && return 0; say "build-gpu is not configured and .carry/deps was not carried"; return 1; }
   bash tools/gpu/unpack-cutlass.sh || return 1
+  [ -f build-gpu/build.ninja ] && return 0
   local td
   td=$($PY -c 'import torch;print(torch.utils.cmake_prefix_path)')/Torch
   timeout 200 cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DUMA_ENABLE_CUDA=ON \
