@@ -433,6 +433,10 @@ class Driver:
                 for name in ("fp32_split_tf32", "fp32_tf32"):  # the tensor-core modes asked for, TF32 always
                     if self.left() > 20 and (name == "fp32_tf32" or name in a.ours_variants.split(",")):
                         self.run_ours(kind, 2000, name, extra=OURS_VARIANTS[name], profile=True)
+        # a small system in TF32 (issue 14's 192-atom target): GPU kernel time against the wall time says how much
+        # of it is launch latency rather than work
+        if a.profile_small and self.left() > 20:
+            self.run_ours(kinds[-1], a.profile_small, "fp32_tf32", extra=OURS_VARIANTS["fp32_tf32"], profile=True)
         # fairchem
         if not a.skip_fairchem:
             for backend in [b for b in (a.backends + "," + a.extra).split(",") if b]:
@@ -569,6 +573,7 @@ def main(argv=None):
     ap.add_argument("--device", default="cuda", help="cuda (the benchmark); cpu only for dry runs of this script")
     ap.add_argument("--max-fit", action="store_true")
     ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--profile-small", type=int, default=0, help="also profile ours in TF32 at this size (last structure)")
     ap.add_argument("--skip-ours", action="store_true")
     ap.add_argument("--skip-fairchem", action="store_true")
     ap.add_argument("--deadline", type=float, default=1e9, help="seconds after start; later items are skipped")

@@ -219,7 +219,7 @@ phase_tf32() {  # the same precision setting on both sides, strict fp32 and TF32
 phase_gemm_modes() {  # issue 14: the fp32 GEMM modes (strict, split TF32, TF32) vs umas_fast_gpu strict fp32, with
   # the profile of each mode at 2000 atoms
   bench gemm-modes --structures carbon,cu --sizes 200,2000 --ours-variants fp32,fp32_split_tf32,fp32_tf32 \
-    --backends umas_fast_gpu --profile --deadline $(( $(left) - 20 ))
+    --backends umas_fast_gpu --profile --profile-small 200 --deadline $(( $(left) - 20 ))
 }
 
 phase_gemm_tiles() {  # the split-TF32 GEMM's tile sweep and cuBLAS strict fp32 / TF32 on the engine's GEMM shapes

@@ -193,70 +193,57 @@ struct Engine::Impl {
   // Edges per chunk of this evaluation (0: all at once); see memory_budget.h.
   int64_t chunk_edges = 0;
 
-  // x_edge [E,320] = concat(Gaussian distance basis, source and target element embeddings).
-  torch::Tensor edge_features(const torch::Tensor& gauss, const torch::Tensor& Z, const torch::Tensor& src,
-                              const torch::Tensor& dst) const {
-    return torch::cat({gauss, weights.source_embedding.index_select(0, Z.index_select(0, src)),
-                       weights.target_embedding.index_select(0, Z.index_select(0, dst))}, 1);
+  // Every radial MLP reads x_edge = [Gaussian basis | source and target element embeddings]; the engine passes
+  // the Gaussian basis and the element pair of each edge instead (RadialMLPW::lin0_pair), as edge inputs, so that
+  // chunks slice them like any other per-edge tensor and x_edge [E,288] is never made.
+  torch::Tensor element_pairs(const torch::Tensor& Z, const torch::Tensor& src, const torch::Tensor& dst) const {
+    return Z.index_select(0, src) * config.max_num_elements + Z.index_select(0, dst);
   }
 
-  // What every per-edge work receives first: x_edge itself (one pass: made once, kept), or only the
-  // Gaussian basis (chunks: the embeddings are lookups by element, so each chunk rebuilds x_edge and
-  // only 64 of its 320 values per edge are kept for the backward pass).
-  struct EdgeInput {
-    const Impl& m;
-    torch::Tensor Z;  // set: the first edge input is the Gaussian basis; else it is x_edge
-    torch::Tensor x_edge(const std::vector<torch::Tensor>& e, const torch::Tensor& src, const torch::Tensor& dst) const {
-      return Z.defined() ? m.edge_features(e[0], Z, src, dst) : e[0];
-    }
-  };
-
   // Edge-degree embedding (nn/embedding.py EdgeDegreeEmbedding, rescale 5) as per-edge work.
-  // Edge inputs: x_edge (or gauss), wigner_inv_env, src, dst.
+  // Edge inputs: gauss, element pairs, wigner_inv_env, src, dst.
   struct DegreeWork : EdgeWork {
-    EdgeInput in;
+    const Impl& m;
     int64_t num_atoms, num_edges;
-    DegreeWork(EdgeInput i, int64_t n, int64_t e) : in(std::move(i)), num_atoms(n), num_edges(e) {}
+    DegreeWork(const Impl& i, int64_t n, int64_t e) : m(i), num_atoms(n), num_edges(e) {}
     torch::Tensor operator()(const std::vector<torch::Tensor>&, const std::vector<torch::Tensor>& e) const override {
-      const Impl& m = in.m;
       const int64_t E = e[0].size(0), C = m.config.sphere_channels;
-      auto rad = radial_mlp(in.x_edge(e, e[2], e[3]), m.weights.edge_degree_rad, *m.tables).view({E, m.config.lmax + 1, C});
+      auto rad = radial_mlp(e[0], e[1], m.weights.edge_degree_rad, *m.tables).view({E, m.config.lmax + 1, C});
 #ifdef UMA_HAVE_CUDA_KERNELS
       // The message has only its m = 0 rows: the rotate-back-and-scatter kernel of the layers with zero m = 1, 2
       // groups, where the Torch form is a per-edge batched K = 3 GEMM, a division and an index_add each way.
       if (m.fused) {
         Csr chunk_csr;
-        const Csr* csr = m.csr_for(e[2], e[3], num_atoms, num_edges, chunk_csr);
+        const Csr* csr = m.csr_for(e[3], e[4], num_atoms, num_edges, chunk_csr);
         const MGroups msg{rad / 5.0, torch::zeros({E, 4, C}, rad.options()), torch::zeros({E, 2, C}, rad.options())};
-        return m.edge_to_node(msg, e[3], num_atoms, {torch::Tensor(), e[1]}, csr);
+        return m.edge_to_node(msg, e[4], num_atoms, {torch::Tensor(), e[2]}, csr);
       }
 #endif
-      auto msg = torch::bmm(e[1].index_select(2, m.m0_columns), rad);
-      return torch::zeros({num_atoms, msg.size(1), C}, msg.options()).index_add(0, e[3], msg / 5.0);
+      auto msg = torch::bmm(e[2].index_select(2, m.m0_columns), rad);
+      return torch::zeros({num_atoms, msg.size(1), C}, msg.options()).index_add(0, e[4], msg / 5.0);
     }
   };
 
   // escn_md_block.py Edgewise as per-edge work: rotate into edge frames, two SO(2) convolutions with
   // a gate, rotate back, sum into targets. Node input: the normalised features; edge inputs:
-  // x_edge (or gauss), the gather and scatter rotations, src, dst.
+  // gauss, element pairs, the gather and scatter rotations, src, dst.
   struct EdgewiseWork : EdgeWork {
-    EdgeInput in;
+    const Impl& m;
     const BlockW& block;
     const MixedBlock& mix;
     int64_t num_atoms, num_edges;
-    EdgewiseWork(EdgeInput i, const BlockW& b, const MixedBlock& x, int64_t n, int64_t e)
-        : in(std::move(i)), block(b), mix(x), num_atoms(n), num_edges(e) {}
+    EdgewiseWork(const Impl& i, const BlockW& b, const MixedBlock& x, int64_t n, int64_t e)
+        : m(i), block(b), mix(x), num_atoms(n), num_edges(e) {}
     torch::Tensor operator()(const std::vector<torch::Tensor>& node, const std::vector<torch::Tensor>& e) const override {
-      const Impl& m = in.m;
       const int64_t H = m.config.hidden_channels, C = m.config.sphere_channels, L = m.config.lmax;
-      const EdgeRotations rot{e[1], e[2]};
-      const auto& src = e[3];
-      const auto& dst = e[4];
+      const EdgeRotations rot{e[2], e[3]};
+      const auto& src = e[4];
+      const auto& dst = e[5];
       Csr chunk_csr;
       const Csr* csr = m.csr_for(src, dst, num_atoms, num_edges, chunk_csr);
       // Conv 1's radial scale: folded into the fused gather kernel (fairchem PR #2073 does the same in Triton),
       // else a multiply inside so2_conv.
-      auto radial = radial_mlp(in.x_edge(e, src, dst), block.so2_conv_1.rad_func, *m.tables);
+      auto radial = radial_mlp(e[0], e[1], block.so2_conv_1.rad_func, *m.tables);
       auto msg = m.node_to_edge(node[0], src, dst, rot, csr, m.fused ? radial : torch::Tensor());
       torch::Tensor gate, m0_with_gate;
       msg = so2_conv(msg, m.fused ? torch::Tensor() : radial, mix.so2_conv_1, H, L * H, &gate, &m0_with_gate);
@@ -446,12 +433,10 @@ torch::Tensor Engine::Impl::atom_energies(const torch::Tensor& Z, const torch::T
 
   // Per-edge work goes through sum_over_edge_chunks: one plain pass, or chunks with recomputation
   // when the activations of all edges would not fit (chunk_edges > 0).
-  const bool chunked = chunk_edges > 0;  // plan_edge_chunks never plans one chunk holding every edge
-  const EdgeInput in{*this, chunked ? Z : torch::Tensor()};
-  const torch::Tensor first = chunked ? gauss : edge_features(gauss, Z, src, dst);
+  const torch::Tensor pairs = element_pairs(Z, src, dst);
   if (E > 0)
-    x = x + sum_over_edge_chunks(c10::make_intrusive<DegreeWork>(in, N, E), {}, {first, wigner_inv_env, src, dst},
-                                 chunk_edges);
+    x = x + sum_over_edge_chunks(c10::make_intrusive<DegreeWork>(*this, N, E), {},
+                                 {gauss, pairs, wigner_inv_env, src, dst}, chunk_edges);
   // Halo exchange: only owned rows were updated; ghosts take their owners' values before every
   // layer reads them (the last layer's output feeds owned energies only).
   x = exchange_ghosts(x);
@@ -461,8 +446,8 @@ torch::Tensor Engine::Impl::atom_energies(const torch::Tensor& Z, const torch::T
     auto h = rms_norm_sh(x, block.norm_1, t);
     h = torch::cat({h.narrow(1, 0, 1) + csd.view({1, 1, C}), h.narrow(1, 1, 8)}, 1);
     if (E > 0)
-      x = x + sum_over_edge_chunks(c10::make_intrusive<EdgewiseWork>(in, block, mixed[i], N, E), {h},
-                                   {first, rot.gather, rot.scatter, src, dst}, chunk_edges);
+      x = x + sum_over_edge_chunks(c10::make_intrusive<EdgewiseWork>(*this, block, mixed[i], N, E), {h},
+                                   {gauss, pairs, rot.gather, rot.scatter, src, dst}, chunk_edges);
     x = x + spectral_atomwise(rms_norm_sh(x, block.norm_2, t), block, t);
     x = balance(x);
     if (i + 1 < config.num_layers) x = exchange_ghosts(x);

@@ -46,12 +46,23 @@ torch::Tensor layer_norm_silu(const torch::Tensor& h, const LayerNormW& w, bool 
   return torch::silu(torch::layer_norm(h, {h.size(-1)}, w.weight, w.bias, kEps));
 }
 
+// RadialMLP after its first Linear.
+torch::Tensor radial_mlp_after_lin0(const torch::Tensor& h0, const RadialMLPW& w, const LayerTables& t) {
+  auto h = layer_norm_silu(h0, w.norm1, t.fused);
+  h = layer_norm_silu(linear(h, w.lin3, t.gemm), w.norm4, t.fused);
+  return linear(h, w.lin6, t.gemm);
+}
+
 }  // namespace
 
 torch::Tensor radial_mlp(const torch::Tensor& x, const RadialMLPW& w, const LayerTables& t) {
-  auto h = layer_norm_silu(linear(x, w.lin0, t.gemm), w.norm1, t.fused);
-  h = layer_norm_silu(linear(h, w.lin3, t.gemm), w.norm4, t.fused);
-  return linear(h, w.lin6, t.gemm);
+  return radial_mlp_after_lin0(linear(x, w.lin0, t.gemm), w, t);
+}
+
+torch::Tensor radial_mlp(const torch::Tensor& gauss, const torch::Tensor& pair, const RadialMLPW& w,
+                         const LayerTables& t) {
+  auto h0 = linear_in_mode(gauss, w.lin0_gauss, torch::Tensor(), t.gemm) + w.lin0_pair.index_select(0, pair);
+  return radial_mlp_after_lin0(h0, w, t);
 }
 
 torch::Tensor rms_norm_sh(const torch::Tensor& x, const RMSNormSHW& w, const LayerTables& t) {

@@ -42,6 +42,10 @@ torch::Tensor linear(const torch::Tensor& x, const LinearW& w, Fp32Gemm gemm);
 // nn/radial.py RadialMLP. Its two LayerNorm + SiLU pairs are one fused CUDA kernel each way where t.fused (and the
 // tensor is on the GPU), else torch's layer_norm and silu.
 torch::Tensor radial_mlp(const torch::Tensor& x, const RadialMLPW& w, const LayerTables& t);
+// The same on x_edge = [gauss | source_embedding[Z_src] | target_embedding[Z_dst]] given as its Gaussian part and
+// the element pair per edge, pair = Z_src · max_num_elements + Z_dst (RadialMLPW::lin0_pair): what the engine runs.
+torch::Tensor radial_mlp(const torch::Tensor& gauss, const torch::Tensor& pair, const RadialMLPW& w,
+                         const LayerTables& t);
 
 // nn/layer_norm.py EquivariantRMSNormArraySphericalHarmonicsV2 (lmax = 2, eps 1e-5).
 torch::Tensor rms_norm_sh(const torch::Tensor& x, const RMSNormSHW& w, const LayerTables& t);

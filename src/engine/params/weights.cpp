@@ -130,6 +130,17 @@ void check_all_used(const ModelFile& file, const ModelConfig& c, const Loader& l
 
 }  // namespace
 
+void factor_radial_inputs(RadialMLPW& r, const torch::Tensor& source_embedding, const torch::Tensor& target_embedding) {
+  const int64_t Z = source_embedding.size(0), EC = source_embedding.size(1);
+  const int64_t hidden = r.lin0.weight.size(0), gauss = r.lin0.weight.size(1) - 2 * EC;
+  const auto w = r.lin0.weight.to(torch::kFloat64);
+  r.lin0_gauss = r.lin0.weight.narrow(1, 0, gauss).contiguous();
+  auto by_source = torch::matmul(source_embedding.to(torch::kFloat64), w.narrow(1, gauss, EC).t());       // [Z,hidden]
+  auto by_target = torch::matmul(target_embedding.to(torch::kFloat64), w.narrow(1, gauss + EC, EC).t());  // [Z,hidden]
+  if (r.lin0.bias.defined()) by_target = by_target + r.lin0.bias.to(torch::kFloat64);
+  r.lin0_pair = (by_source.unsqueeze(1) + by_target.unsqueeze(0)).reshape({Z * Z, hidden}).to(r.lin0.weight.dtype());
+}
+
 Weights Weights::load(const ModelFile& file, const ModelConfig& c, torch::Dtype dtype, torch::Device device) {
   Loader ld(file, dtype, device);
   Weights w;
@@ -154,6 +165,7 @@ Weights Weights::load(const ModelFile& file, const ModelConfig& c, torch::Dtype 
   const int64_t rad_in = c.num_distance_basis + 2 * EC;
   // Edge degree: the m = 0 coefficients of l = 0..lmax.
   w.edge_degree_rad = ld.radial(bb + "edge_degree_embedding.rad_func", rad_in, EC, (L + 1) * C);
+  factor_radial_inputs(w.edge_degree_rad, w.source_embedding, w.target_embedding);
   for (int i = 0; i < c.num_layers; ++i) {
     const std::string p = bb + "blocks." + std::to_string(i) + ".";
     BlockW b;
@@ -166,6 +178,7 @@ Weights Weights::load(const ModelFile& file, const ModelConfig& c, torch::Dtype 
     b.so2_conv_1.fc_m2 = ld.mole(c1 + "so2_m_conv.1.fc", 2 * 1 * H, 1 * 2 * C, false, X);
     b.so2_conv_1.has_radial = true;
     b.so2_conv_1.rad_func = ld.radial(c1 + "rad_func", rad_in, EC, 3 * 2 * C + 2 * 2 * C + 1 * 2 * C);
+    factor_radial_inputs(b.so2_conv_1.rad_func, w.source_embedding, w.target_embedding);
     const std::string c2 = p + "edge_wise.so2_conv_2.";
     b.so2_conv_2.fc_m0 = ld.mole(c2 + "fc_m0", 3 * C, 3 * H, true, X);
     b.so2_conv_2.fc_m1 = ld.mole(c2 + "so2_m_conv.0.fc", 2 * 2 * C, 2 * H, false, X);

@@ -27,6 +27,13 @@ struct LayerNormW {
 struct RadialMLPW {
   LinearW lin0, lin3, lin6;
   LayerNormW norm1, norm4;
+  // lin0 split by its input: every radial MLP of UMA reads x_edge = [gauss | source_embedding[Z_src] |
+  // target_embedding[Z_dst]], whose embedding part depends only on the element pair. So lin0(x_edge) =
+  // gauss · lin0_gaussᵀ + lin0_pair[Z_src · max_num_elements + Z_dst] (bias included), and x_edge [E,288] is never
+  // made: the per-edge GEMM shrinks from K = 288 to the 32 Gaussians and its backward writes only their gradient.
+  // Made by Weights::load (factor_radial_inputs); the pair table is computed in float64, then rounded.
+  torch::Tensor lin0_gauss;  // [hidden, num_distance_basis], the first columns of lin0.weight
+  torch::Tensor lin0_pair;   // [max_num_elements², hidden]
 };
 
 // A MoLE layer (nn/mole.py): experts [X, out, in] and one shared bias; a plain Linear is X = 1
@@ -62,6 +69,9 @@ struct BlockW {
   LinearW scalar_mlp;
   SO3LinearW so3_linear_1, so3_linear_2;
 };
+
+// Fills r.lin0_gauss and r.lin0_pair from r.lin0 and the edge embeddings [max_num_elements, edge_channels].
+void factor_radial_inputs(RadialMLPW& r, const torch::Tensor& source_embedding, const torch::Tensor& target_embedding);
 
 struct Weights {
   torch::Tensor sphere_embedding, source_embedding, target_embedding;  // [Z, C]
