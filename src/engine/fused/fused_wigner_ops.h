@@ -42,6 +42,8 @@ std::array<torch::Tensor, 3> gather_rotate(const torch::Tensor& x, const torch::
 // fairchem's fused scatter reads its GEMM outputs); the message gradient comes back as three dense groups.
 // Gradients flow to the groups and wigner_inv. With csr the node sum is deterministic, and on H100 also the faster
 // path when edges come grouped by target (benchmarks/results/2026-11-26-h100-kernels.md).
+// Any group may be an undefined tensor, meaning zero rows (at least one must be given): it is neither read nor
+// materialised, and its gradient is undefined. The edge-degree embedding passes only m = 0 this way.
 torch::Tensor rotate_back_scatter(const torch::Tensor& msg_m0, const torch::Tensor& msg_m1,
                                   const torch::Tensor& msg_m2, const torch::Tensor& wigner_inv, const torch::Tensor& dst,
                                   int64_t n_atoms, const EdgeCsrTensors* csr = nullptr);
