@@ -367,6 +367,97 @@ TYPED_TEST(WignerCuda, RotateBackScatterMatchesReference) {
   }
 }
 
+// The problem with its edges reordered stably by dst (as a LAMMPS full neighbour list comes): the dst-run kernel's
+// intended input, with runs of equal dst inside each warp's run of edges.
+template <typename T>
+WignerProblem<T> sorted_by_dst(const WignerProblem<T>& p) {
+  const int64_t E = p.n_edges, R = 9 * 2 * p.channels;
+  std::vector<int64_t> order(static_cast<size_t>(E));
+  for (int64_t e = 0; e < E; ++e) order[e] = e;
+  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return p.dst[a] < p.dst[b]; });
+  WignerProblem<T> q = p;
+  for (int64_t i = 0; i < E; ++i) {
+    const int64_t e = order[i];
+    q.src[i] = p.src[e];
+    q.dst[i] = p.dst[e];
+    std::copy_n(p.wigner.begin() + e * 81, 81, q.wigner.begin() + i * 81);
+    std::copy_n(p.grad_a.begin() + e * R, R, q.grad_a.begin() + i * R);
+  }
+  return q;
+}
+
+// GatherBwdKernel::kDstRuns (atomic backward with the dst half summed per run of equal dst in shared memory) against
+// the fp64 CPU reference, with the per-edge kernel's bound kTol (the same products, summed in another order): edges
+// in random order (a flush after nearly every edge) and sorted by dst (real runs), run lengths from 1 (every edge its
+// own run) to longer than a node's edges, with and without the radial scale, grad_x alone and with grad_wigner.
+// C = 400 in fp32 and 200 in fp64 need more than 48 KB of shared memory per block and must fall back to the
+// per-edge kernel, with the same results.
+TYPED_TEST(WignerCuda, GatherRotateBwdDstRunsMatchesReference) {
+  using T = TypeParam;
+  UMA_REQUIRE_CUDA_DEVICE();
+  uint64_t seed = 4000;
+  std::vector<Case> cases(std::begin(kCases), std::end(kCases));
+  cases.push_back({30, 240, sizeof(T) == 4 ? 400 : 200});
+  for (const Case& cs : cases) {
+    const auto unsorted = make_problem<T>(cs.n_atoms, cs.n_edges, cs.channels, seed++);
+    for (const bool sorted : {false, true}) {
+      const auto p = sorted ? sorted_by_dst(unsorted) : unsorted;
+      const int64_t N = p.n_atoms, E = p.n_edges, C = p.channels;
+      std::vector<T> radial(static_cast<size_t>(E * kRadialGroups * 2 * C));
+      for (size_t t = 0; t < radial.size(); ++t) radial[t] = T(std::cos(0.37 * double(t) + 0.1));
+      DeviceArray<T> x(p.x), wig(p.wigner), ga(p.grad_a), rad(radial), gx(N * 9 * C), gw(E * 81), gr(radial.size());
+      DeviceArray<int64_t> src(p.src), dst(p.dst);
+      for (const bool with_radial : {false, true}) {
+        // The fp64 truth for this edge order and radial setting.
+        const auto xd = testing::cast<double>(p.x), wd = testing::cast<double>(p.wigner);
+        const auto gd = testing::cast<double>(p.grad_a), rd = testing::cast<double>(radial);
+        std::vector<double> t_gx(N * 9 * C), t_gw(E * 81), t_gr(radial.size());
+        GatherRotateBwdParams<double> rb;
+        rb.grad_out = gd.data(); rb.x = xd.data(); rb.src = p.src.data(); rb.dst = p.dst.data(); rb.wigner = wd.data();
+        rb.grad_x = t_gx.data(); rb.grad_wigner = t_gw.data(); rb.n_atoms = N; rb.n_edges = E; rb.channels = C;
+        if (with_radial) { rb.radial = rd.data(); rb.grad_radial = t_gr.data(); }
+        gather_rotate_bwd_reference(rb);
+
+        for (const int64_t run : {int64_t(1), int64_t(5), kDefaultDstRunEdges, int64_t(64)}) {
+          for (const bool want_w : {true, false}) {
+            if (with_radial && !want_w) continue;  // the radial scale needs grad_wigner (launcher rule)
+            const std::string tag = " (N=" + std::to_string(N) + ", E=" + std::to_string(E) + ", C=" +
+                                    std::to_string(C) + (sorted ? ", sorted" : ", unsorted") +
+                                    (with_radial ? ", radial" : "") + ", run " + std::to_string(run) +
+                                    (want_w ? ", with grad_wigner)" : ", grad_x only)");
+            GatherRotateBwdParams<T> b;
+            b.grad_out = ga.ptr; b.x = x.ptr; b.src = src.ptr; b.dst = dst.ptr; b.wigner = wig.ptr;
+            b.grad_x = gx.ptr; b.grad_wigner = want_w ? gw.ptr : nullptr;
+            b.n_atoms = N; b.n_edges = E; b.channels = C;
+            if (with_radial) { b.radial = rad.ptr; b.grad_radial = gr.ptr; }
+            gx.poison();
+            gw.poison();
+            gr.poison();
+            ASSERT_NO_THROW(gather_rotate_bwd(b, ScatterMode::kAtomic, nullptr, GatherBwdKernel::kDstRuns, run));
+            UMA_CUDA_OK(cudaDeviceSynchronize());
+            const auto mx = compare(gx.host(), t_gx);
+            EXPECT_TRUE(mx.finite && mx.rel() <= kTol<T>) << mx.str("dst runs grad_x" + tag);
+            if (want_w) {
+              const auto mw = compare(gw.host(), t_gw);
+              EXPECT_TRUE(mw.finite && mw.rel() <= kTol<T>) << mw.str("dst runs grad_wigner" + tag);
+            }
+            if (with_radial) {
+              const auto mr = compare(gr.host(), t_gr);
+              EXPECT_TRUE(mr.finite && mr.rel() <= kTol<T>) << mr.str("dst runs grad_radial" + tag);
+            }
+          }
+        }
+      }
+      // run_edges = 0 is refused.
+      GatherRotateBwdParams<T> b0;
+      b0.grad_out = ga.ptr; b0.x = x.ptr; b0.src = src.ptr; b0.dst = dst.ptr; b0.wigner = wig.ptr; b0.grad_x = gx.ptr;
+      b0.n_atoms = N; b0.n_edges = E; b0.channels = C;
+      EXPECT_THROW(gather_rotate_bwd(b0, ScatterMode::kAtomic, nullptr, GatherBwdKernel::kDstRuns, 0),
+                   std::invalid_argument);
+    }
+  }
+}
+
 // Absent m-groups (null base: zero rows, not read; their gradient not written) against explicit zero groups on the
 // device, for each non-empty subset of present groups, both scatter modes forward and the backward. Comparisons:
 //   * forward deterministic, grad_msg of present groups and grad_wigner_inv: bitwise. The kernels set an absent
