@@ -3,6 +3,7 @@
 #include "test_support.h"
 
 #ifdef UMA_HAVE_CUDA_KERNELS
+#include "engine/fused/fused_wigner_ops.h"
 #include "engine/fused/split_tf32_linear.h"
 #endif
 
@@ -207,3 +208,44 @@ TEST(GpuEngine, CudaGraphReplayMatchesDirectEvaluation) {
   // Far fewer recordings than evaluations, so most results above came from replays.
   EXPECT_LE(recordings, evaluations / 2);
 }
+
+#ifdef UMA_HAVE_CUDA_KERNELS
+// fused::rotate_back_scatter as the edge-degree embedding calls it, m = 1, 2 groups absent (undefined tensors),
+// against explicit zero groups: the node sums, and the gradients of the m = 0 group and of wigner_inv. Bitwise
+// where no atomics are involved (deterministic forward; the backward is a pure gather): the kernels run the same
+// instructions on register zeros as on loaded ones. The atomic forward sums in a varying order: fp64, ~50 terms of
+// O(1) per output, so 1e-12 relative is far above the round-off and far below any real mismatch.
+TEST(GpuEngine, FusedScatterWithAbsentGroupsMatchesExplicitZeros) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  torch::manual_seed(11);
+  const int64_t N = 40, E = 600, C = 128;
+  const auto opt = torch::TensorOptions().dtype(torch::kFloat64).device(torch::kCUDA);
+  const auto m0 = torch::randn({E, 3, C}, opt), winv = torch::randn({E, 9, 9}, opt);
+  const auto dst = std::get<0>(torch::sort(torch::randint(0, N, {E}, opt.dtype(torch::kInt64))));
+  const auto cotangent = torch::randn({N, 9, C}, opt);
+  const auto csr = uma::fused::make_edge_csr(dst, dst, N);
+  for (const bool det : {false, true}) {
+    auto run = [&](bool absent) {
+      auto a = m0.clone().requires_grad_(), w = winv.clone().requires_grad_();
+      const auto m1 = absent ? torch::Tensor() : torch::zeros({E, 4, C}, opt).requires_grad_();
+      const auto m2 = absent ? torch::Tensor() : torch::zeros({E, 2, C}, opt).requires_grad_();
+      auto out = uma::fused::rotate_back_scatter(a, m1, m2, w, dst, N, det ? &csr : nullptr);
+      auto g = torch::autograd::grad({out}, {a, w}, {cotangent});
+      return std::vector<torch::Tensor>{out.detach(), g[0], g[1]};
+    };
+    const auto absent = run(true), zeros = run(false);
+    const std::string mode = det ? "deterministic" : "atomic";
+    if (det)
+      EXPECT_TRUE(torch::equal(absent[0], zeros[0])) << mode << " forward";
+    else
+      EXPECT_LE((absent[0] - zeros[0]).abs().max().item<double>(), 1e-12 * zeros[0].abs().max().item<double>())
+          << mode << " forward";
+    EXPECT_TRUE(torch::equal(absent[1], zeros[1])) << mode << " grad of the m = 0 group";
+    EXPECT_TRUE(torch::equal(absent[2], zeros[2])) << mode << " grad of wigner_inv";
+    EXPECT_GT(absent[0].abs().max().item<double>(), 0.0) << "a zero result would make the comparison vacuous";
+  }
+  // No group at all: refused with the rule in the message.
+  EXPECT_THROW(uma::fused::rotate_back_scatter(torch::Tensor(), torch::Tensor(), torch::Tensor(), winv, dst, N),
+               std::exception);
+}
+#endif

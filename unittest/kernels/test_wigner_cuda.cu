@@ -4,6 +4,7 @@
 #include <cuda_runtime.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
@@ -363,6 +364,212 @@ TYPED_TEST(WignerCuda, RotateBackScatterMatchesReference) {
     EXPECT_TRUE(testing::padding_holds(grad_g, E, C, fill)) << "grad_msg m-groups: padding overwritten" << tag;
     const auto mwg = compare(gw.host(), truth.grad_wigner_inv);
     EXPECT_TRUE(mwg.finite && mwg.rel() <= kTol<T>) << mwg.str("grad_wigner_inv from m-groups" + tag);
+  }
+}
+
+// The problem with its edges reordered stably by dst (as a LAMMPS full neighbour list comes): the dst-run kernel's
+// intended input, with runs of equal dst inside each warp's run of edges.
+template <typename T>
+WignerProblem<T> sorted_by_dst(const WignerProblem<T>& p) {
+  const int64_t E = p.n_edges, R = 9 * 2 * p.channels;
+  std::vector<int64_t> order(static_cast<size_t>(E));
+  for (int64_t e = 0; e < E; ++e) order[e] = e;
+  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return p.dst[a] < p.dst[b]; });
+  WignerProblem<T> q = p;
+  for (int64_t i = 0; i < E; ++i) {
+    const int64_t e = order[i];
+    q.src[i] = p.src[e];
+    q.dst[i] = p.dst[e];
+    std::copy_n(p.wigner.begin() + e * 81, 81, q.wigner.begin() + i * 81);
+    std::copy_n(p.grad_a.begin() + e * R, R, q.grad_a.begin() + i * R);
+  }
+  return q;
+}
+
+// GatherBwdKernel::kDstRuns (atomic backward with the dst half summed per run of equal dst in shared memory) against
+// the fp64 CPU reference, with the per-edge kernel's bound kTol (the same products, summed in another order): edges
+// in random order (a flush after nearly every edge) and sorted by dst (real runs), run lengths from 1 (every edge its
+// own run) to longer than a node's edges, with and without the radial scale, grad_x alone and with grad_wigner.
+// C = 400 in fp32 and 200 in fp64 need more than 48 KB of shared memory per block and must fall back to the
+// per-edge kernel, with the same results.
+TYPED_TEST(WignerCuda, GatherRotateBwdDstRunsMatchesReference) {
+  using T = TypeParam;
+  UMA_REQUIRE_CUDA_DEVICE();
+  uint64_t seed = 4000;
+  std::vector<Case> cases(std::begin(kCases), std::end(kCases));
+  cases.push_back({30, 240, sizeof(T) == 4 ? 400 : 200});
+  for (const Case& cs : cases) {
+    const auto unsorted = make_problem<T>(cs.n_atoms, cs.n_edges, cs.channels, seed++);
+    for (const bool sorted : {false, true}) {
+      const auto p = sorted ? sorted_by_dst(unsorted) : unsorted;
+      const int64_t N = p.n_atoms, E = p.n_edges, C = p.channels;
+      std::vector<T> radial(static_cast<size_t>(E * kRadialGroups * 2 * C));
+      for (size_t t = 0; t < radial.size(); ++t) radial[t] = T(std::cos(0.37 * double(t) + 0.1));
+      DeviceArray<T> x(p.x), wig(p.wigner), ga(p.grad_a), rad(radial), gx(N * 9 * C), gw(E * 81), gr(radial.size());
+      DeviceArray<int64_t> src(p.src), dst(p.dst);
+      for (const bool with_radial : {false, true}) {
+        // The fp64 truth for this edge order and radial setting.
+        const auto xd = testing::cast<double>(p.x), wd = testing::cast<double>(p.wigner);
+        const auto gd = testing::cast<double>(p.grad_a), rd = testing::cast<double>(radial);
+        std::vector<double> t_gx(N * 9 * C), t_gw(E * 81), t_gr(radial.size());
+        GatherRotateBwdParams<double> rb;
+        rb.grad_out = gd.data(); rb.x = xd.data(); rb.src = p.src.data(); rb.dst = p.dst.data(); rb.wigner = wd.data();
+        rb.grad_x = t_gx.data(); rb.grad_wigner = t_gw.data(); rb.n_atoms = N; rb.n_edges = E; rb.channels = C;
+        if (with_radial) { rb.radial = rd.data(); rb.grad_radial = t_gr.data(); }
+        gather_rotate_bwd_reference(rb);
+
+        for (const int64_t run : {int64_t(1), int64_t(5), kDefaultDstRunEdges, int64_t(64)}) {
+          for (const bool want_w : {true, false}) {
+            if (with_radial && !want_w) continue;  // the radial scale needs grad_wigner (launcher rule)
+            const std::string tag = " (N=" + std::to_string(N) + ", E=" + std::to_string(E) + ", C=" +
+                                    std::to_string(C) + (sorted ? ", sorted" : ", unsorted") +
+                                    (with_radial ? ", radial" : "") + ", run " + std::to_string(run) +
+                                    (want_w ? ", with grad_wigner)" : ", grad_x only)");
+            GatherRotateBwdParams<T> b;
+            b.grad_out = ga.ptr; b.x = x.ptr; b.src = src.ptr; b.dst = dst.ptr; b.wigner = wig.ptr;
+            b.grad_x = gx.ptr; b.grad_wigner = want_w ? gw.ptr : nullptr;
+            b.n_atoms = N; b.n_edges = E; b.channels = C;
+            if (with_radial) { b.radial = rad.ptr; b.grad_radial = gr.ptr; }
+            gx.poison();
+            gw.poison();
+            gr.poison();
+            ASSERT_NO_THROW(gather_rotate_bwd(b, ScatterMode::kAtomic, nullptr, GatherBwdKernel::kDstRuns, run));
+            UMA_CUDA_OK(cudaDeviceSynchronize());
+            const auto mx = compare(gx.host(), t_gx);
+            EXPECT_TRUE(mx.finite && mx.rel() <= kTol<T>) << mx.str("dst runs grad_x" + tag);
+            if (want_w) {
+              const auto mw = compare(gw.host(), t_gw);
+              EXPECT_TRUE(mw.finite && mw.rel() <= kTol<T>) << mw.str("dst runs grad_wigner" + tag);
+            }
+            if (with_radial) {
+              const auto mr = compare(gr.host(), t_gr);
+              EXPECT_TRUE(mr.finite && mr.rel() <= kTol<T>) << mr.str("dst runs grad_radial" + tag);
+            }
+          }
+        }
+      }
+      // run_edges = 0 is refused.
+      GatherRotateBwdParams<T> b0;
+      b0.grad_out = ga.ptr; b0.x = x.ptr; b0.src = src.ptr; b0.dst = dst.ptr; b0.wigner = wig.ptr; b0.grad_x = gx.ptr;
+      b0.n_atoms = N; b0.n_edges = E; b0.channels = C;
+      EXPECT_THROW(gather_rotate_bwd(b0, ScatterMode::kAtomic, nullptr, GatherBwdKernel::kDstRuns, 0),
+                   std::invalid_argument);
+    }
+  }
+}
+
+// Absent m-groups (null base: zero rows, not read; their gradient not written) against explicit zero groups on the
+// device, for each non-empty subset of present groups, both scatter modes forward and the backward. Comparisons:
+//   * forward deterministic, grad_msg of present groups and grad_wigner_inv: bitwise. The kernels set an absent
+//     group's rows to zero in registers and then run the same instructions as on loaded zeros, in the same order
+//     (no atomics in these), so every bit matches.
+//   * forward atomic: within kTol, as atomic vs deterministic above (the atomics' order varies between the runs).
+//   * the absent gradient groups are real buffers here, poisoned: they must still hold the poison.
+// Plus the fp64 CPU reference of the zeroed message as truth, so that "equal to explicit zeros" cannot pass by both
+// being wrong the same way.
+TYPED_TEST(WignerCuda, RotateBackScatterAbsentGroupsAreZeroRows) {
+  using T = TypeParam;
+  UMA_REQUIRE_CUDA_DEVICE();
+  uint64_t seed = 3000;
+  for (const Case& cs : kCases) {
+    auto p = make_problem<T>(cs.n_atoms, cs.n_edges, cs.channels, seed++);
+    const int64_t N = p.n_atoms, E = p.n_edges, C = p.channels, pad = 16 / sizeof(T);
+    const T fill = T(7);
+    const auto dst_csr = make_edge_csr(p.dst.data(), E, N);
+    DeviceArray<T> wig(p.wigner), gb(p.grad_b), out_z(N * 9 * C), out_a(N * 9 * C), gw_z(E * 81), gw_a(E * 81);
+    DeviceArray<int64_t> dst(p.dst), dp(dst_csr.row_ptr), dperm(dst_csr.perm);
+    for (int mask = 1; mask < 8; ++mask) {
+      const std::string tag = " (N=" + std::to_string(N) + ", E=" + std::to_string(E) + ", C=" + std::to_string(C) +
+                              ", present groups mask " + std::to_string(mask) + ")";
+      WignerProblem<T> pz = p;  // the message with the absent groups' rows explicitly zero
+      for (int64_t e = 0; e < E; ++e)
+        for (int k = 0; k < 9; ++k)
+          if (!(mask >> testing::group_of_row(k) & 1)) std::fill_n(pz.msg.begin() + (e * 9 + k) * C, C, T(0));
+      const Truth truth = reference_truth(pz);
+      const auto msg_g = testing::to_m_groups(pz.msg, E, C, pad, fill);
+      const auto poison = testing::poisoned_m_groups(E, C, pad, fill);
+      DeviceArray<T> m0(msg_g.group[0]), m1(msg_g.group[1]), m2(msg_g.group[2]);
+      DeviceArray<T> gz0(poison.group[0]), gz1(poison.group[1]), gz2(poison.group[2]);
+      DeviceArray<T> ga0(poison.group[0]), ga1(poison.group[1]), ga2(poison.group[2]);
+      const T* msg_base[3] = {m0.ptr, m1.ptr, m2.ptr};
+      T* gz_base[3] = {gz0.ptr, gz1.ptr, gz2.ptr};
+      T* ga_base[3] = {ga0.ptr, ga1.ptr, ga2.ptr};
+      RotateBackScatterFwdParams<T> fz, fa;
+      fz.wigner_inv = wig.ptr; fz.dst = dst.ptr; fz.dst_csr = {dp.ptr, dperm.ptr};
+      fz.n_atoms = N; fz.n_edges = E; fz.channels = C; fz.out = out_z.ptr;
+      RotateBackScatterBwdParams<T> bz;
+      bz.grad_out = gb.ptr; bz.wigner_inv = wig.ptr; bz.dst = dst.ptr; bz.grad_wigner_inv = gw_z.ptr;
+      bz.n_atoms = N; bz.n_edges = E; bz.channels = C;
+      for (int g = 0; g < 3; ++g) {
+        fz.msg_groups.base[g] = bz.msg_groups.base[g] = msg_base[g];
+        fz.msg_groups.edge_stride[g] = bz.msg_groups.edge_stride[g] = msg_g.stride[g];
+        bz.grad_msg_groups.edge_stride[g] = msg_g.stride[g];
+        bz.grad_msg_groups.base[g] = gz_base[g];
+      }
+      fa = fz;
+      fa.out = out_a.ptr;
+      RotateBackScatterBwdParams<T> ba = bz;
+      ba.grad_wigner_inv = gw_a.ptr;
+      for (int g = 0; g < 3; ++g) {
+        const bool present = mask >> g & 1;
+        fa.msg_groups.base[g] = ba.msg_groups.base[g] = present ? msg_base[g] : nullptr;
+        ba.grad_msg_groups.base[g] = present ? ga_base[g] : nullptr;
+        if (!present) {
+          fa.msg_groups.edge_stride[g] = ba.msg_groups.edge_stride[g] = 0;
+          ba.grad_msg_groups.edge_stride[g] = 0;
+        }
+      }
+
+      for (ScatterMode mode : {ScatterMode::kAtomic, ScatterMode::kDeterministic}) {
+        const std::string m = mode == ScatterMode::kAtomic ? " atomic" : " deterministic";
+        out_z.poison();
+        out_a.poison();
+        ASSERT_NO_THROW(rotate_back_scatter_fwd(fz, mode, nullptr));
+        ASSERT_NO_THROW(rotate_back_scatter_fwd(fa, mode, nullptr));
+        UMA_CUDA_OK(cudaDeviceSynchronize());
+        const auto hz = out_z.host(), ha = out_a.host();
+        const auto mt = compare(ha, truth.fwd_b);
+        EXPECT_TRUE(mt.finite && mt.rel() <= kTol<T>) << mt.str("forward, absent groups, vs reference" + m + tag);
+        if (mode == ScatterMode::kDeterministic)
+          EXPECT_EQ(std::memcmp(hz.data(), ha.data(), sizeof(T) * hz.size()), 0)
+              << "forward: absent groups differ bitwise from explicit zeros" << m << tag;
+        else
+          EXPECT_LE(compare(ha, hz).rel(), kTol<T>) << compare(ha, hz).str("forward absent vs zeros" + m + tag);
+      }
+
+      gw_z.poison();
+      gw_a.poison();
+      ASSERT_NO_THROW(rotate_back_scatter_bwd(bz, nullptr));
+      ASSERT_NO_THROW(rotate_back_scatter_bwd(ba, nullptr));
+      UMA_CUDA_OK(cudaDeviceSynchronize());
+      const auto wz = gw_z.host(), wa = gw_a.host();
+      EXPECT_EQ(std::memcmp(wz.data(), wa.data(), sizeof(T) * wz.size()), 0)
+          << "grad_wigner_inv: absent groups differ bitwise from explicit zeros" << tag;
+      const auto mw = compare(wa, truth.grad_wigner_inv);
+      EXPECT_TRUE(mw.finite && mw.rel() <= kTol<T>) << mw.str("grad_wigner_inv, absent groups, vs reference" + tag);
+      const DeviceArray<T>* gz[3] = {&gz0, &gz1, &gz2};
+      const DeviceArray<T>* ga[3] = {&ga0, &ga1, &ga2};
+      for (int g = 0; g < 3; ++g) {
+        const auto hz = gz[g]->host(), ha = ga[g]->host();
+        if (mask >> g & 1) {
+          EXPECT_EQ(std::memcmp(hz.data(), ha.data(), sizeof(T) * hz.size()), 0)
+              << "grad_msg group " << g << ": absent groups elsewhere changed its bits" << tag;
+        } else {
+          // Never written: the poison (NaN rows, `fill` padding) byte for byte.
+          EXPECT_EQ(std::memcmp(poison.group[g].data(), ha.data(), sizeof(T) * ha.size()), 0)
+              << "grad_msg group " << g << " is absent but was written" << tag;
+        }
+      }
+    }
+    // No group present: the launchers refuse, naming the rule.
+    RotateBackScatterFwdParams<T> f0;
+    f0.wigner_inv = wig.ptr; f0.dst = dst.ptr; f0.out = out_a.ptr; f0.n_atoms = N; f0.n_edges = E; f0.channels = C;
+    try {
+      rotate_back_scatter_fwd(f0, ScatterMode::kAtomic, nullptr);
+      ADD_FAILURE() << "expected std::invalid_argument for no m-group present";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find("at least one must"), std::string::npos) << e.what();
+    }
   }
 }
 

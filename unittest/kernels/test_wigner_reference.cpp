@@ -220,6 +220,74 @@ TEST(WignerReference, RotateBackScatterReadsAndWritesMGroups) {
   EXPECT_THROW(rotate_back_scatter_fwd_reference(f), std::invalid_argument);
 }
 
+// Absent m-groups (null base) in rotate_back_scatter mean zero rows: for every non-empty subset of present groups,
+// the forward, grad_wigner_inv and the present groups' grad_msg equal those computed from explicit zero groups,
+// bitwise. Why bitwise: the reference skips an absent row's terms, where the explicit zeros add w·0 = ±0 to a sum
+// that starts at +0; under round-to-nearest a sum that starts at +0 is never -0, and x + (±0) == x bitwise for any
+// such x, so skipping changes no bit. Absent gradient groups have no buffer: a write there would crash. No group
+// present at all is refused.
+TEST(WignerReference, RotateBackScatterAbsentGroupsAreZeroRows) {
+  using testing::GroupedMessage;
+  const int64_t N = 7, E = 29, C = 6, pad = 2;
+  const auto p = make_problem<double>(N, E, C, 79);
+  const double fill = 2468.0;
+  for (int mask = 1; mask < 8; ++mask) {
+    const std::string tag = " (present groups mask " + std::to_string(mask) + ")";
+    std::vector<double> zeroed = p.msg;  // the message with the absent groups' rows explicitly zero
+    for (int64_t e = 0; e < E; ++e)
+      for (int k = 0; k < 9; ++k)
+        if (!(mask >> testing::group_of_row(k) & 1))
+          std::fill_n(zeroed.begin() + (e * 9 + k) * C, C, 0.0);
+    const auto msg = testing::to_m_groups(zeroed, E, C, pad, fill);
+    MGroupRows<const double*> explicit_rows, absent_rows;
+    for (int g = 0; g < 3; ++g) {
+      explicit_rows.base[g] = msg.group[g].data();
+      explicit_rows.edge_stride[g] = msg.stride[g];
+      if (mask >> g & 1) absent_rows.base[g] = msg.group[g].data();
+      if (mask >> g & 1) absent_rows.edge_stride[g] = msg.stride[g];
+    }
+
+    std::vector<double> want(static_cast<size_t>(N * 9 * C)), got(want.size(), NAN);
+    RotateBackScatterFwdParams<double> f;
+    f.wigner_inv = p.wigner.data(); f.dst = p.dst.data(); f.n_atoms = N; f.n_edges = E; f.channels = C;
+    f.msg_groups = explicit_rows; f.out = want.data();
+    rotate_back_scatter_fwd_reference(f);
+    f.msg_groups = absent_rows; f.out = got.data();
+    rotate_back_scatter_fwd_reference(f);
+    EXPECT_EQ(compare(got, want).max_abs, 0.0) << "forward, absent vs explicit zero groups" << tag;
+    if (mask != 7) EXPECT_GT(compare(run_fwd_b(p, p.wigner), want).max_abs, 0.0) << "zeroing made no difference" << tag;
+
+    auto grad_want = testing::poisoned_m_groups(E, C, pad, fill), grad_got = testing::poisoned_m_groups(E, C, pad, fill);
+    std::vector<double> gw_want(p.wigner.size(), NAN), gw_got(p.wigner.size(), NAN);
+    RotateBackScatterBwdParams<double> b;
+    b.grad_out = p.grad_b.data(); b.wigner_inv = p.wigner.data(); b.dst = p.dst.data();
+    b.n_atoms = N; b.n_edges = E; b.channels = C;
+    b.msg_groups = explicit_rows; b.grad_wigner_inv = gw_want.data();
+    for (int g = 0; g < 3; ++g) { b.grad_msg_groups.base[g] = grad_want.group[g].data(); b.grad_msg_groups.edge_stride[g] = grad_want.stride[g]; }
+    rotate_back_scatter_bwd_reference(b);
+    b.msg_groups = absent_rows; b.grad_wigner_inv = gw_got.data();
+    b.grad_msg_groups = MGroupRows<double*>();
+    for (int g = 0; g < 3; ++g)
+      if (mask >> g & 1) { b.grad_msg_groups.base[g] = grad_got.group[g].data(); b.grad_msg_groups.edge_stride[g] = grad_got.stride[g]; }
+    rotate_back_scatter_bwd_reference(b);
+    EXPECT_EQ(compare(gw_got, gw_want).max_abs, 0.0) << "grad_wigner_inv, absent vs explicit zero groups" << tag;
+    for (int g = 0; g < 3; ++g) {
+      if (!(mask >> g & 1)) continue;
+      EXPECT_EQ(compare(grad_got.group[g], grad_want.group[g]).max_abs, 0.0) << "grad_msg group " << g << tag;
+    }
+  }
+
+  // No group present: refused (forward, and a backward that needs the message for grad_wigner_inv).
+  std::vector<double> out(static_cast<size_t>(N * 9 * C)), gw(p.wigner.size());
+  RotateBackScatterFwdParams<double> f;
+  f.wigner_inv = p.wigner.data(); f.dst = p.dst.data(); f.out = out.data(); f.n_atoms = N; f.n_edges = E; f.channels = C;
+  EXPECT_THROW(rotate_back_scatter_fwd_reference(f), std::invalid_argument);
+  RotateBackScatterBwdParams<double> b;
+  b.grad_out = p.grad_b.data(); b.wigner_inv = p.wigner.data(); b.dst = p.dst.data(); b.grad_wigner_inv = gw.data();
+  b.n_atoms = N; b.n_edges = E; b.channels = C;
+  EXPECT_THROW(rotate_back_scatter_bwd_reference(b), std::invalid_argument);
+}
+
 // gather_rotate's output and its gradient as three m-groups (rows of 2C) with their own strides: the same values
 // as the dense layout, bitwise, and the padding between edges never written.
 TEST(WignerReference, GatherRotateWritesAndReadsMGroups) {

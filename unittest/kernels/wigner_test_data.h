@@ -120,6 +120,7 @@ struct GroupedMessage {
 };
 constexpr int kGroupFirstRow[3] = {0, 3, 7};
 constexpr int kGroupRows[3] = {3, 4, 2};
+inline int group_of_row(int k) { return k < kGroupFirstRow[1] ? 0 : k < kGroupFirstRow[2] ? 1 : 2; }
 
 template <typename T>
 GroupedMessage<T> to_m_groups(const std::vector<T>& dense, int64_t E, int64_t C, int64_t pad, T fill) {

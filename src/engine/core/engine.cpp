@@ -210,12 +210,14 @@ struct Engine::Impl {
       const int64_t E = e[0].size(0), C = m.config.sphere_channels;
       auto rad = radial_mlp(e[0], e[1], m.weights.edge_degree_rad, *m.tables).view({E, m.config.lmax + 1, C});
 #ifdef UMA_HAVE_CUDA_KERNELS
-      // The message has only its m = 0 rows: the rotate-back-and-scatter kernel of the layers with zero m = 1, 2
-      // groups, where the Torch form is a per-edge batched K = 3 GEMM, a division and an index_add each way.
+      // The message has only its m = 0 rows: the rotate-back-and-scatter kernel of the layers with the m = 1, 2
+      // groups absent (undefined: zero rows the kernel neither reads nor needs materialised, ~[E,6,C] of zeros and
+      // their memset saved), where the Torch form is a per-edge batched K = 3 GEMM, a division and an index_add
+      // each way.
       if (m.fused) {
         Csr chunk_csr;
         const Csr* csr = m.csr_for(e[3], e[4], num_atoms, num_edges, chunk_csr);
-        const MGroups msg{rad / 5.0, torch::zeros({E, 4, C}, rad.options()), torch::zeros({E, 2, C}, rad.options())};
+        const MGroups msg{rad / 5.0, torch::Tensor(), torch::Tensor()};
         return m.edge_to_node(msg, e[4], num_atoms, {torch::Tensor(), e[2]}, csr);
       }
 #endif

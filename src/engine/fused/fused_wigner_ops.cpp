@@ -5,6 +5,7 @@
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAGuard.h>
 
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 
@@ -43,6 +44,32 @@ void check_wigner(const char* op, const char* name, const Tensor& w, int64_t n_e
           std::string(op) + ": " + name + " must match the features' dtype and device");
 }
 
+// The atomic backward's grad_x kernel. UMA_GATHER_BWD=runs (or runs:<edges per run>) opts in to the dst-run
+// kernel (src/kernels/wigner/gather_rotate_bwd_runs.cuh) so it can be compared end to end; unset or "edge" keeps the
+// per-edge default. Read once per process; any other value is an error rather than a silent default.
+struct GatherBwdChoice {
+  k::GatherBwdKernel kernel = k::GatherBwdKernel::kPerEdge;
+  int64_t run_edges = k::kDefaultDstRunEdges;
+};
+
+const GatherBwdChoice& gather_bwd_choice() {
+  static const GatherBwdChoice choice = [] {
+    GatherBwdChoice c;
+    const char* env = std::getenv("UMA_GATHER_BWD");
+    const std::string v = env ? env : "";
+    if (v.empty() || v == "edge") return c;
+    const std::string prefix = "runs:";
+    char* end = nullptr;
+    const long long n = v.size() > prefix.size() ? std::strtoll(v.c_str() + prefix.size(), &end, 10) : 0;
+    const bool ok = v == "runs" || (v.compare(0, prefix.size(), prefix) == 0 && end && *end == '\0' && n >= 1);
+    require(ok, "UMA_GATHER_BWD='" + v + "': expected edge, runs or runs:<edges per run >= 1>");
+    c.kernel = k::GatherBwdKernel::kDstRuns;
+    if (v != "runs") c.run_edges = n;
+    return c;
+  }();
+  return choice;
+}
+
 const int64_t* ptr_or_null(const Tensor& t) { return t.defined() ? t.data_ptr<int64_t>() : nullptr; }
 
 k::EdgeCsr to_csr(const Tensor& row_ptr, const Tensor& perm) { return {ptr_or_null(row_ptr), ptr_or_null(perm)}; }
@@ -63,7 +90,9 @@ Tensor saved_tensor(AutogradContext* ctx, const char* key) {
 
 // One m-group of an edge tensor as the kernels address it: [E, rows, R] with each edge's rows contiguous (any edge
 // stride, so GEMM outputs and views of a wider tensor go in as they are); otherwise copied to that form.
+// An undefined t (an absent group, rotate_back_scatter only) stays undefined.
 Tensor m_group_operand(const char* op, const Tensor& t, int g, int64_t E, int64_t C, const Tensor& like) {
+  if (!t.defined()) return t;
   require(t.dim() == 3 && t.size(0) == E && t.size(1) == k::m_group_rows(g) && t.size(2) == C,
           std::string(op) + ": m-group " + std::to_string(g) + " has shape " + shape_of(t) + ", expected [" +
               std::to_string(E) + "," + std::to_string(k::m_group_rows(g)) + "," + std::to_string(C) + "]");
@@ -73,14 +102,23 @@ Tensor m_group_operand(const char* op, const Tensor& t, int g, int64_t E, int64_
   return rows_packed ? t : t.contiguous();
 }
 
+// An undefined group is absent in the kernels' addressing (null base): zero rows read, no gradient written.
 template <typename P>
 k::MGroupRows<P> group_rows(const Tensor (&g)[k::kMGroups]) {
   k::MGroupRows<P> r;
   for (int i = 0; i < k::kMGroups; ++i) {
+    if (!g[i].defined()) continue;
     r.base[i] = static_cast<P>(g[i].data_ptr());
     r.edge_stride[i] = g[i].stride(0);
   }
   return r;
+}
+
+// The first defined of the three m-groups: it names E, C, dtype and device for the others.
+const Tensor& first_defined(const Tensor (&g)[k::kMGroups]) {
+  for (const Tensor& t : g)
+    if (t.defined()) return t;
+  return g[0];
 }
 
 class GatherRotateFunction : public torch::autograd::Function<GatherRotateFunction> {
@@ -155,8 +193,10 @@ class GatherRotateFunction : public torch::autograd::Function<GatherRotateFuncti
         p.src_csr = to_csr(sp, sq);
         p.dst_csr = to_csr(dp, dq);
         p.n_atoms = x.size(0); p.n_edges = src.size(0); p.channels = x.size(2);
+        const GatherBwdChoice& choice = gather_bwd_choice();
         launch([&] {
-          k::gather_rotate_bwd(p, det ? k::ScatterMode::kDeterministic : k::ScatterMode::kAtomic, current_stream());
+          k::gather_rotate_bwd(p, det ? k::ScatterMode::kDeterministic : k::ScatterMode::kAtomic, current_stream(),
+                               choice.kernel, choice.run_edges);
         });
       });
     }
@@ -171,24 +211,28 @@ class RotateBackScatterFunction : public torch::autograd::Function<RotateBackSca
                         const Tensor& wigner_inv_in, const Tensor& dst_in, int64_t n_atoms,
                         const EdgeCsrTensors* csr) {
     const char* op = "uma::fused::rotate_back_scatter";
-    require(m0_in.dim() == 3 && m0_in.is_cuda() &&
-                (m0_in.scalar_type() == torch::kFloat32 || m0_in.scalar_type() == torch::kFloat64),
-            std::string(op) + ": the m = 0 group must be a float32 or float64 CUDA tensor [E,3,C], got " +
-                shape_of(m0_in));
-    const int64_t E = m0_in.size(0), C = m0_in.size(2);
-    const Tensor groups[k::kMGroups] = {m_group_operand(op, m0_in, 0, E, C, m0_in),
-                                        m_group_operand(op, m1_in, 1, E, C, m0_in),
-                                        m_group_operand(op, m2_in, 2, E, C, m0_in)};
-    check_index(op, "dst", dst_in, m0_in);
+    const Tensor in[k::kMGroups] = {m0_in, m1_in, m2_in};
+    const Tensor& first = first_defined(in);
+    require(first.defined(), std::string(op) + ": at least one m-group must be given (an undefined one means zero "
+                                               "rows, e.g. the edge-degree embedding's m = 1, 2)");
+    require(first.dim() == 3 && first.is_cuda() &&
+                (first.scalar_type() == torch::kFloat32 || first.scalar_type() == torch::kFloat64),
+            std::string(op) + ": the m-groups must be float32 or float64 CUDA tensors [E,rows,C], got " +
+                shape_of(first));
+    const int64_t E = first.size(0), C = first.size(2);
+    const Tensor groups[k::kMGroups] = {m_group_operand(op, m0_in, 0, E, C, first),
+                                        m_group_operand(op, m1_in, 1, E, C, first),
+                                        m_group_operand(op, m2_in, 2, E, C, first)};
+    check_index(op, "dst", dst_in, first);
     const Tensor dst = dst_in.contiguous();
     require(dst.size(0) == E, std::string(op) + ": dst has " + std::to_string(dst.size(0)) + " entries, msg has " +
                                   std::to_string(E) + " edges");
     require(n_atoms >= 0, std::string(op) + ": n_atoms must be non-negative");
-    check_wigner(op, "wigner_inv", wigner_inv_in, E, m0_in);
+    check_wigner(op, "wigner_inv", wigner_inv_in, E, first);
     const Tensor wigner_inv = wigner_inv_in.contiguous();
-    const c10::cuda::CUDAGuard guard(m0_in.device());
-    Tensor out = torch::empty({n_atoms, k::kNumCoeffs, C}, m0_in.options());
-    AT_DISPATCH_FLOATING_TYPES(m0_in.scalar_type(), "uma::fused::rotate_back_scatter", [&] {
+    const c10::cuda::CUDAGuard guard(first.device());
+    Tensor out = torch::empty({n_atoms, k::kNumCoeffs, C}, first.options());
+    AT_DISPATCH_FLOATING_TYPES(first.scalar_type(), "uma::fused::rotate_back_scatter", [&] {
       k::RotateBackScatterFwdParams<scalar_t> p;
       p.msg_groups = group_rows<const scalar_t*>(groups);
       p.wigner_inv = wigner_inv.data_ptr<scalar_t>();
@@ -206,18 +250,23 @@ class RotateBackScatterFunction : public torch::autograd::Function<RotateBackSca
   }
 
   // The message gradient comes back as three dense tensors, one per m-group: the SO(2) GEMMs' backward reads
-  // them as they are (no split of an [E,9,C] gradient, no strided operands).
+  // them as they are (no split of an [E,9,C] gradient, no strided operands). Only the groups that need one get a
+  // gradient (an absent group never does: undefined, and the kernel writes nothing for it).
   static tensor_list backward(AutogradContext* ctx, tensor_list grad_outputs) {
     const auto saved = ctx->get_saved_variables();
     const Tensor groups[k::kMGroups] = {saved[0], saved[1], saved[2]};
     const Tensor &wigner_inv = saved[3], &dst = saved[4];
     const Tensor g = grad_outputs[0].contiguous();
-    const bool want_msg = ctx->needs_input_grad(0) || ctx->needs_input_grad(1) || ctx->needs_input_grad(2);
     const bool want_w = ctx->needs_input_grad(3);
-    const int64_t E = groups[0].size(0), C = groups[0].size(2);
+    const Tensor& first = first_defined(groups);
+    const int64_t E = first.size(0), C = first.size(2);
     Tensor grads[k::kMGroups];
-    if (want_msg)
-      for (int i = 0; i < k::kMGroups; ++i) grads[i] = torch::empty({E, k::m_group_rows(i), C}, g.options());
+    bool want_msg = false;
+    for (int i = 0; i < k::kMGroups; ++i) {
+      if (!groups[i].defined() || !ctx->needs_input_grad(i)) continue;
+      grads[i] = torch::empty({E, k::m_group_rows(i), C}, g.options());
+      want_msg = true;
+    }
     Tensor grad_w = want_w ? torch::empty_like(wigner_inv) : Tensor();
     const c10::cuda::CUDAGuard guard(g.device());
     if (want_msg || want_w) {

@@ -28,7 +28,8 @@ EdgeCsrTensors make_edge_csr(const torch::Tensor& src, const torch::Tensor& dst,
 // x [N,9,C] L-major, src/dst [E] int64, wigner [E,9,9] L-ordered block-diagonal → the M-major [E,9,2C] message as
 // its three m-groups (layers.h MGroups: [E,3,2C], [E,4,2C], [E,2,2C], separate dense tensors, read by the SO(2)
 // GEMMs as they are; their gradients are read in place by the backward kernel, no [E,9,2C] concatenation).
-// Gradients flow to x and wigner. With csr, grad_x is summed deterministically; otherwise with atomics.
+// Gradients flow to x and wigner. With csr, grad_x is summed deterministically; otherwise with atomics (per edge, or
+// with UMA_GATHER_BWD=runs[:<edges per run>] in the environment the opt-in dst-run kernel, for comparisons).
 // radial (optional) [E, 6*2C]: the conv-1 radial scale of so2_conv (layers.h), applied to the output rows in the
 // kernel (row groups kRadialGroupOfM, src/kernels/wigner/wigner_params.h) instead of by a separate multiply; its gradient
 // comes from the same backward pass.
@@ -42,6 +43,8 @@ std::array<torch::Tensor, 3> gather_rotate(const torch::Tensor& x, const torch::
 // fairchem's fused scatter reads its GEMM outputs); the message gradient comes back as three dense groups.
 // Gradients flow to the groups and wigner_inv. With csr the node sum is deterministic, and on H100 also the faster
 // path when edges come grouped by target (benchmarks/results/2026-11-26-h100-kernels.md).
+// Any group may be an undefined tensor, meaning zero rows (at least one must be given): it is neither read nor
+// materialised, and its gradient is undefined. The edge-degree embedding passes only m = 0 this way.
 torch::Tensor rotate_back_scatter(const torch::Tensor& msg_m0, const torch::Tensor& msg_m1,
                                   const torch::Tensor& msg_m2, const torch::Tensor& wigner_inv, const torch::Tensor& dst,
                                   int64_t n_atoms, const EdgeCsrTensors* csr = nullptr);

@@ -1,7 +1,9 @@
 // uma::rotate_back_scatter_bwd — adjoint of rotate_back_scatter. Mirrors fairchem
 // models/uma/triton/permute_wigner_inv_edge_to_node.py (the _bwd_dx and _bwd_dw kernels) with the gather of
 // grad_out[dst] that PyTorch's index_add_ backward performs folded in. One warp per edge, pure gather, no atomics
-// (message rows read and gradient rows written through the m-group addressing the launcher resolves):
+// (message rows read and gradient rows written through the m-group addressing the launcher resolves; absent message
+// groups read as zeros, absent gradient groups are not written; kAllGroups = true, every group of both present,
+// compiles those tests out: the layers' hot path keeps its registers):
 //   h = grad_out[dst[e]]                      (L-ordered rows)
 //   grad_msg[e, k]            = (Winv_eᵀ · h)[l_of_m(k)]
 //   grad_wigner_inv[e, i, m]  = Σ_c h[i, c] · msg[e, m_of_l(m), c]   (block entries; warp shuffles), else 0
@@ -13,7 +15,7 @@
 namespace uma {
 namespace kernels {
 
-template <typename T, int kVec, bool kGradMsg, bool kGradW>
+template <typename T, int kVec, bool kGradMsg, bool kGradW, bool kAllGroups>
 __global__ void __launch_bounds__(detail::kThreadsPerBlock, detail::kMinBlocksRotateBackScatterBwd)
     rotate_back_scatter_bwd_kernel(const RotateBackScatterBwdParams<T> p) {
   using namespace detail;
@@ -37,16 +39,17 @@ __global__ void __launch_bounds__(detail::kThreadsPerBlock, detail::kMinBlocksRo
       for (int i = 0; i < kNumCoeffs; ++i) h[i] = load_slice<T, kVec>(h_row + i * C + c0);
       if constexpr (kGradW) {
         S ml[kNumCoeffs];
-#pragma unroll
-        for (int m = 0; m < kNumCoeffs; ++m) ml[m] = load_slice<T, kVec>(p.msg_groups.row(e, m_of_l(m), C) + c0);
+        // An absent group is zero rows: its columns of grad_wigner_inv come out 0.
+        load_m_rows_as_l<T, kVec, kAllGroups>(p.msg_groups, e, C, c0, ml);
         accumulate_outer(acc, h, ml);
       }
       if constexpr (kGradMsg) {
         S y[kNumCoeffs];
         block_matvec_t(W, h, y);
 #pragma unroll
-        for (int k = 0; k < kNumCoeffs; ++k)
-          store_slice_cs<T, kVec>(p.grad_msg_groups.row(e, k, C) + c0, y[l_of_m(k)]);
+        for (int k = 0; k < kNumCoeffs; ++k)  // the gradient of an absent group is not wanted: not written
+          if (kAllGroups || p.grad_msg_groups.present(m_group_of_row(k)))
+            store_slice_cs<T, kVec>(p.grad_msg_groups.row(e, k, C) + c0, y[l_of_m(k)]);
       }
     }
     if constexpr (kGradW) reduce_and_store_block_diag(acc, p.grad_wigner_inv + e * kNumCoeffs * kNumCoeffs, lane);

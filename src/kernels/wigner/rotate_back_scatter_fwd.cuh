@@ -5,7 +5,8 @@
 //   out[dst[e], i, c] += Σ_m Winv_e[i, m] · msg[e, m_of_l(m), c]
 // One warp per edge; the caller-visible output is zeroed by the launcher before this kernel runs. The message rows
 // are read through p.msg_groups (the launcher fills it from a dense p.msg), so the SO(2) convolution's three
-// output groups need no concatenation first.
+// output groups need no concatenation first; an absent group (null base) reads as zero rows. kAllGroups = true (every
+// group present, the layers' case) compiles the presence tests out.
 #ifndef UMA_KERNELS_ROTATE_BACK_SCATTER_FWD_CUH
 #define UMA_KERNELS_ROTATE_BACK_SCATTER_FWD_CUH
 
@@ -14,7 +15,7 @@
 namespace uma {
 namespace kernels {
 
-template <typename T, int kVec>
+template <typename T, int kVec, bool kAllGroups>
 __global__ void __launch_bounds__(detail::kThreadsPerBlock)
     rotate_back_scatter_fwd_kernel(const RotateBackScatterFwdParams<T> p) {
   using namespace detail;
@@ -29,8 +30,7 @@ __global__ void __launch_bounds__(detail::kThreadsPerBlock)
     T* out = p.out + d * kNumCoeffs * C;
     for (int64_t c0 = int64_t(lane) * kVec; c0 < C; c0 += kWarp * kVec) {
       S ml[kNumCoeffs], y[kNumCoeffs];
-#pragma unroll
-      for (int m = 0; m < kNumCoeffs; ++m) ml[m] = load_slice<T, kVec>(p.msg_groups.row(e, m_of_l(m), C) + c0);
+      load_m_rows_as_l<T, kVec, kAllGroups>(p.msg_groups, e, C, c0, ml);  // absent groups read as zeros
       block_matvec(W, ml, y);
 #pragma unroll
       for (int i = 0; i < kNumCoeffs; ++i) atomic_add_slice<T, kVec>(out + i * C + c0, y[i]);

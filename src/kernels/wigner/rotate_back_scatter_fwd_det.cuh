@@ -9,7 +9,7 @@
 namespace uma {
 namespace kernels {
 
-template <typename T, int kVec>
+template <typename T, int kVec, bool kAllGroups>
 __global__ void __launch_bounds__(detail::kThreadsPerBlock)
     rotate_back_scatter_fwd_det_kernel(const RotateBackScatterFwdParams<T> p) {
   using namespace detail;
@@ -30,8 +30,7 @@ __global__ void __launch_bounds__(detail::kThreadsPerBlock)
         W.load_warp(p.wigner_inv + e * kNumCoeffs * kNumCoeffs, lane);
         if (active) {
           S ml[kNumCoeffs], y[kNumCoeffs];
-#pragma unroll
-          for (int m = 0; m < kNumCoeffs; ++m) ml[m] = load_slice<T, kVec>(p.msg_groups.row(e, m_of_l(m), C) + c0);
+          load_m_rows_as_l<T, kVec, kAllGroups>(p.msg_groups, e, C, c0, ml);  // absent groups read as zeros
           block_matvec(W, ml, y);
           add_rows(acc, y);
         }

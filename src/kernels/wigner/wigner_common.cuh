@@ -178,6 +178,28 @@ __device__ __forceinline__ void accumulate_outer(T (&acc)[kWignerNnz], const Sli
   }
 }
 
+// The nine M-ordered rows of edge e's message, back in L order (ml[i] = M-row m_of_l(i)), this lane's slice at c0.
+// Rows of an absent m-group (rotate_back_scatter, wigner_params.h) are set to zero instead of loaded: the products
+// that follow are then exactly those of an explicit zero group, so the result is bitwise the same and only the
+// memory traffic is saved. The presence test is uniform over the warp (a kernel parameter): no divergence.
+// kAllGroups = true (the launcher saw every group present) drops the tests: with them, rotate_back_scatter_bwd
+// (fp32, both gradients) spills 224/332 bytes (stores/loads, ptxas -v) instead of 144/212, a cost the layers' hot
+// path, where every group is present, need not pay.
+template <typename T, int kVec, bool kAllGroups>
+__device__ __forceinline__ void load_m_rows_as_l(const MGroupRows<const T*>& rows, int64_t e, int64_t C, int64_t c0,
+                                                 Slice<T, kVec> (&ml)[kNumCoeffs]) {
+#pragma unroll
+  for (int i = 0; i < kNumCoeffs; ++i) {
+    const int k = m_of_l(i);
+    if (kAllGroups || rows.present(m_group_of_row(k))) {
+      ml[i] = load_slice<T, kVec>(rows.row(e, k, C) + c0);
+    } else {
+#pragma unroll
+      for (int v = 0; v < kVec; ++v) ml[i].v[v] = T(0);
+    }
+  }
+}
+
 // Sums acc[] over the warp and writes the full 81-entry row (zeros off the blocks) with coalesced stores.
 // Nine-row accumulators of the segmented (deterministic) sums: zero, add, store rows r at p + r * stride.
 template <typename T, int kVec>

@@ -9,9 +9,11 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include "gather_rotate_bwd.cuh"
 #include "gather_rotate_bwd_det.cuh"
+#include "gather_rotate_bwd_runs.cuh"
 #include "gather_rotate_fwd.cuh"
 #include "kernels/launch_check.h"
 #include "rotate_back_scatter_bwd.cuh"
@@ -76,6 +78,21 @@ bool rows_wide(const MGroupRows<P>& r) {
   return true;
 }
 
+template <typename P>
+bool all_present(const MGroupRows<P>& r) {
+  return r.present(0) && r.present(1) && r.present(2);
+}
+
+// Calls f(std::integral_constant<bool, all>): the rotate_back_scatter kernels are instantiated with and without
+// their absent-group tests (kAllGroups), so that the common all-present case compiles them out.
+template <typename F>
+void with_all_groups(bool all, F&& f) {
+  if (all)
+    f(std::true_type{});
+  else
+    f(std::false_type{});
+}
+
 }  // namespace detail
 
 template <typename T>
@@ -110,8 +127,30 @@ void launch_gather_rotate_bwd_edges(const GatherRotateBwdParams<T>& p, bool grad
 }
 }  // namespace detail
 
+namespace detail {
+// The dst-run kernel's shared memory must fit the 48 KB a block gets without opting in to more.
+constexpr size_t kDefaultSmemPerBlock = 48 * 1024;
+
+template <typename T, int kVec>
+void launch_gather_rotate_bwd_runs(const GatherRotateBwdParams<T>& p, bool grad_w, int64_t run_edges,
+                                   cudaStream_t stream) {
+  const dim3 grid(grid_for((p.n_edges + run_edges - 1) / run_edges)), block(kThreadsPerBlock);
+  const size_t smem = dst_run_smem_bytes<T>(p.channels);
+  if (grad_w)
+    gather_rotate_bwd_runs_kernel<T, kVec, true><<<grid, block, smem, stream>>>(p, run_edges);
+  else
+    gather_rotate_bwd_runs_kernel<T, kVec, false><<<grid, block, smem, stream>>>(p, run_edges);
+}
+}  // namespace detail
+
 template <typename T>
-void gather_rotate_bwd(const GatherRotateBwdParams<T>& p_in, ScatterMode mode, cudaStream_t stream) {
+void gather_rotate_bwd(const GatherRotateBwdParams<T>& p, ScatterMode mode, cudaStream_t stream) {
+  gather_rotate_bwd(p, mode, stream, GatherBwdKernel::kPerEdge);
+}
+
+template <typename T>
+void gather_rotate_bwd(const GatherRotateBwdParams<T>& p_in, ScatterMode mode, cudaStream_t stream,
+                       GatherBwdKernel kernel, int64_t run_edges) {
   using namespace detail;
   const char* label =
       mode == ScatterMode::kAtomic ? "uma::gather_rotate_bwd" : "uma::gather_rotate_bwd_det";
@@ -138,10 +177,18 @@ void gather_rotate_bwd(const GatherRotateBwdParams<T>& p_in, ScatterMode mode, c
                  "cudaMemsetAsync(grad_x)", p.n_atoms, p.n_edges, p.channels);
     }
     if (p.n_edges == 0) return;
-    if (wide)
+    require(kernel != GatherBwdKernel::kDstRuns || run_edges >= 1, label, "dst runs need run_edges >= 1", p.n_atoms,
+            p.n_edges, p.channels);
+    if (kernel == GatherBwdKernel::kDstRuns && want_x && dst_run_smem_bytes<T>(p.channels) <= kDefaultSmemPerBlock) {
+      if (wide)
+        launch_gather_rotate_bwd_runs<T, kVecWide<T>>(p, want_w, run_edges, stream);
+      else
+        launch_gather_rotate_bwd_runs<T, 1>(p, want_w, run_edges, stream);
+    } else if (wide) {
       launch_gather_rotate_bwd_edges<T, kVecWide<T>>(p, want_x, want_w, stream);
-    else
+    } else {
       launch_gather_rotate_bwd_edges<T, 1>(p, want_x, want_w, stream);
+    }
     check_launch(label, p.n_atoms, p.n_edges, p.channels);
     return;
   }
@@ -175,19 +222,24 @@ void rotate_back_scatter_fwd(const RotateBackScatterFwdParams<T>& p_in, ScatterM
   RotateBackScatterFwdParams<T> p = p_in;
   p.msg_groups = resolve_rows(p.msg, p.msg_groups, p.channels);
   require(p.out != nullptr, label, "null output pointer", p.n_atoms, p.n_edges, p.channels);
-  require(p.n_edges == 0 || (rows_valid(p.msg_groups, p.channels) && p.wigner_inv && p.dst), label,
-          "null msg/wigner_inv/dst, or an m-group stride shorter than its rows", p.n_atoms, p.n_edges, p.channels);
+  require(p.n_edges == 0 || (present_rows_valid(p.msg_groups, p.channels) && p.wigner_inv && p.dst), label,
+          "null wigner_inv/dst, no msg m-group present (any may be absent, meaning zero rows, but at least one must "
+          "be given), or an m-group stride shorter than its rows",
+          p.n_atoms, p.n_edges, p.channels);
   const bool wide = use_wide<T>(p.channels, {p.out}) && rows_wide<T>(p.msg_groups);
+  const bool all = all_present(p.msg_groups);
 
   if (mode == ScatterMode::kAtomic) {
     check_cuda(cudaMemsetAsync(p.out, 0, sizeof(T) * p.n_atoms * kNumCoeffs * p.channels, stream), label,
                "cudaMemsetAsync(out)", p.n_atoms, p.n_edges, p.channels);
     if (p.n_edges == 0) return;
     const dim3 grid(grid_for(p.n_edges)), block(kThreadsPerBlock);
-    if (wide)
-      rotate_back_scatter_fwd_kernel<T, kVecWide<T>><<<grid, block, 0, stream>>>(p);
-    else
-      rotate_back_scatter_fwd_kernel<T, 1><<<grid, block, 0, stream>>>(p);
+    with_all_groups(all, [&](auto all_c) {
+      if (wide)
+        rotate_back_scatter_fwd_kernel<T, kVecWide<T>, all_c()><<<grid, block, 0, stream>>>(p);
+      else
+        rotate_back_scatter_fwd_kernel<T, 1, all_c()><<<grid, block, 0, stream>>>(p);
+    });
     check_launch(label, p.n_atoms, p.n_edges, p.channels);
     return;
   }
@@ -195,24 +247,26 @@ void rotate_back_scatter_fwd(const RotateBackScatterFwdParams<T>& p_in, ScatterM
   require(p.dst_csr.row_ptr != nullptr, label, "deterministic mode needs dst_csr.row_ptr", p.n_atoms, p.n_edges,
           p.channels);
   const dim3 grid(grid_for(p.n_atoms)), block(kThreadsPerBlock);
-  if (wide)
-    rotate_back_scatter_fwd_det_kernel<T, kVecWide<T>><<<grid, block, 0, stream>>>(p);
-  else
-    rotate_back_scatter_fwd_det_kernel<T, 1><<<grid, block, 0, stream>>>(p);
+  with_all_groups(all, [&](auto all_c) {
+    if (wide)
+      rotate_back_scatter_fwd_det_kernel<T, kVecWide<T>, all_c()><<<grid, block, 0, stream>>>(p);
+    else
+      rotate_back_scatter_fwd_det_kernel<T, 1, all_c()><<<grid, block, 0, stream>>>(p);
+  });
   check_launch(label, p.n_atoms, p.n_edges, p.channels);
 }
 
 namespace detail {
-template <typename T, int kVec>
+template <typename T, int kVec, bool kAll>
 void launch_rotate_back_scatter_bwd(const RotateBackScatterBwdParams<T>& p, bool grad_msg, bool grad_w,
                                     cudaStream_t stream) {
   const dim3 grid(grid_for(p.n_edges)), block(kThreadsPerBlock);
   if (grad_msg && grad_w)
-    rotate_back_scatter_bwd_kernel<T, kVec, true, true><<<grid, block, 0, stream>>>(p);
+    rotate_back_scatter_bwd_kernel<T, kVec, true, true, kAll><<<grid, block, 0, stream>>>(p);
   else if (grad_msg)
-    rotate_back_scatter_bwd_kernel<T, kVec, true, false><<<grid, block, 0, stream>>>(p);
+    rotate_back_scatter_bwd_kernel<T, kVec, true, false, kAll><<<grid, block, 0, stream>>>(p);
   else if (grad_w)
-    rotate_back_scatter_bwd_kernel<T, kVec, false, true><<<grid, block, 0, stream>>>(p);
+    rotate_back_scatter_bwd_kernel<T, kVec, false, true, kAll><<<grid, block, 0, stream>>>(p);
 }
 }  // namespace detail
 
@@ -227,17 +281,24 @@ void rotate_back_scatter_bwd(const RotateBackScatterBwdParams<T>& p_in, cudaStre
   const bool want_msg = p.grad_msg_groups.defined(), want_w = p.grad_wigner_inv != nullptr;
   if (p.n_edges == 0 || (!want_msg && !want_w)) return;
   require(p.grad_out && p.dst, kLabel, "null grad_out/dst", p.n_atoms, p.n_edges, p.channels);
-  require(!want_msg || (p.wigner_inv && rows_valid(p.grad_msg_groups, p.channels)), kLabel,
+  // want_msg means at least one grad_msg group is present; absent ones are not written.
+  require(!want_msg || (p.wigner_inv && present_rows_valid(p.grad_msg_groups, p.channels)), kLabel,
           "grad_msg wanted but wigner_inv is null or an m-group stride is shorter than its rows", p.n_atoms,
           p.n_edges, p.channels);
-  require(!want_w || rows_valid(p.msg_groups, p.channels), kLabel,
-          "grad_wigner_inv wanted but msg is null or an m-group stride is shorter than its rows", p.n_atoms,
-          p.n_edges, p.channels);
-  if (use_wide<T>(p.channels, {p.grad_out}) && (!want_w || rows_wide<T>(p.msg_groups)) &&
-      (!want_msg || rows_wide<T>(p.grad_msg_groups)))
-    launch_rotate_back_scatter_bwd<T, kVecWide<T>>(p, want_msg, want_w, stream);
-  else
-    launch_rotate_back_scatter_bwd<T, 1>(p, want_msg, want_w, stream);
+  require(!want_w || present_rows_valid(p.msg_groups, p.channels), kLabel,
+          "grad_wigner_inv wanted but no msg m-group is present (any may be absent, meaning zero rows, but at least "
+          "one must be given) or an m-group stride is shorter than its rows",
+          p.n_atoms, p.n_edges, p.channels);
+  const bool wide = use_wide<T>(p.channels, {p.grad_out}) && (!want_w || rows_wide<T>(p.msg_groups)) &&
+                    (!want_msg || rows_wide<T>(p.grad_msg_groups));
+  // A group only needs its presence tested where the kernel reads or writes it.
+  const bool all = (!want_w || all_present(p.msg_groups)) && (!want_msg || all_present(p.grad_msg_groups));
+  with_all_groups(all, [&](auto all_c) {
+    if (wide)
+      launch_rotate_back_scatter_bwd<T, kVecWide<T>, all_c()>(p, want_msg, want_w, stream);
+    else
+      launch_rotate_back_scatter_bwd<T, 1, all_c()>(p, want_msg, want_w, stream);
+  });
   check_launch(kLabel, p.n_atoms, p.n_edges, p.channels);
 }
 

@@ -56,11 +56,16 @@ static_assert(m_group_first_row(2) + m_group_rows(2) == kNumCoeffs && m_group_of
 // dense tensors) spares the concatenation into one [E,9,C] tensor before the scatter and the split of its
 // gradient after (fairchem PR #2073 fuses its GEMM-output unpack into its scatter kernel for the same reason).
 // P is `const T*` for inputs, `T*` for outputs. A dense [E,9,C] buffer is dense_m_groups(ptr, C).
+// rotate_back_scatter (only) also takes ABSENT groups, base[g] == nullptr: an input group that is absent reads as
+// zeros (its rows are never loaded), an absent gradient group is not written. The edge-degree embedding's message
+// has only m = 0 rows; passing m = 1, 2 as absent spares materialising [E,6,C] of zeros (and reading them).
 template <typename P>
 struct MGroupRows {
   P base[kMGroups] = {nullptr, nullptr, nullptr};
   int64_t edge_stride[kMGroups] = {0, 0, 0};
-  UMA_HOST_DEVICE bool defined() const { return base[0] != nullptr; }
+  UMA_HOST_DEVICE bool present(int g) const { return base[g] != nullptr; }
+  // At least one group present (all three for a dense buffer).
+  UMA_HOST_DEVICE bool defined() const { return base[0] != nullptr || base[1] != nullptr || base[2] != nullptr; }
   // First element of M-row k of edge e.
   UMA_HOST_DEVICE P row(int64_t e, int k, int64_t channels) const {
     const int g = m_group_of_row(k);
@@ -92,11 +97,32 @@ bool rows_valid(const MGroupRows<P>& r, int64_t channels) {
   return true;
 }
 
+// As rows_valid, but groups may be absent (rotate_back_scatter): at least one present, and every present one with
+// rows not overlapping the next edge's. With no group present there is nothing to read or write, which is a caller
+// error rather than an all-zero message.
+template <typename P>
+bool present_rows_valid(const MGroupRows<P>& r, int64_t channels) {
+  if (!r.defined()) return false;
+  for (int g = 0; g < kMGroups; ++g)
+    if (r.base[g] && r.edge_stride[g] < m_group_rows(g) * channels) return false;
+  return true;
+}
+
 // How edge→node sums are formed.
 enum class ScatterMode {
   kAtomic,         // one pass over edges, atomicAdd into the node rows; order (and last bits) vary per run
   kDeterministic,  // one pass over nodes, summing their edges in CSR order; bitwise reproducible
 };
+
+// Which kernel forms gather_rotate_bwd's grad_x under ScatterMode::kAtomic (kDeterministic ignores it). Both give
+// the same sums up to the atomics' order; kDstRuns is the opt-in experiment of gather_rotate_bwd_runs.cuh.
+enum class GatherBwdKernel {
+  kPerEdge,  // one warp per edge, atomics for the src and the dst half (the default)
+  kDstRuns,  // one warp per run of consecutive edges; the dst half summed per run of equal dst before its atomic
+};
+// Edges per warp for kDstRuns: ~49 edges per atom makes most runs of 16 share one or two dst (2-3 flushes instead of
+// 16 atomic rows), while 100k edges still give ~6000 runs, several waves of resident warps on 132 SMs.
+constexpr int64_t kDefaultDstRunEdges = 16;
 
 // Edges grouped by one endpoint, for the deterministic scatters. Edge ids of node n are
 // perm[row_ptr[n]], …, perm[row_ptr[n+1] - 1], summed in that order.
@@ -152,7 +178,7 @@ struct GatherRotateBwdParams {
 template <typename T>
 struct RotateBackScatterFwdParams {
   const T* msg = nullptr;         // [n_edges, 9, channels] M-ordered edge messages, dense; or nullptr and msg_groups
-  MGroupRows<const T*> msg_groups;  // the same rows as three m-groups (used when msg is nullptr)
+  MGroupRows<const T*> msg_groups;  // the same rows as three m-groups (used when msg is nullptr); absent ones are zero
   const T* wigner_inv = nullptr;  // [n_edges, 9, 9] block-diagonal Winv_e (D_eᵀ · envelope), L-ordered; 35 entries read
   const int64_t* dst = nullptr;   // [n_edges] target atom of each edge, in [0, n_atoms)
   T* out = nullptr;               // [n_atoms, 9, channels] L-ordered, overwritten (atoms without edges get 0)
@@ -165,16 +191,17 @@ struct RotateBackScatterFwdParams {
 // Backward of rotate_back_scatter. With h = grad_out[dst[e]]:
 //   grad_msg[e, k, c]            = Σ_i Winv_e[i, kLtoM[k]] · h[i, c]
 //   grad_wigner_inv[e, i, m]     = Σ_c h[i, c] · msg[e, kMtoL[m], c]   inside the blocks, else 0.
-// Pure gather per edge: no scatter, hence no deterministic variant.
+// Pure gather per edge: no scatter, hence no deterministic variant. With absent message groups (zero rows), their
+// columns of grad_wigner_inv are 0; grad_msg is written for the present groups of grad_msg_groups only.
 template <typename T>
 struct RotateBackScatterBwdParams {
   const T* grad_out = nullptr;    // [n_atoms, 9, channels] gradient of RotateBackScatterFwdParams::out
   const T* msg = nullptr;         // [n_edges, 9, channels] forward input (needed for grad_wigner_inv only)
-  MGroupRows<const T*> msg_groups;  // or the forward's m-groups (used when msg is nullptr)
+  MGroupRows<const T*> msg_groups;  // or the forward's m-groups (used when msg is nullptr); absent ones are zero
   const T* wigner_inv = nullptr;  // [n_edges, 9, 9] as in the forward
   const int64_t* dst = nullptr;   // [n_edges] as in the forward
   T* grad_msg = nullptr;          // [n_edges, 9, channels] M-ordered, written in full; nullptr = not wanted
-  MGroupRows<T*> grad_msg_groups;  // or written as three m-groups (used when grad_msg is nullptr and this is set)
+  MGroupRows<T*> grad_msg_groups;  // or written as m-groups (when grad_msg is nullptr); absent ones not written
   T* grad_wigner_inv = nullptr;   // [n_edges, 9, 9] written in full (zeros off the blocks); nullptr = not wanted
   int64_t n_atoms = 0;            // rows of grad_out
   int64_t n_edges = 0;            // E

@@ -126,14 +126,16 @@ void rotate_back_scatter_fwd_reference(const RotateBackScatterFwdParams<T>& p) {
   if (p.n_edges == 0) return;
   check_index(what, p.dst, p.n_edges, p.n_atoms);
   const MGroupRows<const T*> rows = resolve_rows(p.msg, p.msg_groups, C);
-  if (!rows_valid(rows, C)) throw std::invalid_argument(std::string(what) + ": msg missing or m-groups overlapping");
+  if (!present_rows_valid(rows, C))
+    throw std::invalid_argument(std::string(what) + ": no msg m-group present or m-groups overlapping");
   for (int64_t e = 0; e < p.n_edges; ++e) {
     const T* W = p.wigner_inv + e * 81;
     for (int i = 0; i < 9; ++i) {
       T* out = p.out + (p.dst[e] * 9 + i) * C;
       for (int k = 0; k < 9; ++k) {
         const int m = kLtoM[k];
-        if (!same_block(i, m)) continue;
+        // An absent group's rows are zero: their terms are skipped.
+        if (!same_block(i, m) || !rows.present(m_group_of_row(k))) continue;
         const T w = W[i * 9 + m];
         const T* msg = rows.row(e, k, C);
         for (int64_t c = 0; c < C; ++c) out[c] += w * msg[c];
@@ -151,13 +153,14 @@ void rotate_back_scatter_bwd_reference(const RotateBackScatterBwdParams<T>& p) {
   const int64_t C = p.channels;
   const MGroupRows<const T*> msg_rows = resolve_rows(p.msg, p.msg_groups, C);
   const MGroupRows<T*> grad_rows = resolve_rows(p.grad_msg, p.grad_msg_groups, C);
-  if ((p.grad_wigner_inv && !rows_valid(msg_rows, C)) || (grad_rows.defined() && !rows_valid(grad_rows, C)))
-    throw std::invalid_argument(std::string(what) + ": msg missing or m-groups overlapping");
+  if ((p.grad_wigner_inv && !present_rows_valid(msg_rows, C)) ||
+      (grad_rows.defined() && !present_rows_valid(grad_rows, C)))
+    throw std::invalid_argument(std::string(what) + ": no msg m-group present or m-groups overlapping");
   for (int64_t e = 0; e < p.n_edges; ++e) {
     const T* h = p.grad_out + p.dst[e] * 9 * C;
     for (int k = 0; k < 9; ++k) {
       const int m = kLtoM[k];
-      if (grad_rows.defined()) {
+      if (grad_rows.present(m_group_of_row(k))) {  // an absent gradient group is not written
         T* gm = grad_rows.row(e, k, C);
         for (int64_t c = 0; c < C; ++c) {
           T acc = T(0);
@@ -171,7 +174,7 @@ void rotate_back_scatter_bwd_reference(const RotateBackScatterBwdParams<T>& p) {
       for (int i = 0; i < 9; ++i) {
         for (int m = 0; m < 9; ++m) {
           T acc = T(0);
-          if (same_block(i, m)) {
+          if (same_block(i, m) && msg_rows.present(m_group_of_row(kMtoL[m]))) {  // absent: zero rows, entry 0
             const T* msg = msg_rows.row(e, kMtoL[m], C);
             for (int64_t c = 0; c < C; ++c) acc += h[i * C + c] * msg[c];
           }
