@@ -218,9 +218,9 @@ phase_wigner_bench() {  # gather_rotate_bwd: the per-edge atomic kernel vs the d
 
 phase_gather_bwd_e2e() {  # the engine end to end with each gather_rotate_bwd grad_x kernel (UMA_GATHER_BWD)
   local half=$(( ($(left) - 30) / 2 ))
-  UMA_GATHER_BWD=edge bench gbwd-edge --structures carbon,cu --sizes 2000 --ours-variants fp32 --backends "" \
+  UMA_GATHER_BWD=edge bench gbwd-edge --structures carbon,cu --sizes 2000 --ours-variants fp32,fp32_tf32 --backends "" \
     --skip-fairchem --profile --deadline "$half"
-  UMA_GATHER_BWD=runs bench gbwd-runs --structures carbon,cu --sizes 2000 --ours-variants fp32 --backends "" \
+  UMA_GATHER_BWD=runs bench gbwd-runs --structures carbon,cu --sizes 2000 --ours-variants fp32,fp32_tf32 --backends "" \
     --skip-fairchem --profile --deadline $(( $(left) - 20 ))
 }
 
