@@ -28,7 +28,20 @@ struct Inputs {
   torch::Tensor x_storage, x;  // x: [rows, W] view with row stride W + pad (pad 0: dense)
   torch::Tensor weight, bias;  // [W]
   torch::Tensor dy;            // [rows, W] cotangent of the output
+  torch::Tensor row_bias;      // [kTableRows, W] or undefined: rows normalise x + row_bias[row_index]
+  torch::Tensor row_index;     // [rows] int64
 };
+constexpr int64_t kTableRows = 5;
+
+// The same inputs with a row bias table (values of the size of x's, off-centre) and a random row of it per row.
+Inputs with_row_bias(Inputs in) {
+  torch::manual_seed(29);
+  const int64_t rows = in.x.size(0), W = in.x.size(1);
+  auto o = torch::TensorOptions().dtype(torch::kFloat64);
+  in.row_bias = (-0.4 + 1.5 * torch::randn({kTableRows, W}, o)).to(in.x.device(), in.x.scalar_type());
+  in.row_index = torch::randint(0, kTableRows, {rows}, torch::kLong).to(in.x.device());
+  return in;
+}
 
 // Off-centre rows (mean 0.7, spread 2.5) so that the centring matters; weights around 1, biases around 0.
 Inputs make_inputs(int64_t rows, int64_t W, int64_t pad, torch::Dtype dtype, torch::Device device) {
@@ -46,7 +59,8 @@ Inputs make_inputs(int64_t rows, int64_t W, int64_t pad, torch::Dtype dtype, tor
 // The Torch form: output and input gradient for the cotangent.
 std::vector<torch::Tensor> torch_form(const Inputs& in) {
   auto x = in.x.detach().clone().requires_grad_(true);
-  auto y = torch::silu(torch::layer_norm(x, {x.size(1)}, in.weight, in.bias, kEps));
+  auto xb = in.row_bias.defined() ? x + in.row_bias.index_select(0, in.row_index) : x;
+  auto y = torch::silu(torch::layer_norm(xb, {x.size(1)}, in.weight, in.bias, kEps));
   auto grads = torch::autograd::grad({(y * in.dy).sum()}, {x});
   return {y.detach(), grads[0]};
 }
@@ -63,10 +77,16 @@ std::vector<torch::Tensor> reference(const Inputs& in_any) {
   f.x = x.data_ptr<T>(); f.ld = x_storage.size(1);
   f.weight = w.data_ptr<T>(); f.bias = b.data_ptr<T>(); f.y = y.data_ptr<T>();
   f.rows = rows; f.width = W; f.eps = kEps;
+  torch::Tensor rb, ri;
+  if (in_any.row_bias.defined()) {
+    rb = in_any.row_bias.cpu().contiguous(), ri = in_any.row_index.cpu().contiguous();
+    f.row_bias = rb.data_ptr<T>(); f.row_bias_index = ri.data_ptr<int64_t>();
+  }
   uma::kernels::layer_norm_silu_fwd_reference(f);
   uma::kernels::LayerNormSiluBwdParams<T> g;
   g.grad_y = dy.data_ptr<T>(); g.x = f.x; g.ld = f.ld; g.weight = f.weight; g.bias = f.bias;
   g.grad_x = dx.data_ptr<T>(); g.rows = rows; g.width = W; g.eps = kEps;
+  g.row_bias = f.row_bias; g.row_bias_index = f.row_bias_index;
   uma::kernels::layer_norm_silu_bwd_reference(g);
   return {y, dx};
 }
@@ -137,6 +157,20 @@ TEST(LayerNormSilu, ReferenceMatchesTorchFormFp32) {
   }
 }
 
+// With a row bias (radial lin0's element-pair table): the same bounds and reasons as without, the bias added in T as
+// torch adds it. The bias must matter: the reference with it differs from the reference without by far more than tol.
+TEST(LayerNormSilu, ReferenceWithRowBiasMatchesTorchForm) {
+  for (int64_t W : kWidths) {
+    const auto plain = make_inputs(kRows, W, kPad, torch::kFloat64, torch::kCPU);
+    const auto in = with_row_bias(plain);
+    const auto got = reference<double>(in);
+    expect_close(got, torch_form(in), W, torch::kFloat64, 1e-13, "reference with row bias vs torch");
+    if (W > 1) EXPECT_GT(rel_diff(got[0], reference<double>(plain)[0]).rel, 1e-3) << "width " << W;
+    const auto in32 = with_row_bias(make_inputs(kRows, W, kPad, torch::kFloat32, torch::kCPU));
+    expect_close(reference<float>(in32), torch_form(in32), W, torch::kFloat32, 1e-6, "reference fp32 with row bias");
+  }
+}
+
 TEST(LayerNormSilu, ReferenceTakesZeroRowsAndRejectsBadSizes) {
   const auto in = make_inputs(0, 128, 0, torch::kFloat64, torch::kCPU);
   const auto got = reference<double>(in);
@@ -180,6 +214,28 @@ TEST(LayerNormSilu, FusedCudaMatchesReferenceAndTorchForm) {
         const auto want = dtype == torch::kFloat64 ? reference<double>(ref_in) : reference<float>(ref_in);
         expect_close({y, dx}, want, W, dtype, tol, "cuda vs reference");
         expect_close({y, dx}, torch_form(in), W, dtype, dtype == torch::kFloat64 ? 1e-13 : 2e-6, "cuda vs torch");
+      }
+    }
+  }
+}
+
+// The row bias through the CUDA kernels (vector loads on dense rows, scalar on odd strides, the loop kernel past the
+// register tiles): the bounds of the test above.
+TEST(LayerNormSilu, FusedCudaWithRowBiasMatchesReferenceAndTorchForm) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device present";
+  const torch::Device cuda(torch::kCUDA, 0);
+  for (auto dtype : {torch::kFloat64, torch::kFloat32}) {
+    const double tol = dtype == torch::kFloat64 ? 1e-13 : 1e-6;
+    for (int64_t W : kWidths) {
+      for (int64_t pad : {kPad, int64_t(0)}) {
+        const auto in = with_row_bias(make_inputs(kRows, W, pad, dtype, cuda));
+        auto x = in.x.detach().requires_grad_(true);
+        auto y = uma::fused::layer_norm_silu(x, in.weight, in.bias, kEps, in.row_bias, in.row_index);
+        auto dx = torch::autograd::grad({(y * in.dy).sum()}, {x})[0];
+        const auto want = dtype == torch::kFloat64 ? reference<double>(in) : reference<float>(in);
+        expect_close({y, dx}, want, W, dtype, tol, "cuda with row bias vs reference");
+        expect_close({y, dx}, torch_form(in), W, dtype, dtype == torch::kFloat64 ? 1e-13 : 2e-6,
+                     "cuda with row bias vs torch");
       }
     }
   }

@@ -26,9 +26,12 @@ int64_t leading_dim(const Tensor& rows) { return rows.size(0) > 1 ? rows.stride(
 
 class LayerNormSiluFunction : public torch::autograd::Function<LayerNormSiluFunction> {
  public:
-  static Tensor forward(AutogradContext* ctx, const Tensor& x, const Tensor& weight, const Tensor& bias, double eps) {
+  static Tensor forward(AutogradContext* ctx, const Tensor& x, const Tensor& weight, const Tensor& bias, double eps,
+                        const Tensor& row_bias, const Tensor& row_bias_index) {
     const c10::cuda::CUDAGuard guard(x.device());
     const Tensor x2 = as_rows(x), w = weight.contiguous(), b = bias.contiguous();
+    const Tensor rb = row_bias.defined() ? row_bias.contiguous() : Tensor();
+    const Tensor ri = row_bias.defined() ? row_bias_index.contiguous() : Tensor();
     const int64_t rows = x2.size(0), W = x2.size(1);
     Tensor y = torch::empty({rows, W}, x.options());
     AT_DISPATCH_FLOATING_TYPES(x2.scalar_type(), "uma::fused::layer_norm_silu", [&] {
@@ -37,9 +40,11 @@ class LayerNormSiluFunction : public torch::autograd::Function<LayerNormSiluFunc
       p.weight = w.data_ptr<scalar_t>(); p.bias = b.data_ptr<scalar_t>();
       p.y = y.data_ptr<scalar_t>();
       p.rows = rows; p.width = W; p.eps = eps;
+      if (rb.defined()) { p.row_bias = rb.data_ptr<scalar_t>(); p.row_bias_index = ri.data_ptr<int64_t>(); }
       launch([&] { k::layer_norm_silu_fwd(p, current_stream()); });
     });
-    ctx->save_for_backward({x2, w, b});  // the input only: the backward recomputes mean and rstd from it
+    // The input only (and the row bias, a table and an index): the backward recomputes mean and rstd from it.
+    ctx->save_for_backward({x2, w, b, rb, ri});
     ctx->saved_data["eps"] = eps;
     ctx->saved_data["input_shape"] = x.sizes().vec();
     return y.view(x.sizes());
@@ -47,9 +52,9 @@ class LayerNormSiluFunction : public torch::autograd::Function<LayerNormSiluFunc
 
   static tensor_list backward(AutogradContext* ctx, tensor_list grad_outputs) {
     const auto saved = ctx->get_saved_variables();
-    const Tensor &x2 = saved[0], &w = saved[1], &b = saved[2];
+    const Tensor &x2 = saved[0], &w = saved[1], &b = saved[2], &rb = saved[3], &ri = saved[4];
     const auto input_shape = ctx->saved_data["input_shape"].toIntVector();
-    if (!grad_outputs[0].defined()) return {Tensor(), Tensor(), Tensor(), Tensor()};
+    if (!grad_outputs[0].defined()) return {Tensor(), Tensor(), Tensor(), Tensor(), Tensor(), Tensor()};
     const int64_t rows = x2.size(0), W = x2.size(1);
     const Tensor gy = grad_outputs[0].reshape({rows, W}).contiguous();
     Tensor gx = torch::empty({rows, W}, gy.options());
@@ -61,15 +66,17 @@ class LayerNormSiluFunction : public torch::autograd::Function<LayerNormSiluFunc
       p.weight = w.data_ptr<scalar_t>(); p.bias = b.data_ptr<scalar_t>();
       p.grad_x = gx.data_ptr<scalar_t>();
       p.rows = rows; p.width = W; p.eps = ctx->saved_data["eps"].toDouble();
+      if (rb.defined()) { p.row_bias = rb.data_ptr<scalar_t>(); p.row_bias_index = ri.data_ptr<int64_t>(); }
       launch([&] { k::layer_norm_silu_bwd(p, current_stream()); });
     });
-    return {gx.view(input_shape), Tensor(), Tensor(), Tensor()};
+    return {gx.view(input_shape), Tensor(), Tensor(), Tensor(), Tensor(), Tensor()};
   }
 };
 
 }  // namespace
 
-Tensor layer_norm_silu(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps) {
+Tensor layer_norm_silu(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps, const Tensor& row_bias,
+                       const Tensor& row_bias_index) {
   require(x.is_cuda() && x.dim() >= 1 && x.size(-1) > 0 &&
               (x.scalar_type() == torch::kFloat32 || x.scalar_type() == torch::kFloat64),
           std::string(kOp) + "x must be a float32/float64 CUDA tensor [..., W] with W > 0");
@@ -78,11 +85,24 @@ Tensor layer_norm_silu(const Tensor& x, const Tensor& weight, const Tensor& bias
     require(t->defined() && t->dim() == 1 && t->size(0) == W && t->scalar_type() == x.scalar_type() &&
                 t->device() == x.device(),
             std::string(kOp) + "weight and bias must be [" + std::to_string(W) + "] of x's dtype and device");
+  if (row_bias.defined()) {
+    const int64_t rows = x.numel() / W;
+    require(row_bias.dim() == 2 && row_bias.size(1) == W && row_bias.scalar_type() == x.scalar_type() &&
+                row_bias.device() == x.device(),
+            std::string(kOp) + "row_bias must be [T, " + std::to_string(W) + "] of x's dtype and device");
+    require(row_bias_index.defined() && row_bias_index.dim() == 1 && row_bias_index.size(0) == rows &&
+                row_bias_index.scalar_type() == torch::kInt64 && row_bias_index.device() == x.device(),
+            std::string(kOp) + "row_bias_index must be [" + std::to_string(rows) + "] int64 on x's device");
+  }
   // The weights are constants in inference; should a caller ever train through this, torch's composition forms the
   // weight and bias gradients that the kernels do not.
-  if (weight.requires_grad() || bias.requires_grad())
-    return torch::silu(torch::layer_norm(x, {W}, weight, bias, eps));
-  return LayerNormSiluFunction::apply(x, weight, bias, eps);
+  if (weight.requires_grad() || bias.requires_grad() || (row_bias.defined() && row_bias.requires_grad())) {
+    const Tensor in = row_bias.defined()
+                          ? x + row_bias.index_select(0, row_bias_index).view(x.sizes())
+                          : x;
+    return torch::silu(torch::layer_norm(in, {W}, weight, bias, eps));
+  }
+  return LayerNormSiluFunction::apply(x, weight, bias, eps, row_bias, row_bias_index);
 }
 
 }  // namespace fused

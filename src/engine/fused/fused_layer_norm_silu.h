@@ -14,8 +14,12 @@ namespace fused {
 // x [..., W] float32/float64 CUDA (any strides; rows with unit column stride are read in place), weight and bias
 // [W] of x's dtype and device → silu(layer_norm(x)) [..., W], contiguous. Weights that require grad (training, which
 // the kernels do not do) take the Torch composition instead, so every gradient stays correct.
+// With row_bias [T, W] (x's dtype and device) and row_bias_index [rows] int64 on the device (rows = x's leading
+// size), row r normalises x_r + row_bias[row_bias_index[r]]: silu(layer_norm(x + row_bias.index_select(0, index))) in
+// one pass. The row bias gets no gradient (a table of constants; one that requires grad takes the Torch form).
 torch::Tensor layer_norm_silu(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
-                              double eps);
+                              double eps, const torch::Tensor& row_bias = torch::Tensor(),
+                              const torch::Tensor& row_bias_index = torch::Tensor());
 
 }  // namespace fused
 }  // namespace uma

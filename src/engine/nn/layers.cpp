@@ -38,17 +38,25 @@ namespace {
 // silu(LayerNorm(h)) over the last dimension (eps 1e-5, torch's default, as fairchem's nn.LayerNorm): the fused
 // kernels read the pre-norm rows once each way (and keep only them for the backward) where torch writes and reads
 // back the normalised rows and their statistics.
-torch::Tensor layer_norm_silu(const torch::Tensor& h, const LayerNormW& w, bool fused) {
+// With a row bias (table [T, W], index [rows]) the rows normalised are h + table[index] (the fused kernel adds it on
+// the way in; the Torch form looks it up and adds).
+torch::Tensor layer_norm_silu(const torch::Tensor& h, const LayerNormW& w, bool fused,
+                              const torch::Tensor& row_bias = torch::Tensor(),
+                              const torch::Tensor& row_bias_index = torch::Tensor()) {
   constexpr double kEps = 1e-5;
 #ifdef UMA_HAVE_CUDA_KERNELS
-  if (fused && h.is_cuda() && h.stride(-1) == 1) return fused::layer_norm_silu(h, w.weight, w.bias, kEps);
+  if (fused && h.is_cuda() && h.stride(-1) == 1)
+    return fused::layer_norm_silu(h, w.weight, w.bias, kEps, row_bias, row_bias_index);
 #endif
-  return torch::silu(torch::layer_norm(h, {h.size(-1)}, w.weight, w.bias, kEps));
+  const auto in = row_bias.defined() ? h + row_bias.index_select(0, row_bias_index) : h;
+  return torch::silu(torch::layer_norm(in, {h.size(-1)}, w.weight, w.bias, kEps));
 }
 
-// RadialMLP after its first Linear.
-torch::Tensor radial_mlp_after_lin0(const torch::Tensor& h0, const RadialMLPW& w, const LayerTables& t) {
-  auto h = layer_norm_silu(h0, w.norm1, t.fused);
+// RadialMLP after its first Linear (whose output is h0, or h0 + row_bias[row_bias_index]).
+torch::Tensor radial_mlp_after_lin0(const torch::Tensor& h0, const RadialMLPW& w, const LayerTables& t,
+                                   const torch::Tensor& row_bias = torch::Tensor(),
+                                   const torch::Tensor& row_bias_index = torch::Tensor()) {
+  auto h = layer_norm_silu(h0, w.norm1, t.fused, row_bias, row_bias_index);
   h = layer_norm_silu(linear(h, w.lin3, t.gemm), w.norm4, t.fused);
   return linear(h, w.lin6, t.gemm);
 }
@@ -61,8 +69,8 @@ torch::Tensor radial_mlp(const torch::Tensor& x, const RadialMLPW& w, const Laye
 
 torch::Tensor radial_mlp(const torch::Tensor& gauss, const torch::Tensor& pair, const RadialMLPW& w,
                          const LayerTables& t) {
-  auto h0 = linear_in_mode(gauss, w.lin0_gauss, torch::Tensor(), t.gemm) + w.lin0_pair.index_select(0, pair);
-  return radial_mlp_after_lin0(h0, w, t);
+  // lin0's element-pair part goes in as the first normalisation's row bias: no [E, hidden] lookup and add.
+  return radial_mlp_after_lin0(linear_in_mode(gauss, w.lin0_gauss, torch::Tensor(), t.gemm), w, t, w.lin0_pair, pair);
 }
 
 torch::Tensor rms_norm_sh(const torch::Tensor& x, const RMSNormSHW& w, const LayerTables& t) {

@@ -95,16 +95,28 @@ __device__ __forceinline__ T silu_grad(T z, T dy) {
 
 // ---- register tiles: lane `lane` holds the vectors starting at columns (j·32 + lane)·kVec, j < kChunks ----
 
-// Loads the row (zeros past the width) and returns its mean and rstd.
+// The row bias of `row` (params.h), or null.
+template <typename Params>
+__device__ __forceinline__ decltype(Params::row_bias) row_bias_of(const Params& p, int64_t row) {
+  return p.row_bias ? p.row_bias + __ldg(p.row_bias_index + row) * p.width : nullptr;
+}
+
+// Loads the row (plus its row bias rb, if any; zeros past the width) and returns its mean and rstd.
 template <typename T, int kVec, int kChunks>
-__device__ __forceinline__ void load_row_stats(const T* x, int64_t W, T eps, int lane, T (&v)[kChunks][kVec],
-                                               T& mean, T& rstd) {
+__device__ __forceinline__ void load_row_stats(const T* x, const T* rb, int64_t W, T eps, int lane,
+                                               T (&v)[kChunks][kVec], T& mean, T& rstd) {
   T sum = T(0);
 #pragma unroll
   for (int j = 0; j < kChunks; ++j) {
     const int64_t c = (int64_t(j) * kWarp + lane) * kVec;
     if (c < W) {  // W % kVec == 0 on the vector path: the whole vector is inside the row
       load(x + c, v[j]);
+      if (rb) {
+        T b[kVec];
+        load(rb + c, b);
+#pragma unroll
+        for (int i = 0; i < kVec; ++i) v[j][i] += b[i];
+      }
 #pragma unroll
       for (int i = 0; i < kVec; ++i) sum += v[j][i];
     } else {
@@ -136,7 +148,7 @@ __global__ void __launch_bounds__(kThreads) layer_norm_silu_fwd_tile_kernel(cons
   for (int64_t row = int64_t(blockIdx.x) * kRowsPerBlock + threadIdx.x / kWarp; row < p.rows; row += stride) {
     T v[kChunks][kVec];
     T mean, rstd;
-    load_row_stats<T, kVec, kChunks>(p.x + row * p.ld, W, eps, lane, v, mean, rstd);
+    load_row_stats<T, kVec, kChunks>(p.x + row * p.ld, row_bias_of(p, row), W, eps, lane, v, mean, rstd);
     T* y = p.y + row * W;
 #pragma unroll
     for (int j = 0; j < kChunks; ++j) {
@@ -161,7 +173,7 @@ __global__ void __launch_bounds__(kThreads) layer_norm_silu_bwd_tile_kernel(cons
   for (int64_t row = int64_t(blockIdx.x) * kRowsPerBlock + threadIdx.x / kWarp; row < p.rows; row += stride) {
     T v[kChunks][kVec], g[kChunks][kVec];  // v: x, then x̂; g: d loss / d x̂
     T mean, rstd;
-    load_row_stats<T, kVec, kChunks>(p.x + row * p.ld, W, eps, lane, v, mean, rstd);
+    load_row_stats<T, kVec, kChunks>(p.x + row * p.ld, row_bias_of(p, row), W, eps, lane, v, mean, rstd);
     const T* dy = p.grad_y + row * W;
     T sum_g = T(0), sum_gx = T(0);
 #pragma unroll
@@ -199,8 +211,16 @@ __global__ void __launch_bounds__(kThreads) layer_norm_silu_bwd_tile_kernel(cons
 
 // ---- any width: scalar, coalesced, the row re-read from global memory (L1/L2) on every pass ----
 
+// Row r's input (x_r plus its row bias, if any), read element by element.
 template <typename T>
-__device__ __forceinline__ void row_stats(const T* x, int64_t W, T eps, int lane, T& mean, T& rstd) {
+struct RowInput {
+  const T* x;
+  const T* rb;
+  __device__ __forceinline__ T operator[](int64_t c) const { return rb ? x[c] + rb[c] : x[c]; }
+};
+
+template <typename T>
+__device__ __forceinline__ void row_stats(const RowInput<T>& x, int64_t W, T eps, int lane, T& mean, T& rstd) {
   T sum = T(0);
   for (int64_t c = lane; c < W; c += kWarp) sum += x[c];
   mean = warp_sum(sum) / T(W);
@@ -218,7 +238,7 @@ __global__ void __launch_bounds__(kThreads) layer_norm_silu_fwd_loop_kernel(cons
   const int64_t W = p.width, stride = int64_t(gridDim.x) * kRowsPerBlock;
   const T eps = T(p.eps);
   for (int64_t row = int64_t(blockIdx.x) * kRowsPerBlock + threadIdx.x / kWarp; row < p.rows; row += stride) {
-    const T* x = p.x + row * p.ld;
+    const RowInput<T> x{p.x + row * p.ld, row_bias_of(p, row)};
     T mean, rstd;
     row_stats(x, W, eps, lane, mean, rstd);
     T* y = p.y + row * W;
@@ -232,7 +252,7 @@ __global__ void __launch_bounds__(kThreads) layer_norm_silu_bwd_loop_kernel(cons
   const int64_t W = p.width, stride = int64_t(gridDim.x) * kRowsPerBlock;
   const T eps = T(p.eps);
   for (int64_t row = int64_t(blockIdx.x) * kRowsPerBlock + threadIdx.x / kWarp; row < p.rows; row += stride) {
-    const T* x = p.x + row * p.ld;
+    const RowInput<T> x{p.x + row * p.ld, row_bias_of(p, row)};
     const T* dy = p.grad_y + row * W;
     T mean, rstd;
     row_stats(x, W, eps, lane, mean, rstd);
@@ -323,8 +343,9 @@ void layer_norm_silu_fwd(const LayerNormSiluFwdParams<T>& p, cudaStream_t stream
   if (p.rows == 0) return;
   require(p.x && p.weight && p.bias && p.y, kLabel, "null pointer", p.rows, p.width, p.ld);
   constexpr int kVec = kVecOf<T>;
+  require(!p.row_bias || p.row_bias_index, kLabel, "row_bias without row_bias_index", p.rows, p.width, p.ld);
   const bool vec = p.width % kVec == 0 && p.ld % kVec == 0 && aligned16(p.x) && aligned16(p.weight) &&
-                   aligned16(p.bias) && aligned16(p.y);
+                   aligned16(p.bias) && aligned16(p.y) && aligned16(p.row_bias);
   const unsigned int blocks = blocks_for(p.rows);
   if (!(vec ? launch_tile<T, kVec, LayerNormSiluFwdParams<T>, FwdTile>(p, blocks, stream)
             : launch_tile<T, 1, LayerNormSiluFwdParams<T>, FwdTile>(p, blocks, stream)))
@@ -339,8 +360,9 @@ void layer_norm_silu_bwd(const LayerNormSiluBwdParams<T>& p, cudaStream_t stream
   if (p.rows == 0) return;
   require(p.grad_y && p.x && p.weight && p.bias && p.grad_x, kLabel, "null pointer", p.rows, p.width, p.ld);
   constexpr int kVec = kVecOf<T>;
+  require(!p.row_bias || p.row_bias_index, kLabel, "row_bias without row_bias_index", p.rows, p.width, p.ld);
   const bool vec = p.width % kVec == 0 && p.ld % kVec == 0 && aligned16(p.x) && aligned16(p.weight) &&
-                   aligned16(p.bias) && aligned16(p.grad_y) && aligned16(p.grad_x);
+                   aligned16(p.bias) && aligned16(p.grad_y) && aligned16(p.grad_x) && aligned16(p.row_bias);
   const unsigned int blocks = blocks_for(p.rows);
   if (!(vec ? launch_tile<T, kVec, LayerNormSiluBwdParams<T>, BwdTile>(p, blocks, stream)
             : launch_tile<T, 1, LayerNormSiluBwdParams<T>, BwdTile>(p, blocks, stream)))

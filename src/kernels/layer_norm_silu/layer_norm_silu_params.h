@@ -8,6 +8,10 @@
 //   dx_c = rstd · (g_c - mean_c'(g) - x̂_c · mean_c'(g · x̂)).
 // No weight or bias gradients (inference: the weights are constants). Plain structs: pointers and sizes; every
 // matrix dense and row-major except x's leading dimension.
+// Optional row bias: with row_bias set, row r normalises x_r + row_bias[row_bias_index[r]] (the sum rounded to T, as
+// torch's add) instead of x_r. The radial MLPs' first Linear ends that way (weights.h RadialMLPW::lin0_pair: a table
+// per element pair), so the lookup and the add are two passes over [E, width] the kernels do not need. The bias gets
+// no gradient; the input gradient is the same formula with the biased row.
 #ifndef UMA_KERNELS_LAYER_NORM_SILU_PARAMS_H
 #define UMA_KERNELS_LAYER_NORM_SILU_PARAMS_H
 
@@ -26,6 +30,8 @@ struct LayerNormSiluFwdParams {
   int64_t rows = 0;           // >= 0
   int64_t width = 0;          // the normalised dimension, > 0
   double eps = 1e-5;          // added to the variance (fairchem: torch's default 1e-5), >= 0
+  const T* row_bias = nullptr;              // [table rows, width] dense, or null (no row bias)
+  const int64_t* row_bias_index = nullptr;  // [rows]: the table row of each row, in range (the caller's duty)
 };
 
 template <typename T>
@@ -39,6 +45,8 @@ struct LayerNormSiluBwdParams {
   int64_t rows = 0;
   int64_t width = 0;
   double eps = 1e-5;
+  const T* row_bias = nullptr;              // as the forward's
+  const int64_t* row_bias_index = nullptr;
 };
 
 }  // namespace kernels

@@ -30,14 +30,27 @@ void row_moments(const T* x, int64_t width, double eps, double& mean, double& rs
 
 double sigmoid(double z) { return 1.0 / (1.0 + std::exp(-z)); }
 
+// Row r's input: x_r itself, or x_r + its row bias rounded to T (as torch adds) in `buf`.
+template <typename T, typename Params>
+const T* row_input(const Params& p, int64_t r, std::vector<T>& buf) {
+  const T* x = p.x + r * p.ld;
+  if (!p.row_bias) return x;
+  if (!p.row_bias_index) throw std::invalid_argument("layer_norm_silu reference: row_bias without row_bias_index");
+  const T* b = p.row_bias + p.row_bias_index[r] * p.width;
+  buf.resize(p.width);
+  for (int64_t c = 0; c < p.width; ++c) buf[c] = T(x[c] + b[c]);
+  return buf.data();
+}
+
 }  // namespace
 
 template <typename T>
 void layer_norm_silu_fwd_reference(const LayerNormSiluFwdParams<T>& p) {
   check("layer_norm_silu_fwd_reference", p.rows, p.width, p.ld, p.eps);
   const int64_t W = p.width;
+  std::vector<T> buf;
   for (int64_t r = 0; r < p.rows; ++r) {
-    const T* x = p.x + r * p.ld;
+    const T* x = row_input(p, r, buf);
     double mean, rstd;
     row_moments(x, W, p.eps, mean, rstd);
     for (int64_t c = 0; c < W; ++c) {
@@ -52,8 +65,9 @@ void layer_norm_silu_bwd_reference(const LayerNormSiluBwdParams<T>& p) {
   check("layer_norm_silu_bwd_reference", p.rows, p.width, p.ld, p.eps);
   const int64_t W = p.width;
   std::vector<double> xhat(W), g(W);
+  std::vector<T> buf;
   for (int64_t r = 0; r < p.rows; ++r) {
-    const T* x = p.x + r * p.ld;
+    const T* x = row_input(p, r, buf);
     const T* dy = p.grad_y + r * W;
     double mean, rstd;
     row_moments(x, W, p.eps, mean, rstd);
