@@ -40,6 +40,16 @@ void launch(F&& f) {
 
 inline cudaStream_t current_stream() { return at::cuda::getCurrentCUDAStream().stream(); }
 
+// torch::autograd::Function::apply records every tensor argument's metadata when it builds the graph node and refuses
+// an undefined one ("tensor does not have a device"). An optional tensor argument therefore travels through apply as
+// a stand-in, a defined empty 1-D tensor, and becomes undefined again inside forward. (No optional argument of the
+// wrappers is ever a real empty 1-D tensor: those are per-edge or per-row 2-D and 3-D tensors, or index vectors that
+// come with a 2-D table.)
+inline Tensor optional_arg(const Tensor& t, const Tensor& like) {
+  return t.defined() ? t : torch::empty({0}, like.options());
+}
+inline Tensor from_optional_arg(const Tensor& t) { return t.dim() == 1 && t.numel() == 0 ? Tensor() : t; }
+
 }  // namespace fused
 }  // namespace uma
 

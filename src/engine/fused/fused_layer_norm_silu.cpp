@@ -27,11 +27,12 @@ int64_t leading_dim(const Tensor& rows) { return rows.size(0) > 1 ? rows.stride(
 class LayerNormSiluFunction : public torch::autograd::Function<LayerNormSiluFunction> {
  public:
   static Tensor forward(AutogradContext* ctx, const Tensor& x, const Tensor& weight, const Tensor& bias, double eps,
-                        const Tensor& row_bias, const Tensor& row_bias_index) {
+                        const Tensor& row_bias_arg, const Tensor& row_bias_index_arg) {
     const c10::cuda::CUDAGuard guard(x.device());
     const Tensor x2 = as_rows(x), w = weight.contiguous(), b = bias.contiguous();
-    const Tensor rb = row_bias.defined() ? row_bias.contiguous() : Tensor();
-    const Tensor ri = row_bias.defined() ? row_bias_index.contiguous() : Tensor();
+    const Tensor row_bias = from_optional_arg(row_bias_arg), row_bias_index = from_optional_arg(row_bias_index_arg);
+    const bool biased = row_bias.defined() && row_bias_index.defined();  // an index of 0 rows: nothing to add
+    const Tensor rb = biased ? row_bias.contiguous() : Tensor(), ri = biased ? row_bias_index.contiguous() : Tensor();
     const int64_t rows = x2.size(0), W = x2.size(1);
     Tensor y = torch::empty({rows, W}, x.options());
     AT_DISPATCH_FLOATING_TYPES(x2.scalar_type(), "uma::fused::layer_norm_silu", [&] {
@@ -40,7 +41,7 @@ class LayerNormSiluFunction : public torch::autograd::Function<LayerNormSiluFunc
       p.weight = w.data_ptr<scalar_t>(); p.bias = b.data_ptr<scalar_t>();
       p.y = y.data_ptr<scalar_t>();
       p.rows = rows; p.width = W; p.eps = eps;
-      if (rb.defined()) { p.row_bias = rb.data_ptr<scalar_t>(); p.row_bias_index = ri.data_ptr<int64_t>(); }
+      if (biased) { p.row_bias = rb.data_ptr<scalar_t>(); p.row_bias_index = ri.data_ptr<int64_t>(); }
       launch([&] { k::layer_norm_silu_fwd(p, current_stream()); });
     });
     // The input only (and the row bias, a table and an index): the backward recomputes mean and rstd from it.
@@ -102,7 +103,8 @@ Tensor layer_norm_silu(const Tensor& x, const Tensor& weight, const Tensor& bias
                           : x;
     return torch::silu(torch::layer_norm(in, {W}, weight, bias, eps));
   }
-  return LayerNormSiluFunction::apply(x, weight, bias, eps, row_bias, row_bias_index);
+  return LayerNormSiluFunction::apply(x, weight, bias, eps, optional_arg(row_bias, x),
+                                      optional_arg(row_bias.defined() ? row_bias_index : Tensor(), x));
 }
 
 }  // namespace fused

@@ -127,8 +127,9 @@ class GatherRotateFunction : public torch::autograd::Function<GatherRotateFuncti
   // and their input gradients come back as three dense tensors that the backward kernel reads in place (no
   // [E,9,2C] concatenation of them).
   static tensor_list forward(AutogradContext* ctx, const Tensor& x_in, const Tensor& src_in, const Tensor& dst_in,
-                             const Tensor& wigner_in, const Tensor& radial_in, const EdgeCsrTensors* csr) {
+                             const Tensor& wigner_in, const Tensor& radial_arg, const EdgeCsrTensors* csr) {
     const char* op = "uma::fused::gather_rotate";
+    const Tensor radial_in = from_optional_arg(radial_arg);
     check_features(op, "x", x_in, -1);
     check_index(op, "src", src_in, x_in);
     check_index(op, "dst", dst_in, x_in);
@@ -207,10 +208,11 @@ class GatherRotateFunction : public torch::autograd::Function<GatherRotateFuncti
 
 class RotateBackScatterFunction : public torch::autograd::Function<RotateBackScatterFunction> {
  public:
-  static Tensor forward(AutogradContext* ctx, const Tensor& m0_in, const Tensor& m1_in, const Tensor& m2_in,
+  static Tensor forward(AutogradContext* ctx, const Tensor& m0_arg, const Tensor& m1_arg, const Tensor& m2_arg,
                         const Tensor& wigner_inv_in, const Tensor& dst_in, int64_t n_atoms,
                         const EdgeCsrTensors* csr) {
     const char* op = "uma::fused::rotate_back_scatter";
+    const Tensor m0_in = from_optional_arg(m0_arg), m1_in = from_optional_arg(m1_arg), m2_in = from_optional_arg(m2_arg);
     const Tensor in[k::kMGroups] = {m0_in, m1_in, m2_in};
     const Tensor& first = first_defined(in);
     require(first.defined(), std::string(op) + ": at least one m-group must be given (an undefined one means zero "
@@ -306,14 +308,16 @@ EdgeCsrTensors make_edge_csr(const torch::Tensor& src, const torch::Tensor& dst,
 std::array<torch::Tensor, 3> gather_rotate(const torch::Tensor& x, const torch::Tensor& src, const torch::Tensor& dst,
                                            const torch::Tensor& wigner, const EdgeCsrTensors* csr,
                                            const torch::Tensor& radial) {
-  const auto out = GatherRotateFunction::apply(x, src, dst, wigner, radial, csr);
+  const auto out = GatherRotateFunction::apply(x, src, dst, wigner, optional_arg(radial, x), csr);
   return {out[0], out[1], out[2]};
 }
 
 torch::Tensor rotate_back_scatter(const torch::Tensor& msg_m0, const torch::Tensor& msg_m1,
                                   const torch::Tensor& msg_m2, const torch::Tensor& wigner_inv, const torch::Tensor& dst,
                                   int64_t n_atoms, const EdgeCsrTensors* csr) {
-  return RotateBackScatterFunction::apply(msg_m0, msg_m1, msg_m2, wigner_inv, dst, n_atoms, csr);
+  const Tensor& like = msg_m0.defined() ? msg_m0 : msg_m1.defined() ? msg_m1 : msg_m2.defined() ? msg_m2 : wigner_inv;
+  return RotateBackScatterFunction::apply(optional_arg(msg_m0, like), optional_arg(msg_m1, like),
+                                          optional_arg(msg_m2, like), wigner_inv, dst, n_atoms, csr);
 }
 
 }  // namespace fused
