@@ -4,7 +4,7 @@
 
 #ifdef UMA_HAVE_CUDA_KERNELS
 #include "engine/fused/fused_wigner_ops.h"
-#include "engine/fused/split_tf32_linear.h"
+#include "engine/nn/split_tf32_linear.h"
 #endif
 
 #include <fstream>

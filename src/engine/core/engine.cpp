@@ -445,8 +445,8 @@ torch::Tensor Engine::Impl::atom_energies(const torch::Tensor& Z, const torch::T
 
   for (int64_t i = 0; i < config.num_layers; ++i) {
     const BlockW& block = w.blocks[i];
-    auto h = rms_norm_sh(x, block.norm_1, t);
-    h = torch::cat({h.narrow(1, 0, 1) + csd.view({1, 1, C}), h.narrow(1, 1, 8)}, 1);
+    // norm_1, then the system embedding on the l = 0 row (a constant: csd is made without grad), in one call.
+    const auto h = rms_norm_sh(x, block.norm_1, t, csd);
     if (E > 0)
       x = x + sum_over_edge_chunks(c10::make_intrusive<EdgewiseWork>(*this, block, mixed[i], N, E), {h},
                                    {gauss, pairs, rot.gather, rot.scatter, src, dst}, chunk_edges);

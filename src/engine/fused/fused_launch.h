@@ -1,6 +1,7 @@
-// What the autograd wrappers of the fused CUDA kernels (the fused_*.cpp and split_tf32_linear.cpp here) share: argument
-// checks and launcher failures as uma::Error (the one error type the engine's callers handle), and the stream the
-// kernels go on (Torch's current one, so they order with the surrounding Torch work and CUDA-graph capture).
+// What the autograd wrappers of the fused CUDA kernels (the fused_*.cpp here, and nn/split_tf32_linear.cpp) share:
+// argument checks and launcher failures as uma::Error (the one error type the engine's callers handle), and the
+// stream the kernels go on (Torch's current one, so they order with the surrounding Torch work and CUDA-graph
+// capture).
 #ifndef UMA_ENGINE_FUSED_LAUNCH_H
 #define UMA_ENGINE_FUSED_LAUNCH_H
 

@@ -1,7 +1,7 @@
 #include "engine/nn/fp32_gemm.h"
 
 #ifdef UMA_HAVE_CUDA_KERNELS
-#include "engine/fused/split_tf32_linear.h"
+#include "engine/nn/split_tf32_linear.h"
 #endif
 
 namespace uma {

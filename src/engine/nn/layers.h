@@ -47,8 +47,11 @@ torch::Tensor radial_mlp(const torch::Tensor& x, const RadialMLPW& w, const Laye
 torch::Tensor radial_mlp(const torch::Tensor& gauss, const torch::Tensor& pair, const RadialMLPW& w,
                          const LayerTables& t);
 
-// nn/layer_norm.py EquivariantRMSNormArraySphericalHarmonicsV2 (lmax = 2, eps 1e-5).
-torch::Tensor rms_norm_sh(const torch::Tensor& x, const RMSNormSHW& w, const LayerTables& t);
+// nn/layer_norm.py EquivariantRMSNormArraySphericalHarmonicsV2 (lmax = 2, eps 1e-5) of x [N, 9, C], plus an optional
+// constant extra_bias [C] on the l = 0 row after the module's own bias (the engine's system embedding after
+// norm_1). One fused CUDA kernel each way where t.fused (and x is on the GPU), else torch's form.
+torch::Tensor rms_norm_sh(const torch::Tensor& x, const RMSNormSHW& w, const LayerTables& t,
+                          const torch::Tensor& extra_bias = torch::Tensor());
 
 // M-major edge features [E,9,C] kept as the three groups the SO(2) convolutions work on, so that the
 // convolutions and the gate between them pass pieces instead of concatenating all nine rows after

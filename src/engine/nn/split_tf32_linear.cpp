@@ -1,5 +1,5 @@
-// Autograd wrapper of the split-TF32 GEMM kernel; see split_tf32_linear.h.
-#include "engine/fused/split_tf32_linear.h"
+// Autograd wrapper of the split-TF32 GEMM kernel (fp32_gemm.h's split_tf32 mode); see split_tf32_linear.h.
+#include "engine/nn/split_tf32_linear.h"
 
 #include <c10/cuda/CUDAGuard.h>
 
