@@ -29,7 +29,8 @@ int64_t leading_dim(const Tensor& nodes) { return nodes.size(0) > 1 ? nodes.stri
 class RmsNormShFunction : public torch::autograd::Function<RmsNormShFunction> {
  public:
   static Tensor forward(AutogradContext* ctx, const Tensor& x, const Tensor& weight, const Tensor& bias,
-                        const Tensor& extra_bias, double eps) {
+                        const Tensor& extra_bias_arg, double eps) {
+    const Tensor extra_bias = from_optional_arg(extra_bias_arg);
     const c10::cuda::CUDAGuard guard(x.device());
     const Tensor x2 = as_nodes(x), w = weight.contiguous(), b = bias.contiguous();
     const Tensor e = extra_bias.defined() ? extra_bias.contiguous() : Tensor();
@@ -87,7 +88,7 @@ Tensor rms_norm_sh(const Tensor& x, const Tensor& weight, const Tensor& bias, co
                 "] of x's dtype and device");
   require(!weight.requires_grad() && !bias.requires_grad() && !(extra_bias.defined() && extra_bias.requires_grad()),
           std::string(kOp) + "the weights must not require grad (the kernels form the input gradient only)");
-  return RmsNormShFunction::apply(x, weight, bias, extra_bias, eps);
+  return RmsNormShFunction::apply(x, weight, bias, optional_arg(extra_bias, x), eps);
 }
 
 }  // namespace fused
