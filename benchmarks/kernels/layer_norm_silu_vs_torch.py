@@ -1,7 +1,7 @@
 # The fused LayerNorm + SiLU kernels (through benchmarks/kernels/layer_norm_silu_capi.cu and ctypes) against
 # torch.nn.functional.silu(layer_norm(...)) on the GPU: forward and input gradient for widths 1..2049, strided, dense
 # and misaligned rows, fp64 and fp32, each against torch's fp64 composition on the same values (tolerance 1e-13 /
-# 1e-6 relative to the largest entry, as unittest/engine/test_layer_norm_silu.cpp); then the time of one forward and
+# 1e-6 relative to the largest entry, as unittest/engine/ops/test_layer_norm_silu.cpp); then the time of one forward and
 # one backward on 98000 x 128 rows (the radial MLPs of a 2000-atom carbon system) next to torch's (CUDA events, mean
 # of 50 after 5 warm-ups). Usage: python3 layer_norm_silu_vs_torch.py ./liblnsilu.so [quick]  (quick: checks only)
 import ctypes, sys, torch

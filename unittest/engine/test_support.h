@@ -1,4 +1,4 @@
-// Shared helpers of the engine tests: paths, the fairchem fixtures, error measures.
+// Shared helpers of the engine tests (all folders of unittest/engine/): paths, the fairchem fixtures, error measures.
 #ifndef UMA_TEST_SUPPORT_H
 #define UMA_TEST_SUPPORT_H
 

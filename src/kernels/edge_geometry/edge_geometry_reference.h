@@ -1,6 +1,6 @@
 // Plain C++ CPU reference of the fused edge geometry (edge_geometry_params.h; every pointer host memory): the
 // per-edge maths of edge_geometry_math.h in a loop over edges, the truth the GPU test compares against (the maths
-// itself is held to the Torch form and to finite differences by unittest/engine/test_edge_geometry.cpp).
+// itself is held to the Torch form and to finite differences by unittest/engine/ops/test_edge_geometry.cpp).
 // Throws std::invalid_argument for bad sizes or missing outputs.
 #ifndef UMA_KERNELS_EDGE_GEOMETRY_REFERENCE_H
 #define UMA_KERNELS_EDGE_GEOMETRY_REFERENCE_H
