@@ -166,13 +166,17 @@ MGroups edge_gate(const MGroups& x, const torch::Tensor& gate_logits) {
 
 namespace {
 
-// nn/so3_layers.py SO3_Linear: per-degree weight [3,out,in] on L-major rows, bias on l = 0 only.
+// nn/so3_layers.py SO3_Linear: per-degree weight [3,out,in] on L-major rows, bias on l = 0 only; with the per-row
+// forms made at load (SO3LinearW::weight_per_coefficient, bias_per_coefficient) one batched GEMM and one add, where
+// expanding the weight here and adding the bias to a split-off row would be an index_select, a split and a cat more
+// per call (and their gradients).
 torch::Tensor so3_linear(const torch::Tensor& x, const SO3LinearW& w, const LayerTables& t) {
-  auto weight = w.weight.index_select(0, t.degree_of_coefficient);  // [9,out,in]
-  auto out = torch::einsum("bmi,moi->bmo", {x, weight});
-  const int64_t C = out.size(2);
-  auto os = out.split_with_sizes({1, 8}, 1);
-  return torch::cat({os[0] + w.bias.view({1, 1, C}), os[1]}, 1);
+  if (!w.weight_per_coefficient.defined()) {  // weights not made by Weights::load
+    SO3LinearW full = w;
+    so3_linear_per_coefficient(full);
+    return so3_linear(x, full, t);
+  }
+  return torch::einsum("bmi,moi->bmo", {x, w.weight_per_coefficient}) + w.bias_per_coefficient;
 }
 
 }  // namespace
