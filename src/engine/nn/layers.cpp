@@ -1,8 +1,8 @@
 #include "engine/nn/layers.h"
 
 #ifdef UMA_HAVE_CUDA_KERNELS
-#include "engine/fused/fused_layer_norm_silu.h"
-#include "engine/fused/fused_rms_norm_sh.h"
+#include "engine/fused/edge/fused_layer_norm_silu.h"
+#include "engine/fused/node/fused_rms_norm_sh.h"
 #endif
 
 namespace uma {
