@@ -199,7 +199,7 @@ torch::Tensor spectral_atomwise(const torch::Tensor& x, const BlockW& w, const L
   auto h = so3_linear(x, w.so3_linear_1, t);
   // Gate logits Linear(x_l0); node_gate applies their SiLU and GateActivation's sigmoid on top (fairchem does both).
   auto z = linear(x.narrow(1, 0, 1), w.scalar_mlp, t.gemm);  // [N,1,2H]
-  h = node_gate(h, z.view({N, z.size(2)}), t.fused);
+  h = node_gate(h, z.reshape({N, z.size(2)}), t.fused);
   return so3_linear(h, w.so3_linear_2, t);
 }
 
