@@ -195,10 +195,10 @@ Weights Weights::load(const ModelFile& file, const ModelConfig& c, torch::Dtype 
     b.so2_conv_2.fc_m1 = ld.mole(c2 + "so2_m_conv.0.fc", 2 * 2 * C, 2 * H, false, X);
     b.so2_conv_2.fc_m2 = ld.mole(c2 + "so2_m_conv.1.fc", 2 * 1 * C, 1 * H, false, X);
     b.scalar_mlp = ld.linear(p + "atom_wise.scalar_mlp.0", L * H, C);
-    b.so3_linear_1 = {ld.get(p + "atom_wise.so3_linear_1.weight", {L + 1, H, C}),
-                      ld.get(p + "atom_wise.so3_linear_1.bias", {H})};
-    b.so3_linear_2 = {ld.get(p + "atom_wise.so3_linear_2.weight", {L + 1, C, H}),
-                      ld.get(p + "atom_wise.so3_linear_2.bias", {C})};
+    b.so3_linear_1.weight = ld.get(p + "atom_wise.so3_linear_1.weight", {L + 1, H, C});
+    b.so3_linear_1.bias = ld.get(p + "atom_wise.so3_linear_1.bias", {H});
+    b.so3_linear_2.weight = ld.get(p + "atom_wise.so3_linear_2.weight", {L + 1, C, H});
+    b.so3_linear_2.bias = ld.get(p + "atom_wise.so3_linear_2.bias", {C});
     so3_linear_per_coefficient(b.so3_linear_1);
     so3_linear_per_coefficient(b.so3_linear_2);
     for (const MoleLinearW* m : {&b.so2_conv_1.fc_m0, &b.so2_conv_1.fc_m1, &b.so2_conv_1.fc_m2, &b.so2_conv_2.fc_m0,
