@@ -20,9 +20,9 @@
 #include "model/model_file.h"
 #ifdef UMA_HAVE_CUDA_KERNELS
 #include "engine/core/captured_eval.h"
-#include "engine/fused/fused_edge_gate.h"
-#include "engine/fused/fused_edge_geometry.h"
-#include "engine/fused/fused_wigner_ops.h"
+#include "engine/fused/edge/fused_edge_gate.h"
+#include "engine/fused/edge/fused_edge_geometry.h"
+#include "engine/fused/edge/fused_wigner_ops.h"
 #endif
 
 namespace uma {

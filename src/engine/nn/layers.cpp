@@ -1,8 +1,9 @@
 #include "engine/nn/layers.h"
 
 #ifdef UMA_HAVE_CUDA_KERNELS
-#include "engine/fused/fused_layer_norm_silu.h"
-#include "engine/fused/fused_rms_norm_sh.h"
+#include "engine/fused/edge/fused_layer_norm_silu.h"
+#include "engine/fused/node/fused_node_gate.h"
+#include "engine/fused/node/fused_rms_norm_sh.h"
 #endif
 
 namespace uma {
@@ -166,27 +167,39 @@ MGroups edge_gate(const MGroups& x, const torch::Tensor& gate_logits) {
 
 namespace {
 
-// nn/so3_layers.py SO3_Linear: per-degree weight [3,out,in] on L-major rows, bias on l = 0 only.
+// nn/so3_layers.py SO3_Linear: per-degree weight [3,out,in] on L-major rows, bias on l = 0 only; with the per-row
+// forms made at load (SO3LinearW::weight_per_coefficient, bias_per_coefficient) one batched GEMM and one add, where
+// expanding the weight here and adding the bias to a split-off row would be an index_select, a split and a cat more
+// per call (and their gradients).
 torch::Tensor so3_linear(const torch::Tensor& x, const SO3LinearW& w, const LayerTables& t) {
-  auto weight = w.weight.index_select(0, t.degree_of_coefficient);  // [9,out,in]
-  auto out = torch::einsum("bmi,moi->bmo", {x, weight});
-  const int64_t C = out.size(2);
-  auto os = out.split_with_sizes({1, 8}, 1);
-  return torch::cat({os[0] + w.bias.view({1, 1, C}), os[1]}, 1);
+  if (!w.weight_per_coefficient.defined()) {  // weights not made by Weights::load
+    SO3LinearW full = w;
+    so3_linear_per_coefficient(full);
+    return so3_linear(x, full, t);
+  }
+  return torch::einsum("bmi,moi->bmo", {x, w.weight_per_coefficient}) + w.bias_per_coefficient;
 }
 
 }  // namespace
 
+torch::Tensor node_gate(const torch::Tensor& h, const torch::Tensor& gate_logits, bool fused) {
+#ifdef UMA_HAVE_CUDA_KERNELS
+  // One kernel each way where the form below is ~8 forward and ~15 backward.
+  if (fused && h.is_cuda()) return fused::node_gate(h, gate_logits);
+#endif
+  const int64_t N = h.size(0), H = h.size(2);
+  // L-major rows 1..3 (l = 1) and 4..8 (l = 2) each take their degree's gate, broadcast.
+  auto g = torch::sigmoid(torch::silu(gate_logits)).view({N, 2, 1, H});
+  auto hs = h.split_with_sizes({1, 3, 5}, 1);
+  return torch::cat({torch::silu(hs[0]), hs[1] * g.select(1, 0), hs[2] * g.select(1, 1)}, 1);
+}
+
 torch::Tensor spectral_atomwise(const torch::Tensor& x, const BlockW& w, const LayerTables& t) {
   const int64_t N = x.size(0);
-  // Gate logits: SiLU(Linear(x_l0)); GateActivation then applies sigmoid on top (fairchem does both).
-  auto gating = torch::silu(linear(x.narrow(1, 0, 1), w.scalar_mlp, t.gemm));  // [N,1,2H]
   auto h = so3_linear(x, w.so3_linear_1, t);
-  const int64_t H = h.size(2);
-  // L-major rows 1..3 (l = 1) and 4..8 (l = 2) each take their degree's gate, broadcast.
-  auto g = torch::sigmoid(gating).view({N, 2, 1, H});
-  auto hs = h.split_with_sizes({1, 3, 5}, 1);
-  h = torch::cat({torch::silu(hs[0]), hs[1] * g.select(1, 0), hs[2] * g.select(1, 1)}, 1);
+  // Gate logits Linear(x_l0); node_gate applies their SiLU and GateActivation's sigmoid on top (fairchem does both).
+  auto z = linear(x.narrow(1, 0, 1), w.scalar_mlp, t.gemm);  // [N,1,2H]
+  h = node_gate(h, z.reshape({N, z.size(2)}), t.fused);
   return so3_linear(h, w.so3_linear_2, t);
 }
 

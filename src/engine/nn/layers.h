@@ -75,6 +75,11 @@ MGroups so2_conv(const MGroups& x, const torch::Tensor& radial, const MixedSO2Co
 // other row times sigmoid(gate) of its degree.
 MGroups edge_gate(const MGroups& x, const torch::Tensor& gate_logits);
 
+// escn_md_block.py SpectralAtomwise's gate (nn/activation.py GateActivation) on L-major node features h [N,9,H] with
+// the pre-SiLU gate logits z [N,2H] (scalar_mlp's Linear output): row 0 SiLU, rows of degree l times
+// sigmoid(silu(z_l)). One fused CUDA kernel each way where `fused` (and h is on the GPU), else torch's form.
+torch::Tensor node_gate(const torch::Tensor& h, const torch::Tensor& gate_logits, bool fused);
+
 // escn_md_block.py SpectralAtomwise.
 torch::Tensor spectral_atomwise(const torch::Tensor& x, const BlockW& w, const LayerTables& t);
 

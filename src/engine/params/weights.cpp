@@ -130,6 +130,17 @@ void check_all_used(const ModelFile& file, const ModelConfig& c, const Loader& l
 
 }  // namespace
 
+void so3_linear_per_coefficient(SO3LinearW& w) {
+  torch::NoGradGuard no_grad;
+  const int64_t L = w.weight.size(0) - 1, out = w.weight.size(1), rows = (L + 1) * (L + 1);
+  std::vector<int64_t> degree;  // l of each L-major row: 2l + 1 rows of degree l
+  for (int64_t l = 0; l <= L; ++l) degree.insert(degree.end(), 2 * l + 1, l);
+  const auto index = torch::tensor(degree, torch::TensorOptions().dtype(torch::kInt64)).to(w.weight.device());
+  w.weight_per_coefficient = w.weight.index_select(0, index).contiguous();
+  w.bias_per_coefficient = torch::zeros({1, rows, out}, w.bias.options());
+  w.bias_per_coefficient.select(1, 0).copy_(w.bias.view({1, out}));
+}
+
 void factor_radial_inputs(RadialMLPW& r, const torch::Tensor& source_embedding, const torch::Tensor& target_embedding) {
   const int64_t Z = source_embedding.size(0), EC = source_embedding.size(1);
   const int64_t hidden = r.lin0.weight.size(0), gauss = r.lin0.weight.size(1) - 2 * EC;
@@ -184,10 +195,12 @@ Weights Weights::load(const ModelFile& file, const ModelConfig& c, torch::Dtype 
     b.so2_conv_2.fc_m1 = ld.mole(c2 + "so2_m_conv.0.fc", 2 * 2 * C, 2 * H, false, X);
     b.so2_conv_2.fc_m2 = ld.mole(c2 + "so2_m_conv.1.fc", 2 * 1 * C, 1 * H, false, X);
     b.scalar_mlp = ld.linear(p + "atom_wise.scalar_mlp.0", L * H, C);
-    b.so3_linear_1 = {ld.get(p + "atom_wise.so3_linear_1.weight", {L + 1, H, C}),
-                      ld.get(p + "atom_wise.so3_linear_1.bias", {H})};
-    b.so3_linear_2 = {ld.get(p + "atom_wise.so3_linear_2.weight", {L + 1, C, H}),
-                      ld.get(p + "atom_wise.so3_linear_2.bias", {C})};
+    b.so3_linear_1.weight = ld.get(p + "atom_wise.so3_linear_1.weight", {L + 1, H, C});
+    b.so3_linear_1.bias = ld.get(p + "atom_wise.so3_linear_1.bias", {H});
+    b.so3_linear_2.weight = ld.get(p + "atom_wise.so3_linear_2.weight", {L + 1, C, H});
+    b.so3_linear_2.bias = ld.get(p + "atom_wise.so3_linear_2.bias", {C});
+    so3_linear_per_coefficient(b.so3_linear_1);
+    so3_linear_per_coefficient(b.so3_linear_2);
     for (const MoleLinearW* m : {&b.so2_conv_1.fc_m0, &b.so2_conv_1.fc_m1, &b.so2_conv_1.fc_m2, &b.so2_conv_2.fc_m0,
                                  &b.so2_conv_2.fc_m1, &b.so2_conv_2.fc_m2})
       if (m->is_mole != (c.num_experts > 0))

@@ -61,7 +61,15 @@ struct RMSNormSHW {
 struct SO3LinearW {
   torch::Tensor weight;  // [lmax+1, out, in]
   torch::Tensor bias;    // [out]
+  // The same as the layer applies them to L-major rows, made once by Weights::load (so3_linear_per_coefficient):
+  // weight[l] for each row of degree l, and the bias on the l = 0 row with zeros below it, so that a call is one
+  // batched GEMM and one add (adding 0 leaves the other rows exactly as they were).
+  torch::Tensor weight_per_coefficient;  // [(lmax+1)², out, in]
+  torch::Tensor bias_per_coefficient;    // [1, (lmax+1)², out]
 };
+
+// Fills w.weight_per_coefficient and w.bias_per_coefficient from w.weight and w.bias.
+void so3_linear_per_coefficient(SO3LinearW& w);
 
 struct BlockW {
   RMSNormSHW norm_1, norm_2;

@@ -3,7 +3,7 @@
 #include "test_support.h"
 
 #ifdef UMA_HAVE_CUDA_KERNELS
-#include "engine/fused/fused_wigner_ops.h"
+#include "engine/fused/edge/fused_wigner_ops.h"
 #include "engine/nn/split_tf32_linear.h"
 #endif
 

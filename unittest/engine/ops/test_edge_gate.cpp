@@ -11,7 +11,7 @@
 #ifdef UMA_HAVE_CUDA_KERNELS
 #include <torch/cuda.h>
 
-#include "engine/fused/fused_edge_gate.h"
+#include "engine/fused/edge/fused_edge_gate.h"
 #endif
 
 namespace {

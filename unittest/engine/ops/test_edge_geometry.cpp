@@ -14,7 +14,7 @@
 #ifdef UMA_HAVE_CUDA_KERNELS
 #include <torch/cuda.h>
 
-#include "engine/fused/fused_edge_geometry.h"
+#include "engine/fused/edge/fused_edge_geometry.h"
 #endif
 
 namespace {

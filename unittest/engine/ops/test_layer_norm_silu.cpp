@@ -14,7 +14,7 @@
 #ifdef UMA_HAVE_CUDA_KERNELS
 #include <torch/cuda.h>
 
-#include "engine/fused/fused_layer_norm_silu.h"
+#include "engine/fused/edge/fused_layer_norm_silu.h"
 #include "engine/nn/layers.h"
 #endif
 

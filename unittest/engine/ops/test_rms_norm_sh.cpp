@@ -18,7 +18,7 @@
 #ifdef UMA_HAVE_CUDA_KERNELS
 #include <torch/cuda.h>
 
-#include "engine/fused/fused_rms_norm_sh.h"
+#include "engine/fused/node/fused_rms_norm_sh.h"
 #endif
 
 namespace {

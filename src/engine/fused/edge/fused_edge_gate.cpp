@@ -1,5 +1,5 @@
 // Autograd wrapper of the fused edge gate kernels; see fused_edge_gate.h.
-#include "engine/fused/fused_edge_gate.h"
+#include "engine/fused/edge/fused_edge_gate.h"
 
 #include <c10/cuda/CUDAGuard.h>
 

@@ -1,5 +1,5 @@
 // Autograd wrapper of the fused equivariant RMS norm kernels; see fused_rms_norm_sh.h.
-#include "engine/fused/fused_rms_norm_sh.h"
+#include "engine/fused/node/fused_rms_norm_sh.h"
 
 #include <c10/cuda/CUDAGuard.h>
 

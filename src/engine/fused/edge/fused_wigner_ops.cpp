@@ -1,6 +1,6 @@
 // Autograd wrappers around the fused Wigner kernels; see fused_wigner_ops.h. Tensors are made contiguous, checked
 // (device, dtype, shapes), and handed to the launchers as raw pointers with the current CUDA stream.
-#include "engine/fused/fused_wigner_ops.h"
+#include "engine/fused/edge/fused_wigner_ops.h"
 
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAGuard.h>

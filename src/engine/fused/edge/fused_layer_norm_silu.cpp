@@ -1,5 +1,5 @@
 // Autograd wrapper of the fused LayerNorm + SiLU kernels; see fused_layer_norm_silu.h.
-#include "engine/fused/fused_layer_norm_silu.h"
+#include "engine/fused/edge/fused_layer_norm_silu.h"
 
 #include <c10/cuda/CUDAGuard.h>
 

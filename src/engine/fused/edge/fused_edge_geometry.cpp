@@ -1,5 +1,5 @@
 // Autograd wrapper of the fused edge geometry kernels; see fused_edge_geometry.h.
-#include "engine/fused/fused_edge_geometry.h"
+#include "engine/fused/edge/fused_edge_geometry.h"
 
 #include <c10/cuda/CUDAGuard.h>
 
