@@ -148,10 +148,14 @@ phase_build() {
 
 phase_test_gpu() {
   wait_unpack > /dev/null  # the 1.1 test model, if it is being built
-  ( cd build-gpu && timeout 200 ctest -R "test_gpu_engine|WignerKernelCuda|SplitTf32|test_edge_gate|test_edge_geometry|test_layer_norm_silu" -V --timeout 180 ) \
+  ( cd build-gpu && timeout 200 ctest -R "test_gpu_engine|WignerKernelCuda|SplitTf32|test_edge_gate|test_edge_geometry|test_layer_norm_silu|test_rms_norm_sh|test_node_gate|test_radial_inputs" -V --timeout 180 ) \
     > "$OUT/ctest_gpu.log" 2>&1
   say "GPU tests: $(grep -E 'tests passed|tests failed' "$OUT/ctest_gpu.log")"
-  grep -E "\[gpu( parity| gemm modes)?\]|\[split-tf32|FAILED|Failure|SKIPPED \]|  OK \] (EdgeGate|EdgeGeometry|LayerNormSilu)" "$OUT/ctest_gpu.log" | head -60
+  # The engine again with the node-level kernels on (layers.h LayerTables::fused_node: off by default until this passes).
+  ( cd build-gpu && echo "== UMA_FUSED_NODE_KERNELS=1" && UMA_FUSED_NODE_KERNELS=1 timeout 120 ctest -R "test_gpu_engine" -V --timeout 110 ) \
+    >> "$OUT/ctest_gpu.log" 2>&1
+  say "GPU engine tests with the node kernels: $(grep -E 'tests passed|tests failed' "$OUT/ctest_gpu.log" | tail -1)"
+  grep -E "\[gpu( parity| gemm modes)?\]|\[split-tf32|FAILED|Failure|SKIPPED \]|  OK \] (EdgeGate|EdgeGeometry|LayerNormSilu|RmsNormSh|NodeGate)" "$OUT/ctest_gpu.log" | head -60
 }
 
 wait_unpack() {

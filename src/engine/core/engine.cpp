@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <sstream>
 
 #include "engine/core/charge_balance.h"
@@ -321,6 +322,10 @@ Engine::Engine(const std::string& model_path, const EngineOptions& options) : im
   m.fused = options.device.is_cuda();
 #endif
   m.tables = std::make_unique<LayerTables>(m.dtype, options.device, gemm, m.fused);
+  {
+    const char* node = std::getenv("UMA_FUSED_NODE_KERNELS");  // see LayerTables::fused_node
+    m.tables->fused_node = m.fused && node && std::string(node) == "1";
+  }
   if (options.device.is_cuda()) at::globalContext().setAllowTF32CuBLAS(gemm == Fp32Gemm::tf32);
   if (options.deterministic && !m.fused)
     throw Error("deterministic summation needs the fused CUDA kernels (device cuda in a CUDA build); "

@@ -81,7 +81,7 @@ torch::Tensor rms_norm_sh(const torch::Tensor& x, const RMSNormSHW& w, const Lay
 #ifdef UMA_HAVE_CUDA_KERNELS
   // One kernel each way where torch's form below is ~12 forward and ~20 backward (the weights are constants here;
   // a caller that trains them takes torch's form, which gives their gradients).
-  if (t.fused && x.is_cuda() && !w.weight.requires_grad() && !w.bias.requires_grad() &&
+  if (t.fused_node && x.is_cuda() && !w.weight.requires_grad() && !w.bias.requires_grad() &&
       !(extra_bias.defined() && extra_bias.requires_grad()))
     return fused::rms_norm_sh(x, w.weight, w.bias, extra_bias, kEps);
 #endif
@@ -199,7 +199,7 @@ torch::Tensor spectral_atomwise(const torch::Tensor& x, const BlockW& w, const L
   auto h = so3_linear(x, w.so3_linear_1, t);
   // Gate logits Linear(x_l0); node_gate applies their SiLU and GateActivation's sigmoid on top (fairchem does both).
   auto z = linear(x.narrow(1, 0, 1), w.scalar_mlp, t.gemm);  // [N,1,2H]
-  h = node_gate(h, z.reshape({N, z.size(2)}), t.fused);
+  h = node_gate(h, z.reshape({N, z.size(2)}), t.fused_node);
   return so3_linear(h, w.so3_linear_2, t);
 }
 

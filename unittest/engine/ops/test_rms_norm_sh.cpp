@@ -56,7 +56,8 @@ Inputs make_inputs(int64_t N, int64_t C, int64_t pad, bool extra, torch::Dtype d
 
 // layers.h rms_norm_sh (fused or not): output and input gradient for the cotangent.
 std::vector<torch::Tensor> layer_form(const Inputs& in, bool fused) {
-  const uma::LayerTables t(in.x.scalar_type(), in.x.device(), uma::Fp32Gemm::strict, fused);
+  uma::LayerTables t(in.x.scalar_type(), in.x.device(), uma::Fp32Gemm::strict, fused);
+  t.fused_node = fused;
   auto x = in.x.detach().requires_grad_(true);  // not a clone: a clone of padded nodes would be dense
   auto y = uma::rms_norm_sh(x, in.w, t, in.extra);
   // The fused kernels did run where asked (a silent fall-back to the Torch form would pass every comparison).
@@ -265,7 +266,8 @@ TEST(RmsNormSh, FusedCudaChecksAndFallback) {
   uma::RMSNormSHW w{in.w.weight.clone().requires_grad_(true), in.w.bias.clone().requires_grad_(true)};
   std::vector<torch::Tensor> grads[2];
   for (int fused = 0; fused < 2; ++fused) {
-    const uma::LayerTables t(torch::kFloat64, cuda, uma::Fp32Gemm::strict, fused == 1);
+    uma::LayerTables t(torch::kFloat64, cuda, uma::Fp32Gemm::strict, fused == 1);
+    t.fused_node = fused == 1;
     auto x = in.x.detach().clone().requires_grad_(true);
     auto y = uma::rms_norm_sh(x, w, t, in.extra);
     grads[fused] = torch::autograd::grad({(y * in.dy).sum()}, {x, w.weight, w.bias});
