@@ -10,6 +10,7 @@
 #include <string>
 
 #include "edge_gate_launch.h"
+#include "kernels/device_math.cuh"
 #include "kernels/launch_check.h"
 
 namespace uma {
@@ -17,15 +18,6 @@ namespace kernels {
 namespace {
 
 constexpr int kGateThreads = 256;
-
-template <typename T>
-__device__ __forceinline__ T sigmoid_of(T z) {
-  if constexpr (sizeof(T) == 4) {
-    return 1.0f / (1.0f + expf(-z));
-  } else {
-    return 1.0 / (1.0 + exp(-z));
-  }
-}
 
 template <typename T>
 __global__ void __launch_bounds__(kGateThreads) edge_gate_fwd_kernel(const EdgeGateFwdParams<T> p) {

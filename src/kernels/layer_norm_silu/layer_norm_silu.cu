@@ -15,70 +15,19 @@
 #include <string>
 
 #include "layer_norm_silu_launch.h"
+#include "kernels/device_math.cuh"
 #include "kernels/launch_check.h"
 
 namespace uma {
 namespace kernels {
 namespace {
 
-constexpr int kWarp = 32;
 constexpr int kThreads = 256;
 constexpr int kRowsPerBlock = kThreads / kWarp;  // one row per warp at a time, grid-stride over rows
-constexpr unsigned kFullMask = 0xffffffffu;
 static_assert(kThreads % kWarp == 0, "a block is whole warps: every lane of a warp takes part in its row's shuffles");
 
 // The widest register tile: kMaxChunks vectors per lane.
 constexpr int kMaxChunks = 8;
-
-template <typename T>
-constexpr int kVecOf = 16 / int(sizeof(T));  // elements in one 16-byte load: 4 floats, 2 doubles
-
-template <typename T, int N>
-struct alignas(sizeof(T) * N) Pack {
-  T v[N];
-};
-
-template <typename T, int N>
-__device__ __forceinline__ void load(const T* p, T (&out)[N]) {
-  const Pack<T, N> pk = *reinterpret_cast<const Pack<T, N>*>(p);
-#pragma unroll
-  for (int i = 0; i < N; ++i) out[i] = pk.v[i];
-}
-
-template <typename T, int N>
-__device__ __forceinline__ void store(T* p, const T (&in)[N]) {
-  Pack<T, N> pk;
-#pragma unroll
-  for (int i = 0; i < N; ++i) pk.v[i] = in[i];
-  *reinterpret_cast<Pack<T, N>*>(p) = pk;
-}
-
-// Every lane of the warp calls it (row loops are warp-uniform) and gets the warp's sum.
-template <typename T>
-__device__ __forceinline__ T warp_sum(T v) {
-#pragma unroll
-  for (int offset = kWarp / 2; offset > 0; offset >>= 1) v += __shfl_xor_sync(kFullMask, v, offset);
-  return v;
-}
-
-// 1 / sqrt(v): the correctly rounded square root and division (no rsqrtf approximation; no fast math).
-template <typename T>
-__device__ __forceinline__ T inv_sqrt(T v) {
-  if constexpr (sizeof(T) == 4) {
-    return 1.0f / sqrtf(v);
-  } else {
-    return 1.0 / sqrt(v);
-  }
-}
-
-template <typename T>
-__device__ __forceinline__ T exp_of(T v) {
-  if constexpr (sizeof(T) == 4) {
-    return expf(v);
-  } else {
-    return exp(v);
-  }
-}
 
 // silu(z) = z / (1 + exp(-z)), as torch's SiLU kernel writes it.
 template <typename T>
@@ -292,11 +241,6 @@ void check_launch(const char* label, int64_t rows, int64_t W, int64_t ld) {
 unsigned int blocks_for(int64_t rows) {
   const int64_t b = (rows + kRowsPerBlock - 1) / kRowsPerBlock, cap = int64_t(1) << 20;  // grid-stride beyond
   return static_cast<unsigned int>(b < 1 ? 1 : (b > cap ? cap : b));
-}
-
-template <typename T>
-bool aligned16(const T* ptr) {
-  return reinterpret_cast<uintptr_t>(ptr) % 16 == 0;
 }
 
 // The smallest register tile of kVec-vectors that holds a row of W, or 0 for none (the loop kernel).

@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "kernels/device_math.cuh"
 #include "kernels/launch_check.h"
 #include "node_gate_launch.h"
 
@@ -17,15 +18,6 @@ namespace kernels {
 namespace {
 
 constexpr int kGateThreads = 256;
-
-template <typename T>
-__device__ __forceinline__ T sigmoid_of(T x) {
-  if constexpr (sizeof(T) == 4) {
-    return 1.0f / (1.0f + expf(-x));
-  } else {
-    return 1.0 / (1.0 + exp(-x));
-  }
-}
 
 // silu(x) and its derivative σ(x) (1 + x (1 - σ(x))) from one σ.
 template <typename T>

@@ -17,25 +17,21 @@
 #include <string>
 
 #include "rms_norm_sh_launch.h"
+#include "kernels/device_math.cuh"
 #include "kernels/launch_check.h"
 
 namespace uma {
 namespace kernels {
 namespace {
 
-constexpr int kWarp = 32;
 constexpr int kThreads = 256;
 constexpr int kNodesPerBlock = kThreads / kWarp;  // one node per warp at a time, grid-stride over nodes
-constexpr unsigned kFullMask = 0xffffffffu;
 constexpr int kRows = kRmsNormShRows;
 static_assert(kThreads % kWarp == 0, "a block is whole warps: every lane of a warp takes part in its node's shuffles");
 static_assert(kRows == 9 && kRmsNormShDegrees == 3, "degree_of and balance below are written for lmax = 2");
 
 // The widest register tile: kMaxChunks vectors per lane and row (9 · 4 · 16 bytes = 144 words per lane).
 constexpr int kMaxChunks = 4;
-
-template <typename T>
-constexpr int kVecOf = 16 / int(sizeof(T));  // elements in one 16-byte load: 4 floats, 2 doubles
 
 // l of row i, and its balance 1/((2l+1)(lmax+1)) rounded from double as LayerTables::degree_balance is. Constants
 // wherever i is (every row loop is unrolled).
@@ -46,43 +42,6 @@ __device__ __forceinline__ T balance(int i) {
   return i == 0 ? T(1.0 / 3) : (i < 4 ? T(1.0 / 9) : T(1.0 / 15));
 }
 
-template <typename T, int N>
-struct alignas(sizeof(T) * N) Pack {
-  T v[N];
-};
-
-template <typename T, int N>
-__device__ __forceinline__ void load(const T* p, T (&out)[N]) {
-  const Pack<T, N> pk = *reinterpret_cast<const Pack<T, N>*>(p);
-#pragma unroll
-  for (int i = 0; i < N; ++i) out[i] = pk.v[i];
-}
-
-template <typename T, int N>
-__device__ __forceinline__ void store(T* p, const T (&in)[N]) {
-  Pack<T, N> pk;
-#pragma unroll
-  for (int i = 0; i < N; ++i) pk.v[i] = in[i];
-  *reinterpret_cast<Pack<T, N>*>(p) = pk;
-}
-
-// Every lane of the warp calls it (node loops are warp-uniform) and gets the warp's sum.
-template <typename T>
-__device__ __forceinline__ T warp_sum(T v) {
-#pragma unroll
-  for (int offset = kWarp / 2; offset > 0; offset >>= 1) v += __shfl_xor_sync(kFullMask, v, offset);
-  return v;
-}
-
-// 1 / sqrt(v): the correctly rounded square root and division (no rsqrtf approximation; no fast math).
-template <typename T>
-__device__ __forceinline__ T inv_sqrt(T v) {
-  if constexpr (sizeof(T) == 4) {
-    return 1.0f / sqrtf(v);
-  } else {
-    return 1.0 / sqrt(v);
-  }
-}
 
 // ---- register tiles ----
 
@@ -330,10 +289,6 @@ unsigned int blocks_for(int64_t nodes) {
   return static_cast<unsigned int>(b < 1 ? 1 : (b > cap ? cap : b));
 }
 
-template <typename T>
-bool aligned16(const T* ptr) {
-  return reinterpret_cast<uintptr_t>(ptr) % 16 == 0;
-}
 
 // The smallest register tile of kVec-vectors that holds a row of C, or 0 for none (the loop kernel).
 template <int kVec>
