@@ -109,9 +109,9 @@ ModelFile::ModelFile(const std::string& path) : path_(path) {
     if (!metadata_.is_object()) throw Error(who + ": the 'uma' metadata is not a JSON object");
     if (!metadata_.contains("format") || metadata_["format"] != "uma")
       throw Error(who + ": metadata 'format' is not \"uma\"");
-    const int version =
+    const int64_t version =
         metadata_.contains("format_version") && metadata_["format_version"].is_number_integer()
-            ? metadata_["format_version"].get<int>()
+            ? metadata_["format_version"].get<int64_t>()
             : -1;
     if (version != kFormatVersion)
       throw Error(who + " has format version " + std::to_string(version) + " (metadata 'format_version') but this build reads version " +
@@ -134,6 +134,8 @@ ModelFile::ModelFile(const std::string& path) : path_(path) {
         field = "shape";
         if (!rec["shape"].is_array()) throw Error(where + ": 'shape' must be an array of dimensions");
         for (const auto& s : rec["shape"]) {
+          // Integers only: nlohmann converts a float such as 1e49 to an integer type without a range check (UB).
+          if (!s.is_number_integer()) throw Error(where + ": 'shape' must hold integer dimensions");
           const int64_t dim = s.get<int64_t>();
           if (dim < 0 || dim > (int64_t(1) << 40)) throw Error(where + ": dimension " + std::to_string(dim) + " in 'shape' is impossible");
           t.shape.push_back(dim);
@@ -141,6 +143,8 @@ ModelFile::ModelFile(const std::string& path) : path_(path) {
         field = "data_offsets";
         const auto& off = rec["data_offsets"];
         if (!off.is_array() || off.size() != 2) throw Error(where + ": data_offsets must be [begin, end]");
+        if (!off[0].is_number_unsigned() || !off[1].is_number_unsigned())  // as for 'shape': no floats
+          throw Error(where + ": data_offsets must be two non-negative integers");
         const uint64_t b = off[0].get<uint64_t>(), e = off[1].get<uint64_t>();
         if (b > e || e > data_size)
           throw Error(where + ": data [" + std::to_string(b) + ", " + std::to_string(e) +

@@ -336,7 +336,12 @@ TEST(ModelFile, EveryMistypedMetadataFieldGivesAnErrorNamingFileAndField) {
 TEST(ModelFile, MistypedTensorHeaderFieldsNameTheTensorAndField) {
   const std::vector<std::pair<std::string, nlohmann::json>> edits = {
       {"dtype", 5}, {"shape", "x"}, {"shape", nlohmann::json::array({"a"})}, {"data_offsets", nlohmann::json::array({1.5, "a"})},
-      {"data_offsets", nullptr}};
+      {"data_offsets", nullptr},
+      // Numbers that are not integers: nlohmann would convert them to integer types unchecked (undefined behaviour;
+      // found by fuzz_model_file on 2026-12-06 with an end offset of 6.67e49).
+      {"data_offsets", nlohmann::json::array({8, 6.6666e49})}, {"data_offsets", nlohmann::json::array({8.0, 16})},
+      {"data_offsets", nlohmann::json::array({-8, 16})}, {"shape", nlohmann::json::array({1e49})},
+      {"shape", nlohmann::json::array({2.5})}};
   for (const auto& [field, value] : edits) {
     auto raw = uma_test::read_raw(uma_test::bundled_model());
     raw.header["backbone.mix_csd.bias"][field] = value;
