@@ -99,10 +99,7 @@ void check_launch(const char* label, int64_t n_edges, int64_t H, int64_t ld) {
   throw_if_launch_failed(label, sizes(n_edges, H, ld));
 }
 
-unsigned int blocks_for(int64_t n) {
-  const int64_t b = (n + kGateThreads - 1) / kGateThreads, cap = int64_t(1) << 20;  // grid-stride beyond the cap
-  return static_cast<unsigned int>(b < 1 ? 1 : (b > cap ? cap : b));
-}
+unsigned int blocks_for(int64_t n) { return grid_stride_blocks(n, kGateThreads); }
 
 }  // namespace
 

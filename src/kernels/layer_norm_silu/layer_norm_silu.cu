@@ -238,10 +238,7 @@ void check_launch(const char* label, int64_t rows, int64_t W, int64_t ld) {
   throw_if_launch_failed(label, sizes(rows, W, ld));
 }
 
-unsigned int blocks_for(int64_t rows) {
-  const int64_t b = (rows + kRowsPerBlock - 1) / kRowsPerBlock, cap = int64_t(1) << 20;  // grid-stride beyond
-  return static_cast<unsigned int>(b < 1 ? 1 : (b > cap ? cap : b));
-}
+unsigned int blocks_for(int64_t rows) { return grid_stride_blocks(rows, kRowsPerBlock); }
 
 // The smallest register tile of kVec-vectors that holds a row of W, or 0 for none (the loop kernel).
 template <int kVec>

@@ -93,10 +93,7 @@ void require(bool ok, const char* label, const char* what, int64_t n_nodes, int6
   if (!ok) throw std::invalid_argument(std::string(label) + ": " + what + " " + sizes(n_nodes, H, ld_z));
 }
 
-unsigned int blocks_for(int64_t n) {
-  const int64_t b = (n + kGateThreads - 1) / kGateThreads, cap = int64_t(1) << 20;  // grid-stride beyond the cap
-  return static_cast<unsigned int>(b < 1 ? 1 : (b > cap ? cap : b));
-}
+unsigned int blocks_for(int64_t n) { return grid_stride_blocks(n, kGateThreads); }
 
 }  // namespace
 

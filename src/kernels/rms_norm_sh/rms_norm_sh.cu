@@ -284,10 +284,7 @@ bool sizes_ok(int64_t nodes, int64_t C, int64_t ld, double eps) {
   return nodes >= 0 && C > 0 && C <= (int64_t(1) << 40) && ld >= kRows * C && eps >= 0;
 }
 
-unsigned int blocks_for(int64_t nodes) {
-  const int64_t b = (nodes + kNodesPerBlock - 1) / kNodesPerBlock, cap = int64_t(1) << 20;  // grid-stride beyond
-  return static_cast<unsigned int>(b < 1 ? 1 : (b > cap ? cap : b));
-}
+unsigned int blocks_for(int64_t nodes) { return grid_stride_blocks(nodes, kNodesPerBlock); }
 
 
 // The smallest register tile of kVec-vectors that holds a row of C, or 0 for none (the loop kernel).

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 
+#include "kernels/launch_check.h"
 #include "wigner_params.h"
 
 namespace uma {
@@ -267,11 +268,7 @@ __device__ __forceinline__ void reduce_and_store_block_diag(T (&acc)[kWignerNnz]
 }
 
 // Number of blocks for a grid-stride loop over `items` warps-worth of work.
-inline unsigned int grid_for(int64_t items) {
-  const int64_t blocks = (items + kWarpsPerBlock - 1) / kWarpsPerBlock;
-  const int64_t cap = int64_t(1) << 20;  // grid-stride beyond this; plenty of blocks to fill 132 SMs
-  return static_cast<unsigned int>(blocks < 1 ? 1 : (blocks > cap ? cap : blocks));
-}
+inline unsigned int grid_for(int64_t items) { return grid_stride_blocks(items, kWarpsPerBlock); }
 
 }  // namespace detail
 }  // namespace kernels
