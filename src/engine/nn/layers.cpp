@@ -171,12 +171,7 @@ namespace {
 // forms made at load (SO3LinearW::weight_per_coefficient, bias_per_coefficient) one batched GEMM and one add, where
 // expanding the weight here and adding the bias to a split-off row would be an index_select, a split and a cat more
 // per call (and their gradients).
-torch::Tensor so3_linear(const torch::Tensor& x, const SO3LinearW& w, const LayerTables& t) {
-  if (!w.weight_per_coefficient.defined()) {  // weights not made by Weights::load
-    SO3LinearW full = w;
-    so3_linear_per_coefficient(full);
-    return so3_linear(x, full, t);
-  }
+torch::Tensor so3_linear(const torch::Tensor& x, const SO3LinearW& w) {
   return torch::einsum("bmi,moi->bmo", {x, w.weight_per_coefficient}) + w.bias_per_coefficient;
 }
 
@@ -196,11 +191,11 @@ torch::Tensor node_gate(const torch::Tensor& h, const torch::Tensor& gate_logits
 
 torch::Tensor spectral_atomwise(const torch::Tensor& x, const BlockW& w, const LayerTables& t) {
   const int64_t N = x.size(0);
-  auto h = so3_linear(x, w.so3_linear_1, t);
+  auto h = so3_linear(x, w.so3_linear_1);
   // Gate logits Linear(x_l0); node_gate applies their SiLU and GateActivation's sigmoid on top (fairchem does both).
   auto z = linear(x.narrow(1, 0, 1), w.scalar_mlp, t.gemm);  // [N,1,2H]
   h = node_gate(h, z.reshape({N, z.size(2)}), t.fused_node);
-  return so3_linear(h, w.so3_linear_2, t);
+  return so3_linear(h, w.so3_linear_2);
 }
 
 }  // namespace uma
