@@ -12,8 +12,6 @@
 // Build: nvcc -std=c++17 -O3 -arch=sm_90 -I src benchmarks/kernels/bench_wigner.cu
 //        src/kernels/wigner/wigner_launch_f32.cu src/kernels/wigner/wigner_launch_f64.cu -o bench_wigner
 // Usage: ./bench_wigner [markdown_output_file]
-//        ./bench_wigner --gather-bwd [markdown_output_file]   (gather_rotate_bwd: per-edge vs dst-run atomic kernels
-//        at 2000 and 20 000 atoms × 49 edges sorted by dst, radial scale on; tools/gpu/run-on-device.sh wigner-bench)
 //        ./bench_wigner --from DIR   (tensors written by benchmarks/kernels/vs_fairchem_triton.py: runs our four
 //        launchers on them, writes their outputs and median times back to DIR for the comparison with fairchem's
 //        Triton kernels on identical inputs)
@@ -179,39 +177,30 @@ T* dalloc(int64_t n) {
   return p;
 }
 
-// Graph on the host: dst grouped (sorted), sources local in index; both CSRs.
-struct HostGraph {
-  std::vector<int64_t> src, dst, dptr, sptr, sperm;
-};
-HostGraph make_graph(int64_t N, int64_t deg) {
-  const int64_t E = N * deg;
-  std::mt19937_64 rng(42 + N + deg);
-  const int64_t window = std::max<int64_t>(deg, int64_t(std::llround(std::pow(double(N), 2.0 / 3.0))));
-  std::uniform_int_distribution<int64_t> off(-window, window);
-  HostGraph g;
-  g.src.resize(E); g.dst.resize(E); g.dptr.resize(N + 1); g.sptr.assign(N + 1, 0); g.sperm.resize(E);
-  for (int64_t e = 0; e < E; ++e) {
-    g.dst[e] = e / deg;
-    int64_t o = 0;
-    while (o == 0) o = off(rng);
-    g.src[e] = ((g.dst[e] + o) % N + N) % N;
-  }
-  for (int64_t n = 0; n <= N; ++n) g.dptr[n] = n * deg;
-  for (int64_t e = 0; e < E; ++e) ++g.sptr[g.src[e] + 1];
-  for (int64_t n = 0; n < N; ++n) g.sptr[n + 1] += g.sptr[n];
-  std::vector<int64_t> next(g.sptr.begin(), g.sptr.end() - 1);
-  for (int64_t e = 0; e < E; ++e) g.sperm[next[g.src[e]]++] = e;
-  return g;
-}
-
 void run_case(int64_t N, int64_t deg, std::vector<Row>& rows) {
   const int64_t C = 128, E = N * deg;
   const double s = sizeof(float);
   char sys[64];
   std::snprintf(sys, sizeof(sys), "%lld atoms × %lld", (long long)N, (long long)deg);
 
-  const HostGraph g = make_graph(N, deg);
-  const std::vector<int64_t> &h_src = g.src, &h_dst = g.dst, &h_ptr = g.dptr, &h_sptr = g.sptr, &h_sperm = g.sperm;
+  // Graph on the host: dst grouped (sorted), sources local in index.
+  std::mt19937_64 rng(42 + N + deg);
+  const int64_t window = std::max<int64_t>(deg, int64_t(std::llround(std::pow(double(N), 2.0 / 3.0))));
+  std::uniform_int_distribution<int64_t> off(-window, window);
+  std::vector<int64_t> h_src(E), h_dst(E), h_ptr(N + 1), h_sptr(N + 1, 0), h_sperm(E);
+  for (int64_t e = 0; e < E; ++e) {
+    h_dst[e] = e / deg;
+    int64_t o = 0;
+    while (o == 0) o = off(rng);
+    h_src[e] = ((h_dst[e] + o) % N + N) % N;
+  }
+  for (int64_t n = 0; n <= N; ++n) h_ptr[n] = n * deg;
+  for (int64_t e = 0; e < E; ++e) ++h_sptr[h_src[e] + 1];
+  for (int64_t n = 0; n < N; ++n) h_sptr[n + 1] += h_sptr[n];
+  {
+    std::vector<int64_t> next(h_sptr.begin(), h_sptr.end() - 1);
+    for (int64_t e = 0; e < E; ++e) h_sperm[next[h_src[e]]++] = e;
+  }
 
   float* x = dalloc<float>(N * 9 * C);
   float* wig = dalloc<float>(E * 81);
@@ -432,92 +421,10 @@ int run_from(const std::string& dir) {
   return 0;
 }
 
-// ---- --gather-bwd [FILE]: gather_rotate_bwd's atomic grad_x kernels, per edge (default) vs dst runs. ----
-
-// The engine's call: fp32, C = 128, edges sorted by dst, the conv-1 radial scale on, grad_x + grad_wigner +
-// grad_radial wanted. Each variant is checked against the per-edge result (max |Δ| relative to max |per-edge|;
-// only the atomics' summation order differs, so ~1e-7 is expected and anything near 1e-4 is a bug).
-void gather_bwd_variants(int64_t N, int64_t deg, std::string& md) {
-  const int64_t C = 128, E = N * deg;
-  const HostGraph g = make_graph(N, deg);
-  int64_t *src = upload(g.src), *dst = upload(g.dst), *dptr = upload(g.dptr), *sptr = upload(g.sptr),
-          *sperm = upload(g.sperm);
-  float* x = dalloc<float>(N * 9 * C);
-  float* wig = dalloc<float>(E * 81);
-  float* go = dalloc<float>(E * 9 * 2 * C);
-  float* rad = dalloc<float>(E * kRadialGroups * 2 * C);
-  float *gx_ref = dalloc<float>(N * 9 * C), *gx = dalloc<float>(N * 9 * C);
-  float *gw_ref = dalloc<float>(E * 81), *gw = dalloc<float>(E * 81);
-  float* gr = dalloc<float>(E * kRadialGroups * 2 * C);
-  unsigned int* scratch = dalloc<unsigned int>(2);
-  fill_uniform<<<kGrid, kBlock>>>(x, N * 9 * C, 11);
-  fill_uniform<<<kGrid, kBlock>>>(wig, E * 81, 12);
-  zero_off_block<<<kGrid, kBlock>>>(wig, E);
-  fill_uniform<<<kGrid, kBlock>>>(go, E * 9 * 2 * C, 13);
-  fill_uniform<<<kGrid, kBlock>>>(rad, E * kRadialGroups * 2 * C, 14);
-  CUDA_CHECK(cudaGetLastError());
-  GatherRotateBwdParams<float> b;
-  b.grad_out = go; b.x = x; b.src = src; b.dst = dst; b.wigner = wig; b.radial = rad; b.grad_radial = gr;
-  b.src_csr = {sptr, sperm};
-  b.dst_csr = {dptr, nullptr};
-  b.n_atoms = N; b.n_edges = E; b.channels = C;
-  char line[256];
-  auto row = [&](const char* kernel, const char* run, float ms, float base_ms, const std::string& check) {
-    std::snprintf(line, sizeof(line), "| %lld × %lld (%lld edges) | %s | %s | %.3f | %.2f× | %s |\n", (long long)N,
-                  (long long)deg, (long long)E, kernel, run, ms, base_ms / ms, check.c_str());
-    md += line;
-  };
-  b.grad_x = gx_ref; b.grad_wigner = gw_ref;
-  const float base = median_ms([&] { gather_rotate_bwd(b, ScatterMode::kAtomic, nullptr); });
-  row("per edge (default)", "–", base, base, "reference");
-  b.grad_x = gx; b.grad_wigner = gw;
-  for (const int64_t run : {int64_t(4), int64_t(8), int64_t(16), int64_t(32), int64_t(64)}) {
-    const float ms =
-        median_ms([&] { gather_rotate_bwd(b, ScatterMode::kAtomic, nullptr, GatherBwdKernel::kDstRuns, run); });
-    const auto dx = device_max_diff(gx, gx_ref, N * 9 * C, scratch);
-    const auto dw = device_max_diff(gw, gw_ref, E * 81, scratch);
-    char check[128];
-    std::snprintf(check, sizeof(check), "grad_x %.1e, grad_wigner %.1e", dx.first / dx.second, dw.first / dw.second);
-    row("dst runs", std::to_string(run).c_str(), ms, base, check);
-  }
-  const float det = median_ms([&] { gather_rotate_bwd(b, ScatterMode::kDeterministic, nullptr); });
-  const auto dd = device_max_diff(gx, gx_ref, N * 9 * C, scratch);
-  char check[96];
-  std::snprintf(check, sizeof(check), "grad_x %.1e", dd.first / dd.second);
-  row("deterministic (grad_D pass + per-atom grad_x)", "–", det, base, check);
-  for (void* q : {(void*)src, (void*)dst, (void*)dptr, (void*)sptr, (void*)sperm, (void*)x, (void*)wig, (void*)go,
-                  (void*)rad, (void*)gx_ref, (void*)gx, (void*)gw_ref, (void*)gw, (void*)gr, (void*)scratch})
-    CUDA_CHECK(cudaFree(q));
-}
-
-int run_gather_bwd(const char* out_path) {
-  cudaDeviceProp prop{};
-  CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
-  std::string md;
-  char line[320];
-  std::snprintf(line, sizeof(line),
-                "gather_rotate_bwd, atomic grad_x kernels. Device: %s (%d SMs); fp32, C = 128, edges sorted by dst, "
-                "radial scale on, grad_x + grad_wigner + grad_radial; median of 20 after 3 warm-up.\n\n",
-                prop.name, prop.multiProcessorCount);
-  md += line;
-  md += "| atoms × edges/atom | kernel | edges per run | time ms | speed-up vs per edge | max rel. Δ vs per edge |\n";
-  md += "|---|---|---:|---:|---:|---|\n";
-  for (auto [N, deg] : {std::pair<int64_t, int64_t>{2000, 49}, {20000, 49}}) gather_bwd_variants(N, deg, md);
-  std::fputs(md.c_str(), stdout);
-  if (out_path) {
-    FILE* f = std::fopen(out_path, "w");
-    if (!f) return 1;
-    std::fputs(md.c_str(), f);
-    std::fclose(f);
-  }
-  return 0;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc > 2 && std::strcmp(argv[1], "--from") == 0) return run_from(argv[2]);
-  if (argc > 1 && std::strcmp(argv[1], "--gather-bwd") == 0) return run_gather_bwd(argc > 2 ? argv[2] : nullptr);
   cudaDeviceProp prop{};
   CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
   CUDA_CHECK(cudaMemcpyToSymbol(c_ltom, kLtoMHost, sizeof(kLtoMHost)));

@@ -24,10 +24,6 @@
 #   layouts the SO(2) GEMMs in strict fp32 with their operand layouts (tools/gpu/gemm_probe.py --layouts)
 #   triton  our fused Wigner kernels vs fairchem's Triton kernels on identical tensors (bench_wigner --from, built
 #           with nvcc alone; benchmarks/kernels/vs_fairchem_triton.py) -> $OUT/kernels-vs-triton.md/.json
-#   wigner-bench  gather_rotate_bwd's atomic grad_x kernels, per edge (default) vs dst runs (bench_wigner --gather-bwd,
-#           built with nvcc alone; no carry needed) -> $OUT/wigner-bench.md
-#   gather-bwd-e2e  ours fp32 at 2000 atoms (carbon, Cu) with the profile, per-edge grad_x kernel vs
-#           UMA_GATHER_BWD=runs (needs build: env deps build gather-bwd-e2e) -> results-gbwd-{edge,runs}.md
 #   or any list of phase names.
 # fairchem's UMA Nitro vs ours (parts made by tools/gpu/prepare-nitro-carry.sh, which prints the calls with their
 # measured sizes; make each call right after the previous one returns: /root/nitro-stage lives while it is warm):
@@ -206,26 +202,6 @@ phase_triton() {  # issue 5: per-kernel comparison with fairchem's Triton kernel
   say "triton comparison rc=$? in $((SECONDS - t)) s"
   tail -25 "$OUT/triton.log"
   rm -rf /tmp/vsft/g*   # the raw tensors (GBs at 20 000 atoms)
-}
-
-phase_wigner_bench() {  # gather_rotate_bwd: the per-edge atomic kernel vs the dst-run variant, same GPU, same tensors
-  local t=$SECONDS
-  mkdir -p /tmp/wb
-  nvcc -std=c++17 -O3 -arch=sm_90 -I src benchmarks/kernels/bench_wigner.cu src/kernels/wigner/wigner_launch_f32.cu \
-    src/kernels/wigner/wigner_launch_f64.cu -o /tmp/wb/bench_wigner > "$OUT/wigner-bench.log" 2>&1 ||
-    { say "bench_wigner build failed"; tail -20 "$OUT/wigner-bench.log"; return 1; }
-  say "bench_wigner built in $((SECONDS - t)) s"
-  timeout $(( $(left) - 5 )) /tmp/wb/bench_wigner --gather-bwd "$OUT/wigner-bench.md" >> "$OUT/wigner-bench.log" 2>&1
-  say "wigner-bench rc=$? in $((SECONDS - t)) s"
-  cat "$OUT/wigner-bench.md" 2>/dev/null
-}
-
-phase_gather_bwd_e2e() {  # the engine end to end with each gather_rotate_bwd grad_x kernel (UMA_GATHER_BWD)
-  local half=$(( ($(left) - 30) / 2 ))
-  UMA_GATHER_BWD=edge bench gbwd-edge --structures carbon,cu --sizes 2000 --ours-variants fp32,fp32_tf32 --backends "" \
-    --skip-fairchem --profile --deadline "$half"
-  UMA_GATHER_BWD=runs bench gbwd-runs --structures carbon,cu --sizes 2000 --ours-variants fp32,fp32_tf32 --backends "" \
-    --skip-fairchem --profile --deadline $(( $(left) - 20 ))
 }
 
 phase_fusion() {

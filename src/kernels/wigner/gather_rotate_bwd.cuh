@@ -14,89 +14,65 @@
 namespace uma {
 namespace kernels {
 
-namespace detail {
-
-// One edge of the adjoint, the body the per-edge kernel below and the dst-run kernel (gather_rotate_bwd_runs.cuh)
-// share. The src half of grad_x is added with atomics here; the dst half D_eᵀ · gᴸ[:, C:2C] of each channel slice
-// goes to dst_sink(dst[e], c0, gx), which the per-edge kernel turns into atomics on grad_x[dst[e]] and the run kernel into
-// a shared-memory sum. grad_wigner (and grad_radial) of the edge are stored here.
-template <typename T, int kVec, bool kGradX, bool kGradW, typename DstSink>
-__device__ __forceinline__ void gather_rotate_bwd_edge(const GatherRotateBwdParams<T>& p, int64_t e, int lane,
-                                                       DstSink&& dst_sink) {
-  using S = Slice<T, kVec>;
-  const int64_t C = p.channels;
-  BlockDiag<T> D;
-  if (kGradX || p.radial) D.load_warp(p.wigner + e * kNumCoeffs * kNumCoeffs, lane);
-  const int64_t s = __ldg(p.src + e), d = __ldg(p.dst + e);
-  T acc[kWignerNnz];
-#pragma unroll
-  for (int n = 0; n < kWignerNnz; ++n) acc[n] = T(0);
-
-  for (int64_t c0 = int64_t(lane) * kVec; c0 < C; c0 += kWarp * kVec) {
-    // Two halves (src channels, dst channels) one after the other to bound register pressure.
-#pragma unroll
-    for (int half = 0; half < 2; ++half) {
-      const int64_t node = half == 0 ? s : d;
-      S gl[kNumCoeffs];
-#pragma unroll
-      for (int i = 0; i < kNumCoeffs; ++i)
-        gl[i] = load_slice<T, kVec>(p.grad_out_groups.row(e, m_of_l(i), 2 * C) + half * C + c0);
-      if constexpr (kGradW) {
-        S xv[kNumCoeffs];
-#pragma unroll
-        for (int j = 0; j < kNumCoeffs; ++j) xv[j] = load_slice<T, kVec>(p.x + (node * kNumCoeffs + j) * C + c0);
-        if (p.radial) {
-          // out = R ⊙ (P D x): grad R = Σ over each group's rows of g ⊙ (D x) (recomputed here, not stored by the
-          // forward), then g ← R ⊙ g for the adjoints w.r.t. D and x. The launcher guarantees kGradW.
-          const int64_t off = e * kRadialGroups * 2 * C + half * C + c0;
-          S y[kNumCoeffs], gr[kRadialGroups];
-          block_matvec(D, xv, y);
-#pragma unroll
-          for (int q = 0; q < kRadialGroups; ++q)
-#pragma unroll
-            for (int v = 0; v < kVec; ++v) gr[q].v[v] = T(0);
-#pragma unroll
-          for (int i = 0; i < kNumCoeffs; ++i)
-#pragma unroll
-            for (int v = 0; v < kVec; ++v) gr[radial_group_of_m(m_of_l(i))].v[v] += gl[i].v[v] * y[i].v[v];
-#pragma unroll
-          for (int q = 0; q < kRadialGroups; ++q) store_slice<T, kVec>(p.grad_radial + off + q * 2 * C, gr[q]);
-          scale_l_rows_by_radial(gl, p.radial + off, 2 * C);
-        }
-        accumulate_outer(acc, gl, xv);
-      }
-      if constexpr (kGradX) {
-        S gx[kNumCoeffs];
-        block_matvec_t(D, gl, gx);
-        if (half == 0) {
-#pragma unroll
-          for (int j = 0; j < kNumCoeffs; ++j)
-            atomic_add_slice<T, kVec>(p.grad_x + (node * kNumCoeffs + j) * C + c0, gx[j]);
-        } else {
-          dst_sink(node, c0, gx);
-        }
-      }
-    }
-  }
-  if constexpr (kGradW) reduce_and_store_block_diag(acc, p.grad_wigner + e * kNumCoeffs * kNumCoeffs, lane);
-}
-
-}  // namespace detail
-
 template <typename T, int kVec, bool kGradX, bool kGradW>
 __global__ void __launch_bounds__(detail::kThreadsPerBlock, detail::kMinBlocksGatherRotateBwd)
     gather_rotate_bwd_kernel(const GatherRotateBwdParams<T> p) {
   using namespace detail;
+  using S = Slice<T, kVec>;
   static_assert(kGradX || kGradW, "at least one gradient must be wanted");
   const WarpLoop w = warp_loop();
+  const int lane = w.lane;
   const int64_t C = p.channels;
   for (int64_t e = w.first; e < p.n_edges; e += w.stride) {
-    gather_rotate_bwd_edge<T, kVec, kGradX, kGradW>(
-        p, e, w.lane, [&p, C](int64_t node, int64_t c0, const Slice<T, kVec> (&gx)[kNumCoeffs]) {
+    BlockDiag<T> D;
+    if (kGradX || p.radial) D.load_warp(p.wigner + e * kNumCoeffs * kNumCoeffs, lane);
+    const int64_t s = __ldg(p.src + e), d = __ldg(p.dst + e);
+    T acc[kWignerNnz];
 #pragma unroll
-          for (int j = 0; j < kNumCoeffs; ++j)
-            atomic_add_slice<T, kVec>(p.grad_x + (node * kNumCoeffs + j) * C + c0, gx[j]);
-        });
+    for (int n = 0; n < kWignerNnz; ++n) acc[n] = T(0);
+
+    for (int64_t c0 = int64_t(lane) * kVec; c0 < C; c0 += kWarp * kVec) {
+      // Two halves (src channels, dst channels) one after the other to bound register pressure.
+#pragma unroll
+      for (int half = 0; half < 2; ++half) {
+        const int64_t node = half == 0 ? s : d;
+        S gl[kNumCoeffs];
+#pragma unroll
+        for (int i = 0; i < kNumCoeffs; ++i)
+          gl[i] = load_slice<T, kVec>(p.grad_out_groups.row(e, m_of_l(i), 2 * C) + half * C + c0);
+        if constexpr (kGradW) {
+          S xv[kNumCoeffs];
+#pragma unroll
+          for (int j = 0; j < kNumCoeffs; ++j) xv[j] = load_slice<T, kVec>(p.x + (node * kNumCoeffs + j) * C + c0);
+          if (p.radial) {
+            // out = R ⊙ (P D x): grad R = Σ over each group's rows of g ⊙ (D x) (recomputed here, not stored by the
+            // forward), then g ← R ⊙ g for the adjoints w.r.t. D and x. The launcher guarantees kGradW.
+            const int64_t off = e * kRadialGroups * 2 * C + half * C + c0;
+            S y[kNumCoeffs], gr[kRadialGroups];
+            block_matvec(D, xv, y);
+#pragma unroll
+            for (int q = 0; q < kRadialGroups; ++q)
+#pragma unroll
+              for (int v = 0; v < kVec; ++v) gr[q].v[v] = T(0);
+#pragma unroll
+            for (int i = 0; i < kNumCoeffs; ++i)
+#pragma unroll
+              for (int v = 0; v < kVec; ++v) gr[radial_group_of_m(m_of_l(i))].v[v] += gl[i].v[v] * y[i].v[v];
+#pragma unroll
+            for (int q = 0; q < kRadialGroups; ++q) store_slice<T, kVec>(p.grad_radial + off + q * 2 * C, gr[q]);
+            scale_l_rows_by_radial(gl, p.radial + off, 2 * C);
+          }
+          accumulate_outer(acc, gl, xv);
+        }
+        if constexpr (kGradX) {
+          S gx[kNumCoeffs];
+          block_matvec_t(D, gl, gx);
+#pragma unroll
+          for (int j = 0; j < kNumCoeffs; ++j) atomic_add_slice<T, kVec>(p.grad_x + (node * kNumCoeffs + j) * C + c0, gx[j]);
+        }
+      }
+    }
+    if constexpr (kGradW) reduce_and_store_block_diag(acc, p.grad_wigner + e * kNumCoeffs * kNumCoeffs, lane);
   }
 }
 

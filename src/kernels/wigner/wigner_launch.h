@@ -22,12 +22,6 @@ void gather_rotate_fwd(const GatherRotateFwdParams<T>& p, cudaStream_t stream);
 // kDeterministic needs p.src_csr and p.dst_csr and runs one pass per edge (grad_wigner) and one per atom (grad_x).
 template <typename T>
 void gather_rotate_bwd(const GatherRotateBwdParams<T>& p, ScatterMode mode, cudaStream_t stream);
-// The same with the kAtomic grad_x kernel chosen: kDstRuns (runs of run_edges >= 1 consecutive edges, the dst half
-// summed per run in shared memory) falls back to kPerEdge where its sums would not fit 48 KB of shared memory per
-// block (9·C·sizeof(T) per warp: C > 341 in fp32) and when grad_x is not wanted.
-template <typename T>
-void gather_rotate_bwd(const GatherRotateBwdParams<T>& p, ScatterMode mode, cudaStream_t stream,
-                       GatherBwdKernel kernel, int64_t run_edges = kDefaultDstRunEdges);
 
 // out[n] = Σ_{e: dst[e]=n} Winv_e · Pᵀ · msg[e]; overwrites every element of p.out. msg dense or as m-groups, of
 // which any may be absent (zero rows, not read) as long as one is present.

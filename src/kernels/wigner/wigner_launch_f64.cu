@@ -6,8 +6,6 @@ namespace kernels {
 
 template void gather_rotate_fwd<double>(const GatherRotateFwdParams<double>&, cudaStream_t);
 template void gather_rotate_bwd<double>(const GatherRotateBwdParams<double>&, ScatterMode, cudaStream_t);
-template void gather_rotate_bwd<double>(const GatherRotateBwdParams<double>&, ScatterMode, cudaStream_t,
-                                      GatherBwdKernel, int64_t);
 template void rotate_back_scatter_fwd<double>(const RotateBackScatterFwdParams<double>&, ScatterMode, cudaStream_t);
 template void rotate_back_scatter_bwd<double>(const RotateBackScatterBwdParams<double>&, cudaStream_t);
 

@@ -13,7 +13,6 @@
 
 #include "gather_rotate_bwd.cuh"
 #include "gather_rotate_bwd_det.cuh"
-#include "gather_rotate_bwd_runs.cuh"
 #include "gather_rotate_fwd.cuh"
 #include "kernels/launch_check.h"
 #include "rotate_back_scatter_bwd.cuh"
@@ -127,30 +126,8 @@ void launch_gather_rotate_bwd_edges(const GatherRotateBwdParams<T>& p, bool grad
 }
 }  // namespace detail
 
-namespace detail {
-// The dst-run kernel's shared memory must fit the 48 KB a block gets without opting in to more.
-constexpr size_t kDefaultSmemPerBlock = 48 * 1024;
-
-template <typename T, int kVec>
-void launch_gather_rotate_bwd_runs(const GatherRotateBwdParams<T>& p, bool grad_w, int64_t run_edges,
-                                   cudaStream_t stream) {
-  const dim3 grid(grid_for((p.n_edges + run_edges - 1) / run_edges)), block(kThreadsPerBlock);
-  const size_t smem = dst_run_smem_bytes<T>(p.channels);
-  if (grad_w)
-    gather_rotate_bwd_runs_kernel<T, kVec, true><<<grid, block, smem, stream>>>(p, run_edges);
-  else
-    gather_rotate_bwd_runs_kernel<T, kVec, false><<<grid, block, smem, stream>>>(p, run_edges);
-}
-}  // namespace detail
-
 template <typename T>
-void gather_rotate_bwd(const GatherRotateBwdParams<T>& p, ScatterMode mode, cudaStream_t stream) {
-  gather_rotate_bwd(p, mode, stream, GatherBwdKernel::kPerEdge);
-}
-
-template <typename T>
-void gather_rotate_bwd(const GatherRotateBwdParams<T>& p_in, ScatterMode mode, cudaStream_t stream,
-                       GatherBwdKernel kernel, int64_t run_edges) {
+void gather_rotate_bwd(const GatherRotateBwdParams<T>& p_in, ScatterMode mode, cudaStream_t stream) {
   using namespace detail;
   const char* label =
       mode == ScatterMode::kAtomic ? "uma::gather_rotate_bwd" : "uma::gather_rotate_bwd_det";
@@ -177,18 +154,10 @@ void gather_rotate_bwd(const GatherRotateBwdParams<T>& p_in, ScatterMode mode, c
                  "cudaMemsetAsync(grad_x)", p.n_atoms, p.n_edges, p.channels);
     }
     if (p.n_edges == 0) return;
-    require(kernel != GatherBwdKernel::kDstRuns || run_edges >= 1, label, "dst runs need run_edges >= 1", p.n_atoms,
-            p.n_edges, p.channels);
-    if (kernel == GatherBwdKernel::kDstRuns && want_x && dst_run_smem_bytes<T>(p.channels) <= kDefaultSmemPerBlock) {
-      if (wide)
-        launch_gather_rotate_bwd_runs<T, kVecWide<T>>(p, want_w, run_edges, stream);
-      else
-        launch_gather_rotate_bwd_runs<T, 1>(p, want_w, run_edges, stream);
-    } else if (wide) {
+    if (wide)
       launch_gather_rotate_bwd_edges<T, kVecWide<T>>(p, want_x, want_w, stream);
-    } else {
+    else
       launch_gather_rotate_bwd_edges<T, 1>(p, want_x, want_w, stream);
-    }
     check_launch(label, p.n_atoms, p.n_edges, p.channels);
     return;
   }

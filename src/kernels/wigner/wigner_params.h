@@ -114,16 +114,6 @@ enum class ScatterMode {
   kDeterministic,  // one pass over nodes, summing their edges in CSR order; bitwise reproducible
 };
 
-// Which kernel forms gather_rotate_bwd's grad_x under ScatterMode::kAtomic (kDeterministic ignores it). Both give
-// the same sums up to the atomics' order; kDstRuns is the opt-in experiment of gather_rotate_bwd_runs.cuh.
-enum class GatherBwdKernel {
-  kPerEdge,  // one warp per edge, atomics for the src and the dst half (the default)
-  kDstRuns,  // one warp per run of consecutive edges; the dst half summed per run of equal dst before its atomic
-};
-// Edges per warp for kDstRuns: ~49 edges per atom makes most runs of 16 share one or two dst (2-3 flushes instead of
-// 16 atomic rows), while 100k edges still give ~6000 runs, several waves of resident warps on 132 SMs.
-constexpr int64_t kDefaultDstRunEdges = 16;
-
 // Edges grouped by one endpoint, for the deterministic scatters. Edge ids of node n are
 // perm[row_ptr[n]], …, perm[row_ptr[n+1] - 1], summed in that order.
 struct EdgeCsr {

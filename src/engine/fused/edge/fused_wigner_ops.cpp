@@ -5,7 +5,6 @@
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAGuard.h>
 
-#include <cstdlib>
 #include <stdexcept>
 #include <string>
 
@@ -42,32 +41,6 @@ void check_wigner(const char* op, const char* name, const Tensor& w, int64_t n_e
               ",9,9]");
   require(w.scalar_type() == like.scalar_type() && w.device() == like.device(),
           std::string(op) + ": " + name + " must match the features' dtype and device");
-}
-
-// The atomic backward's grad_x kernel. UMA_GATHER_BWD=runs (or runs:<edges per run>) opts in to the dst-run
-// kernel (src/kernels/wigner/gather_rotate_bwd_runs.cuh) so it can be compared end to end; unset or "edge" keeps the
-// per-edge default. Read once per process; any other value is an error rather than a silent default.
-struct GatherBwdChoice {
-  k::GatherBwdKernel kernel = k::GatherBwdKernel::kPerEdge;
-  int64_t run_edges = k::kDefaultDstRunEdges;
-};
-
-const GatherBwdChoice& gather_bwd_choice() {
-  static const GatherBwdChoice choice = [] {
-    GatherBwdChoice c;
-    const char* env = std::getenv("UMA_GATHER_BWD");
-    const std::string v = env ? env : "";
-    if (v.empty() || v == "edge") return c;
-    const std::string prefix = "runs:";
-    char* end = nullptr;
-    const long long n = v.size() > prefix.size() ? std::strtoll(v.c_str() + prefix.size(), &end, 10) : 0;
-    const bool ok = v == "runs" || (v.compare(0, prefix.size(), prefix) == 0 && end && *end == '\0' && n >= 1);
-    require(ok, "UMA_GATHER_BWD='" + v + "': expected edge, runs or runs:<edges per run >= 1>");
-    c.kernel = k::GatherBwdKernel::kDstRuns;
-    if (v != "runs") c.run_edges = n;
-    return c;
-  }();
-  return choice;
 }
 
 const int64_t* ptr_or_null(const Tensor& t) { return t.defined() ? t.data_ptr<int64_t>() : nullptr; }
@@ -194,10 +167,8 @@ class GatherRotateFunction : public torch::autograd::Function<GatherRotateFuncti
         p.src_csr = to_csr(sp, sq);
         p.dst_csr = to_csr(dp, dq);
         p.n_atoms = x.size(0); p.n_edges = src.size(0); p.channels = x.size(2);
-        const GatherBwdChoice& choice = gather_bwd_choice();
         launch([&] {
-          k::gather_rotate_bwd(p, det ? k::ScatterMode::kDeterministic : k::ScatterMode::kAtomic, current_stream(),
-                               choice.kernel, choice.run_edges);
+          k::gather_rotate_bwd(p, det ? k::ScatterMode::kDeterministic : k::ScatterMode::kAtomic, current_stream());
         });
       });
     }

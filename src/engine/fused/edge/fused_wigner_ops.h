@@ -28,8 +28,7 @@ EdgeCsrTensors make_edge_csr(const torch::Tensor& src, const torch::Tensor& dst,
 // x [N,9,C] L-major, src/dst [E] int64, wigner [E,9,9] L-ordered block-diagonal → the M-major [E,9,2C] message as
 // its three m-groups (layers.h MGroups: [E,3,2C], [E,4,2C], [E,2,2C], separate dense tensors, read by the SO(2)
 // GEMMs as they are; their gradients are read in place by the backward kernel, no [E,9,2C] concatenation).
-// Gradients flow to x and wigner. With csr, grad_x is summed deterministically; otherwise with atomics (per edge, or
-// with UMA_GATHER_BWD=runs[:<edges per run>] in the environment the opt-in dst-run kernel, for comparisons).
+// Gradients flow to x and wigner. With csr, grad_x is summed deterministically; otherwise with atomics.
 // radial (optional) [E, 6*2C]: the conv-1 radial scale of so2_conv (layers.h), applied to the output rows in the
 // kernel (row groups kRadialGroupOfM, src/kernels/wigner/wigner_params.h) instead of by a separate multiply; its gradient
 // comes from the same backward pass.
