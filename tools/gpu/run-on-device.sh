@@ -20,6 +20,7 @@
 #   tf32    ours fp32 and TF32 vs umas_fast_gpu fp32 and TF32 at 200 and 2000 atoms (carbon, Cu), one run
 #   gemm    env deps build test-gpu, then ours in the three fp32 GEMM modes (strict, split TF32, TF32) vs umas_fast_gpu
 #           strict fp32 at 200 and 2000 atoms (carbon, Cu), with each mode's profile at 2000 atoms
+#   node-kernels  ours split and TF32 with UMA_FUSED_NODE_KERNELS=1 (no fairchem), profiled
 #   tiles   env, then the split-TF32 GEMM's tile sweep and cuBLAS on the engine's GEMM shapes (gemm-tiles.md)
 #   layouts the SO(2) GEMMs in strict fp32 with their operand layouts (tools/gpu/gemm_probe.py --layouts)
 #   triton  our fused Wigner kernels vs fairchem's Triton kernels on identical tensors (bench_wigner --from, built
@@ -226,6 +227,11 @@ phase_gemm_modes() {  # issue 14: the fp32 GEMM modes (strict, split TF32, TF32)
     --backends umas_fast_gpu --profile --profile-small 200 --deadline $(( $(left) - 20 ))
 }
 
+phase_node_kernels() {  # issue 14 step 4 d: ours in split and TF32 with the node-level kernels on (UMA_FUSED_NODE_KERNELS=1),
+  # profiled, to set against gemm-modes (same call, kernels off) before they become the default
+  UMA_FUSED_NODE_KERNELS=1 bench node-kernels --structures carbon,cu --sizes 200,2000 \
+    --ours-variants fp32_split_tf32,fp32_tf32 --skip-fairchem --profile --profile-small 200 --deadline $(( $(left) - 20 ))
+}
 phase_gemm_tiles() {  # the split-TF32 GEMM's tile sweep and cuBLAS strict fp32 / TF32 on the engine's GEMM shapes
   # (benchmarks/kernels/bench_split_tf32_gemm.cu; one binary per tile, compiled in parallel) -> $OUT/gemm-tiles.md
   bash tools/gpu/unpack-cutlass.sh || return 1
