@@ -20,7 +20,7 @@
 #   tf32    ours fp32 and TF32 vs umas_fast_gpu fp32 and TF32 at 200 and 2000 atoms (carbon, Cu), one run
 #   gemm    env deps build test-gpu, then ours in the three fp32 GEMM modes (strict, split TF32, TF32) vs umas_fast_gpu
 #           strict fp32 at 200 and 2000 atoms (carbon, Cu), with each mode's profile at 2000 atoms
-#   node-kernels  ours split and TF32 with UMA_FUSED_NODE_KERNELS=1 (no fairchem), profiled
+#   node-kernels  ours split and TF32 with UMA_FUSED_NODE_KERNELS=0 (no fairchem), profiled
 #   tiles   env, then the split-TF32 GEMM's tile sweep and cuBLAS on the engine's GEMM shapes (gemm-tiles.md)
 #   layouts the SO(2) GEMMs in strict fp32 with their operand layouts (tools/gpu/gemm_probe.py --layouts)
 #   triton  our fused Wigner kernels vs fairchem's Triton kernels on identical tensors (bench_wigner --from, built
@@ -148,10 +148,11 @@ phase_test_gpu() {
   ( cd build-gpu && timeout 200 ctest -R "test_gpu_engine|WignerKernelCuda|SplitTf32|test_edge_gate|test_edge_geometry|test_layer_norm_silu|test_rms_norm_sh|test_node_gate|test_radial_inputs" -V --timeout 180 ) \
     > "$OUT/ctest_gpu.log" 2>&1
   say "GPU tests: $(grep -E 'tests passed|tests failed' "$OUT/ctest_gpu.log")"
-  # The engine again with the node-level kernels on (layers.h LayerTables::fused_node: off by default until this passes).
-  ( cd build-gpu && echo "== UMA_FUSED_NODE_KERNELS=1" && UMA_FUSED_NODE_KERNELS=1 timeout 120 ctest -R "test_gpu_engine" -V --timeout 110 ) \
+  # The engine again with the node-level kernels off (layers.h LayerTables::fused_node; on by default): the Torch-op
+  # path they replace stays tested on the GPU.
+  ( cd build-gpu && echo "== UMA_FUSED_NODE_KERNELS=0" && UMA_FUSED_NODE_KERNELS=0 timeout 120 ctest -R "test_gpu_engine" -V --timeout 110 ) \
     >> "$OUT/ctest_gpu.log" 2>&1
-  say "GPU engine tests with the node kernels: $(grep -E 'tests passed|tests failed' "$OUT/ctest_gpu.log" | tail -1)"
+  say "GPU engine tests with the node kernels off: $(grep -E 'tests passed|tests failed' "$OUT/ctest_gpu.log" | tail -1)"
   grep -E "\[gpu( parity| gemm modes)?\]|\[split-tf32|FAILED|Failure|SKIPPED \]|  OK \] (EdgeGate|EdgeGeometry|LayerNormSilu|RmsNormSh|NodeGate)" "$OUT/ctest_gpu.log" | head -60
 }
 
@@ -227,9 +228,9 @@ phase_gemm_modes() {  # issue 14: the fp32 GEMM modes (strict, split TF32, TF32)
     --backends umas_fast_gpu --profile --profile-small 200 --deadline $(( $(left) - 20 ))
 }
 
-phase_node_kernels() {  # issue 14 step 4 d: ours in split and TF32 with the node-level kernels on (UMA_FUSED_NODE_KERNELS=1),
-  # profiled, to set against gemm-modes (same call, kernels off) before they become the default
-  UMA_FUSED_NODE_KERNELS=1 bench node-kernels --structures carbon,cu --sizes 200,2000 \
+phase_node_kernels() {  # issue 14 step 4 d: ours in split and TF32 with the node-level kernels off (UMA_FUSED_NODE_KERNELS=0),
+  # profiled, to set against gemm-modes (same call, kernels on: the default)
+  UMA_FUSED_NODE_KERNELS=0 bench node-kernels-off --structures carbon,cu --sizes 200,2000 \
     --ours-variants fp32_split_tf32,fp32_tf32 --skip-fairchem --profile --profile-small 200 --deadline $(( $(left) - 20 ))
 }
 phase_gemm_tiles() {  # the split-TF32 GEMM's tile sweep and cuBLAS strict fp32 / TF32 on the engine's GEMM shapes

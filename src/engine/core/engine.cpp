@@ -324,7 +324,7 @@ Engine::Engine(const std::string& model_path, const EngineOptions& options) : im
   m.tables = std::make_unique<LayerTables>(m.dtype, options.device, gemm, m.fused);
   {
     const char* node = std::getenv("UMA_FUSED_NODE_KERNELS");  // see LayerTables::fused_node
-    m.tables->fused_node = m.fused && node && std::string(node) == "1";
+    m.tables->fused_node = m.fused && !(node && std::string(node) == "0");
   }
   if (options.device.is_cuda()) at::globalContext().setAllowTF32CuBLAS(gemm == Fp32Gemm::tf32);
   if (options.deterministic && !m.fused)

@@ -34,10 +34,9 @@ struct LayerTables {
   torch::Tensor degree_balance;         // [1,9,1] 1/((2l+1)(lmax+1)) per row, working precision
   Fp32Gemm gemm;                        // the engine's fp32 GEMM mode (strict outside fp32 on a GPU)
   bool fused;                           // the engine's fused CUDA kernels are in use (CUDA build, CUDA device)
-  // The node-level kernels (rms_norm_sh, node_gate; 2026-12-06) as well. They pass their CPU-reference tests and
-  // compile for the GPU, but no GPU was left to run their GPU tests the day they were written, so the engine turns
-  // them on only where UMA_FUSED_NODE_KERNELS=1 is set (the GPU test run does); the default becomes `fused` once
-  // test_rms_norm_sh, test_node_gate and test_gpu_engine have passed on a GPU with it.
+  // The node-level kernels (rms_norm_sh, node_gate) as well: on wherever `fused` is (measured on an H200 on
+  // 2026-12-06: -1.3 ms at carbon 2000 in TF32, -0.6 ms at Cu 200; benchmarks/results/2026-12-06-h200-node-kernels.md).
+  // UMA_FUSED_NODE_KERNELS=0 turns them off, for A/B timings and the GPU test run of the Torch-op path.
   bool fused_node = false;
   LayerTables(torch::Dtype dtype, torch::Device device, Fp32Gemm gemm, bool fused = false);
 };
