@@ -9,6 +9,10 @@
 //   nvcc -std=c++17 -O3 --expt-relaxed-constexpr -gencode=arch=compute_90a,code=sm_90a -I src -isystem <cutlass>/include \
 //        -DUMA_WGMMA benchmarks/kernels/bench_split_tf32_gemm.cu src/kernels/gemm/hopper/split_tf32_wgmma.cu -o bench_wgmma
 //   (the last: the Hopper kernel of src/kernels/gemm/hopper/)
+//   nvcc -std=c++17 -O3 -DNDEBUG --expt-relaxed-constexpr -gencode=arch=compute_90a,code=sm_90a -I src \
+//        -isystem <cutlass>/include -DUMA_TF32_TMA=0 benchmarks/kernels/bench_split_tf32_gemm.cu -o bench_tf32_tma0
+//   (plain TF32 on the Hopper TMA GEMM, tf32_tma_gemm_kernel.cuh; -DUMA_TF32_TMA picks the configuration below; the
+//   input gradient takes W^T as weight rows, as the engine passes it)
 // Prints one markdown row per shape (median of 20 launches after 3, effective TFLOP/s = 2mnk / time) and the layer
 // total. Never registered with ctest.
 #include <cuda_runtime_api.h>
@@ -23,12 +27,35 @@
 #include <cublas_v2.h>
 #elif defined(UMA_WGMMA)
 #include "kernels/gemm/hopper/split_tf32_wgmma_launch.h"
+#elif defined(UMA_TF32_TMA)
+#include "kernels/gemm/hopper/tf32_tma_gemm_kernel.cuh"
 #else
 #include "kernels/gemm/split_tf32_gemm_kernel.cuh"
 #endif
 #include "kernels/gemm/split_tf32_gemm_params.h"
 
-#if !defined(UMA_CUBLAS) && !defined(UMA_WGMMA)
+#if defined(UMA_TF32_TMA)
+// <tile M, tile N, cluster M, cooperative> (tf32_tma_gemm_kernel.cuh Tf32TmaGemm)
+#define UMA_STRINGIZE_ARGS(...) #__VA_ARGS__
+#define UMA_STRINGIZE(...) UMA_STRINGIZE_ARGS(__VA_ARGS__)
+#if UMA_TF32_TMA == 0
+#define UMA_TMA_CONFIG 128, 128, 1, true
+#elif UMA_TF32_TMA == 1
+#define UMA_TMA_CONFIG 128, 256, 1, true
+#elif UMA_TF32_TMA == 2
+#define UMA_TMA_CONFIG 128, 128, 2, true
+#elif UMA_TF32_TMA == 3
+#define UMA_TMA_CONFIG 64, 128, 1, false
+#elif UMA_TF32_TMA == 4
+#define UMA_TMA_CONFIG 128, 128, 1, false
+#elif UMA_TF32_TMA == 5
+#define UMA_TMA_CONFIG 256, 128, 1, true
+#else
+#error "UMA_TF32_TMA 0-5"
+#endif
+#endif
+
+#if !defined(UMA_CUBLAS) && !defined(UMA_WGMMA) && !defined(UMA_TF32_TMA)
 // The tiles swept: <BM, BN, BK, WM, WN, stages> (split_tf32_gemm_kernel.cuh); -DUMA_TILE_ID picks one (nvcc splits
 // -D values at commas, so the tile cannot be given on the command line itself).
 #define UMA_STRINGIZE_ARGS(...) #__VA_ARGS__
@@ -62,10 +89,13 @@ struct Shape {
   const char* what;
   int n, k;  // forward: y [E, n] = x [E, k] W^T, W [n, k]
 };
-// One layer: conv 1 (m = 0 with the 2*128 gate logits, m = 1 and m = 2 block weights), conv 2, the radial MLP.
-const Shape kShapes[] = {{"conv1 m0+gate", 640, 384}, {"conv1 m1", 512, 512}, {"conv1 m2", 256, 256},
-                         {"conv2 m0", 384, 384},      {"conv2 m1", 512, 512}, {"conv2 m2", 256, 256},
-                         {"radial lin0", 128, 288},   {"radial lin3", 128, 128}, {"radial lin6", 768, 128}};
+// One layer of UMA-S (C = 128): conv 1 on the [9, 2C] message (m = 0 with the 2*128 gate logits, the m = 1 and
+// m = 2 block weights [x_r | x_i] -> [y_r | y_i]), conv 2 on [9, C], the radial MLP (lin0 on the 32 Gaussians only,
+// 2026-12-06; lin6 gives the six [2C] radial groups).
+const Shape kShapes[] = {{"conv1 m0+gate", 640, 768}, {"conv1 m1", 512, 1024}, {"conv1 m2", 256, 512},
+                         {"conv2 m0", 384, 384},      {"conv2 m1", 512, 512},  {"conv2 m2", 256, 256},
+                         {"radial lin0", 128, 32},    {"radial lin3", 128, 128}, {"radial lin6", 1536, 128}};
+constexpr int kMaxDim = 1536;
 
 void check(cudaError_t e, const char* what) {
   if (e != cudaSuccess) {
@@ -99,19 +129,19 @@ double median_ms(F&& launch) {
 
 int main() {
   float *x, *w, *y, *bias;
-  check(cudaMalloc(&x, sizeof(float) * kEdges * 768), "malloc");
-  check(cudaMalloc(&y, sizeof(float) * kEdges * 768), "malloc");
-  check(cudaMalloc(&w, sizeof(float) * 768 * 768), "malloc");
-  check(cudaMalloc(&bias, sizeof(float) * 768), "malloc");
+  check(cudaMalloc(&x, sizeof(float) * kEdges * kMaxDim), "malloc");
+  check(cudaMalloc(&y, sizeof(float) * kEdges * kMaxDim), "malloc");
+  check(cudaMalloc(&w, sizeof(float) * kMaxDim * kMaxDim), "malloc");
+  check(cudaMalloc(&bias, sizeof(float) * kMaxDim), "malloc");
   // Random operands: tensor cores fed zeros draw less power and clock higher (zeros measured ~1.7x faster).
   {
     std::mt19937 gen(1);
     std::normal_distribution<float> normal(0.0f, 1.0f);
-    std::vector<float> h(size_t(kEdges) * 768);
+    std::vector<float> h(size_t(kEdges) * kMaxDim);
     for (auto& v : h) v = normal(gen);
     cudaMemcpy(x, h.data(), sizeof(float) * h.size(), cudaMemcpyHostToDevice);
-    cudaMemcpy(w, h.data(), sizeof(float) * 768 * 768, cudaMemcpyHostToDevice);
-    cudaMemcpy(bias, h.data(), sizeof(float) * 768, cudaMemcpyHostToDevice);
+    cudaMemcpy(w, h.data(), sizeof(float) * kMaxDim * kMaxDim, cudaMemcpyHostToDevice);
+    cudaMemcpy(bias, h.data(), sizeof(float) * kMaxDim, cudaMemcpyHostToDevice);
   }
 #ifdef UMA_CUBLAS
   cublasHandle_t h;
@@ -123,6 +153,11 @@ int main() {
 #elif defined(UMA_WGMMA)
   {
     const std::string label = "split TF32 wgmma 128x128x32 (hopper/)";
+#elif defined(UMA_TF32_TMA)
+  int sm_count = 0;
+  cudaDeviceGetAttribute(&sm_count, cudaDevAttrMultiProcessorCount, 0);
+  {
+    const std::string label = std::string("TF32 TMA <") + UMA_STRINGIZE(UMA_TMA_CONFIG) + ">";
 #else
   {
     const std::string label = std::string("split TF32 tile <") + UMA_STRINGIZE(UMA_TILE) + ">";
@@ -147,12 +182,22 @@ int main() {
         uma::kernels::SplitTf32GemmParams p;
         p.m = m; p.n = n; p.k = k;
         p.a = x; p.lda = k;
-        p.b = w; p.ldb = dir == 0 ? k : n;  // W [s.n][s.k] row-major either way
+        p.b = w; p.ldb = dir == 0 ? k : n;  // W [s.n][s.k] row-major either way (W^T [s.k][s.n] for TF32 TMA)
         p.b_layout = dir == 0 ? uma::kernels::GemmBLayout::kWeightRows : uma::kernels::GemmBLayout::kRowMajor;
+#ifdef UMA_TF32_TMA
+        p.b_layout = uma::kernels::GemmBLayout::kWeightRows;
+#endif
         p.bias = dir == 0 ? bias : nullptr;
         p.d = y; p.ldd = n;
 #ifdef UMA_WGMMA
         auto launch = [&] { uma::kernels::hopper::split_tf32_gemm_wgmma(p, nullptr); };
+#elif defined(UMA_TF32_TMA)
+        auto launch = [&] {
+          if (p.bias)
+            uma::kernels::hopper::run_tf32_tma_gemm<uma::kernels::hopper::Tf32TmaGemm<UMA_TMA_CONFIG, true>>(p, sm_count, nullptr);
+          else
+            uma::kernels::hopper::run_tf32_tma_gemm<uma::kernels::hopper::Tf32TmaGemm<UMA_TMA_CONFIG, false>>(p, sm_count, nullptr);
+        };
 #else
         auto launch = [&] { uma::kernels::split_tf32_run<uma::kernels::SplitTf32Tile<UMA_TILE>>(p, nullptr); };
 #endif

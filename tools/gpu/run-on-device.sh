@@ -20,6 +20,8 @@
 #   tf32    ours fp32 and TF32 vs umas_fast_gpu fp32 and TF32 at 200 and 2000 atoms (carbon, Cu), one run
 #   gemm    env deps build test-gpu, then ours in the three fp32 GEMM modes (strict, split TF32, TF32) vs umas_fast_gpu
 #           strict fp32 at 200 and 2000 atoms (carbon, Cu), with each mode's profile at 2000 atoms
+#   tf32-tiles-start, tf32-tiles  the Hopper TF32 GEMM's configurations vs cuBLAS on one layer's GEMMs
+#   tf32-ab  ours TF32 with the Hopper TF32 GEMM and with cuBLAS (UMA_TF32_GEMM=cublas), profiled
 #   node-kernels  ours split and TF32 with UMA_FUSED_NODE_KERNELS=0 (no fairchem), profiled
 #   tiles   env, then the split-TF32 GEMM's tile sweep and cuBLAS on the engine's GEMM shapes (gemm-tiles.md)
 #   layouts the SO(2) GEMMs in strict fp32 with their operand layouts (tools/gpu/gemm_probe.py --layouts)
@@ -145,7 +147,7 @@ phase_build() {
 
 phase_test_gpu() {
   wait_unpack > /dev/null  # the 1.1 test model, if it is being built
-  ( cd build-gpu && timeout 200 ctest -R "test_gpu_engine|WignerKernelCuda|SplitTf32|test_edge_gate|test_edge_geometry|test_layer_norm_silu|test_rms_norm_sh|test_node_gate|test_radial_inputs" -V --timeout 180 ) \
+  ( cd build-gpu && timeout 200 ctest -R "test_gpu_engine|WignerKernelCuda|SplitTf32|Tf32TmaGemm|test_edge_gate|test_edge_geometry|test_layer_norm_silu|test_rms_norm_sh|test_node_gate|test_radial_inputs" -V --timeout 180 ) \
     > "$OUT/ctest_gpu.log" 2>&1
   say "GPU tests: $(grep -E 'tests passed|tests failed' "$OUT/ctest_gpu.log")"
   # The engine again with the node-level kernels off (layers.h LayerTables::fused_node; on by default): the Torch-op
@@ -232,6 +234,36 @@ phase_node_kernels() {  # issue 14 step 4 d: ours in split and TF32 with the nod
   # profiled, to set against gemm-modes (same call, kernels on: the default)
   UMA_FUSED_NODE_KERNELS=0 bench node-kernels-off --structures carbon,cu --sizes 200,2000 \
     --ours-variants fp32_split_tf32,fp32_tf32 --skip-fairchem --profile --profile-small 200 --deadline $(( $(left) - 20 ))
+}
+phase_tf32_tiles_start() {  # start compiling the Hopper TF32 GEMM's configurations (bench_split_tf32_gemm.cu
+  # -DUMA_TF32_TMA=0..5) and cuBLAS's bench in the background, while build and test-gpu run; tf32-tiles waits for them
+  bash tools/gpu/unpack-cutlass.sh || return 1
+  mkdir -p /tmp/tf32tiles
+  local src=benchmarks/kernels/bench_split_tf32_gemm.cu
+  ( { echo ${UMA_TF32_CONFIGS:-0 1 2 3 4 5} | tr ' ' '\n' | xargs -P 6 -I{} nvcc -std=c++17 -O3 -DNDEBUG \
+        --expt-relaxed-constexpr -gencode=arch=compute_90a,code=sm_90a -I src -isystem .carry/deps/cutlass/include \
+        -DUMA_TF32_TMA={} $src -o /tmp/tf32tiles/tma{} &
+      nvcc -std=c++17 -O3 -arch=sm_90 -I src -DUMA_CUBLAS $src -lcublas -o /tmp/tf32tiles/cublas; wait
+    } > /tmp/tf32tiles/build.log 2>&1; touch /tmp/tf32tiles/done ) &
+  say "tf32-tiles: compiling in the background"
+}
+phase_tf32_tiles() {  # the Hopper TF32 GEMM's configurations vs cuBLAS strict / TF32 on one layer's 18 GEMMs
+  # (carbon 2000's 98 200 edges) -> $OUT/tf32-tiles.md
+  while [ ! -f /tmp/tf32tiles/done ] && [ "$(left)" -gt 60 ]; do sleep 5; done
+  say "tf32-tiles: $(ls /tmp/tf32tiles | grep -c -v -e log -e done) binaries"
+  { echo "| kernel | GEMM | m x n x k | ms | TFLOP/s |"; echo "|---|---|---|---:|---:|"
+    for b in /tmp/tf32tiles/cublas /tmp/tf32tiles/tma?; do [ -x "$b" ] && timeout 60 "$b"; done
+  } > "$OUT/tf32-tiles.md" 2>&1
+  grep -i -E "error|warning" /tmp/tf32tiles/build.log | head -20 >> "$OUT/tf32-tiles.md"
+  grep "one layer" "$OUT/tf32-tiles.md"
+}
+phase_tf32_ab() {  # ours in TF32 with the Hopper TF32 GEMM (the default) and with cuBLAS (UMA_TF32_GEMM=cublas), same
+  # call, profiled, no fairchem
+  bench tf32-hopper --structures carbon,cu --sizes 200,2000 --ours-variants fp32_tf32 --skip-fairchem --profile \
+    --profile-small 200 --deadline $(( $(left) / 2 ))
+  UMA_TF32_GEMM=cublas bench tf32-cublas --structures carbon,cu --sizes 200,2000 --ours-variants fp32_tf32 \
+    --skip-fairchem --profile --profile-small 200 --deadline $(( $(left) - 20 ))
+  rm -f "$OUT"/results-tf32-*.md "$OUT"/results-tf32-*.png  # the json holds it all; a call returns few files
 }
 phase_gemm_tiles() {  # the split-TF32 GEMM's tile sweep and cuBLAS strict fp32 / TF32 on the engine's GEMM shapes
   # (benchmarks/kernels/bench_split_tf32_gemm.cu; one binary per tile, compiled in parallel) -> $OUT/gemm-tiles.md

@@ -1,4 +1,4 @@
-// What the autograd wrappers of the fused CUDA kernels (edge/ and node/ here, and nn/split_tf32_linear.cpp) share:
+// What the autograd wrappers of the fused CUDA kernels (edge/ and node/ here, and nn/tensor_core_linear.cpp) share:
 // argument checks and launcher failures as uma::Error (the one error type the engine's callers handle), and the
 // stream the kernels go on (Torch's current one, so they order with the surrounding Torch work and CUDA-graph
 // capture).

@@ -1,7 +1,10 @@
 #include "engine/nn/fp32_gemm.h"
 
 #ifdef UMA_HAVE_CUDA_KERNELS
-#include "engine/nn/split_tf32_linear.h"
+#include <cstdlib>
+#include <cstring>
+
+#include "engine/nn/tensor_core_linear.h"
 #endif
 
 namespace uma {
@@ -19,6 +22,12 @@ torch::Tensor linear_in_mode(const torch::Tensor& x, const torch::Tensor& w, con
 #ifdef UMA_HAVE_CUDA_KERNELS
   if (mode == Fp32Gemm::split_tf32 && x.is_cuda() && x.scalar_type() == torch::kFloat32)
     return fused::split_tf32_linear(x, w, b);
+  // tf32 on an H100/H200: the Hopper TMA GEMM (kernels/gemm/hopper/tf32_tma_gemm_kernel.cuh), which runs the
+  // engine's memory-bound GEMM shapes faster than cuBLAS's TF32 kernels; UMA_TF32_GEMM=cublas keeps cuBLAS (A/B runs).
+  static const bool cublas_tf32 = std::getenv("UMA_TF32_GEMM") && std::strcmp(std::getenv("UMA_TF32_GEMM"), "cublas") == 0;
+  if (mode == Fp32Gemm::tf32 && !cublas_tf32 && x.is_cuda() && x.scalar_type() == torch::kFloat32 &&
+      fused::tf32_linear_available())
+    return fused::tf32_linear(x, w, b);
 #endif
   return torch::nn::functional::linear(x, w, b);
 }

@@ -13,15 +13,18 @@ enum class Fp32Gemm {
   // (kernels/gemm/split_tf32_gemm_params.h), fp32 sums. Operands the kernel cannot take (misaligned) and the
   // node-level einsums use the strict path.
   split_tf32,
-  // cuBLAS TF32 tensor cores: inputs rounded to 10 mantissa bits (~1e-3 relative per product); the fastest.
+  // TF32 tensor cores: inputs cut to 10 mantissa bits (~1e-3 relative per product); the fastest. On compute
+  // capability 9.0 (H100, H200) the Hopper TMA GEMM (kernels/gemm/hopper/tf32_tma_gemm_kernel.cuh), elsewhere and
+  // for operands it cannot take cuBLAS's TF32 mode.
   tf32,
 };
 
 const char* fp32_gemm_name(Fp32Gemm mode);  // "strict", "split-tf32", "tf32"
 
-// y = x w^T + b (torch::nn::functional::linear), on the split-TF32 kernel when `mode` is split_tf32 and x is an
-// fp32 CUDA tensor in a build with the CUDA kernels; otherwise torch's linear (whose cuBLAS TF32 setting the
-// engine sets once for the tf32 mode). w must not require a gradient on the split path (inference: the weights
+// y = x w^T + b (torch::nn::functional::linear), on the split-TF32 kernel when `mode` is split_tf32, on the Hopper
+// TF32 kernel when it is tf32 on an H100/H200 (UMA_TF32_GEMM=cublas: cuBLAS instead, for A/B runs), x an fp32 CUDA
+// tensor in a build with the CUDA kernels; otherwise torch's linear (whose cuBLAS TF32 setting the engine sets
+// once for the tf32 mode). w must not require a gradient on the split path (inference: the weights
 // are constants; the input gradient is the only one formed).
 torch::Tensor linear_in_mode(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, Fp32Gemm mode);
 

@@ -1,0 +1,140 @@
+// Autograd wrappers of the tensor-core GEMM kernels (fp32_gemm.h's split_tf32 and tf32 modes); see
+// tensor_core_linear.h.
+#include "engine/nn/tensor_core_linear.h"
+
+#include <c10/cuda/CUDAGuard.h>
+
+#include <atomic>
+
+#include "engine/fused/fused_launch.h"
+#include "kernels/gemm/hopper/tf32_tma_gemm_launch.h"
+#include "kernels/gemm/split_tf32_gemm_launch.h"
+
+namespace uma {
+namespace fused {
+namespace {
+
+// Which kernel a linear layer runs on.
+enum class Kernel { kSplitTf32, kTf32 };
+
+struct Counts {
+  std::atomic<int64_t> kernel{0}, fallback{0};
+};
+Counts counts[2];  // by Kernel
+
+// t as [rows, t.size(-1)] with unit column stride: a view where one exists (a 2-D view of strided rows keeps its
+// row stride, which the kernel takes as the leading dimension), else a copy.
+Tensor as_rows(const Tensor& t) {
+  Tensor r = t.dim() == 2 ? t : t.reshape({-1, t.size(-1)});
+  if (r.size(1) > 1 && r.stride(1) != 1) r = r.contiguous();
+  return r;
+}
+
+int64_t leading_dim(const Tensor& rows) { return rows.size(0) > 1 ? rows.stride(0) : rows.size(1); }
+
+// out = a op(b) + bias on the kernel; false (out untouched) when the kernel does not take these operands. The TF32
+// kernel takes B as weight rows only (TF32 wgmma reads shared memory K-major): the caller passes w^T for dy w.
+bool try_kernel(Kernel which, const Tensor& a, const Tensor& b, k::GemmBLayout layout, const Tensor& bias, Tensor& out) {
+  k::SplitTf32GemmParams p;
+  p.m = a.size(0);
+  p.k = a.size(1);
+  p.n = out.size(1);
+  p.a = a.data_ptr<float>();
+  p.lda = leading_dim(a);
+  p.b = b.data_ptr<float>();
+  p.ldb = b.stride(0);
+  p.b_layout = layout;
+  p.bias = bias.defined() ? bias.data_ptr<float>() : nullptr;
+  p.d = out.data_ptr<float>();
+  p.ldd = out.stride(0);
+  if (which == Kernel::kTf32) {
+    if (!k::hopper::tf32_gemm_tma_supported(p)) return false;
+    launch([&] { k::hopper::tf32_gemm_tma(p, current_stream()); });
+  } else {
+    if (!k::split_tf32_gemm_supported(p)) return false;
+    launch([&] { k::split_tf32_gemm(p, current_stream()); });
+  }
+  ++counts[static_cast<int>(which)].kernel;
+  return true;
+}
+
+template <Kernel kWhich>
+class TensorCoreLinearFunction : public torch::autograd::Function<TensorCoreLinearFunction<kWhich>> {
+ public:
+  // b: the bias, or an empty tensor for none (torch's autograd Function takes no undefined inputs).
+  static Tensor forward(AutogradContext* ctx, const Tensor& x, const Tensor& w, const Tensor& b) {
+    const c10::cuda::CUDAGuard guard(x.device());
+    const Tensor x2 = as_rows(x), wc = w.contiguous();
+    const Tensor bc = b.numel() > 0 ? b.contiguous() : Tensor();
+    Tensor y = torch::empty({x2.size(0), wc.size(0)}, x.options());
+    if (!try_kernel(kWhich, x2, wc, k::GemmBLayout::kWeightRows, bc, y)) {
+      y = torch::nn::functional::linear(x2, wc, bc);
+      ++counts[static_cast<int>(kWhich)].fallback;
+    }
+    ctx->save_for_backward({wc});
+    ctx->saved_data["input_shape"] = x.sizes().vec();
+    auto shape = x.sizes().vec();
+    shape.back() = wc.size(0);
+    return y.view(shape);
+  }
+
+  static tensor_list backward(AutogradContext* ctx, tensor_list grad_outputs) {
+    const Tensor w = ctx->get_saved_variables()[0];
+    const auto input_shape = ctx->saved_data["input_shape"].toIntVector();
+    const Tensor& gy = grad_outputs[0];
+    if (!gy.defined()) return {Tensor(), Tensor(), Tensor()};
+    const c10::cuda::CUDAGuard guard(gy.device());
+    const Tensor g2 = as_rows(gy);
+    Tensor gx = torch::empty({g2.size(0), w.size(1)}, gy.options());
+    // dy w: the split kernel reads w [out, in] as row-major B; the TF32 kernel needs w^T [in, out] as weight rows
+    // (a transposed copy of a constant of at most 1536 x 128 floats, ~2 us).
+    const bool ok = kWhich == Kernel::kTf32
+                        ? try_kernel(kWhich, g2, w.t().contiguous(), k::GemmBLayout::kWeightRows, Tensor(), gx)
+                        : try_kernel(kWhich, g2, w, k::GemmBLayout::kRowMajor, Tensor(), gx);
+    if (!ok) {
+      gx = torch::mm(g2, w);
+      ++counts[static_cast<int>(kWhich)].fallback;
+    }
+    return {gx.view(input_shape), Tensor(), Tensor()};
+  }
+};
+
+template <Kernel kWhich>
+Tensor tensor_core_linear(const Tensor& x, const Tensor& w, const Tensor& b, const char* name) {
+  require(x.is_cuda() && x.scalar_type() == torch::kFloat32 && w.scalar_type() == torch::kFloat32 &&
+              w.device() == x.device() && w.dim() == 2 && x.dim() >= 1 && x.size(-1) == w.size(1) &&
+              (!b.defined() || (b.scalar_type() == torch::kFloat32 && b.device() == x.device() && b.numel() == w.size(0))),
+          std::string("uma::fused::") + name + ": needs fp32 CUDA x [..., in], w [out, in], b [out] on one device");
+  // The weights are constants in inference; should a caller ever train through this, torch's linear forms
+  // the weight gradient this function does not.
+  if (w.requires_grad() || (b.defined() && b.requires_grad())) {
+    ++counts[static_cast<int>(kWhich)].fallback;
+    return torch::nn::functional::linear(x, w, b);
+  }
+  return TensorCoreLinearFunction<kWhich>::apply(x, w, b.defined() ? b : torch::empty({0}, w.options()));
+}
+
+}  // namespace
+
+Tensor split_tf32_linear(const Tensor& x, const Tensor& w, const Tensor& b) {
+  return tensor_core_linear<Kernel::kSplitTf32>(x, w, b, "split_tf32_linear");
+}
+
+Tensor tf32_linear(const Tensor& x, const Tensor& w, const Tensor& b) {
+  return tensor_core_linear<Kernel::kTf32>(x, w, b, "tf32_linear");
+}
+
+bool tf32_linear_available() { return k::split_tf32_wgmma_available(); }
+
+SplitTf32Counts split_tf32_counts() {
+  const auto& c = counts[static_cast<int>(Kernel::kSplitTf32)];
+  return {c.kernel.load(), c.fallback.load()};
+}
+
+SplitTf32Counts tf32_linear_counts() {
+  const auto& c = counts[static_cast<int>(Kernel::kTf32)];
+  return {c.kernel.load(), c.fallback.load()};
+}
+
+}  // namespace fused
+}  // namespace uma

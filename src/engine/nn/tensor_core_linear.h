@@ -1,0 +1,33 @@
+// The engine's tensor-core GEMM kernels (src/kernels/gemm/) as linear layers with autograd: forward y = x w^T + b,
+// backward dx = dy w, both on the kernel. No weight or bias gradient (inference: constants). Operands a kernel
+// cannot take (alignment, strides; for tf32_linear also a GPU other than compute capability 9.0) fall back to
+// torch's linear in the same precision class.
+//   split_tf32_linear: the split-TF32 GEMM (fp32-accurate; fp32_gemm.h's split_tf32 mode); fallback torch fp32.
+//   tf32_linear:       the Hopper TMA TF32 GEMM (fp32_gemm.h's tf32 mode on H100/H200); fallback cuBLAS TF32
+//                      (the engine enables it for that mode).
+#ifndef UMA_ENGINE_TENSOR_CORE_LINEAR_H
+#define UMA_ENGINE_TENSOR_CORE_LINEAR_H
+
+#include <torch/torch.h>
+
+namespace uma {
+namespace fused {
+
+// x [..., in] fp32 CUDA; w [out, in]; b [out] or undefined.
+torch::Tensor split_tf32_linear(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b);
+torch::Tensor tf32_linear(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b);
+
+// Whether tf32_linear's kernel can run on the current device (compute capability 9.0).
+bool tf32_linear_available();
+
+// Counts of kernel calls and fallbacks since the process started (tests: the kernel did run).
+struct SplitTf32Counts {
+  int64_t kernel = 0, fallback = 0;
+};
+SplitTf32Counts split_tf32_counts();
+SplitTf32Counts tf32_linear_counts();
+
+}  // namespace fused
+}  // namespace uma
+
+#endif  // UMA_ENGINE_TENSOR_CORE_LINEAR_H

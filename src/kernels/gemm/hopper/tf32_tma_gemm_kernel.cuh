@@ -1,0 +1,110 @@
+// The plain TF32 GEMM D = A B^T (+ bias) on Hopper's TMA + warpgroup MMA, built from CUTLASS 3's collective builder
+// (sm_90a only). Why not cuBLAS: on the engine's shapes (m = edges, 1e4-1e6; n, k = 32-1536) cuBLAS runs its
+// 128 x 128 x 32 one-warpgroup TF32 kernels at about a third of the tensor-core peak (161 TFLOP/s for one layer's
+// GEMMs on an H100, benchmarks/results/2026-12-06-h100-gemm-modes.md) while most of these GEMMs are close to the
+// memory roofline: fp32 operands give 2nk / (4 (n + k)) flop per byte, 64-280 here against the H100's ridge of ~150.
+// A TMA-fed, warp-specialized persistent kernel keeps HBM busy while the tensor cores run, which is what such
+// GEMMs need. Numerics: TF32 wgmma reads the top 19 bits of each fp32 operand (as cuBLAS's TF32 mode does) and
+// accumulates in fp32.
+//
+// A: [m][k] row-major (row stride lda), B: [n][k] row-major (torch's Linear weight; "column-major B" to CUTLASS),
+// D: [m][n] row-major; bias [n] per column or none. TF32 wgmma reads shared memory K-major only, so the input
+// gradient dx = dy W takes W^T as B, made by the caller (engine/nn/tf32_linear.cpp).
+#ifndef UMA_KERNELS_GEMM_HOPPER_TF32_TMA_GEMM_KERNEL_CUH
+#define UMA_KERNELS_GEMM_HOPPER_TF32_TMA_GEMM_KERNEL_CUH
+
+#include <cuda_runtime_api.h>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include "cute/tensor.hpp"
+#include "cutlass/cutlass.h"
+#include "cutlass/epilogue/collective/collective_builder.hpp"
+#include "cutlass/epilogue/fusion/operations.hpp"
+#include "cutlass/gemm/collective/collective_builder.hpp"
+#include "cutlass/gemm/device/gemm_universal_adapter.h"
+#include "cutlass/gemm/kernel/gemm_universal.hpp"
+#include "cutlass/kernel_hardware_info.h"
+#include "kernels/gemm/split_tf32_gemm_params.h"
+
+namespace uma {
+namespace kernels {
+namespace hopper {
+
+// One configuration: CTA tile kM x kN x 32 (32 TF32 = 128 bytes of K per stage, one swizzle atom), a cluster of
+// kClusterM CTAs along M (they share B's TMA loads by multicast), the cooperative (two consumer warpgroups on one
+// tile) or ping-pong (one tile per consumer warpgroup, alternating) schedule, with or without the bias.
+template <int kM, int kN, int kClusterM, bool kCooperative, bool kBias>
+struct Tf32TmaGemm {
+  static constexpr bool kBias_ = kBias;
+  using TileShape = cute::Shape<cute::Int<kM>, cute::Int<kN>, cute::_32>;
+  using ClusterShape = cute::Shape<cute::Int<kClusterM>, cute::_1, cute::_1>;
+  using MainloopSchedule = std::conditional_t<kCooperative, cutlass::gemm::KernelTmaWarpSpecializedCooperative,
+                                              cutlass::gemm::KernelTmaWarpSpecializedPingpong>;
+  using EpilogueSchedule = std::conditional_t<kCooperative, cutlass::epilogue::TmaWarpSpecializedCooperative,
+                                              cutlass::epilogue::TmaWarpSpecialized>;
+  static constexpr int kAlign = 4;  // 16 bytes of fp32: TMA's alignment (kSplitTf32Alignment)
+  // No source matrix C (void): D = acc (+ bias), nothing else is read.
+  using Fusion = std::conditional_t<kBias, cutlass::epilogue::fusion::LinCombPerColBias<float, float, float, float, float, kAlign>,
+                                    cutlass::epilogue::fusion::LinearCombination<float, float, float, float>>;
+  using Epilogue = typename cutlass::epilogue::collective::CollectiveBuilder<
+      cutlass::arch::Sm90, cutlass::arch::OpClassTensorOp, TileShape, ClusterShape,
+      cutlass::epilogue::collective::EpilogueTileAuto, float, float, void, cutlass::layout::RowMajor, kAlign, float,
+      cutlass::layout::RowMajor, kAlign, EpilogueSchedule, Fusion>::CollectiveOp;
+  using Mainloop = typename cutlass::gemm::collective::CollectiveBuilder<
+      cutlass::arch::Sm90, cutlass::arch::OpClassTensorOp, cutlass::tfloat32_t, cutlass::layout::RowMajor, kAlign,
+      cutlass::tfloat32_t, cutlass::layout::ColumnMajor, kAlign, float, TileShape, ClusterShape,
+      cutlass::gemm::collective::StageCountAutoCarveout<static_cast<int>(sizeof(typename Epilogue::SharedStorage))>,
+      MainloopSchedule>::CollectiveOp;
+  using Kernel = cutlass::gemm::kernel::GemmUniversal<cute::Shape<int, int, int, int>, Mainloop, Epilogue,
+                                                      cutlass::gemm::PersistentScheduler>;
+  using Gemm = cutlass::gemm::device::GemmUniversalAdapter<Kernel>;
+};
+
+inline const char* cutlass_status_name(cutlass::Status s) { return cutlassGetStatusString(s); }
+
+// Enqueues D = A B^T (+ bias) on `stream` (p.b_layout must be kWeightRows; p.bias used only when kBias). No
+// workspace (the persistent scheduler without split-K needs none; checked) and no allocation, so a CUDA graph can
+// record it; the TMA descriptors are made on the host here and travel as kernel parameters. `sm_count` sizes the
+// persistent grid.
+template <class Config>
+void run_tf32_tma_gemm(const SplitTf32GemmParams& p, int sm_count, cudaStream_t stream) {
+  using Gemm = typename Config::Gemm;
+  using Kernel = typename Config::Kernel;
+  typename Kernel::StrideA stride_a = cute::make_stride(int64_t(p.lda), cute::Int<1>{}, int64_t(0));
+  typename Kernel::StrideB stride_b = cute::make_stride(int64_t(p.ldb), cute::Int<1>{}, int64_t(0));
+  typename Kernel::StrideD stride_d = cute::make_stride(int64_t(p.ldd), cute::Int<1>{}, int64_t(0));
+  typename Kernel::StrideC stride_c{};
+  cutlass::KernelHardwareInfo hw;
+  cudaGetDevice(&hw.device_id);
+  hw.sm_count = sm_count;
+  typename Gemm::Arguments args{
+      cutlass::gemm::GemmUniversalMode::kGemm,
+      {static_cast<int>(p.m), static_cast<int>(p.n), static_cast<int>(p.k), 1},
+      {reinterpret_cast<const cutlass::tfloat32_t*>(p.a), stride_a, reinterpret_cast<const cutlass::tfloat32_t*>(p.b),
+       stride_b},
+      {{}, nullptr, stride_c, p.d, stride_d},
+      hw};
+  args.epilogue.thread.alpha = 1.0f;
+  args.epilogue.thread.beta = 0.0f;
+  if constexpr (Config::kBias_) args.epilogue.thread.bias_ptr = p.bias;
+  Gemm gemm;
+  const std::string what = "tf32_gemm_tma (m=" + std::to_string(p.m) + " n=" + std::to_string(p.n) +
+                           " k=" + std::to_string(p.k) + "): ";
+  cutlass::Status s = gemm.can_implement(args);
+  if (s != cutlass::Status::kSuccess) throw std::invalid_argument(what + "cannot implement: " + cutlass_status_name(s));
+  if (Gemm::get_workspace_size(args) != 0) throw std::runtime_error(what + "needs a workspace");
+  s = gemm.initialize(args, nullptr, stream);
+  if (s == cutlass::Status::kSuccess) s = gemm.run(stream);
+  const cudaError_t err = cudaGetLastError();
+  if (s != cutlass::Status::kSuccess || err != cudaSuccess)
+    throw std::runtime_error(what + "launch failed: " + cutlass_status_name(s) + ", " + cudaGetErrorString(err));
+}
+
+}  // namespace hopper
+}  // namespace kernels
+}  // namespace uma
+
+#endif  // UMA_KERNELS_GEMM_HOPPER_TF32_TMA_GEMM_KERNEL_CUH

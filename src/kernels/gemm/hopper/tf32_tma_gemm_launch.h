@@ -1,0 +1,34 @@
+// Host launcher of the Hopper (sm_90a) TF32 GEMM D = A B^T (+ bias) (tf32_tma_gemm_kernel.cuh): the engine's tf32
+// mode on H100/H200 (engine/nn/tensor_core_linear.cpp). Same parameter block as the split-TF32 GEMM, B as weight rows
+// only. No synchronisation, no allocation, no workspace: CUDA-graph capturable. Deterministic (a fixed K order per
+// output tile, no split-K, no atomics).
+#ifndef UMA_KERNELS_GEMM_HOPPER_TF32_TMA_GEMM_LAUNCH_H
+#define UMA_KERNELS_GEMM_HOPPER_TF32_TMA_GEMM_LAUNCH_H
+
+#include <cuda_runtime_api.h>
+
+#include "kernels/gemm/split_tf32_gemm_params.h"
+
+namespace uma {
+namespace kernels {
+namespace hopper {
+
+// Whether the kernel takes these operands: B as weight rows ([n][k], GemmBLayout::kWeightRows), the alignment and
+// size rules of split_tf32_gemm_supported (16-byte pointers, n, k and leading dimensions multiples of 4, below 2^31),
+// and a compute-capability 9.0 device (the kernel exists only as sm_90a code).
+bool tf32_gemm_tma_supported(const SplitTf32GemmParams& p);
+
+// Enqueues the GEMM on `stream`. Throws std::invalid_argument for operands tf32_gemm_tma_supported refuses,
+// std::runtime_error when the launch fails. m == 0 enqueues nothing.
+void tf32_gemm_tma(const SplitTf32GemmParams& p, cudaStream_t stream);
+
+// The product's two instantiations (tf32_tma_gemm_bias.cu, tf32_tma_gemm_plain.cu: one translation unit each, so
+// that a parallel build compiles them side by side). Called by tf32_gemm_tma after its checks.
+void tf32_gemm_tma_bias(const SplitTf32GemmParams& p, int sm_count, cudaStream_t stream);
+void tf32_gemm_tma_plain(const SplitTf32GemmParams& p, int sm_count, cudaStream_t stream);
+
+}  // namespace hopper
+}  // namespace kernels
+}  // namespace uma
+
+#endif  // UMA_KERNELS_GEMM_HOPPER_TF32_TMA_GEMM_LAUNCH_H
