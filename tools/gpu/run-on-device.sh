@@ -21,7 +21,7 @@
 #   gemm    env deps build test-gpu, then ours in the three fp32 GEMM modes (strict, split TF32, TF32) vs umas_fast_gpu
 #           strict fp32 at 200 and 2000 atoms (carbon, Cu), with each mode's profile at 2000 atoms
 #   tf32-tiles-start, tf32-tiles  the Hopper TF32 GEMM's configurations vs cuBLAS on one layer's GEMMs
-#   tf32-ab  ours TF32 with the Hopper TF32 GEMM and with cuBLAS (UMA_TF32_GEMM=cublas), profiled
+#   tf32-ab  ours TF32 with the Hopper TF32 GEMM (UMA_TF32_GEMM=hopper) and with cuBLAS (the default), profiled
 #   node-kernels  ours split and TF32 with UMA_FUSED_NODE_KERNELS=0 (no fairchem), profiled
 #   tiles   env, then the split-TF32 GEMM's tile sweep and cuBLAS on the engine's GEMM shapes (gemm-tiles.md)
 #   layouts the SO(2) GEMMs in strict fp32 with their operand layouts (tools/gpu/gemm_probe.py --layouts)
@@ -154,7 +154,10 @@ phase_test_gpu() {
   # path they replace stays tested on the GPU.
   ( cd build-gpu && echo "== UMA_FUSED_NODE_KERNELS=0" && UMA_FUSED_NODE_KERNELS=0 timeout 120 ctest -R "test_gpu_engine" -V --timeout 110 ) \
     >> "$OUT/ctest_gpu.log" 2>&1
-  say "GPU engine tests with the node kernels off: $(grep -E 'tests passed|tests failed' "$OUT/ctest_gpu.log" | tail -1)"
+  # And with the Hopper TF32 GEMM in the tf32 mode (opt-in, nn/fp32_gemm.cpp): it must run and meet the TF32 bound.
+  ( cd build-gpu && echo "== UMA_TF32_GEMM=hopper" && UMA_TF32_GEMM=hopper timeout 120 ctest -R "test_gpu_engine" -V --timeout 110 ) \
+    >> "$OUT/ctest_gpu.log" 2>&1
+  say "GPU engine tests with the node kernels off, then with the Hopper TF32 GEMM: $(grep -E 'tests passed|tests failed' "$OUT/ctest_gpu.log" | tail -2 | tr "\n" " ")"
   grep -E "\[gpu( parity| gemm modes)?\]|\[split-tf32|FAILED|Failure|SKIPPED \]|  OK \] (EdgeGate|EdgeGeometry|LayerNormSilu|RmsNormSh|NodeGate)" "$OUT/ctest_gpu.log" | head -60
 }
 
@@ -257,11 +260,11 @@ phase_tf32_tiles() {  # the Hopper TF32 GEMM's configurations vs cuBLAS strict /
   grep -i -E "error|warning" /tmp/tf32tiles/build.log | head -20 >> "$OUT/tf32-tiles.md"
   grep "one layer" "$OUT/tf32-tiles.md"
 }
-phase_tf32_ab() {  # ours in TF32 with the Hopper TF32 GEMM (the default) and with cuBLAS (UMA_TF32_GEMM=cublas), same
+phase_tf32_ab() {  # ours in TF32 with the Hopper TF32 GEMM (UMA_TF32_GEMM=hopper) and with cuBLAS (the default), same
   # call, profiled, no fairchem
-  bench tf32-hopper --structures carbon,cu --sizes 200,2000 --ours-variants fp32_tf32 --skip-fairchem --profile \
-    --profile-small 200 --deadline $(( $(left) / 2 ))
-  UMA_TF32_GEMM=cublas bench tf32-cublas --structures carbon,cu --sizes 200,2000 --ours-variants fp32_tf32 \
+  UMA_TF32_GEMM=hopper bench tf32-hopper --structures carbon,cu --sizes 200,2000 --ours-variants fp32_tf32 --skip-fairchem \
+    --profile --profile-small 200 --deadline $(( $(left) / 2 ))
+  bench tf32-cublas --structures carbon,cu --sizes 200,2000 --ours-variants fp32_tf32 \
     --skip-fairchem --profile --profile-small 200 --deadline $(( $(left) - 20 ))
   rm -f "$OUT"/results-tf32-*.md "$OUT"/results-tf32-*.png  # the json holds it all; a call returns few files
 }

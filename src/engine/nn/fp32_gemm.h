@@ -13,16 +13,15 @@ enum class Fp32Gemm {
   // (kernels/gemm/split_tf32_gemm_params.h), fp32 sums. Operands the kernel cannot take (misaligned) and the
   // node-level einsums use the strict path.
   split_tf32,
-  // TF32 tensor cores: inputs cut to 10 mantissa bits (~1e-3 relative per product); the fastest. On compute
-  // capability 9.0 (H100, H200) the Hopper TMA GEMM (kernels/gemm/hopper/tf32_tma_gemm_kernel.cuh), elsewhere and
-  // for operands it cannot take cuBLAS's TF32 mode.
+  // cuBLAS TF32 tensor cores: inputs rounded to 10 mantissa bits (~1e-3 relative per product); the fastest.
+  // UMA_TF32_GEMM=hopper runs them on the Hopper TMA GEMM instead (H100/H200; faster, but it truncates: fp32_gemm.cpp).
   tf32,
 };
 
 const char* fp32_gemm_name(Fp32Gemm mode);  // "strict", "split-tf32", "tf32"
 
 // y = x w^T + b (torch::nn::functional::linear), on the split-TF32 kernel when `mode` is split_tf32, on the Hopper
-// TF32 kernel when it is tf32 on an H100/H200 (UMA_TF32_GEMM=cublas: cuBLAS instead, for A/B runs), x an fp32 CUDA
+// TF32 kernel when it is tf32 on an H100/H200 and UMA_TF32_GEMM=hopper is set, x an fp32 CUDA
 // tensor in a build with the CUDA kernels; otherwise torch's linear (whose cuBLAS TF32 setting the engine sets
 // once for the tf32 mode). w must not require a gradient on the split path (inference: the weights
 // are constants; the input gradient is the only one formed).

@@ -3,8 +3,8 @@
 // cannot take (alignment, strides; for tf32_linear also a GPU other than compute capability 9.0) fall back to
 // torch's linear in the same precision class.
 //   split_tf32_linear: the split-TF32 GEMM (fp32-accurate; fp32_gemm.h's split_tf32 mode); fallback torch fp32.
-//   tf32_linear:       the Hopper TMA TF32 GEMM (fp32_gemm.h's tf32 mode on H100/H200); fallback cuBLAS TF32
-//                      (the engine enables it for that mode).
+//   tf32_linear:       the Hopper TMA TF32 GEMM (fp32_gemm.h's tf32 mode on H100/H200 with UMA_TF32_GEMM=hopper);
+//                      fallback cuBLAS TF32 (the engine enables it for that mode).
 #ifndef UMA_ENGINE_TENSOR_CORE_LINEAR_H
 #define UMA_ENGINE_TENSOR_CORE_LINEAR_H
 

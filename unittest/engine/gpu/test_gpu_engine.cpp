@@ -7,9 +7,11 @@
 #include "engine/nn/tensor_core_linear.h"
 #endif
 
+#include <cstdlib>
 #include <fstream>
 #include <limits>
 #include <random>
+#include <string>
 
 namespace {
 
@@ -102,10 +104,10 @@ TEST(GpuEngine, SplitTf32PassesTheFp32BoundsAndTf32IsReported) {
         EXPECT_LE(de, 1e-5) << name;
         EXPECT_LE(df, 1e-4) << name;
       } else {
-        // TF32 keeps 10 mantissa bits (~1e-3 relative per product): cuBLAS's TF32 measured 1.5e-3 eV/atom and
-        // 1.5e-3 eV/Å worst on these fixtures (H100, 2026-12-06). 1e-2 leaves a factor ~7 for another kernel's
-        // summation order; a GEMM that is wrong rather than imprecise (tile, stride, transposition) is off by far
-        // more than that.
+        // TF32 keeps 10 mantissa bits (~1e-3 relative per product): cuBLAS's TF32 measured 1.7e-3 eV/atom and
+        // 1.5e-3 eV/Å worst on these fixtures, the Hopper kernel, which truncates, 6.7e-3 and 5.0e-3 (H100,
+        // 2026-12-06). 1e-2 bounds both; a GEMM that is wrong rather than imprecise (tile, stride, transposition)
+        // is off by far more than that.
         EXPECT_LE(de, 1e-2) << name << " tf32";
         EXPECT_LE(df, 1e-2) << name << " tf32";
       }
@@ -121,9 +123,12 @@ TEST(GpuEngine, SplitTf32PassesTheFp32BoundsAndTf32IsReported) {
     } else {
       EXPECT_EQ(calls.kernel, calls_before.kernel) << "the split kernel ran outside its mode";
     }
-    // The Hopper TF32 kernel: the tf32 mode's GEMMs on an H100/H200 (fp32_gemm.h), and nowhere else.
+    // The Hopper TF32 kernel: the tf32 mode's GEMMs on an H100/H200 when UMA_TF32_GEMM=hopper is set (fp32_gemm.h;
+    // tools/gpu/run-on-device.sh runs this test with it too), and nowhere else.
     const auto tf32 = uma::fused::tf32_linear_counts();
-    if (mode == uma::Fp32Gemm::tf32 && uma::fused::tf32_linear_available()) {
+    const char* tf32_gemm = std::getenv("UMA_TF32_GEMM");
+    const bool hopper = tf32_gemm && std::string(tf32_gemm) == "hopper" && uma::fused::tf32_linear_available();
+    if (mode == uma::Fp32Gemm::tf32 && hopper) {
       EXPECT_GT(tf32.kernel, tf32_before.kernel) << "the Hopper TF32 kernel never ran in the tf32 mode";
       std::printf("[gpu gemm modes] Hopper TF32 kernel calls %lld, fallbacks %lld\n",
                   (long long)(tf32.kernel - tf32_before.kernel), (long long)(tf32.fallback - tf32_before.fallback));

@@ -4,8 +4,11 @@
 // GEMMs on an H100, benchmarks/results/2026-12-06-h100-gemm-modes.md) while most of these GEMMs are close to the
 // memory roofline: fp32 operands give 2nk / (4 (n + k)) flop per byte, 64-280 here against the H100's ridge of ~150.
 // A TMA-fed, warp-specialized persistent kernel keeps HBM busy while the tensor cores run, which is what such
-// GEMMs need. Numerics: TF32 wgmma reads the top 19 bits of each fp32 operand (as cuBLAS's TF32 mode does) and
-// accumulates in fp32.
+// GEMMs need. Numerics: TF32 wgmma reads the top 19 bits of each fp32 operand, i.e. truncates it to TF32 (cuBLAS's
+// TF32 kernels round), and accumulates in fp32. Truncation moves every operand towards zero, so its errors add up
+// instead of cancelling: in the engine 2-7e-3 eV/atom against fp64 where cuBLAS gives 1.5e-3 (measured on an H100,
+// benchmarks/results/2026-12-06-h100-tf32-tma-gemm.md). Operands rounded to TF32 beforehand (cvt.rna) would remove
+// that; the operands come straight from memory through TMA here, so only a producer that makes them can.
 //
 // A: [m][k] row-major (row stride lda), B: [n][k] row-major (torch's Linear weight; "column-major B" to CUTLASS),
 // D: [m][n] row-major; bias [n] per column or none. TF32 wgmma reads shared memory K-major only, so the input
