@@ -22,12 +22,14 @@ torch::Tensor linear_in_mode(const torch::Tensor& x, const torch::Tensor& w, con
 #ifdef UMA_HAVE_CUDA_KERNELS
   if (mode == Fp32Gemm::split_tf32 && x.is_cuda() && x.scalar_type() == torch::kFloat32)
     return fused::split_tf32_linear(x, w, b);
-  // tf32 with UMA_TF32_GEMM=hopper on an H100/H200: the Hopper TMA GEMM (kernels/gemm/hopper/tf32_tma_gemm_kernel.cuh).
-  // 1.05x cuBLAS's speed end to end at carbon 2000 (1.12x on one layer's 18 GEMMs), but its tensor cores read the fp32 operands truncated to TF32
-  // where cuBLAS rounds them, and truncation errs the same way in every product: 2-7e-3 eV/atom against fp64 where
-  // cuBLAS gives 1.5e-3 (benchmarks/results/2026-12-06-h100-tf32-tma-gemm.md). So cuBLAS stays the default; the
-  // fused edge-block kernels, which make their A operands in registers, can round instead.
-  static const bool hopper_tf32 = std::getenv("UMA_TF32_GEMM") && std::strcmp(std::getenv("UMA_TF32_GEMM"), "hopper") == 0;
+  // tf32 with UMA_TF32_GEMM=hopper on an H100/H200: the Hopper TMA GEMM (kernels/gemm/hopper/
+  // tf32_tma_gemm_kernel.cuh). 1.05x cuBLAS's speed end to end at carbon 2000 (1.12x on one layer's 18 GEMMs), but
+  // its tensor cores read the fp32 operands truncated to TF32 where cuBLAS rounds them, and truncation errs the same
+  // way in every product: 2-7e-3 eV/atom against fp64 where cuBLAS gives 1.5e-3
+  // (benchmarks/results/2026-12-06-h100-tf32-tma-gemm.md). So cuBLAS stays the default; the fused edge-block
+  // kernels, which make their A operands in registers, can round instead.
+  static const bool hopper_tf32 =
+      std::getenv("UMA_TF32_GEMM") && std::strcmp(std::getenv("UMA_TF32_GEMM"), "hopper") == 0;
   if (mode == Fp32Gemm::tf32 && hopper_tf32 && x.is_cuda() && x.scalar_type() == torch::kFloat32 &&
       fused::tf32_linear_available())
     return fused::tf32_linear(x, w, b);

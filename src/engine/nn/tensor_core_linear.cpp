@@ -34,7 +34,8 @@ int64_t leading_dim(const Tensor& rows) { return rows.size(0) > 1 ? rows.stride(
 
 // out = a op(b) + bias on the kernel; false (out untouched) when the kernel does not take these operands. The TF32
 // kernel takes B as weight rows only (TF32 wgmma reads shared memory K-major): the caller passes w^T for dy w.
-bool try_kernel(Kernel which, const Tensor& a, const Tensor& b, k::GemmBLayout layout, const Tensor& bias, Tensor& out) {
+bool try_kernel(Kernel which, const Tensor& a, const Tensor& b, k::GemmBLayout layout, const Tensor& bias,
+                Tensor& out) {
   k::SplitTf32GemmParams p;
   p.m = a.size(0);
   p.k = a.size(1);

@@ -50,8 +50,9 @@ struct Tf32TmaGemm {
                                               cutlass::epilogue::TmaWarpSpecialized>;
   static constexpr int kAlign = 4;  // 16 bytes of fp32: TMA's alignment (kSplitTf32Alignment)
   // No source matrix C (void): D = acc (+ bias), nothing else is read.
-  using Fusion = std::conditional_t<kBias, cutlass::epilogue::fusion::LinCombPerColBias<float, float, float, float, float, kAlign>,
-                                    cutlass::epilogue::fusion::LinearCombination<float, float, float, float>>;
+  using Fusion =
+      std::conditional_t<kBias, cutlass::epilogue::fusion::LinCombPerColBias<float, float, float, float, float, kAlign>,
+                         cutlass::epilogue::fusion::LinearCombination<float, float, float, float>>;
   using Epilogue = typename cutlass::epilogue::collective::CollectiveBuilder<
       cutlass::arch::Sm90, cutlass::arch::OpClassTensorOp, TileShape, ClusterShape,
       cutlass::epilogue::collective::EpilogueTileAuto, float, float, void, cutlass::layout::RowMajor, kAlign, float,

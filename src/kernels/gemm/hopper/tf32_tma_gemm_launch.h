@@ -1,7 +1,7 @@
 // Host launcher of the Hopper (sm_90a) TF32 GEMM D = A B^T (+ bias) (tf32_tma_gemm_kernel.cuh): the engine's tf32
-// mode on H100/H200 when UMA_TF32_GEMM=hopper is set (engine/nn/fp32_gemm.cpp says why it is not the default). Same parameter block as the split-TF32 GEMM, B as weight rows
-// only. No synchronisation, no allocation, no workspace: CUDA-graph capturable. Deterministic (a fixed K order per
-// output tile, no split-K, no atomics).
+// mode on H100/H200 when UMA_TF32_GEMM=hopper is set (engine/nn/fp32_gemm.cpp says why it is not the default).
+// Same parameter block as the split-TF32 GEMM, B as weight rows only. No synchronisation, no allocation, no
+// workspace: CUDA-graph capturable. Deterministic (a fixed K order per output tile, no split-K, no atomics).
 #ifndef UMA_KERNELS_GEMM_HOPPER_TF32_TMA_GEMM_LAUNCH_H
 #define UMA_KERNELS_GEMM_HOPPER_TF32_TMA_GEMM_LAUNCH_H
 
