@@ -11,6 +11,7 @@
 
 #include "kernels/gemm/split_tf32_gemm_launch.h"
 #include "kernels/gemm/split_tf32_gemm_reference.h"
+#include "gemm_test_gpu.h"
 #include "split_tf32_test_data.h"
 
 namespace k = uma::kernels;
@@ -23,14 +24,6 @@ bool have_gpu() {
   return cudaGetDeviceCount(&n) == cudaSuccess && n > 0;
 }
 
-template <typename T>
-T* to_device(const std::vector<T>& h) {
-  T* d = nullptr;
-  if (cudaMalloc(&d, sizeof(T) * std::max<size_t>(h.size(), 1)) != cudaSuccess) throw std::runtime_error("cudaMalloc");
-  if (!h.empty()) cudaMemcpy(d, h.data(), sizeof(T) * h.size(), cudaMemcpyHostToDevice);
-  return d;
-}
-
 // The kernels this GPU can run: mma.sync always, the Hopper wgmma kernel on compute capability 9.0.
 std::vector<k::SplitTf32Kernel> kernels_here() {
   std::vector<k::SplitTf32Kernel> ks = {k::SplitTf32Kernel::kMmaSync};
@@ -41,14 +34,8 @@ std::vector<k::SplitTf32Kernel> kernels_here() {
 const char* name(k::SplitTf32Kernel kernel) { return kernel == k::SplitTf32Kernel::kWgmma ? "wgmma" : "mma.sync"; }
 
 std::vector<float> run_on_gpu(const Problem& p, k::SplitTf32Kernel kernel = k::SplitTf32Kernel::kAuto) {
-  float *a = to_device(p.a), *b = to_device(p.b), *c = to_device(p.c);
-  std::vector<float> out(p.m * p.n, -1.0f);
-  float* d = to_device(out);
-  k::split_tf32_gemm(p.params(a, b, c, d), nullptr, kernel);
-  EXPECT_EQ(cudaDeviceSynchronize(), cudaSuccess);
-  if (!out.empty()) cudaMemcpy(out.data(), d, sizeof(float) * out.size(), cudaMemcpyDeviceToHost);
-  cudaFree(a); cudaFree(b); cudaFree(c); cudaFree(d);
-  return out;
+  return split_tf32_test::run_gemm_on_gpu(
+      p, [&](const k::SplitTf32GemmParams& q) { k::split_tf32_gemm(q, nullptr, kernel); });
 }
 
 }  // namespace
