@@ -1,9 +1,9 @@
 #include "engine/nn/fp32_gemm.h"
 
-#ifdef UMA_HAVE_CUDA_KERNELS
 #include <cstdlib>
 #include <cstring>
 
+#ifdef UMA_HAVE_CUDA_KERNELS
 #include "engine/nn/tensor_core_linear.h"
 #endif
 
@@ -18,6 +18,12 @@ const char* fp32_gemm_name(Fp32Gemm mode) {
   return "?";
 }
 
+bool hopper_tf32_gemm_requested() {
+  static const bool requested =
+      std::getenv("UMA_TF32_GEMM") && std::strcmp(std::getenv("UMA_TF32_GEMM"), "hopper") == 0;
+  return requested;
+}
+
 torch::Tensor linear_in_mode(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, Fp32Gemm mode) {
 #ifdef UMA_HAVE_CUDA_KERNELS
   if (mode == Fp32Gemm::split_tf32 && x.is_cuda() && x.scalar_type() == torch::kFloat32)
@@ -28,9 +34,7 @@ torch::Tensor linear_in_mode(const torch::Tensor& x, const torch::Tensor& w, con
   // way in every product: 2-7e-3 eV/atom against fp64 where cuBLAS gives 1.5e-3
   // (benchmarks/results/2026-12-06-h100-tf32-tma-gemm.md). So cuBLAS stays the default; the fused edge-block
   // kernels, which make their A operands in registers, can round instead.
-  static const bool hopper_tf32 =
-      std::getenv("UMA_TF32_GEMM") && std::strcmp(std::getenv("UMA_TF32_GEMM"), "hopper") == 0;
-  if (mode == Fp32Gemm::tf32 && hopper_tf32 && x.is_cuda() && x.scalar_type() == torch::kFloat32 &&
+  if (mode == Fp32Gemm::tf32 && hopper_tf32_gemm_requested() && x.is_cuda() && x.scalar_type() == torch::kFloat32 &&
       fused::tf32_linear_available())
     return fused::tf32_linear(x, w, b);
 #endif

@@ -25,6 +25,9 @@ const char* fp32_gemm_name(Fp32Gemm mode);  // "strict", "split-tf32", "tf32"
 // tensor in a build with the CUDA kernels; otherwise torch's linear (whose cuBLAS TF32 setting the engine sets
 // once for the tf32 mode). w must not require a gradient on the split path (inference: the weights
 // are constants; the input gradient is the only one formed).
+// Whether UMA_TF32_GEMM=hopper asks for the Hopper TF32 GEMM in the tf32 mode (read once per process).
+bool hopper_tf32_gemm_requested();
+
 torch::Tensor linear_in_mode(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, Fp32Gemm mode);
 
 }  // namespace uma

@@ -127,12 +127,12 @@ Tensor tf32_linear(const Tensor& x, const Tensor& w, const Tensor& b) {
 
 bool tf32_linear_available() { return k::split_tf32_wgmma_available(); }
 
-SplitTf32Counts split_tf32_counts() {
+TensorCoreCounts split_tf32_counts() {
   const auto& c = counts[static_cast<int>(Kernel::kSplitTf32)];
   return {c.kernel.load(), c.fallback.load()};
 }
 
-SplitTf32Counts tf32_linear_counts() {
+TensorCoreCounts tf32_linear_counts() {
   const auto& c = counts[static_cast<int>(Kernel::kTf32)];
   return {c.kernel.load(), c.fallback.load()};
 }

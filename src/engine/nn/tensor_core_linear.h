@@ -21,11 +21,11 @@ torch::Tensor tf32_linear(const torch::Tensor& x, const torch::Tensor& w, const 
 bool tf32_linear_available();
 
 // Counts of kernel calls and fallbacks since the process started (tests: the kernel did run).
-struct SplitTf32Counts {
+struct TensorCoreCounts {
   int64_t kernel = 0, fallback = 0;
 };
-SplitTf32Counts split_tf32_counts();
-SplitTf32Counts tf32_linear_counts();
+TensorCoreCounts split_tf32_counts();
+TensorCoreCounts tf32_linear_counts();
 
 }  // namespace fused
 }  // namespace uma

@@ -7,11 +7,9 @@
 #include "engine/nn/tensor_core_linear.h"
 #endif
 
-#include <cstdlib>
 #include <fstream>
 #include <limits>
 #include <random>
-#include <string>
 
 namespace {
 
@@ -74,8 +72,8 @@ TEST(GpuEngine, MatchesFairchemFp64AndFp32) {
 
 // The GEMM modes of fp32 on tensor cores (fp32_gemm.h): split TF32 must pass the same fp32 bounds against fairchem's
 // fp32 and fp64 fixtures as strict fp32 (it is meant to replace it), with the split kernel actually running; TF32 is
-// held to a TF32-sized bound (its error is the documented price of its speed), with the Hopper TF32 kernel running on
-// an H100/H200. The printed errors against fp64 are the ones
+// held to a TF32-sized bound (its error is the documented price of its speed), with the Hopper TF32 kernel running
+// exactly when UMA_TF32_GEMM=hopper asks for it on an H100/H200. The printed errors against fp64 are the ones
 // doc/pair_uma.rst quotes.
 TEST(GpuEngine, SplitTf32PassesTheFp32BoundsAndTf32IsReported) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
@@ -126,8 +124,7 @@ TEST(GpuEngine, SplitTf32PassesTheFp32BoundsAndTf32IsReported) {
     // The Hopper TF32 kernel: the tf32 mode's GEMMs on an H100/H200 when UMA_TF32_GEMM=hopper is set (fp32_gemm.h;
     // tools/gpu/run-on-device.sh runs this test with it too), and nowhere else.
     const auto tf32 = uma::fused::tf32_linear_counts();
-    const char* tf32_gemm = std::getenv("UMA_TF32_GEMM");
-    const bool hopper = tf32_gemm && std::string(tf32_gemm) == "hopper" && uma::fused::tf32_linear_available();
+    const bool hopper = uma::hopper_tf32_gemm_requested() && uma::fused::tf32_linear_available();
     if (mode == uma::Fp32Gemm::tf32 && hopper) {
       EXPECT_GT(tf32.kernel, tf32_before.kernel) << "the Hopper TF32 kernel never ran in the tf32 mode";
       std::printf("[gpu gemm modes] Hopper TF32 kernel calls %lld, fallbacks %lld\n",

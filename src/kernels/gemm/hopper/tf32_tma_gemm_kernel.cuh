@@ -12,7 +12,7 @@
 //
 // A: [m][k] row-major (row stride lda), B: [n][k] row-major (torch's Linear weight; "column-major B" to CUTLASS),
 // D: [m][n] row-major; bias [n] per column or none. TF32 wgmma reads shared memory K-major only, so the input
-// gradient dx = dy W takes W^T as B, made by the caller (engine/nn/tf32_linear.cpp).
+// gradient dx = dy W takes W^T as B, made by the caller (engine/nn/tensor_core_linear.cpp).
 #ifndef UMA_KERNELS_GEMM_HOPPER_TF32_TMA_GEMM_KERNEL_CUH
 #define UMA_KERNELS_GEMM_HOPPER_TF32_TMA_GEMM_KERNEL_CUH
 
