@@ -13,6 +13,11 @@
 //        -isystem <cutlass>/include -DUMA_TF32_TMA=0 benchmarks/kernels/bench_split_tf32_gemm.cu -o bench_tf32_tma0
 //   (plain TF32 on the Hopper TMA GEMM, tf32_tma_gemm_kernel.cuh; -DUMA_TF32_TMA picks the configuration below; the
 //   input gradient takes W^T as weight rows, as the engine passes it)
+//   nvcc -std=c++17 -O3 -DNDEBUG --expt-relaxed-constexpr -gencode=arch=compute_90a,code=sm_90a -I src \
+//        -isystem <cutlass>/include -DUMA_TF32_RS benchmarks/kernels/bench_split_tf32_gemm.cu \
+//        src/kernels/gemm/hopper/tf32_rs_wgmma.cu src/kernels/gemm/split_tf32_gemm.cu \
+//        src/kernels/gemm/hopper/split_tf32_wgmma.cu -o bench_tf32_rs
+//   (plain TF32 rounded in registers, tf32_rs_wgmma_kernel.cuh; the input gradient reads W row-major)
 // Prints one markdown row per shape (median of 20 launches after 3, effective TFLOP/s = 2mnk / time) and the layer
 // total. Never registered with ctest.
 #include <cuda_runtime_api.h>
@@ -29,6 +34,8 @@
 #include "kernels/gemm/hopper/split_tf32_wgmma_launch.h"
 #elif defined(UMA_TF32_TMA)
 #include "kernels/gemm/hopper/tf32_tma_gemm_kernel.cuh"
+#elif defined(UMA_TF32_RS)
+#include "kernels/gemm/hopper/tf32_rs_wgmma_launch.h"
 #else
 #include "kernels/gemm/split_tf32_gemm_kernel.cuh"
 #endif
@@ -55,7 +62,7 @@
 #endif
 #endif
 
-#if !defined(UMA_CUBLAS) && !defined(UMA_WGMMA) && !defined(UMA_TF32_TMA)
+#if !defined(UMA_CUBLAS) && !defined(UMA_WGMMA) && !defined(UMA_TF32_TMA) && !defined(UMA_TF32_RS)
 // The tiles swept: <BM, BN, BK, WM, WN, stages> (split_tf32_gemm_kernel.cuh); -DUMA_TILE_ID picks one (nvcc splits
 // -D values at commas, so the tile cannot be given on the command line itself).
 #define UMA_STRINGIZE_ARGS(...) #__VA_ARGS__
@@ -153,6 +160,9 @@ int main() {
 #elif defined(UMA_WGMMA)
   {
     const std::string label = "split TF32 wgmma 128x128x32 (hopper/)";
+#elif defined(UMA_TF32_RS)
+  {
+    const std::string label = "TF32 rounded in registers (tf32_rs_wgmma)";
 #elif defined(UMA_TF32_TMA)
   int sm_count = 0;
   cudaDeviceGetAttribute(&sm_count, cudaDevAttrMultiProcessorCount, 0);
@@ -191,6 +201,8 @@ int main() {
         p.d = y; p.ldd = n;
 #ifdef UMA_WGMMA
         auto launch = [&] { uma::kernels::hopper::split_tf32_gemm_wgmma(p, nullptr); };
+#elif defined(UMA_TF32_RS)
+        auto launch = [&] { uma::kernels::hopper::tf32_gemm_rs(p, nullptr); };
 #elif defined(UMA_TF32_TMA)
         auto launch = [&] {
           if (p.bias)

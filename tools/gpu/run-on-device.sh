@@ -20,8 +20,8 @@
 #   tf32    ours fp32 and TF32 vs umas_fast_gpu fp32 and TF32 at 200 and 2000 atoms (carbon, Cu), one run
 #   gemm    env deps build test-gpu, then ours in the three fp32 GEMM modes (strict, split TF32, TF32) vs umas_fast_gpu
 #           strict fp32 at 200 and 2000 atoms (carbon, Cu), with each mode's profile at 2000 atoms
-#   tf32-tiles-start, tf32-tiles  the Hopper TF32 GEMM's configurations vs cuBLAS on one layer's GEMMs
-#   tf32-ab  ours TF32 with the Hopper TF32 GEMM (UMA_TF32_GEMM=hopper) and with cuBLAS (the default), profiled
+#   tf32-tiles-start, tf32-tiles  the Hopper TF32 GEMMs (TMA configurations, RS) vs cuBLAS on one layer's GEMMs
+#   tf32-ab  ours TF32 on each TF32 GEMM kernel (UMA_TF32_GEMM=rs, hopper, cublas), profiled
 #   node-kernels  ours split and TF32 with UMA_FUSED_NODE_KERNELS=0 (no fairchem), profiled
 #   tiles   env, then the split-TF32 GEMM's tile sweep and cuBLAS on the engine's GEMM shapes (gemm-tiles.md)
 #   layouts the SO(2) GEMMs in strict fp32 with their operand layouts (tools/gpu/gemm_probe.py --layouts)
@@ -147,7 +147,7 @@ phase_build() {
 
 phase_test_gpu() {
   wait_unpack > /dev/null  # the 1.1 test model, if it is being built
-  ( cd build-gpu && timeout 200 ctest -R "test_gpu_engine|WignerKernelCuda|SplitTf32|Tf32TmaGemm|test_edge_gate|test_edge_geometry|test_layer_norm_silu|test_rms_norm_sh|test_node_gate|test_radial_inputs" -V --timeout 180 ) \
+  ( cd build-gpu && timeout 200 ctest -R "test_gpu_engine|WignerKernelCuda|SplitTf32|Tf32TmaGemm|Tf32RsWgmma|test_edge_gate|test_edge_geometry|test_layer_norm_silu|test_rms_norm_sh|test_node_gate|test_radial_inputs" -V --timeout 180 ) \
     > "$OUT/ctest_gpu.log" 2>&1
   say "GPU tests: $(grep -E 'tests passed|tests failed' "$OUT/ctest_gpu.log")"
   # The engine again with the node-level kernels off (layers.h LayerTables::fused_node; on by default): the Torch-op
@@ -157,8 +157,11 @@ phase_test_gpu() {
   # And with the Hopper TF32 GEMM in the tf32 mode (opt-in, nn/fp32_gemm.cpp): it must run and meet the TF32 bound.
   ( cd build-gpu && echo "== UMA_TF32_GEMM=hopper" && UMA_TF32_GEMM=hopper timeout 120 ctest -R "test_gpu_engine" -V --timeout 110 ) \
     >> "$OUT/ctest_gpu.log" 2>&1
-  say "GPU engine tests with the node kernels off, then with the Hopper TF32 GEMM: $(grep -E 'tests passed|tests failed' "$OUT/ctest_gpu.log" | tail -2 | tr "\n" " ")"
-  grep -E "\[gpu( parity| gemm modes)?\]|\[split-tf32|FAILED|Failure|SKIPPED \]|  OK \] (EdgeGate|EdgeGeometry|LayerNormSilu|RmsNormSh|NodeGate)" "$OUT/ctest_gpu.log" | head -60
+  # And with the TF32 GEMM that rounds in registers (UMA_TF32_GEMM=rs).
+  ( cd build-gpu && echo "== UMA_TF32_GEMM=rs" && UMA_TF32_GEMM=rs timeout 120 ctest -R "test_gpu_engine" -V --timeout 110 ) \
+    >> "$OUT/ctest_gpu.log" 2>&1
+  say "GPU engine tests with the node kernels off, then with the Hopper TF32 GEMMs hopper and rs: $(grep -E 'tests passed|tests failed' "$OUT/ctest_gpu.log" | tail -3 | tr "\n" " ")"
+  grep -E "\[gpu( parity| gemm modes)?\]|\[split-tf32|\[tf32-(rs|tma)|FAILED|Failure|SKIPPED \]|  OK \] (EdgeGate|EdgeGeometry|LayerNormSilu|RmsNormSh|NodeGate)" "$OUT/ctest_gpu.log" | head -60
 }
 
 wait_unpack() {
@@ -246,6 +249,9 @@ phase_tf32_tiles_start() {  # start compiling the Hopper TF32 GEMM's configurati
   ( { echo ${UMA_TF32_CONFIGS:-0 1 2 3 4 5} | tr ' ' '\n' | xargs -P 6 -I{} nvcc -std=c++17 -O3 -DNDEBUG \
         --expt-relaxed-constexpr -gencode=arch=compute_90a,code=sm_90a -I src -isystem .carry/deps/cutlass/include \
         -DUMA_TF32_TMA={} $src -o /tmp/tf32tiles/tma{} &
+      nvcc -std=c++17 -O3 -DNDEBUG --expt-relaxed-constexpr -gencode=arch=compute_90a,code=sm_90a -I src \
+        -isystem .carry/deps/cutlass/include -DUMA_TF32_RS $src src/kernels/gemm/hopper/tf32_rs_wgmma.cu \
+        src/kernels/gemm/split_tf32_gemm.cu src/kernels/gemm/hopper/split_tf32_wgmma.cu -o /tmp/tf32tiles/rs &
       nvcc -std=c++17 -O3 -arch=sm_90 -I src -DUMA_CUBLAS $src -lcublas -o /tmp/tf32tiles/cublas; wait
     } > /tmp/tf32tiles/build.log 2>&1; touch /tmp/tf32tiles/done ) &
   say "tf32-tiles: compiling in the background"
@@ -255,17 +261,19 @@ phase_tf32_tiles() {  # the Hopper TF32 GEMM's configurations vs cuBLAS strict /
   while [ ! -f /tmp/tf32tiles/done ] && [ "$(left)" -gt 60 ]; do sleep 5; done
   say "tf32-tiles: $(ls /tmp/tf32tiles | grep -c -v -e log -e done) binaries"
   { echo "| kernel | GEMM | m x n x k | ms | TFLOP/s |"; echo "|---|---|---|---:|---:|"
-    for b in /tmp/tf32tiles/cublas /tmp/tf32tiles/tma?; do [ -x "$b" ] && timeout 60 "$b"; done
+    for b in /tmp/tf32tiles/cublas /tmp/tf32tiles/rs /tmp/tf32tiles/tma?; do [ -x "$b" ] && timeout 60 "$b"; done
   } > "$OUT/tf32-tiles.md" 2>&1
   grep -i -E "error|warning" /tmp/tf32tiles/build.log | head -20 >> "$OUT/tf32-tiles.md"
   grep "one layer" "$OUT/tf32-tiles.md"
 }
-phase_tf32_ab() {  # ours in TF32 with the Hopper TF32 GEMM (UMA_TF32_GEMM=hopper) and with cuBLAS (the default), same
-  # call, profiled, no fairchem
-  UMA_TF32_GEMM=hopper bench tf32-hopper --structures carbon,cu --sizes 200,2000 --ours-variants fp32_tf32 --skip-fairchem \
-    --profile --profile-small 200 --deadline $(( $(left) / 2 ))
-  bench tf32-cublas --structures carbon,cu --sizes 200,2000 --ours-variants fp32_tf32 \
-    --skip-fairchem --profile --profile-small 200 --deadline $(( $(left) - 20 ))
+phase_tf32_ab() {  # ours in TF32 on each TF32 GEMM kernel (UMA_TF32_GEMM; UMA_TF32_AB lists them, default
+  # "rs hopper cublas"), same call, profiled, no fairchem
+  local kernels=(${UMA_TF32_AB:-rs hopper cublas}) i=0
+  for kern in "${kernels[@]}"; do
+    i=$((i + 1))
+    UMA_TF32_GEMM=$kern bench tf32-$kern --structures carbon,cu --sizes 200,2000 --ours-variants fp32_tf32 --skip-fairchem \
+      --profile --profile-small 200 --deadline $(( $(left) / (${#kernels[@]} - i + 1) - 10 ))
+  done
   rm -f "$OUT"/results-tf32-*.md "$OUT"/results-tf32-*.png  # the json holds it all; a call returns few files
 }
 phase_gemm_tiles() {  # the split-TF32 GEMM's tile sweep and cuBLAS strict fp32 / TF32 on the engine's GEMM shapes

@@ -327,6 +327,13 @@ Engine::Engine(const std::string& model_path, const EngineOptions& options) : im
     m.tables->fused_node = m.fused && !(node && std::string(node) == "0");
   }
   if (options.device.is_cuda()) at::globalContext().setAllowTF32CuBLAS(gemm == Fp32Gemm::tf32);
+  if (gemm == Fp32Gemm::tf32) {  // a bad UMA_TF32_GEMM fails here, with the model, not at the first evaluation
+    try {
+      tf32_gemm_kernel_requested();
+    } catch (const std::invalid_argument& e) {
+      throw Error(e.what());
+    }
+  }
   if (options.deterministic && !m.fused)
     throw Error("deterministic summation needs the fused CUDA kernels (device cuda in a CUDA build); "
                 "on the CPU results are deterministic already");

@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <stdexcept>
+#include <string>
 
 #ifdef UMA_HAVE_CUDA_KERNELS
 #include "engine/nn/tensor_core_linear.h"
@@ -18,25 +20,47 @@ const char* fp32_gemm_name(Fp32Gemm mode) {
   return "?";
 }
 
-bool hopper_tf32_gemm_requested() {
-  static const bool requested =
-      std::getenv("UMA_TF32_GEMM") && std::strcmp(std::getenv("UMA_TF32_GEMM"), "hopper") == 0;
-  return requested;
+// An unknown value is refused rather than ignored: a benchmark that meant another kernel must not silently measure
+// cuBLAS.
+Tf32GemmKernel tf32_gemm_kernel_requested() {
+  static const Tf32GemmKernel kernel = [] {
+    const char* v = std::getenv("UMA_TF32_GEMM");
+    if (!v || !*v || std::strcmp(v, "cublas") == 0) return Tf32GemmKernel::cublas;
+    if (std::strcmp(v, "hopper") == 0) return Tf32GemmKernel::hopper_tma;
+    if (std::strcmp(v, "rs") == 0) return Tf32GemmKernel::hopper_rs;
+    throw std::invalid_argument(std::string("UMA_TF32_GEMM=") + v +
+                                " is not a TF32 GEMM kernel: use cublas (the default), hopper or rs");
+  }();
+  return kernel;
+}
+
+const char* tf32_gemm_kernel_name(Tf32GemmKernel kernel) {
+  switch (kernel) {
+    case Tf32GemmKernel::cublas: return "cublas";
+    case Tf32GemmKernel::hopper_tma: return "hopper";
+    case Tf32GemmKernel::hopper_rs: return "rs";
+  }
+  return "?";
 }
 
 torch::Tensor linear_in_mode(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, Fp32Gemm mode) {
 #ifdef UMA_HAVE_CUDA_KERNELS
   if (mode == Fp32Gemm::split_tf32 && x.is_cuda() && x.scalar_type() == torch::kFloat32)
     return fused::split_tf32_linear(x, w, b);
-  // tf32 with UMA_TF32_GEMM=hopper on an H100/H200: the Hopper TMA GEMM (kernels/gemm/hopper/
-  // tf32_tma_gemm_kernel.cuh). 1.05x cuBLAS's speed end to end at carbon 2000 (1.12x on one layer's 18 GEMMs), but
-  // its tensor cores read the fp32 operands truncated to TF32 where cuBLAS rounds them, and truncation errs the same
-  // way in every product: 2-7e-3 eV/atom against fp64 where cuBLAS gives 1.5e-3
-  // (benchmarks/results/2026-12-06-h100-tf32-tma-gemm.md). So cuBLAS stays the default; the fused edge-block
-  // kernels, which make their A operands in registers, can round instead.
-  if (mode == Fp32Gemm::tf32 && hopper_tf32_gemm_requested() && x.is_cuda() && x.scalar_type() == torch::kFloat32 &&
-      fused::tf32_linear_available())
-    return fused::tf32_linear(x, w, b);
+  // tf32 on an H100/H200 with UMA_TF32_GEMM naming one of the Hopper kernels:
+  //  - hopper: the CUTLASS TMA GEMM (kernels/gemm/hopper/tf32_tma_gemm_kernel.cuh). 1.05x cuBLAS's speed end to end
+  //    at carbon 2000 (1.12x on one layer's 18 GEMMs), but its tensor cores read the fp32 operands truncated to TF32
+  //    where cuBLAS rounds them, and truncation errs the same way in every product: 2-7e-3 eV/atom against fp64
+  //    where cuBLAS gives 1.5e-3 (benchmarks/results/2026-12-06-h100-tf32-tma-gemm.md);
+  //  - rs: the wgmma GEMM that rounds both operands in registers (tf32_rs_wgmma_kernel.cuh), cuBLAS's accuracy; the
+  //    host of the fused edge-block kernels, whose A operand is computed in registers.
+  if (mode == Fp32Gemm::tf32 && x.is_cuda() && x.scalar_type() == torch::kFloat32 && fused::tf32_linear_available()) {
+    switch (tf32_gemm_kernel_requested()) {
+      case Tf32GemmKernel::hopper_tma: return fused::tf32_linear(x, w, b);
+      case Tf32GemmKernel::hopper_rs: return fused::tf32_rs_linear(x, w, b);
+      case Tf32GemmKernel::cublas: break;
+    }
+  }
 #endif
   return torch::nn::functional::linear(x, w, b);
 }

@@ -13,21 +13,28 @@ enum class Fp32Gemm {
   // (kernels/gemm/split_tf32_gemm_params.h), fp32 sums. Operands the kernel cannot take (misaligned) and the
   // node-level einsums use the strict path.
   split_tf32,
-  // cuBLAS TF32 tensor cores: inputs rounded to 10 mantissa bits (~1e-3 relative per product); the fastest.
-  // UMA_TF32_GEMM=hopper runs them on the Hopper TMA GEMM instead (H100/H200; faster, but it truncates: fp32_gemm.cpp).
+  // TF32 tensor cores: inputs rounded to 10 mantissa bits (~1e-3 relative per product); the fastest. cuBLAS, or on
+  // an H100/H200 one of this project's Hopper kernels when UMA_TF32_GEMM asks for it (Tf32GemmKernel below).
   tf32,
 };
 
 const char* fp32_gemm_name(Fp32Gemm mode);  // "strict", "split-tf32", "tf32"
 
-// y = x w^T + b (torch::nn::functional::linear), on the split-TF32 kernel when `mode` is split_tf32, on the Hopper
-// TF32 kernel when it is tf32 on an H100/H200 and UMA_TF32_GEMM=hopper is set, x an fp32 CUDA
-// tensor in a build with the CUDA kernels; otherwise torch's linear (whose cuBLAS TF32 setting the engine sets
-// once for the tf32 mode). w must not require a gradient on the split path (inference: the weights
-// are constants; the input gradient is the only one formed).
-// Whether UMA_TF32_GEMM=hopper asks for the Hopper TF32 GEMM in the tf32 mode (read once per process).
-bool hopper_tf32_gemm_requested();
+// The kernel of the tf32 mode's GEMMs on an H100/H200, from the environment variable UMA_TF32_GEMM (read once per
+// process; fp32_gemm.cpp says why each exists and which is the default):
+enum class Tf32GemmKernel {
+  cublas,      // UMA_TF32_GEMM=cublas: cuBLAS's TF32 kernels (rounded operands)
+  hopper_tma,  // UMA_TF32_GEMM=hopper: the CUTLASS TMA GEMM (kernels/gemm/hopper/tf32_tma_gemm_*): fast, truncates
+  hopper_rs,   // UMA_TF32_GEMM=rs: the wgmma GEMM that rounds in registers (kernels/gemm/hopper/tf32_rs_wgmma_*)
+};
+Tf32GemmKernel tf32_gemm_kernel_requested();
+const char* tf32_gemm_kernel_name(Tf32GemmKernel kernel);  // "cublas", "hopper", "rs"
 
+// y = x w^T + b (torch::nn::functional::linear), on the split-TF32 kernel when `mode` is split_tf32, on the Hopper
+// kernel tf32_gemm_kernel_requested() names when it is tf32 on an H100/H200, x an fp32 CUDA tensor in a build with
+// the CUDA kernels; otherwise torch's linear (whose cuBLAS TF32 setting the engine sets once for the tf32 mode).
+// w must not require a gradient on the kernels' paths (inference: the weights are constants; the input gradient is
+// the only one formed).
 torch::Tensor linear_in_mode(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, Fp32Gemm mode);
 
 }  // namespace uma

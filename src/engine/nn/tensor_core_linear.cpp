@@ -7,6 +7,7 @@
 #include <atomic>
 
 #include "engine/fused/fused_launch.h"
+#include "kernels/gemm/hopper/tf32_rs_wgmma_launch.h"
 #include "kernels/gemm/hopper/tf32_tma_gemm_launch.h"
 #include "kernels/gemm/split_tf32_gemm_launch.h"
 
@@ -15,12 +16,12 @@ namespace fused {
 namespace {
 
 // Which kernel a linear layer runs on.
-enum class Kernel { kSplitTf32, kTf32 };
+enum class Kernel { kSplitTf32, kTf32, kTf32Rs };
 
 struct Counts {
   std::atomic<int64_t> kernel{0}, fallback{0};
 };
-Counts counts[2];  // by Kernel
+Counts counts[3];  // by Kernel
 
 // t as [rows, t.size(-1)] with unit column stride: a view where one exists (a 2-D view of strided rows keeps its
 // row stride, which the kernel takes as the leading dimension), else a copy.
@@ -32,8 +33,8 @@ Tensor as_rows(const Tensor& t) {
 
 int64_t leading_dim(const Tensor& rows) { return rows.size(0) > 1 ? rows.stride(0) : rows.size(1); }
 
-// out = a op(b) + bias on the kernel; false (out untouched) when the kernel does not take these operands. The TF32
-// kernel takes B as weight rows only (TF32 wgmma reads shared memory K-major): the caller passes w^T for dy w.
+// out = a op(b) + bias on the kernel; false (out untouched) when the kernel does not take these operands. The TMA
+// TF32 kernel takes B as weight rows only (TF32 wgmma reads shared memory K-major): the caller passes w^T for dy w.
 bool try_kernel(Kernel which, const Tensor& a, const Tensor& b, k::GemmBLayout layout, const Tensor& bias,
                 Tensor& out) {
   k::SplitTf32GemmParams p;
@@ -51,6 +52,9 @@ bool try_kernel(Kernel which, const Tensor& a, const Tensor& b, k::GemmBLayout l
   if (which == Kernel::kTf32) {
     if (!k::hopper::tf32_gemm_tma_supported(p)) return false;
     launch([&] { k::hopper::tf32_gemm_tma(p, current_stream()); });
+  } else if (which == Kernel::kTf32Rs) {
+    if (!k::hopper::tf32_gemm_rs_supported(p)) return false;
+    launch([&] { k::hopper::tf32_gemm_rs(p, current_stream()); });
   } else {
     if (!k::split_tf32_gemm_supported(p)) return false;
     launch([&] { k::split_tf32_gemm(p, current_stream()); });
@@ -87,8 +91,8 @@ class TensorCoreLinearFunction : public torch::autograd::Function<TensorCoreLine
     const c10::cuda::CUDAGuard guard(gy.device());
     const Tensor g2 = as_rows(gy);
     Tensor gx = torch::empty({g2.size(0), w.size(1)}, gy.options());
-    // dy w: the split kernel reads w [out, in] as row-major B; the TF32 kernel needs w^T [in, out] as weight rows
-    // (a transposed copy of a constant of at most 1536 x 128 floats, ~2 us).
+    // dy w: the split and RS kernels read w [out, in] as row-major B; the TMA TF32 kernel needs w^T [in, out] as
+    // weight rows (a transposed copy of a constant of at most 1536 x 128 floats, ~2 us).
     const bool ok = kWhich == Kernel::kTf32
                         ? try_kernel(kWhich, g2, w.t().contiguous(), k::GemmBLayout::kWeightRows, Tensor(), gx)
                         : try_kernel(kWhich, g2, w, k::GemmBLayout::kRowMajor, Tensor(), gx);
@@ -125,6 +129,10 @@ Tensor tf32_linear(const Tensor& x, const Tensor& w, const Tensor& b) {
   return tensor_core_linear<Kernel::kTf32>(x, w, b, "tf32_linear");
 }
 
+Tensor tf32_rs_linear(const Tensor& x, const Tensor& w, const Tensor& b) {
+  return tensor_core_linear<Kernel::kTf32Rs>(x, w, b, "tf32_rs_linear");
+}
+
 bool tf32_linear_available() { return k::split_tf32_wgmma_available(); }
 
 TensorCoreCounts split_tf32_counts() {
@@ -134,6 +142,11 @@ TensorCoreCounts split_tf32_counts() {
 
 TensorCoreCounts tf32_linear_counts() {
   const auto& c = counts[static_cast<int>(Kernel::kTf32)];
+  return {c.kernel.load(), c.fallback.load()};
+}
+
+TensorCoreCounts tf32_rs_linear_counts() {
+  const auto& c = counts[static_cast<int>(Kernel::kTf32Rs)];
   return {c.kernel.load(), c.fallback.load()};
 }
 

@@ -5,6 +5,8 @@
 //   split_tf32_linear: the split-TF32 GEMM (fp32-accurate; fp32_gemm.h's split_tf32 mode); fallback torch fp32.
 //   tf32_linear:       the Hopper TMA TF32 GEMM (fp32_gemm.h's tf32 mode on H100/H200 with UMA_TF32_GEMM=hopper);
 //                      fallback cuBLAS TF32 (the engine enables it for that mode).
+//   tf32_rs_linear:    the Hopper TF32 GEMM that rounds in registers (the tf32 mode with UMA_TF32_GEMM=rs); fallback
+//                      cuBLAS TF32.
 #ifndef UMA_ENGINE_TENSOR_CORE_LINEAR_H
 #define UMA_ENGINE_TENSOR_CORE_LINEAR_H
 
@@ -16,8 +18,9 @@ namespace fused {
 // x [..., in] fp32 CUDA; w [out, in]; b [out] or undefined.
 torch::Tensor split_tf32_linear(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b);
 torch::Tensor tf32_linear(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b);
+torch::Tensor tf32_rs_linear(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b);
 
-// Whether tf32_linear's kernel can run on the current device (compute capability 9.0).
+// Whether tf32_linear's and tf32_rs_linear's kernels can run on the current device (compute capability 9.0).
 bool tf32_linear_available();
 
 // Counts of kernel calls and fallbacks since the process started (tests: the kernel did run).
@@ -26,6 +29,7 @@ struct TensorCoreCounts {
 };
 TensorCoreCounts split_tf32_counts();
 TensorCoreCounts tf32_linear_counts();
+TensorCoreCounts tf32_rs_linear_counts();
 
 }  // namespace fused
 }  // namespace uma

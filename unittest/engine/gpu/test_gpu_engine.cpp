@@ -10,6 +10,7 @@
 #include <fstream>
 #include <limits>
 #include <random>
+#include <utility>
 
 namespace {
 
@@ -72,8 +73,8 @@ TEST(GpuEngine, MatchesFairchemFp64AndFp32) {
 
 // The GEMM modes of fp32 on tensor cores (fp32_gemm.h): split TF32 must pass the same fp32 bounds against fairchem's
 // fp32 and fp64 fixtures as strict fp32 (it is meant to replace it), with the split kernel actually running; TF32 is
-// held to a TF32-sized bound (its error is the documented price of its speed), with the Hopper TF32 kernel running
-// exactly when UMA_TF32_GEMM=hopper asks for it on an H100/H200. The printed errors against fp64 are the ones
+// held to a TF32-sized bound (its error is the documented price of its speed), with each Hopper TF32 kernel running
+// exactly when UMA_TF32_GEMM asks for it on an H100/H200. The printed errors against fp64 are the ones
 // doc/pair_uma.rst quotes.
 TEST(GpuEngine, SplitTf32PassesTheFp32BoundsAndTf32IsReported) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
@@ -85,6 +86,7 @@ TEST(GpuEngine, SplitTf32PassesTheFp32BoundsAndTf32IsReported) {
 #ifdef UMA_HAVE_CUDA_KERNELS
     const auto calls_before = uma::fused::split_tf32_counts();
     const auto tf32_before = uma::fused::tf32_linear_counts();
+    const auto rs_before = uma::fused::tf32_rs_linear_counts();
 #endif
     double worst_e = 0, worst_f = 0;
     for (const auto& name : vf.names) {
@@ -103,9 +105,9 @@ TEST(GpuEngine, SplitTf32PassesTheFp32BoundsAndTf32IsReported) {
         EXPECT_LE(df, 1e-4) << name;
       } else {
         // TF32 keeps 10 mantissa bits (~1e-3 relative per product): cuBLAS's TF32 measured 1.7e-3 eV/atom and
-        // 1.5e-3 eV/Å worst on these fixtures, the Hopper kernel, which truncates, 6.7e-3 and 5.0e-3 (H100,
-        // 2026-12-06). 1e-2 bounds both; a GEMM that is wrong rather than imprecise (tile, stride, transposition)
-        // is off by far more than that.
+        // 1.5e-3 eV/Å worst on these fixtures, the Hopper TMA kernel, which truncates, 6.7e-3 and 5.0e-3 (H100,
+        // 2026-12-06). 1e-2 bounds both (and the RS kernel, which rounds as cuBLAS does); a GEMM that is wrong rather
+        // than imprecise (tile, stride, transposition) is off by far more than that.
         EXPECT_LE(de, 1e-2) << name << " tf32";
         EXPECT_LE(df, 1e-2) << name << " tf32";
       }
@@ -121,16 +123,23 @@ TEST(GpuEngine, SplitTf32PassesTheFp32BoundsAndTf32IsReported) {
     } else {
       EXPECT_EQ(calls.kernel, calls_before.kernel) << "the split kernel ran outside its mode";
     }
-    // The Hopper TF32 kernel: the tf32 mode's GEMMs on an H100/H200 when UMA_TF32_GEMM=hopper is set (fp32_gemm.h;
-    // tools/gpu/run-on-device.sh runs this test with it too), and nowhere else.
-    const auto tf32 = uma::fused::tf32_linear_counts();
-    const bool hopper = uma::hopper_tf32_gemm_requested() && uma::fused::tf32_linear_available();
-    if (mode == uma::Fp32Gemm::tf32 && hopper) {
-      EXPECT_GT(tf32.kernel, tf32_before.kernel) << "the Hopper TF32 kernel never ran in the tf32 mode";
-      std::printf("[gpu gemm modes] Hopper TF32 kernel calls %lld, fallbacks %lld\n",
-                  (long long)(tf32.kernel - tf32_before.kernel), (long long)(tf32.fallback - tf32_before.fallback));
-    } else {
-      EXPECT_EQ(tf32.kernel, tf32_before.kernel) << "the Hopper TF32 kernel ran outside its mode";
+    // The Hopper TF32 kernels: the tf32 mode's GEMMs on an H100/H200 when UMA_TF32_GEMM names one (fp32_gemm.h;
+    // tools/gpu/run-on-device.sh runs this test with each), and nowhere else.
+    const bool hopper_gpu = uma::fused::tf32_linear_available();
+    const auto requested = uma::tf32_gemm_kernel_requested();
+    const std::pair<uma::Tf32GemmKernel, uma::fused::TensorCoreCounts> kernels[] = {
+        {uma::Tf32GemmKernel::hopper_tma, uma::fused::tf32_linear_counts()},
+        {uma::Tf32GemmKernel::hopper_rs, uma::fused::tf32_rs_linear_counts()}};
+    for (const auto& [kernel, now] : kernels) {
+      const auto before = kernel == uma::Tf32GemmKernel::hopper_tma ? tf32_before : rs_before;
+      const char* name = uma::tf32_gemm_kernel_name(kernel);
+      if (mode == uma::Fp32Gemm::tf32 && hopper_gpu && requested == kernel) {
+        EXPECT_GT(now.kernel, before.kernel) << "the Hopper TF32 kernel " << name << " never ran in the tf32 mode";
+        std::printf("[gpu gemm modes] Hopper TF32 kernel %s: calls %lld, fallbacks %lld\n", name,
+                    (long long)(now.kernel - before.kernel), (long long)(now.fallback - before.fallback));
+      } else {
+        EXPECT_EQ(now.kernel, before.kernel) << "the Hopper TF32 kernel " << name << " ran outside its mode";
+      }
     }
 #endif
   }

@@ -31,10 +31,12 @@
 #include <cuda_runtime_api.h>
 
 #include <cstdint>
+#include <type_traits>
 #include <cute/atom/mma_atom.hpp>
 #include <cute/tensor.hpp>
 
 #include "kernels/gemm/split_tf32_gemm_params.h"
+#include "wgmma_common.cuh"
 
 namespace uma {
 namespace kernels {
@@ -57,18 +59,6 @@ struct WgmmaTile {
   static constexpr int kSharedBytes = (kStages * kStageFloats + 2 * kBufferFloats) * 4 + 1024;
 };
 
-// Offset (in floats) of row r, column c of a [rows][32] K-major tile in the swizzled layout above: 16-byte chunks
-// of each 128-byte row XORed with the row's index within its group of 8 (CuTe's Swizzle<3,4,3> on byte addresses;
-// compared with CuTe's layout at every offset of the tile when written; a wrong offset would put the GPU tests'
-// errors at O(1), not 1e-7).
-__device__ __forceinline__ int swizzled(int r, int c) { return r * 32 + (c ^ ((r & 7) << 2)); }
-
-__device__ __forceinline__ float tf32_round(float x) {
-  uint32_t u;
-  asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(u) : "f"(x));
-  return __uint_as_float(u);
-}
-
 // x = big + small, both TF32 (the hardware reads only a TF32's top 19 bits, so both are rounded here, not truncated
 // there).
 __device__ __forceinline__ void split(float x, float& big, float& small) {
@@ -81,12 +71,6 @@ __device__ __forceinline__ void split4(const float4& x, float4& big, float4& sma
   split(x.y, big.y, small.y);
   split(x.z, big.z, small.z);
   split(x.w, big.w, small.w);
-}
-
-// 16 bytes global -> shared without registers; zero-filled when !ok (nothing is read then).
-__device__ __forceinline__ void copy16(float* dst, const float* src, bool ok) {
-  const unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(dst));
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"r"(s), "l"(src), "r"(ok ? 16 : 0) : "memory");
 }
 
 template <GemmBLayout BLayout>
@@ -107,63 +91,31 @@ __global__ void __launch_bounds__(WgmmaTile::kThreads, 1) split_tf32_wgmma_kerne
   const int64_t n0 = static_cast<int64_t>(blockIdx.x % n_tiles) * kN;
   const int k_tiles = static_cast<int>((p.k + kK - 1) / kK);
 
-  // Each thread's share of a step: A (and B as weight rows) rows (tid / 8) + 32 i, floats 4 (tid % 8) .. +3, so a
-  // warp reads four 128-byte row segments; row-major B: k row tid % 32, n columns 4 ((tid / 32) + 8 i) .. +3.
-  // B: the thread that copies a chunk is the one that splits it (no barrier between the copy's wait and the
-  // split); A is read as MMA fragments, across threads, after the barrier that ends the previous step.
-  const int c4 = (tid & 7) * 4;
+  // B: the thread that copies a chunk is the one that splits it (no barrier between the copy's wait and the split);
+  // A is read as MMA fragments, across threads, after the barrier that ends the previous step.
   auto stage_a = [&](int s) { return staging + s * T::kStageFloats; };
   auto stage_b = [&](int s) { return staging + s * T::kStageFloats + kM * T::kStageRowA; };
   auto copy_step = [&](int kt) {
     if (kt < k_tiles) {
       const int s = kt % T::kStages;
-      const int64_t k0 = static_cast<int64_t>(kt) * kK;
-#pragma unroll
-      for (int i = 0; i < 4; ++i) {
-        const int r = (tid >> 3) + 32 * i;
-        const bool ok = m0 + r < p.m && k0 + c4 < p.k;
-        copy16(stage_a(s) + r * T::kStageRowA + c4, ok ? p.a + (m0 + r) * p.lda + k0 + c4 : p.a, ok);
-      }
-#pragma unroll
-      for (int i = 0; i < 4; ++i) {
-        if constexpr (BLayout == GemmBLayout::kWeightRows) {
-          const int r = (tid >> 3) + 32 * i;
-          const bool ok = n0 + r < p.n && k0 + c4 < p.k;
-          copy16(stage_b(s) + r * kK + c4, ok ? p.b + (n0 + r) * p.ldb + k0 + c4 : p.b, ok);
-        } else {
-          const int kr = tid & 31, col = 4 * ((tid >> 5) + 8 * i);
-          const bool ok = k0 + kr < p.k && n0 + col < p.n;
-          copy16(stage_b(s) + kr * kN + col, ok ? p.b + (k0 + kr) * p.ldb + n0 + col : p.b, ok);
-        }
-      }
+      stage_tile_128x128x32<BLayout, T::kStageRowA>(p, stage_a(s), stage_b(s), m0, n0, static_cast<int64_t>(kt) * kK,
+                                                    tid);
     }
     asm volatile("cp.async.commit_group;" ::: "memory");  // an empty group past the end keeps the count uniform
   };
   auto split_step = [&](int kt) {  // B of step kt: staging -> big/small buffer kt & 1
-    const int s = kt % T::kStages;
     float* b_big = buffers + (kt & 1) * T::kBufferFloats;
     float* b_small = b_big + kN * kK;
-#pragma unroll
-    for (int i = 0; i < 4; ++i) {
-      if constexpr (BLayout == GemmBLayout::kWeightRows) {
-        const int r = (tid >> 3) + 32 * i;
+    convert_b_tile_128x32<BLayout>(stage_b(kt % T::kStages), tid, [&](auto x, int offset) {
+      if constexpr (std::is_same_v<decltype(x), float4>) {
         float4 big, small;
-        split4(*reinterpret_cast<const float4*>(stage_b(s) + r * kK + c4), big, small);
-        *reinterpret_cast<float4*>(b_big + swizzled(r, c4)) = big;
-        *reinterpret_cast<float4*>(b_small + swizzled(r, c4)) = small;
+        split4(x, big, small);
+        *reinterpret_cast<float4*>(b_big + offset) = big;
+        *reinterpret_cast<float4*>(b_small + offset) = small;
       } else {
-        const int kr = tid & 31, col = 4 * ((tid >> 5) + 8 * i);
-        const float4 x = *reinterpret_cast<const float4*>(stage_b(s) + kr * kN + col);
-        const float v[4] = {x.x, x.y, x.z, x.w};
-#pragma unroll
-        for (int j = 0; j < 4; ++j) {
-          float big, small;
-          split(v[j], big, small);
-          b_big[swizzled(col + j, kr)] = big;
-          b_small[swizzled(col + j, kr)] = small;
-        }
+        split(x, b_big[offset], b_small[offset]);
       }
-    }
+    });
     // Generic-proxy stores must be made visible to the async proxy that wgmma reads shared memory through.
     asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
   };

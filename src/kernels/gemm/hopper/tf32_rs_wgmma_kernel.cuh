@@ -1,0 +1,177 @@
+// A plain TF32 GEMM D = A op(B) + bias on Hopper's warpgroup MMA (wgmma, sm_90a only) that ROUNDS its operands to
+// TF32 (cvt.rna) before the tensor cores see them, with A in registers: the "RS" form.
+//
+// Why: the CUTLASS TMA GEMM (tf32_tma_gemm_kernel.cuh) is faster than cuBLAS, but its tensor cores read the fp32
+// operands as TMA put them in shared memory, truncated to TF32; truncation shrinks every product the same way, and
+// the engine's TF32 error grew from 1.5e-3 to 2-7e-3 eV/atom (benchmarks/results/2026-12-06-h100-tf32-tma-gemm.md).
+// Here every operand passes through registers on its way to the tensor cores, where rounding is one instruction:
+//   - A: staged by cp.async into padded rows, read as this thread's RS fragment and rounded in registers. This is
+//     the form the fused edge-block kernels need (docs/fused-edge-block.md): their A operand is computed in
+//     registers (gather + rotate for K1, the gate for K2) instead of read, and this kernel is their host;
+//   - B: staged by cp.async, rounded into wgmma's swizzled K-major layout by the thread that copied it (row-major B,
+//     the input gradient's W, transposed on the way).
+// One block of 256 threads (two warpgroups, 64 x 128 each, m64n128k8 TF32 wgmma) per 128 x 128 tile of D, K steps of
+// 32. The pipeline keeps one step's MMAs in flight while the next step is prepared:
+//   step kt:  issue the MMAs of kt (B buffer kt & 1, A registers kt & 1) | cp.async the tiles of kt + 2 |
+//             wait for the MMAs of kt - 1 | barrier | round B of kt + 1 into buffer (kt + 1) & 1 and A of kt + 1 into
+//             registers (kt + 1) & 1 | barrier
+// (the first barrier: no warpgroup still reads buffer (kt + 1) & 1, everyone's copies of kt + 1 have landed; the
+// second: buffer (kt + 1) & 1 is complete before anyone's MMAs read it). Unlike the split kernel
+// (split_tf32_wgmma_kernel.cuh) nothing drains the tensor pipe per step: all K steps accumulate into one fp32
+// accumulator (wgmma's truncating adds cost ~1e-6 relative at K = 768, far below TF32's own 2^-11 per product).
+// Deterministic: a fixed order of operations, no split-K, no atomics. Shared memory: 3 x 34 KiB staging + 2 x 16 KiB
+// rounded B + 1 KiB alignment.
+#ifndef UMA_KERNELS_GEMM_HOPPER_TF32_RS_WGMMA_KERNEL_CUH
+#define UMA_KERNELS_GEMM_HOPPER_TF32_RS_WGMMA_KERNEL_CUH
+
+#include <cuda_runtime_api.h>
+
+#include <cstdint>
+#include <cute/atom/mma_atom.hpp>
+#include <cute/tensor.hpp>
+#include <type_traits>
+
+#include "kernels/gemm/split_tf32_gemm_params.h"
+#include "wgmma_common.cuh"
+
+namespace uma {
+namespace kernels {
+namespace hopper {
+
+struct Tf32RsTile {
+  static constexpr int kM = 128, kN = 128, kK = 32, kThreads = 256;
+  using Atom = cute::SM90_64x128x8_F32TF32TF32_RS_TN<>;
+  using TiledMma = decltype(cute::make_tiled_mma(Atom{}, cute::Layout<cute::Shape<cute::_2, cute::_1, cute::_1>>{}));
+  using SmemAtom = cute::GMMA::Layout_K_SW128_Atom<cute::tfloat32_t>;
+  static constexpr int kStageRowA = kK + 4;  // padded: a fragment read (8 rows x 4 columns per warp) hits 32 banks
+  using StageA = cute::Layout<cute::Shape<cute::Int<kM>, cute::Int<kK>>, cute::Stride<cute::Int<kStageRowA>, cute::_1>>;
+  using SmemB = decltype(cute::tile_to_shape(SmemAtom{}, cute::Shape<cute::Int<kN>, cute::Int<kK>>{}));
+  static constexpr int kStages = 3;                               // fp32 staging ring (cp.async, two steps ahead)
+  static constexpr int kStageFloats = kM * kStageRowA + kN * kK;  // one step's A and B tiles
+  static constexpr int kBufferFloats = kN * kK;                   // one step's rounded B
+  static constexpr int kSharedBytes = (kStages * kStageFloats + 2 * kBufferFloats) * 4 + 1024;
+};
+
+template <GemmBLayout BLayout>
+__global__ void __launch_bounds__(Tf32RsTile::kThreads, 1) tf32_rs_wgmma_kernel(SplitTf32GemmParams p) {
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+  using namespace cute;
+  using T = Tf32RsTile;
+  constexpr int kM = T::kM, kN = T::kN, kK = T::kK;
+  extern __shared__ char smem_raw[];
+  float* smem = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(smem_raw) + 1023) & ~uintptr_t(1023));
+  float* buffers = smem;                         // [2] rounded B tiles, 1 KiB aligned (the swizzle's period)
+  float* staging = smem + 2 * T::kBufferFloats;  // [kStages] x {A [kM][kStageRowA], B [kN][kK] or [kK][kN]}
+
+  const int tid = threadIdx.x;
+  // Consecutive blocks take the N tiles of one row block: its A rows are read from memory once and then from L2.
+  const int n_tiles = static_cast<int>((p.n + kN - 1) / kN);
+  const int64_t m0 = static_cast<int64_t>(blockIdx.x / n_tiles) * kM;
+  const int64_t n0 = static_cast<int64_t>(blockIdx.x % n_tiles) * kN;
+  const int k_tiles = static_cast<int>((p.k + kK - 1) / kK);
+
+  auto stage_a = [&](int kt) { return staging + (kt % T::kStages) * T::kStageFloats; };
+  auto stage_b = [&](int kt) { return stage_a(kt) + kM * T::kStageRowA; };
+  auto copy_step = [&](int kt) {
+    if (kt < k_tiles)
+      stage_tile_128x128x32<BLayout, T::kStageRowA>(p, stage_a(kt), stage_b(kt), m0, n0, static_cast<int64_t>(kt) * kK,
+                                                    tid);
+    asm volatile("cp.async.commit_group;" ::: "memory");  // an empty group past the end keeps the count uniform
+  };
+  auto round_b = [&](int kt) {  // B of step kt: staging -> rounded buffer kt & 1
+    float* b = buffers + (kt & 1) * T::kBufferFloats;
+    convert_b_tile_128x32<BLayout>(stage_b(kt), tid, [&](auto x, int offset) {
+      if constexpr (std::is_same_v<decltype(x), float4>)
+        *reinterpret_cast<float4*>(b + offset) = tf32_round4(x);
+      else
+        b[offset] = tf32_round(x);
+    });
+    // Generic-proxy stores must be made visible to the async proxy that wgmma reads shared memory through.
+    asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
+  };
+
+  typename T::TiledMma mma;
+  auto thr = mma.get_thread_slice(tid);
+  auto staged_a = [&](int kt) {  // this thread's A fragment of step kt in staging (MMA, MMA_M, MMA_K)
+    return thr.partition_A(make_tensor(make_smem_ptr(reinterpret_cast<tfloat32_t*>(stage_a(kt))), typename T::StageA{}));
+  };
+  auto frag_b = [&](int kt) {
+    return thr.make_fragment_B(thr.partition_B(make_tensor(
+        make_smem_ptr(reinterpret_cast<tfloat32_t*>(buffers + (kt & 1) * T::kBufferFloats)), typename T::SmemB{})));
+  };
+  // Two register sets for A: the MMAs of step kt read one while the other is filled for kt + 1.
+  Tensor a0 = thr.make_fragment_A(staged_a(0));
+  Tensor a1 = thr.make_fragment_A(staged_a(0));
+  auto load_a = [&](int kt, auto& a) {
+    Tensor staged = staged_a(kt);
+    auto r = recast<float>(a);
+#pragma unroll
+    for (int i = 0; i < size(staged); ++i) r(i) = tf32_round(reinterpret_cast<const float&>(staged(i)));
+  };
+  Tensor acc = partition_fragment_C(mma, Shape<Int<kM>, Int<kN>>{});
+  clear(acc);
+  mma.accumulate_ = GMMA::ScaleOut::One;
+  auto mma_step = [&](int kt, auto& a) {
+    auto fb = frag_b(kt);
+    warpgroup_fence_operand(a);
+    warpgroup_fence_operand(acc);
+    warpgroup_arrive();
+#pragma unroll
+    for (int kb = 0; kb < size<2>(a); ++kb) gemm(mma, a(_, _, kb), fb(_, _, kb), acc);
+    warpgroup_commit_batch();
+    warpgroup_fence_operand(acc);
+  };
+  // One K step with A of step kt in `cur`; fills `next` with step kt + 1 (see the header comment).
+  auto step = [&](int kt, auto& cur, auto& next) {
+    mma_step(kt, cur);
+    copy_step(kt + 2);  // its stage was last read for step kt - 1, before the previous step's second barrier
+    if (kt + 1 < k_tiles) {
+      asm volatile("cp.async.wait_group 1;" ::: "memory");  // this thread's copies of kt + 1 have landed
+      warpgroup_wait<1>();                                   // this warpgroup's MMAs of kt - 1 are done
+      warpgroup_fence_operand(next);                         // so `next` (their A) may be overwritten
+      __syncthreads();
+      round_b(kt + 1);
+      load_a(kt + 1, next);
+      __syncthreads();
+    }
+  };
+
+  copy_step(0);
+  copy_step(1);
+  asm volatile("cp.async.wait_group 1;" ::: "memory");
+  __syncthreads();  // everyone's copies of step 0 (A fragments cross threads)
+  round_b(0);
+  load_a(0, a0);
+  __syncthreads();  // B buffer 0 complete
+  // Unrolled by two so that the register sets are named statically (registers cannot be indexed at run time).
+  for (int kt = 0; kt < k_tiles; kt += 2) {
+    step(kt, a0, a1);
+    if (kt + 1 < k_tiles) step(kt + 1, a1, a0);
+  }
+  warpgroup_wait<0>();
+  warpgroup_fence_operand(acc);
+
+  // Accumulator values 2j and 2j + 1 are adjacent columns of one row (m64nNk8's layout); n is a multiple of 4, so
+  // an even column inside n has its neighbour inside too.
+  Tensor coord = thr.partition_C(make_identity_tensor(Shape<Int<kM>, Int<kN>>{}));
+#pragma unroll
+  for (int i = 0; i < size(acc); i += 2) {
+    const int64_t row = m0 + get<0>(coord(i));
+    const int64_t col = n0 + get<1>(coord(i));
+    if (row < p.m && col < p.n) {
+      float2 v = make_float2(acc(i), acc(i + 1));
+      if (p.bias) {
+        v.x += p.bias[col];
+        v.y += p.bias[col + 1];
+      }
+      *reinterpret_cast<float2*>(p.d + row * p.ldd + col) = v;
+    }
+  }
+#endif
+}
+
+}  // namespace hopper
+}  // namespace kernels
+}  // namespace uma
+
+#endif  // UMA_KERNELS_GEMM_HOPPER_TF32_RS_WGMMA_KERNEL_CUH
