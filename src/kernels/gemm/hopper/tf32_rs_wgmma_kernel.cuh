@@ -19,8 +19,12 @@
 // second: buffer (kt + 1) & 1 is complete before anyone's MMAs read it). Unlike the split kernel
 // (split_tf32_wgmma_kernel.cuh) nothing drains the tensor pipe per step: all K steps accumulate into one fp32
 // accumulator (wgmma's truncating adds cost ~1e-6 relative at K = 768, far below TF32's own 2^-11 per product).
-// Deterministic: a fixed order of operations, no split-K, no atomics. Shared memory: 3 x 34 KiB staging + 2 x 16 KiB
-// rounded B + 1 KiB alignment.
+// With kGated, A is not read as it is but made from conv 1's output by the edge gate (kernels/edge_gate/; K2's
+// prologue, edge_block/gate_conv2_params.h): each K step of 32 lies in one row of degree l of the m-group, so the
+// thread stages the matching 128 x 32 tile of the l-th gate logits beside A (same padded layout, so the same
+// fragment partition finds them) and makes a = x sigma(g), or silu(x) for the l = 0 row, before rounding.
+// Deterministic: a fixed order of operations, no split-K, no atomics. Shared memory: 3 x 34 KiB staging (+ 3 x 18
+// KiB gate logits) + 2 x 16 KiB rounded B + 1 KiB alignment.
 #ifndef UMA_KERNELS_GEMM_HOPPER_TF32_RS_WGMMA_KERNEL_CUH
 #define UMA_KERNELS_GEMM_HOPPER_TF32_RS_WGMMA_KERNEL_CUH
 
@@ -31,13 +35,22 @@
 #include <cute/tensor.hpp>
 #include <type_traits>
 
+#include "kernels/device_math.cuh"
 #include "kernels/gemm/split_tf32_gemm_params.h"
+#include "tf32_rs_wgmma_launch.h"
 #include "wgmma_common.cuh"
 
 namespace uma {
 namespace kernels {
 namespace hopper {
 
+// Degree of row r of m-group g (edge_gate_params.h): m = 0 rows l = 0, 1, 2; m = 1 rows (l1, l2) of +m then -m;
+// m = 2 rows l2 of +m and -m.
+__device__ __forceinline__ int gate_degree(int group, int row) {
+  return group == 0 ? row : group == 1 ? 1 + (row & 1) : 2;
+}
+
+template <bool kGated>
 struct Tf32RsTile {
   static constexpr int kM = 128, kN = 128, kK = 32, kThreads = 256;
   using Atom = cute::SM90_64x128x8_F32TF32TF32_RS_TN<>;
@@ -46,17 +59,18 @@ struct Tf32RsTile {
   static constexpr int kStageRowA = kK + 4;  // padded: a fragment read (8 rows x 4 columns per warp) hits 32 banks
   using StageA = cute::Layout<cute::Shape<cute::Int<kM>, cute::Int<kK>>, cute::Stride<cute::Int<kStageRowA>, cute::_1>>;
   using SmemB = decltype(cute::tile_to_shape(SmemAtom{}, cute::Shape<cute::Int<kN>, cute::Int<kK>>{}));
-  static constexpr int kStages = 3;                               // fp32 staging ring (cp.async, two steps ahead)
-  static constexpr int kStageFloats = kM * kStageRowA + kN * kK;  // one step's A and B tiles
-  static constexpr int kBufferFloats = kN * kK;                   // one step's rounded B
+  static constexpr int kStages = 3;  // fp32 staging ring (cp.async, two steps ahead)
+  // One step's A and B tiles, and with kGated the gate logits tile laid out as A's.
+  static constexpr int kStageFloats = (kGated ? 2 : 1) * kM * kStageRowA + kN * kK;
+  static constexpr int kBufferFloats = kN * kK;  // one step's rounded B
   static constexpr int kSharedBytes = (kStages * kStageFloats + 2 * kBufferFloats) * 4 + 1024;
 };
 
-template <GemmBLayout BLayout>
-__global__ void __launch_bounds__(Tf32RsTile::kThreads, 1) tf32_rs_wgmma_kernel(SplitTf32GemmParams p) {
+template <GemmBLayout BLayout, bool kGated>
+__global__ void __launch_bounds__(256, 1) tf32_rs_wgmma_kernel(SplitTf32GemmParams p, GateOperand gate) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
   using namespace cute;
-  using T = Tf32RsTile;
+  using T = Tf32RsTile<kGated>;
   constexpr int kM = T::kM, kN = T::kN, kK = T::kK;
   extern __shared__ char smem_raw[];
   float* smem = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(smem_raw) + 1023) & ~uintptr_t(1023));
@@ -72,10 +86,27 @@ __global__ void __launch_bounds__(Tf32RsTile::kThreads, 1) tf32_rs_wgmma_kernel(
 
   auto stage_a = [&](int kt) { return staging + (kt % T::kStages) * T::kStageFloats; };
   auto stage_b = [&](int kt) { return stage_a(kt) + kM * T::kStageRowA; };
+  auto stage_g = [&](int kt) { return stage_b(kt) + kN * kK; };  // kGated only
+  // The degree of step kt's row of the m-group (kGated: one K step lies in one row, channels % kK == 0).
+  auto degree = [&](int kt) { return gate_degree(gate.group, kt * kK / gate.channels); };
   auto copy_step = [&](int kt) {
-    if (kt < k_tiles)
-      stage_tile_128x128x32<BLayout, T::kStageRowA>(p, stage_a(kt), stage_b(kt), m0, n0, static_cast<int64_t>(kt) * kK,
-                                                    tid);
+    if (kt < k_tiles) {
+      const int64_t k0 = static_cast<int64_t>(kt) * kK;
+      stage_tile_128x128x32<BLayout, T::kStageRowA>(p, stage_a(kt), stage_b(kt), m0, n0, k0, tid);
+      if constexpr (kGated) {
+        const int l = degree(kt);
+        if (l > 0) {  // the l = 0 row of m = 0 is gated by itself (SiLU)
+          const int c4 = (tid & 7) * 4;
+          const int64_t col = (l - 1) * static_cast<int64_t>(gate.channels) + k0 % gate.channels + c4;
+#pragma unroll
+          for (int i = 0; i < 4; ++i) {
+            const int r = (tid >> 3) + 32 * i;
+            const bool ok = m0 + r < p.m;
+            copy16(stage_g(kt) + r * T::kStageRowA + c4, ok ? gate.logits + (m0 + r) * gate.ld + col : gate.logits, ok);
+          }
+        }
+      }
+    }
     asm volatile("cp.async.commit_group;" ::: "memory");  // an empty group past the end keeps the count uniform
   };
   auto round_b = [&](int kt) {  // B of step kt: staging -> rounded buffer kt & 1
@@ -105,8 +136,26 @@ __global__ void __launch_bounds__(Tf32RsTile::kThreads, 1) tf32_rs_wgmma_kernel(
   auto load_a = [&](int kt, auto& a) {
     Tensor staged = staged_a(kt);
     auto r = recast<float>(a);
+    if constexpr (kGated) {
+      // The gate logits' fragment: the same partition of a tile laid out as A's.
+      Tensor logits = thr.partition_A(
+          make_tensor(make_smem_ptr(reinterpret_cast<tfloat32_t*>(stage_g(kt))), typename T::StageA{}));
+      if (degree(kt) == 0) {
 #pragma unroll
-    for (int i = 0; i < size(staged); ++i) r(i) = tf32_round(reinterpret_cast<const float&>(staged(i)));
+        for (int i = 0; i < size(staged); ++i) {
+          const float x = reinterpret_cast<const float&>(staged(i));
+          r(i) = tf32_round(x * sigmoid_of(x));
+        }
+      } else {
+#pragma unroll
+        for (int i = 0; i < size(staged); ++i)
+          r(i) = tf32_round(reinterpret_cast<const float&>(staged(i)) *
+                            sigmoid_of(reinterpret_cast<const float&>(logits(i))));
+      }
+    } else {
+#pragma unroll
+      for (int i = 0; i < size(staged); ++i) r(i) = tf32_round(reinterpret_cast<const float&>(staged(i)));
+    }
   };
   Tensor acc = partition_fragment_C(mma, Shape<Int<kM>, Int<kN>>{});
   clear(acc);
