@@ -29,7 +29,7 @@ if command -v nvcc >/dev/null 2>&1; then
   # The fused stages' GPU test cases (#ifdef UMA_HAVE_CUDA_KERNELS) compile only here: build them too (~1.5 min).
   cuda_targets=(uma_engine test_wigner_cuda test_gpu_engine test_exchange_plan test_edge_gate test_edge_geometry
                 test_layer_norm_silu test_rms_norm_sh test_node_gate test_tf32_tma_gemm_cuda
-                test_tf32_rs_wgmma_cuda)
+                test_tf32_rs_wgmma_cuda test_gate_conv2_cuda)
   # The plain plugin (device cuda) against the current LAMMPS 4Feb2025, in the same folder: only its
   # glue is compiled on top of the CUDA engine.
   cuda_lammps_flags=()

@@ -147,7 +147,7 @@ phase_build() {
 
 phase_test_gpu() {
   wait_unpack > /dev/null  # the 1.1 test model, if it is being built
-  ( cd build-gpu && timeout 200 ctest -R "test_gpu_engine|WignerKernelCuda|SplitTf32|Tf32TmaGemm|Tf32RsWgmma|test_edge_gate|test_edge_geometry|test_layer_norm_silu|test_rms_norm_sh|test_node_gate|test_radial_inputs" -V --timeout 180 ) \
+  ( cd build-gpu && timeout 200 ctest -R "test_gpu_engine|WignerKernelCuda|SplitTf32|Tf32TmaGemm|Tf32RsWgmma|GateConv2Cuda|test_edge_gate|test_edge_geometry|test_layer_norm_silu|test_rms_norm_sh|test_node_gate|test_radial_inputs" -V --timeout 180 ) \
     > "$OUT/ctest_gpu.log" 2>&1
   say "GPU tests: $(grep -E 'tests passed|tests failed' "$OUT/ctest_gpu.log")"
   # The engine again with the node-level kernels off (layers.h LayerTables::fused_node; on by default): the Torch-op
@@ -161,7 +161,7 @@ phase_test_gpu() {
   ( cd build-gpu && echo "== UMA_TF32_GEMM=rs" && UMA_TF32_GEMM=rs timeout 120 ctest -R "test_gpu_engine" -V --timeout 110 ) \
     >> "$OUT/ctest_gpu.log" 2>&1
   say "GPU engine tests with the node kernels off, then with the Hopper TF32 GEMMs hopper and rs: $(grep -E 'tests passed|tests failed' "$OUT/ctest_gpu.log" | tail -3 | tr "\n" " ")"
-  grep -E "\[gpu( parity| gemm modes)?\]|\[split-tf32|\[tf32-(rs|tma)|FAILED|Failure|SKIPPED \]|  OK \] (EdgeGate|EdgeGeometry|LayerNormSilu|RmsNormSh|NodeGate)" "$OUT/ctest_gpu.log" | head -60
+  grep -E "\[gpu( parity| gemm modes)?\]|\[split-tf32|\[tf32-(rs|tma)|\[gate-conv2|FAILED|Failure|SKIPPED \]|  OK \] (EdgeGate|EdgeGeometry|LayerNormSilu|RmsNormSh|NodeGate)" "$OUT/ctest_gpu.log" | head -60
 }
 
 wait_unpack() {
