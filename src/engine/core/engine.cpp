@@ -22,6 +22,7 @@
 #ifdef UMA_HAVE_CUDA_KERNELS
 #include "engine/core/captured_eval.h"
 #include "engine/fused/edge/fused_edge_gate.h"
+#include "engine/fused/edge/fused_gate_conv2.h"
 #include "engine/fused/edge/fused_edge_geometry.h"
 #include "engine/fused/edge/fused_wigner_ops.h"
 #endif
@@ -135,6 +136,34 @@ struct Engine::Impl {
     }
 #endif
     return edge_gate(msg, logits);
+  }
+  // K2's forward (fused_gate_conv2.h): the gate made inside conv 2's GEMMs, on the tf32 mode's rounding Hopper GEMM
+  // (UMA_TF32_GEMM=rs) with merged MoLE weights; otherwise the gate, then so2_conv.
+  bool fused_gate_conv2(const torch::Tensor& m0_with_gate, const MixedSO2Conv& conv2) const {
+#ifdef UMA_HAVE_CUDA_KERNELS
+    return fused && tables->gemm == Fp32Gemm::tf32 && tf32_gemm_kernel_requested() == Tf32GemmKernel::hopper_rs &&
+           conv2.fc_m0.weight.defined() && conv2.fc_m1.block_weight.defined() &&
+           conv2.fc_m2.block_weight.defined() && fused::gate_conv2_available(m0_with_gate);
+#else
+    (void)m0_with_gate;
+    (void)conv2;
+    return false;
+#endif
+  }
+  MGroups gate_conv2(const MGroups& msg, const torch::Tensor& m0_with_gate, const MixedSO2Conv& conv2,
+                     int64_t C) const {
+#ifdef UMA_HAVE_CUDA_KERNELS
+    const int64_t E = m0_with_gate.size(0);
+    auto y = fused::gate_conv2(m0_with_gate, msg.m1, msg.m2, conv2.fc_m0.weight, conv2.fc_m0.bias,
+                               conv2.fc_m1.block_weight, conv2.fc_m2.block_weight);
+    return {y[0].view({E, 3, C}), y[1].view({E, 4, C}), y[2].view({E, 2, C})};
+#else
+    (void)msg;
+    (void)m0_with_gate;
+    (void)conv2;
+    (void)C;
+    throw Error("gate_conv2: needs the fused CUDA kernels");
+#endif
   }
   // The fused kernels read the m-groups where the last SO(2) convolution left them; the torch path joins them.
   torch::Tensor edge_to_node(const MGroups& msg, const torch::Tensor& dst, int64_t n, const EdgeRotations& rot,
@@ -250,8 +279,12 @@ struct Engine::Impl {
       auto msg = m.node_to_edge(node[0], src, dst, rot, csr, m.fused ? radial : torch::Tensor());
       torch::Tensor gate, m0_with_gate;
       msg = so2_conv(msg, m.fused ? torch::Tensor() : radial, mix.so2_conv_1, H, L * H, &gate, &m0_with_gate);
-      msg = m.gate(msg, gate, m0_with_gate);
-      msg = so2_conv(msg, torch::Tensor(), mix.so2_conv_2, C, 0, nullptr);
+      if (m.fused_gate_conv2(m0_with_gate, mix.so2_conv_2)) {
+        msg = m.gate_conv2(msg, m0_with_gate, mix.so2_conv_2, C);
+      } else {
+        msg = m.gate(msg, gate, m0_with_gate);
+        msg = so2_conv(msg, torch::Tensor(), mix.so2_conv_2, C, 0, nullptr);
+      }
       return m.edge_to_node(msg, dst, num_atoms, rot, csr);
     }
   };

@@ -48,30 +48,34 @@ class EdgeGateFunction : public torch::autograd::Function<EdgeGateFunction> {
 
   static tensor_list backward(AutogradContext* ctx, tensor_list grad_outputs) {
     const auto saved = ctx->get_saved_variables();
-    const Tensor &m0g = saved[0], &m1 = saved[1], &m2 = saved[2];
-    const int64_t E = m0g.size(0), H = m0g.size(1) / 5;
-    const int64_t rows[3] = {3, 4, 2};
-    Tensor G[3];
-    for (int i = 0; i < 3; ++i)  // an output nobody used has no gradient: zeros
-      G[i] = grad_outputs[i].defined() ? grad_outputs[i].contiguous()
-                                       : torch::zeros({E, rows[i], H}, m0g.options());
-    Tensor g0 = torch::empty({E, 5 * H}, m0g.options()), g1 = torch::empty_like(m1), g2 = torch::empty_like(m2);
-    const c10::cuda::CUDAGuard guard(m0g.device());
-    AT_DISPATCH_FLOATING_TYPES(m0g.scalar_type(), "uma::fused::edge_gate_backward", [&] {
-      k::EdgeGateBwdParams<scalar_t> p;
-      p.grad_out0 = G[0].data_ptr<scalar_t>(); p.grad_out1 = G[1].data_ptr<scalar_t>();
-      p.grad_out2 = G[2].data_ptr<scalar_t>();
-      p.m0g = m0g.data_ptr<scalar_t>(); p.ld = E > 1 ? m0g.stride(0) : 5 * H;
-      p.m1 = m1.data_ptr<scalar_t>(); p.m2 = m2.data_ptr<scalar_t>();
-      p.grad_m0g = g0.data_ptr<scalar_t>(); p.grad_m1 = g1.data_ptr<scalar_t>(); p.grad_m2 = g2.data_ptr<scalar_t>();
-      p.n_edges = E; p.channels = H;
-      launch([&] { k::edge_gate_bwd(p, current_stream()); });
-    });
-    return {g0, g1, g2};
+    const auto g = edge_gate_backward(saved[0], saved[1], saved[2], grad_outputs);
+    return {g[0], g[1], g[2]};
   }
 };
 
 }  // namespace
+
+std::array<torch::Tensor, 3> edge_gate_backward(const torch::Tensor& m0g, const torch::Tensor& m1, const torch::Tensor& m2,
+                                                const std::vector<torch::Tensor>& grad_outputs) {
+  const int64_t E = m0g.size(0), H = m0g.size(1) / 5;
+  const int64_t rows[3] = {3, 4, 2};
+  Tensor G[3];
+  for (int i = 0; i < 3; ++i)  // an output nobody used has no gradient: zeros
+    G[i] = grad_outputs[i].defined() ? grad_outputs[i].contiguous() : torch::zeros({E, rows[i], H}, m0g.options());
+  Tensor g0 = torch::empty({E, 5 * H}, m0g.options()), g1 = torch::empty_like(m1), g2 = torch::empty_like(m2);
+  const c10::cuda::CUDAGuard guard(m0g.device());
+  AT_DISPATCH_FLOATING_TYPES(m0g.scalar_type(), "uma::fused::edge_gate_backward", [&] {
+    k::EdgeGateBwdParams<scalar_t> p;
+    p.grad_out0 = G[0].data_ptr<scalar_t>(); p.grad_out1 = G[1].data_ptr<scalar_t>();
+    p.grad_out2 = G[2].data_ptr<scalar_t>();
+    p.m0g = m0g.data_ptr<scalar_t>(); p.ld = E > 1 ? m0g.stride(0) : 5 * H;
+    p.m1 = m1.data_ptr<scalar_t>(); p.m2 = m2.data_ptr<scalar_t>();
+    p.grad_m0g = g0.data_ptr<scalar_t>(); p.grad_m1 = g1.data_ptr<scalar_t>(); p.grad_m2 = g2.data_ptr<scalar_t>();
+    p.n_edges = E; p.channels = H;
+    launch([&] { k::edge_gate_bwd(p, current_stream()); });
+  });
+  return {g0, g1, g2};
+}
 
 std::array<torch::Tensor, 3> edge_gate(const torch::Tensor& m0_with_gate, const torch::Tensor& m1,
                                        const torch::Tensor& m2) {

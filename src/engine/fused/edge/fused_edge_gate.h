@@ -9,6 +9,7 @@
 #include <torch/torch.h>
 
 #include <array>
+#include <vector>
 
 namespace uma {
 namespace fused {
@@ -17,6 +18,12 @@ namespace fused {
 // m1 [E,4,H], m2 [E,2,H] → the gated groups [E,3,H], [E,4,H], [E,2,H].
 std::array<torch::Tensor, 3> edge_gate(const torch::Tensor& m0_with_gate, const torch::Tensor& m1,
                                        const torch::Tensor& m2);
+
+// The adjoint alone (fused_gate_conv2.cpp's backward uses it too): m0g, m1, m2 the forward inputs as edge_gate's
+// forward keeps them (m0g with unit column stride), grad_outputs the gradients of the three gated groups (undefined:
+// zeros) -> the gradients of m0g (dense [E, 5H]), m1 and m2.
+std::array<torch::Tensor, 3> edge_gate_backward(const torch::Tensor& m0g, const torch::Tensor& m1, const torch::Tensor& m2,
+                                                const std::vector<torch::Tensor>& grad_outputs);
 
 }  // namespace fused
 }  // namespace uma
