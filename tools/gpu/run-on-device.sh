@@ -21,7 +21,8 @@
 #   gemm    env deps build test-gpu, then ours in the three fp32 GEMM modes (strict, split TF32, TF32) vs umas_fast_gpu
 #           strict fp32 at 200 and 2000 atoms (carbon, Cu), with each mode's profile at 2000 atoms
 #   tf32-tiles-start, tf32-tiles  the Hopper TF32 GEMMs (TMA configurations, RS) vs cuBLAS on one layer's GEMMs
-#   tf32-ab  ours TF32 on each TF32 GEMM kernel (UMA_TF32_GEMM=rs, hopper, cublas), profiled
+#   tf32-ab  ours TF32 on each TF32 GEMM path (UMA_TF32_GEMM=rs with and without the fused gate + conv 2, cublas,
+#           hopper), profiled
 #   node-kernels  ours split and TF32 with UMA_FUSED_NODE_KERNELS=0 (no fairchem), profiled
 #   tiles   env, then the split-TF32 GEMM's tile sweep and cuBLAS on the engine's GEMM shapes (gemm-tiles.md)
 #   layouts the SO(2) GEMMs in strict fp32 with their operand layouts (tools/gpu/gemm_probe.py --layouts)
@@ -266,13 +267,16 @@ phase_tf32_tiles() {  # the Hopper TF32 GEMM's configurations vs cuBLAS strict /
   grep -i -E "error|warning" /tmp/tf32tiles/build.log | head -20 >> "$OUT/tf32-tiles.md"
   grep "one layer" "$OUT/tf32-tiles.md"
 }
-phase_tf32_ab() {  # ours in TF32 on each TF32 GEMM kernel (UMA_TF32_GEMM; UMA_TF32_AB lists them, default
-  # "rs hopper cublas"), same call, profiled, no fairchem
-  local kernels=(${UMA_TF32_AB:-rs hopper cublas}) i=0
+phase_tf32_ab() {  # ours in TF32 on each TF32 GEMM path, same call, profiled, no fairchem. UMA_TF32_AB lists them
+  # (default "rs rs-nok2 cublas hopper"): a UMA_TF32_GEMM value, or rs-nok2 = rs without the fused gate + conv 2
+  # (UMA_FUSED_GATE_CONV2=0)
+  local kernels=(${UMA_TF32_AB:-rs rs-nok2 cublas hopper}) i=0
   for kern in "${kernels[@]}"; do
     i=$((i + 1))
-    UMA_TF32_GEMM=$kern bench tf32-$kern --structures carbon,cu --sizes 200,2000 --ours-variants fp32_tf32 --skip-fairchem \
-      --profile --profile-small 200 --deadline $(( $(left) / (${#kernels[@]} - i + 1) - 10 ))
+    local gemm=${kern%-nok2} k2=1
+    [ "$kern" != "$gemm" ] && k2=0
+    UMA_TF32_GEMM=$gemm UMA_FUSED_GATE_CONV2=$k2 bench tf32-$kern --structures carbon,cu --sizes 200,2000 \
+      --ours-variants fp32_tf32 --skip-fairchem --profile --deadline $(( $(left) / (${#kernels[@]} - i + 1) - 10 ))
   done
   rm -f "$OUT"/results-tf32-*.md "$OUT"/results-tf32-*.png  # the json holds it all; a call returns few files
 }

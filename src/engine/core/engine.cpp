@@ -138,10 +138,14 @@ struct Engine::Impl {
     return edge_gate(msg, logits);
   }
   // K2's forward (fused_gate_conv2.h): the gate made inside conv 2's GEMMs, on the tf32 mode's rounding Hopper GEMM
-  // (UMA_TF32_GEMM=rs) with merged MoLE weights; otherwise the gate, then so2_conv.
+  // (UMA_TF32_GEMM=rs) with merged MoLE weights; otherwise the gate, then so2_conv. UMA_FUSED_GATE_CONV2=0 turns it
+  // off (A/B timings).
   bool fused_gate_conv2(const torch::Tensor& m0_with_gate, const MixedSO2Conv& conv2) const {
 #ifdef UMA_HAVE_CUDA_KERNELS
-    return fused && tables->gemm == Fp32Gemm::tf32 && tf32_gemm_kernel_requested() == Tf32GemmKernel::hopper_rs &&
+    static const bool off =
+        std::getenv("UMA_FUSED_GATE_CONV2") && std::string(std::getenv("UMA_FUSED_GATE_CONV2")) == "0";
+    return !off && fused && tables->gemm == Fp32Gemm::tf32 &&
+           tf32_gemm_kernel_requested() == Tf32GemmKernel::hopper_rs &&
            conv2.fc_m0.weight.defined() && conv2.fc_m1.block_weight.defined() &&
            conv2.fc_m2.block_weight.defined() && fused::gate_conv2_available(m0_with_gate);
 #else
