@@ -14,10 +14,10 @@
 //   (plain TF32 on the Hopper TMA GEMM, tf32_tma_gemm_kernel.cuh; -DUMA_TF32_TMA picks the configuration below; the
 //   input gradient takes W^T as weight rows, as the engine passes it)
 //   nvcc -std=c++17 -O3 -DNDEBUG --expt-relaxed-constexpr -gencode=arch=compute_90a,code=sm_90a -I src \
-//        -isystem <cutlass>/include -DUMA_TF32_RS benchmarks/kernels/bench_split_tf32_gemm.cu \
-//        src/kernels/gemm/hopper/tf32_rs_wgmma.cu src/kernels/gemm/split_tf32_gemm.cu \
-//        src/kernels/gemm/hopper/split_tf32_wgmma.cu -o bench_tf32_rs
-//   (plain TF32 rounded in registers, tf32_rs_wgmma_kernel.cuh; the input gradient reads W row-major)
+//        -isystem <cutlass>/include -DUMA_TF32_RS -DUMA_RS_STAGES=3 benchmarks/kernels/bench_split_tf32_gemm.cu \
+//        -o bench_tf32_rs3
+//   (plain TF32 rounded in registers, tf32_rs_wgmma_kernel.cuh, with a staging ring of UMA_RS_STAGES steps; the
+//   input gradient reads W row-major)
 // Prints one markdown row per shape (median of 20 launches after 3, effective TFLOP/s = 2mnk / time) and the layer
 // total. Never registered with ctest.
 #include <cuda_runtime_api.h>
@@ -35,7 +35,10 @@
 #elif defined(UMA_TF32_TMA)
 #include "kernels/gemm/hopper/tf32_tma_gemm_kernel.cuh"
 #elif defined(UMA_TF32_RS)
-#include "kernels/gemm/hopper/tf32_rs_wgmma_launch.h"
+#include "kernels/gemm/hopper/tf32_rs_wgmma_kernel.cuh"
+#ifndef UMA_RS_STAGES
+#define UMA_RS_STAGES 3
+#endif
 #else
 #include "kernels/gemm/split_tf32_gemm_kernel.cuh"
 #endif
@@ -162,7 +165,7 @@ int main() {
     const std::string label = "split TF32 wgmma 128x128x32 (hopper/)";
 #elif defined(UMA_TF32_RS)
   {
-    const std::string label = "TF32 rounded in registers (tf32_rs_wgmma)";
+    const std::string label = "TF32 rounded in registers (tf32_rs_wgmma), " + std::to_string(UMA_RS_STAGES) + " stages";
 #elif defined(UMA_TF32_TMA)
   int sm_count = 0;
   cudaDeviceGetAttribute(&sm_count, cudaDevAttrMultiProcessorCount, 0);
@@ -202,7 +205,21 @@ int main() {
 #ifdef UMA_WGMMA
         auto launch = [&] { uma::kernels::hopper::split_tf32_gemm_wgmma(p, nullptr); };
 #elif defined(UMA_TF32_RS)
-        auto launch = [&] { uma::kernels::hopper::tf32_gemm_rs(p, nullptr); };
+        // The kernel launched here, not through tf32_gemm_rs, to sweep its staging depth (-DUMA_RS_STAGES).
+        auto launch = [&] {
+          namespace h = uma::kernels::hopper;
+          using T = h::Tf32RsTile<false, UMA_RS_STAGES>;
+          const unsigned blocks = unsigned(((p.m + T::kM - 1) / T::kM) * ((p.n + T::kN - 1) / T::kN));
+          if (p.b_layout == uma::kernels::GemmBLayout::kWeightRows) {
+            auto k = h::tf32_rs_wgmma_kernel<uma::kernels::GemmBLayout::kWeightRows, false, UMA_RS_STAGES>;
+            cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, T::kSharedBytes);
+            k<<<blocks, T::kThreads, T::kSharedBytes>>>(p, h::GateOperand{});
+          } else {
+            auto k = h::tf32_rs_wgmma_kernel<uma::kernels::GemmBLayout::kRowMajor, false, UMA_RS_STAGES>;
+            cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, T::kSharedBytes);
+            k<<<blocks, T::kThreads, T::kSharedBytes>>>(p, h::GateOperand{});
+          }
+        };
 #elif defined(UMA_TF32_TMA)
         auto launch = [&] {
           if (p.bias)

@@ -250,9 +250,10 @@ phase_tf32_tiles_start() {  # start compiling the Hopper TF32 GEMM's configurati
   ( { echo ${UMA_TF32_CONFIGS:-0 1 2 3 4 5} | tr ' ' '\n' | xargs -P 6 -I{} nvcc -std=c++17 -O3 -DNDEBUG \
         --expt-relaxed-constexpr -gencode=arch=compute_90a,code=sm_90a -I src -isystem .carry/deps/cutlass/include \
         -DUMA_TF32_TMA={} $src -o /tmp/tf32tiles/tma{} &
-      nvcc -std=c++17 -O3 -DNDEBUG --expt-relaxed-constexpr -gencode=arch=compute_90a,code=sm_90a -I src \
-        -isystem .carry/deps/cutlass/include -DUMA_TF32_RS $src src/kernels/gemm/hopper/tf32_rs_wgmma.cu \
-        src/kernels/gemm/split_tf32_gemm.cu src/kernels/gemm/hopper/split_tf32_wgmma.cu -o /tmp/tf32tiles/rs &
+      for st in ${UMA_RS_STAGES:-3}; do
+        nvcc -std=c++17 -O3 -DNDEBUG --expt-relaxed-constexpr -gencode=arch=compute_90a,code=sm_90a -I src \
+          -isystem .carry/deps/cutlass/include -DUMA_TF32_RS -DUMA_RS_STAGES=$st $src -o /tmp/tf32tiles/rs$st &
+      done
       nvcc -std=c++17 -O3 -arch=sm_90 -I src -DUMA_CUBLAS $src -lcublas -o /tmp/tf32tiles/cublas; wait
     } > /tmp/tf32tiles/build.log 2>&1; touch /tmp/tf32tiles/done ) &
   say "tf32-tiles: compiling in the background"
@@ -262,7 +263,7 @@ phase_tf32_tiles() {  # the Hopper TF32 GEMM's configurations vs cuBLAS strict /
   while [ ! -f /tmp/tf32tiles/done ] && [ "$(left)" -gt 60 ]; do sleep 5; done
   say "tf32-tiles: $(ls /tmp/tf32tiles | grep -c -v -e log -e done) binaries"
   { echo "| kernel | GEMM | m x n x k | ms | TFLOP/s |"; echo "|---|---|---|---:|---:|"
-    for b in /tmp/tf32tiles/cublas /tmp/tf32tiles/rs /tmp/tf32tiles/tma?; do [ -x "$b" ] && timeout 60 "$b"; done
+    for b in /tmp/tf32tiles/cublas /tmp/tf32tiles/rs? /tmp/tf32tiles/tma?; do [ -x "$b" ] && timeout 60 "$b"; done
   } > "$OUT/tf32-tiles.md" 2>&1
   grep -i -E "error|warning" /tmp/tf32tiles/build.log | head -20 >> "$OUT/tf32-tiles.md"
   grep "one layer" "$OUT/tf32-tiles.md"

@@ -50,7 +50,7 @@ __device__ __forceinline__ int gate_degree(int group, int row) {
   return group == 0 ? row : group == 1 ? 1 + (row & 1) : 2;
 }
 
-template <bool kGated>
+template <bool kGated, int kStageCount = 3>
 struct Tf32RsTile {
   static constexpr int kM = 128, kN = 128, kK = 32, kThreads = 256;
   using Atom = cute::SM90_64x128x8_F32TF32TF32_RS_TN<>;
@@ -59,18 +59,20 @@ struct Tf32RsTile {
   static constexpr int kStageRowA = kK + 4;  // padded: a fragment read (8 rows x 4 columns per warp) hits 32 banks
   using StageA = cute::Layout<cute::Shape<cute::Int<kM>, cute::Int<kK>>, cute::Stride<cute::Int<kStageRowA>, cute::_1>>;
   using SmemB = decltype(cute::tile_to_shape(SmemAtom{}, cute::Shape<cute::Int<kN>, cute::Int<kK>>{}));
-  static constexpr int kStages = 3;  // fp32 staging ring (cp.async, two steps ahead)
+  static constexpr int kStages = kStageCount;  // fp32 staging ring (cp.async, kStages - 1 steps ahead)
+  static_assert(kStages >= 3, "a stage is refilled one step after its last read: three at least");
   // One step's A and B tiles, and with kGated the gate logits tile laid out as A's.
   static constexpr int kStageFloats = (kGated ? 2 : 1) * kM * kStageRowA + kN * kK;
   static constexpr int kBufferFloats = kN * kK;  // one step's rounded B
   static constexpr int kSharedBytes = (kStages * kStageFloats + 2 * kBufferFloats) * 4 + 1024;
 };
 
-template <GemmBLayout BLayout, bool kGated>
+template <GemmBLayout BLayout, bool kGated, int kStageCount = 3>
 __global__ void __launch_bounds__(256, 1) tf32_rs_wgmma_kernel(SplitTf32GemmParams p, GateOperand gate) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
   using namespace cute;
-  using T = Tf32RsTile<kGated>;
+  using T = Tf32RsTile<kGated, kStageCount>;
+  constexpr int kAhead = T::kStages - 1;  // how many steps ahead the copies run
   constexpr int kM = T::kM, kN = T::kN, kK = T::kK;
   extern __shared__ char smem_raw[];
   float* smem = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(smem_raw) + 1023) & ~uintptr_t(1023));
@@ -173,9 +175,10 @@ __global__ void __launch_bounds__(256, 1) tf32_rs_wgmma_kernel(SplitTf32GemmPara
   // One K step with A of step kt in `cur`; fills `next` with step kt + 1 (see the header comment).
   auto step = [&](int kt, auto& cur, auto& next) {
     mma_step(kt, cur);
-    copy_step(kt + 2);  // its stage was last read for step kt - 1, before the previous step's second barrier
+    copy_step(kt + kAhead);  // its stage was last read for step kt - 1, before the previous step's second barrier
     if (kt + 1 < k_tiles) {
-      asm volatile("cp.async.wait_group 1;" ::: "memory");  // this thread's copies of kt + 1 have landed
+      // this thread's copies of kt + 1 have landed (kt + 2 .. kt + kAhead may be in flight)
+      asm volatile("cp.async.wait_group %0;" ::"n"(kAhead - 1) : "memory");
       warpgroup_wait<1>();                                   // this warpgroup's MMAs of kt - 1 are done
       warpgroup_fence_operand(next);                         // so `next` (their A) may be overwritten
       __syncthreads();
@@ -185,9 +188,8 @@ __global__ void __launch_bounds__(256, 1) tf32_rs_wgmma_kernel(SplitTf32GemmPara
     }
   };
 
-  copy_step(0);
-  copy_step(1);
-  asm volatile("cp.async.wait_group 1;" ::: "memory");
+  for (int kt = 0; kt < kAhead; ++kt) copy_step(kt);
+  asm volatile("cp.async.wait_group %0;" ::"n"(kAhead - 1) : "memory");
   __syncthreads();  // everyone's copies of step 0 (A fragments cross threads)
   round_b(0);
   load_a(0, a0);
