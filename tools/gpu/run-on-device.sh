@@ -21,6 +21,7 @@
 #   gemm    env deps build test-gpu, then ours in the three fp32 GEMM modes (strict, split TF32, TF32) vs umas_fast_gpu
 #           strict fp32 at 200 and 2000 atoms (carbon, Cu), with each mode's profile at 2000 atoms
 #   tf32-tiles-start, tf32-tiles  the Hopper TF32 GEMMs (TMA configurations, RS) vs cuBLAS on one layer's GEMMs
+#   test-gpu-kernels  the Hopper GEMM and fused-edge-block kernel tests only (after build)
 #   tf32-ab  ours TF32 on each TF32 GEMM path (UMA_TF32_GEMM=rs with and without the fused gate + conv 2, cublas,
 #           hopper), profiled
 #   node-kernels  ours split and TF32 with UMA_FUSED_NODE_KERNELS=0 (no fairchem), profiled
@@ -163,6 +164,12 @@ phase_test_gpu() {
     >> "$OUT/ctest_gpu.log" 2>&1
   say "GPU engine tests with the node kernels off, then with the Hopper TF32 GEMMs hopper and rs: $(grep -E 'tests passed|tests failed' "$OUT/ctest_gpu.log" | tail -3 | tr "\n" " ")"
   grep -E "\[gpu( parity| gemm modes)?\]|\[split-tf32|\[tf32-(rs|tma)|\[gate-conv2|FAILED|Failure|SKIPPED \]|  OK \] (EdgeGate|EdgeGeometry|LayerNormSilu|RmsNormSh|NodeGate)" "$OUT/ctest_gpu.log" | head -60
+}
+
+phase_test_gpu_kernels() {  # the GEMM and fused-edge-block kernel tests alone (no engine), after build
+  ( cd build-gpu && timeout 120 ctest -R "Tf32RsWgmma|GateConv2Cuda|Tf32TmaGemm" -V --timeout 100 ) > "$OUT/ctest_gpu.log" 2>&1
+  say "GPU kernel tests: $(grep -E 'tests passed|tests failed' "$OUT/ctest_gpu.log")"
+  grep -E "\[tf32-(rs|tma)|\[gate-conv2|FAILED|Failure" "$OUT/ctest_gpu.log" | head -30
 }
 
 wait_unpack() {
