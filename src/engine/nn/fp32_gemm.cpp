@@ -48,12 +48,13 @@ torch::Tensor linear_in_mode(const torch::Tensor& x, const torch::Tensor& w, con
   if (mode == Fp32Gemm::split_tf32 && x.is_cuda() && x.scalar_type() == torch::kFloat32)
     return fused::split_tf32_linear(x, w, b);
   // tf32 on an H100/H200 with UMA_TF32_GEMM naming one of the Hopper kernels:
-  //  - hopper: the CUTLASS TMA GEMM (kernels/gemm/hopper/tf32_tma_gemm_kernel.cuh). 1.05x cuBLAS's speed end to end
-  //    at carbon 2000 (1.12x on one layer's 18 GEMMs), but its tensor cores read the fp32 operands truncated to TF32
+  //  - hopper: the CUTLASS TMA GEMM (kernels/gemm/hopper/tf32_tma_gemm_kernel.cuh). 1.07x cuBLAS's speed end to end
+  //    at carbon 2000 (1.14x on one layer's 18 GEMMs), but its tensor cores read the fp32 operands truncated to TF32
   //    where cuBLAS rounds them, and truncation errs the same way in every product: 2-7e-3 eV/atom against fp64
-  //    where cuBLAS gives 1.5e-3 (benchmarks/results/2026-12-06-h100-tf32-tma-gemm.md);
-  //  - rs: the wgmma GEMM that rounds both operands in registers (tf32_rs_wgmma_kernel.cuh), cuBLAS's accuracy; the
-  //    host of the fused edge-block kernels, whose A operand is computed in registers.
+  //    where cuBLAS gives 1.5e-3 (benchmarks/results/2026-12-06-h100-tf32-tma-gemm.md, 2026-12-07-h100-rs-gemm-k2.md);
+  //  - rs: the wgmma GEMM that rounds both operands in registers (tf32_rs_wgmma_kernel.cuh), cuBLAS's accuracy, and
+  //    K2's fused gate + conv 2 on it; the host of the fused edge-block kernels, whose A operand is computed in
+  //    registers. As it stands 3x slower than cuBLAS (2026-12-07-h100-rs-gemm-k2.md): for tests and its own work.
   if (mode == Fp32Gemm::tf32 && x.is_cuda() && x.scalar_type() == torch::kFloat32 && fused::tf32_linear_available()) {
     switch (tf32_gemm_kernel_requested()) {
       case Tf32GemmKernel::hopper_tma: return fused::tf32_linear(x, w, b);

@@ -2,9 +2,9 @@
 // 128 x 128 x 32 CTA tiles, the ping-pong schedule (two consumer warpgroups taking alternate tiles), no cluster: the
 // fastest of six configurations on one layer's 18 GEMMs (benchmarks/kernels/bench_split_tf32_gemm.cu
 // -DUMA_TF32_TMA=0..5; H100, 2026-12-06: 2.95 ms against 3.13 ms for the cooperative schedule on the same tiles,
-// cuBLAS TF32 3.49 ms; benchmarks/results/2026-12-06-h100-tf32-tma-gemm.md). The cooperative one ran the GPU tests
-// first; ping-pong replaced it on 2026-12-07 for its test run (Tf32TmaGemmCuda, test_gpu_engine with
-// UMA_TF32_GEMM=hopper).
+// cuBLAS TF32 3.49 ms; benchmarks/results/2026-12-06-h100-tf32-tma-gemm.md). It replaced the cooperative schedule on
+// 2026-12-07 after its GPU tests passed (Tf32TmaGemmCuda, test_gpu_engine with UMA_TF32_GEMM=hopper; H100): 2.97 ms
+// for the 18 GEMMs, 1.07x cuBLAS end to end at carbon 2000 (benchmarks/results/2026-12-07-h100-rs-gemm-k2.md).
 #ifndef UMA_KERNELS_GEMM_HOPPER_TF32_TMA_GEMM_CONFIG_H
 #define UMA_KERNELS_GEMM_HOPPER_TF32_TMA_GEMM_CONFIG_H
 
