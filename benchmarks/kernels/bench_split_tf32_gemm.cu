@@ -39,6 +39,9 @@
 #ifndef UMA_RS_STAGES
 #define UMA_RS_STAGES 3
 #endif
+#ifndef UMA_RS_B_ROUNDED  // 1: B taken as TF32 already (copied straight into wgmma's layout; forward GEMMs only)
+#define UMA_RS_B_ROUNDED 0
+#endif
 #else
 #include "kernels/gemm/split_tf32_gemm_kernel.cuh"
 #endif
@@ -165,7 +168,8 @@ int main() {
     const std::string label = "split TF32 wgmma 128x128x32 (hopper/)";
 #elif defined(UMA_TF32_RS)
   {
-    const std::string label = "TF32 rounded in registers (tf32_rs_wgmma), " + std::to_string(UMA_RS_STAGES) + " stages";
+    const std::string label = "TF32 rounded in registers (tf32_rs_wgmma), " + std::to_string(UMA_RS_STAGES) +
+                              " stages" + (UMA_RS_B_ROUNDED ? ", B pre-rounded (W^T for the input gradient)" : "");
 #elif defined(UMA_TF32_TMA)
   int sm_count = 0;
   cudaDeviceGetAttribute(&sm_count, cudaDevAttrMultiProcessorCount, 0);
@@ -197,7 +201,7 @@ int main() {
         p.a = x; p.lda = k;
         p.b = w; p.ldb = dir == 0 ? k : n;  // W [s.n][s.k] row-major either way (W^T [s.k][s.n] for TF32 TMA)
         p.b_layout = dir == 0 ? uma::kernels::GemmBLayout::kWeightRows : uma::kernels::GemmBLayout::kRowMajor;
-#ifdef UMA_TF32_TMA
+#if defined(UMA_TF32_TMA) || (defined(UMA_TF32_RS) && UMA_RS_B_ROUNDED)
         p.b_layout = uma::kernels::GemmBLayout::kWeightRows;
 #endif
         p.bias = dir == 0 ? bias : nullptr;
@@ -211,7 +215,8 @@ int main() {
           using T = h::Tf32RsTile<false, UMA_RS_STAGES>;
           const unsigned blocks = unsigned(((p.m + T::kM - 1) / T::kM) * ((p.n + T::kN - 1) / T::kN));
           if (p.b_layout == uma::kernels::GemmBLayout::kWeightRows) {
-            auto k = h::tf32_rs_wgmma_kernel<uma::kernels::GemmBLayout::kWeightRows, false, UMA_RS_STAGES>;
+            auto k = h::tf32_rs_wgmma_kernel<uma::kernels::GemmBLayout::kWeightRows, false, UMA_RS_STAGES,
+                                             UMA_RS_B_ROUNDED != 0>;
             cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, T::kSharedBytes);
             k<<<blocks, T::kThreads, T::kSharedBytes>>>(p, h::GateOperand{});
           } else {

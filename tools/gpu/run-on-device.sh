@@ -257,9 +257,11 @@ phase_tf32_tiles_start() {  # start compiling the Hopper TF32 GEMM's configurati
   ( { echo ${UMA_TF32_CONFIGS:-0 1 2 3 4 5} | tr ' ' '\n' | xargs -P 6 -I{} nvcc -std=c++17 -O3 -DNDEBUG \
         --expt-relaxed-constexpr -gencode=arch=compute_90a,code=sm_90a -I src -isystem .carry/deps/cutlass/include \
         -DUMA_TF32_TMA={} $src -o /tmp/tf32tiles/tma{} &
+      # UMA_RS_STAGES: ring depths of the RS kernel; a trailing b (e.g. 5b) takes B pre-rounded
       for st in ${UMA_RS_STAGES:-3}; do
         nvcc -std=c++17 -O3 -DNDEBUG --expt-relaxed-constexpr -gencode=arch=compute_90a,code=sm_90a -I src \
-          -isystem .carry/deps/cutlass/include -DUMA_TF32_RS -DUMA_RS_STAGES=$st $src -o /tmp/tf32tiles/rs$st &
+          -isystem .carry/deps/cutlass/include -DUMA_TF32_RS -DUMA_RS_STAGES=${st%b} \
+          -DUMA_RS_B_ROUNDED=$([ "$st" != "${st%b}" ] && echo 1 || echo 0) $src -o /tmp/tf32tiles/rs$st &
       done
       nvcc -std=c++17 -O3 -arch=sm_90 -I src -DUMA_CUBLAS $src -lcublas -o /tmp/tf32tiles/cublas; wait
     } > /tmp/tf32tiles/build.log 2>&1; touch /tmp/tf32tiles/done ) &
@@ -270,7 +272,7 @@ phase_tf32_tiles() {  # the Hopper TF32 GEMM's configurations vs cuBLAS strict /
   while [ ! -f /tmp/tf32tiles/done ] && [ "$(left)" -gt 60 ]; do sleep 5; done
   say "tf32-tiles: $(ls /tmp/tf32tiles | grep -c -v -e log -e done) binaries"
   { echo "| kernel | GEMM | m x n x k | ms | TFLOP/s |"; echo "|---|---|---|---:|---:|"
-    for b in /tmp/tf32tiles/cublas /tmp/tf32tiles/rs? /tmp/tf32tiles/tma?; do [ -x "$b" ] && timeout 60 "$b"; done
+    for b in /tmp/tf32tiles/cublas /tmp/tf32tiles/rs* /tmp/tf32tiles/tma?; do [ -x "$b" ] && timeout 60 "$b"; done
   } > "$OUT/tf32-tiles.md" 2>&1
   grep -i -E "error|warning" /tmp/tf32tiles/build.log | head -20 >> "$OUT/tf32-tiles.md"
   grep "one layer" "$OUT/tf32-tiles.md"

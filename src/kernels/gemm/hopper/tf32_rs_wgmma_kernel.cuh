@@ -67,12 +67,18 @@ struct Tf32RsTile {
   static constexpr int kSharedBytes = (kStages * kStageFloats + 2 * kBufferFloats) * 4 + 1024;
 };
 
-template <GemmBLayout BLayout, bool kGated, int kStageCount = 3>
+// kBRounded: B (weight rows) is TF32 already (rounded once, at load), so it is copied straight into wgmma's swizzled
+// layout in the staging ring and read there: no rounding pass, no second barrier per step. A stage then holds B until
+// the MMAs of its step are done, one step later than A, so the copies run kStages - 2 steps ahead instead of
+// kStages - 1. (An experiment of the one-layer bench so far: bench_split_tf32_gemm.cu -DUMA_RS_B_ROUNDED.)
+template <GemmBLayout BLayout, bool kGated, int kStageCount = 3, bool kBRounded = false>
 __global__ void __launch_bounds__(256, 1) tf32_rs_wgmma_kernel(SplitTf32GemmParams p, GateOperand gate) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
   using namespace cute;
   using T = Tf32RsTile<kGated, kStageCount>;
-  constexpr int kAhead = T::kStages - 1;  // how many steps ahead the copies run
+  static_assert(!kBRounded || (BLayout == GemmBLayout::kWeightRows && kStageCount >= 4),
+                "pre-rounded B: weight rows, and a ring of four stages at least");
+  constexpr int kAhead = kBRounded ? T::kStages - 2 : T::kStages - 1;  // how many steps ahead the copies run
   constexpr int kM = T::kM, kN = T::kN, kK = T::kK;
   extern __shared__ char smem_raw[];
   float* smem = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(smem_raw) + 1023) & ~uintptr_t(1023));
@@ -94,7 +100,18 @@ __global__ void __launch_bounds__(256, 1) tf32_rs_wgmma_kernel(SplitTf32GemmPara
   auto copy_step = [&](int kt) {
     if (kt < k_tiles) {
       const int64_t k0 = static_cast<int64_t>(kt) * kK;
-      stage_tile_128x128x32<BLayout, T::kStageRowA>(p, stage_a(kt), stage_b(kt), m0, n0, k0, tid);
+      if constexpr (kBRounded) {  // A as usual; B straight into the swizzled layout (16-byte chunks stay whole)
+        const int c4 = (tid & 7) * 4;
+#pragma unroll
+        for (int i = 0; i < 4; ++i) {
+          const int r = (tid >> 3) + 32 * i;
+          const bool a_ok = m0 + r < p.m && k0 + c4 < p.k, b_ok = n0 + r < p.n && k0 + c4 < p.k;
+          copy16(stage_a(kt) + r * T::kStageRowA + c4, a_ok ? p.a + (m0 + r) * p.lda + k0 + c4 : p.a, a_ok);
+          copy16(stage_b(kt) + swizzled(r, c4), b_ok ? p.b + (n0 + r) * p.ldb + k0 + c4 : p.b, b_ok);
+        }
+      } else {
+        stage_tile_128x128x32<BLayout, T::kStageRowA>(p, stage_a(kt), stage_b(kt), m0, n0, k0, tid);
+      }
       if constexpr (kGated) {
         const int l = degree(kt);
         if (l > 0) {  // the l = 0 row of m = 0 is gated by itself (SiLU)
@@ -129,8 +146,9 @@ __global__ void __launch_bounds__(256, 1) tf32_rs_wgmma_kernel(SplitTf32GemmPara
     return thr.partition_A(make_tensor(make_smem_ptr(reinterpret_cast<tfloat32_t*>(stage_a(kt))), typename T::StageA{}));
   };
   auto frag_b = [&](int kt) {
-    return thr.make_fragment_B(thr.partition_B(make_tensor(
-        make_smem_ptr(reinterpret_cast<tfloat32_t*>(buffers + (kt & 1) * T::kBufferFloats)), typename T::SmemB{})));
+    float* b = kBRounded ? stage_b(kt) : buffers + (kt & 1) * T::kBufferFloats;
+    return thr.make_fragment_B(
+        thr.partition_B(make_tensor(make_smem_ptr(reinterpret_cast<tfloat32_t*>(b)), typename T::SmemB{})));
   };
   // Two register sets for A: the MMAs of step kt read one while the other is filled for kt + 1.
   Tensor a0 = thr.make_fragment_A(staged_a(0));
@@ -175,25 +193,29 @@ __global__ void __launch_bounds__(256, 1) tf32_rs_wgmma_kernel(SplitTf32GemmPara
   // One K step with A of step kt in `cur`; fills `next` with step kt + 1 (see the header comment).
   auto step = [&](int kt, auto& cur, auto& next) {
     mma_step(kt, cur);
-    copy_step(kt + kAhead);  // its stage was last read for step kt - 1, before the previous step's second barrier
+    // Its stage was last read for step kt - 1 (kBRounded: by the MMAs of kt - 2), all done before the previous
+    // step's barriers.
+    copy_step(kt + kAhead);
     if (kt + 1 < k_tiles) {
       // this thread's copies of kt + 1 have landed (kt + 2 .. kt + kAhead may be in flight)
       asm volatile("cp.async.wait_group %0;" ::"n"(kAhead - 1) : "memory");
-      warpgroup_wait<1>();                                   // this warpgroup's MMAs of kt - 1 are done
-      warpgroup_fence_operand(next);                         // so `next` (their A) may be overwritten
+      if constexpr (kBRounded) asm volatile("fence.proxy.async.shared::cta;" ::: "memory");  // B, for wgmma
+      warpgroup_wait<1>();            // this warpgroup's MMAs of kt - 1 are done
+      warpgroup_fence_operand(next);  // so `next` (their A) may be overwritten
       __syncthreads();
-      round_b(kt + 1);
+      if constexpr (!kBRounded) round_b(kt + 1);
       load_a(kt + 1, next);
-      __syncthreads();
+      if constexpr (!kBRounded) __syncthreads();
     }
   };
 
   for (int kt = 0; kt < kAhead; ++kt) copy_step(kt);
   asm volatile("cp.async.wait_group %0;" ::"n"(kAhead - 1) : "memory");
+  if constexpr (kBRounded) asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
   __syncthreads();  // everyone's copies of step 0 (A fragments cross threads)
-  round_b(0);
+  if constexpr (!kBRounded) round_b(0);
   load_a(0, a0);
-  __syncthreads();  // B buffer 0 complete
+  if constexpr (!kBRounded) __syncthreads();  // B buffer 0 complete
   // Unrolled by two so that the register sets are named statically (registers cannot be indexed at run time).
   for (int kt = 0; kt < k_tiles; kt += 2) {
     step(kt, a0, a1);
