@@ -4,7 +4,6 @@ set -euo pipefail
 pkgs=(g++ cmake ninja-build python3 python3-venv libgtest-dev nlohmann-json3-dev
       libopenmpi-dev openmpi-bin libtrilinos-kokkos-dev libyaml-cpp-dev
       libgmock-dev libyaml-dev    # LAMMPS's force-style harness (unittest/lammps-harness)
-      ccache                      # the second CUDA build reuses the first's objects (tools/run-tests.sh)
       clang-14 libclang-rt-14-dev)  # the last two: libFuzzer and the sanitizers (tools/run-fuzzers.sh)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -37,31 +37,18 @@ if command -v nvcc >/dev/null 2>&1; then
     cuda_lammps_flags=(-DUMA_ENABLE_LAMMPS=ON -DUMA_ENABLE_KOKKOS=OFF "-DUMA_LAMMPS_DIR=$lammps_new_dir")
     cuda_targets+=(umaplugin)
   fi
-  # The two CUDA builds (build-cuda, build-kk-cuda) compile the same kernels with the same flags: through ccache the
-  # second takes the first's objects instead of compiling them again (the sm_90a GEMM files alone are ~5 min of nvcc
-  # here). The cache lives in .cache/ (ignored by git).
-  launcher=()
-  if command -v ccache > /dev/null 2>&1; then
-    export CCACHE_DIR="${CCACHE_DIR:-$here/.cache/ccache}" CCACHE_BASEDIR="$here"
-    export CCACHE_SLOPPINESS="${CCACHE_SLOPPINESS:-pch_defines,time_macros,include_file_mtime,include_file_ctime}"
-    launcher=(-DCMAKE_CUDA_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-  fi
   cmake -S . -B build-cuda -G Ninja -DCMAKE_BUILD_TYPE=Release -DUMA_ENABLE_CUDA=ON -DUMA_ENABLE_TESTS=ON \
-    "${launcher[@]}" "${cuda_lammps_flags[@]}"
+    "${cuda_lammps_flags[@]}"
   cmake --build build-cuda -j "$jobs" --target "${cuda_targets[@]}"
   echo "UMA: CUDA variant compiled and linked (kernels, engine with fused ops, GPU tests, ${cuda_targets[*]})"
   if [ ${#lammps_flags[@]} -gt 0 ]; then
     # uma/kk for a CUDA Kokkos: only Kokkos itself is needed (about a minute), not a CUDA LAMMPS.
     kk_dir="$(tools/build-lammps-gpu.sh --kokkos-only -j "$jobs" | tail -n 1)"
-    # The CUDA launcher only: Kokkos puts its own launcher (kokkos_launch_compiler) in front of the C++ compiler, and
-    # a second one before it breaks that command line.
     cmake -S . -B build-kk-cuda -G Ninja -DCMAKE_BUILD_TYPE=Release -DUMA_ENABLE_TESTS=OFF -DUMA_ENABLE_CUDA=ON \
-      ${launcher[@]:+-DCMAKE_CUDA_COMPILER_LAUNCHER=ccache} \
       -DUMA_ENABLE_LAMMPS=ON -DUMA_ENABLE_KOKKOS=ON "-DUMA_LAMMPS_DIR=$kk_dir" "-DKokkos_DIR=$kk_dir/kokkos/lib/cmake/Kokkos" \
       "-DCMAKE_SHARED_LINKER_FLAGS=-Wl,-rpath-link,$kk_dir/cuda-stub"
     cmake --build build-kk-cuda -j "$jobs" --target umaplugin
     echo "UMA: CUDA variant of the plugin (uma/kk on Kokkos CUDA) compiled and linked"
-    if [ ${#launcher[@]} -gt 0 ]; then ccache --show-stats 2>/dev/null | grep -i -E "hits|misses" | head -4 || true; fi
   fi
 else
   echo "UMA: no nvcc; CUDA compile check skipped"
