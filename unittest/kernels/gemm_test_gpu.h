@@ -10,9 +10,16 @@
 #include <stdexcept>
 #include <vector>
 
+#include "kernels/gemm/split_tf32_gemm_launch.h"
 #include "split_tf32_test_data.h"
 
 namespace split_tf32_test {
+
+// Whether a compute-capability 9.0 GPU is present (the Hopper kernels exist only as sm_90a code).
+inline bool have_hopper() {
+  int n = 0;
+  return cudaGetDeviceCount(&n) == cudaSuccess && n > 0 && uma::kernels::split_tf32_wgmma_available();
+}
 
 template <typename T>
 T* to_device(const std::vector<T>& h) {

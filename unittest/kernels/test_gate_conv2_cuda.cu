@@ -20,14 +20,10 @@
 #include "kernels/gemm/tf32_round.h"
 
 namespace k = uma::kernels;
+using split_tf32_test::have_hopper;
 using split_tf32_test::to_device;
 
 namespace {
-
-bool have_hopper() {
-  int n = 0;
-  return cudaGetDeviceCount(&n) == cudaSuccess && n > 0 && k::split_tf32_wgmma_available();
-}
 
 struct Problem {
   int64_t E, H, C, ld;

@@ -18,13 +18,9 @@
 
 namespace k = uma::kernels;
 using split_tf32_test::Problem;
+using split_tf32_test::have_hopper;
 
 namespace {
-
-bool have_hopper() {
-  int n = 0;
-  return cudaGetDeviceCount(&n) == cudaSuccess && n > 0 && k::split_tf32_wgmma_available();
-}
 
 // Against the product of the rounded operands. A product of two TF32 values (11 significant bits each) is exact in
 // fp32, so what remains is the fp32 summation over K (with wgmma's truncating adds): measured ~2e-6 of sum |a||b| at

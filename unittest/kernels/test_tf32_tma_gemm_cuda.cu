@@ -15,13 +15,9 @@
 
 namespace k = uma::kernels;
 using split_tf32_test::Problem;
+using split_tf32_test::have_hopper;
 
 namespace {
-
-bool have_hopper() {
-  int n = 0;
-  return cudaGetDeviceCount(&n) == cudaSuccess && n > 0 && k::split_tf32_wgmma_available();
-}
 
 // A TF32 operand keeps 10 of fp32's 23 mantissa bits (the tensor cores read the top 19 bits: truncation), so each
 // product a b errs by at most ~2 * 2^-10 of |a b|, and the fp32 sum adds ~2^-24 per term: the error is bounded by

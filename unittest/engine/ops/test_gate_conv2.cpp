@@ -8,12 +8,15 @@
 
 #include <vector>
 
+#include "edge_block_test_support.h"
 #include "engine/nn/layers.h"
 #include "kernels/edge_block/gate_conv2_reference.h"
 
 namespace {
 
 namespace k = uma::kernels;
+using edge_block_test::block_weight;
+using edge_block_test::rel_diff;
 constexpr int64_t kEdges = 19, kH = 4, kC = 3, kLd = 5 * kH + 2;  // conv 2: input H per row, output C per row
 
 struct Problem {
@@ -34,11 +37,6 @@ Problem make_problem(torch::Dtype dtype) {
   p.w2 = torch::randn({2 * kC, kH}, o) * 0.3;
   for (auto* t : {&p.m0g, &p.m1, &p.m2, &p.w0, &p.b0, &p.w1, &p.w2}) *t = t->to(dtype);
   return p;
-}
-
-torch::Tensor block_weight(const torch::Tensor& w) {
-  auto halves = w.chunk(2, 0);
-  return torch::cat({torch::cat({halves[0], -halves[1]}, 1), torch::cat({halves[1], halves[0]}, 1)}, 0).contiguous();
 }
 
 // The engine's Torch form: y0, y1, y2 flattened to [E, n_g].
@@ -80,11 +78,6 @@ std::vector<torch::Tensor> reference(const Problem& p, bool tf32_operands) {
   q.tf32_operands = tf32_operands;
   k::gate_conv2_reference(q);
   return y;
-}
-
-double rel_diff(const torch::Tensor& got, const torch::Tensor& want) {
-  return ((got.to(torch::kFloat64) - want.to(torch::kFloat64)).abs().max() / want.to(torch::kFloat64).abs().max())
-      .item<double>();
 }
 
 }  // namespace

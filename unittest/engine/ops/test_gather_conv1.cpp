@@ -9,6 +9,7 @@
 #include <cmath>
 #include <vector>
 
+#include "edge_block_test_support.h"
 #include "engine/nn/layers.h"
 #include "engine/so3/edge_rotation_ops.h"
 #include "kernels/edge_block/gather_conv1_reference.h"
@@ -16,6 +17,8 @@
 namespace {
 
 namespace k = uma::kernels;
+using edge_block_test::block_weight;
+using edge_block_test::rel_diff;
 constexpr int64_t kAtoms = 7, kEdges = 23, kC = 4, kH = 3;  // conv 1: input 2C per row, output H per row
 
 struct Problem {
@@ -42,12 +45,6 @@ Problem make_problem(torch::Dtype dtype) {
   p.w2 = torch::randn({2 * kH, 2 * kC}, o) * 0.3;
   for (auto* t : {&p.x, &p.wigner, &p.radial, &p.w0, &p.b0, &p.w1, &p.w2}) *t = t->to(dtype);
   return p;
-}
-
-// [W1; W2] (rows: out_real from x_+m, out_imag from x_+m) -> [[W1, -W2], [W2, W1]] on [x_+m | x_-m].
-torch::Tensor block_weight(const torch::Tensor& w) {
-  auto halves = w.chunk(2, 0);
-  return torch::cat({torch::cat({halves[0], -halves[1]}, 1), torch::cat({halves[1], halves[0]}, 1)}, 0).contiguous();
 }
 
 // The engine's Torch form: y0 (with the gate logits), y1, y2 flattened to [E, n_g].
@@ -90,11 +87,6 @@ std::vector<torch::Tensor> reference(const Problem& p, bool tf32_operands) {
   q.tf32_operands = tf32_operands;
   k::gather_conv1_reference(q);
   return y;
-}
-
-double rel_diff(const torch::Tensor& got, const torch::Tensor& want) {
-  return ((got.to(torch::kFloat64) - want.to(torch::kFloat64)).abs().max() / want.to(torch::kFloat64).abs().max())
-      .item<double>();
 }
 
 }  // namespace

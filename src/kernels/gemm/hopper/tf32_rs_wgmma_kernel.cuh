@@ -224,22 +224,7 @@ __global__ void __launch_bounds__(256, 1) tf32_rs_wgmma_kernel(SplitTf32GemmPara
   warpgroup_wait<0>();
   warpgroup_fence_operand(acc);
 
-  // Accumulator values 2j and 2j + 1 are adjacent columns of one row (m64nNk8's layout); n is a multiple of 4, so
-  // an even column inside n has its neighbour inside too.
-  Tensor coord = thr.partition_C(make_identity_tensor(Shape<Int<kM>, Int<kN>>{}));
-#pragma unroll
-  for (int i = 0; i < size(acc); i += 2) {
-    const int64_t row = m0 + get<0>(coord(i));
-    const int64_t col = n0 + get<1>(coord(i));
-    if (row < p.m && col < p.n) {
-      float2 v = make_float2(acc(i), acc(i + 1));
-      if (p.bias) {
-        v.x += p.bias[col];
-        v.y += p.bias[col + 1];
-      }
-      *reinterpret_cast<float2*>(p.d + row * p.ldd + col) = v;
-    }
-  }
+  store_tile(acc, thr.partition_C(make_identity_tensor(Shape<Int<kM>, Int<kN>>{})), p, m0, n0);
 #endif
 }
 

@@ -1,11 +1,13 @@
 // Device helpers shared by the hand-written Hopper wgmma GEMMs (split_tf32_wgmma_kernel.cuh, tf32_rs_wgmma_kernel.cuh):
-// the 128-byte swizzle of a K-major TF32 tile, TF32 rounding, and 16-byte cp.async copies.
+// the 128-byte swizzle of a K-major TF32 tile, TF32 rounding, 16-byte cp.async copies, the staging of a tile and
+// the epilogue.
 #ifndef UMA_KERNELS_GEMM_HOPPER_WGMMA_COMMON_CUH
 #define UMA_KERNELS_GEMM_HOPPER_WGMMA_COMMON_CUH
 
 #include <cuda_runtime_api.h>
 
 #include <cstdint>
+#include <cute/tensor.hpp>
 
 #include "kernels/gemm/split_tf32_gemm_params.h"
 
@@ -88,6 +90,27 @@ __device__ __forceinline__ void convert_b_tile_128x32(const float* stage_b, int 
       const float v[4] = {x.x, x.y, x.z, x.w};
 #pragma unroll
       for (int j = 0; j < 4; ++j) convert(v[j], swizzled(col + j, kr));
+    }
+  }
+}
+
+// The epilogue of both kernels: D = acc (+ bias), `coord` the accumulator's (row, column) in the tile (the MMA's
+// partition of an identity tensor). Accumulator values 2j and 2j + 1 are adjacent columns of one row (m64nNk8's
+// layout); n is a multiple of 4, so an even column inside n has its neighbour inside too: one float2 store each.
+template <typename Acc, typename Coord>
+__device__ __forceinline__ void store_tile(const Acc& acc, const Coord& coord, const SplitTf32GemmParams& p,
+                                           int64_t m0, int64_t n0) {
+#pragma unroll
+  for (int i = 0; i < cute::size(acc); i += 2) {
+    const int64_t row = m0 + cute::get<0>(coord(i));
+    const int64_t col = n0 + cute::get<1>(coord(i));
+    if (row < p.m && col < p.n) {
+      float2 v = make_float2(acc(i), acc(i + 1));
+      if (p.bias) {
+        v.x += p.bias[col];
+        v.y += p.bias[col + 1];
+      }
+      *reinterpret_cast<float2*>(p.d + row * p.ldd + col) = v;
     }
   }
 }
