@@ -21,6 +21,7 @@
 #   gemm    env deps build test-gpu, then ours in the three fp32 GEMM modes (strict, split TF32, TF32) vs umas_fast_gpu
 #           strict fp32 at 200 and 2000 atoms (carbon, Cu), with each mode's profile at 2000 atoms
 #   tf32-tiles-start, tf32-tiles  the Hopper TF32 GEMMs (TMA configurations, RS) vs cuBLAS on one layer's GEMMs
+#   rs-sweep  env tf32-tiles-start tf32-tiles for the RS GEMM's ring depths and pre-rounded B only (carry .carry)
 #   test-gpu-kernels  the Hopper GEMM and fused-edge-block kernel tests only (after build)
 #   tf32-ab  ours TF32 on each TF32 GEMM path (UMA_TF32_GEMM=rs with and without the fused gate + conv 2, cublas,
 #           hopper), profiled
@@ -74,6 +75,9 @@ for p in "${phases[@]}"; do
     vstriton) expand+=(env deps triton build test-gpu profile) ;;
     fusion) expand+=(env deps build test-gpu fusion) ;;
     nitro) expand+=(env nitro) ;;
+    # the RS TF32 GEMM's ring depths and pre-rounded B against cuBLAS, no TMA configurations (about 2 min)
+    rs-sweep) export UMA_TF32_CONFIGS=${UMA_TF32_CONFIGS:-none} UMA_RS_STAGES=${UMA_RS_STAGES:-3 4 5 4b 5b}
+              expand+=(env tf32-tiles-start tf32-tiles) ;;
     *) expand+=("$p") ;;
   esac
 done
@@ -254,7 +258,7 @@ phase_tf32_tiles_start() {  # start compiling the Hopper TF32 GEMM's configurati
   bash tools/gpu/unpack-cutlass.sh || return 1
   mkdir -p /tmp/tf32tiles
   local src=benchmarks/kernels/bench_split_tf32_gemm.cu
-  ( { echo ${UMA_TF32_CONFIGS:-0 1 2 3 4 5} | tr ' ' '\n' | xargs -P 6 -I{} nvcc -std=c++17 -O3 -DNDEBUG \
+  ( { echo ${UMA_TF32_CONFIGS:-0 1 2 3 4 5} | tr ' ' '\n' | grep -v none | xargs -r -P 6 -I{} nvcc -std=c++17 -O3 -DNDEBUG \
         --expt-relaxed-constexpr -gencode=arch=compute_90a,code=sm_90a -I src -isystem .carry/deps/cutlass/include \
         -DUMA_TF32_TMA={} $src -o /tmp/tf32tiles/tma{} &
       # UMA_RS_STAGES: ring depths of the RS kernel; a trailing b (e.g. 5b) takes B pre-rounded
