@@ -23,8 +23,12 @@
 // prologue, edge_block/gate_conv2_params.h): each K step of 32 lies in one row of degree l of the m-group, so the
 // thread stages the matching 128 x 32 tile of the l-th gate logits beside A (same padded layout, so the same
 // fragment partition finds them) and makes a = x sigma(g), or silu(x) for the l = 0 row, before rounding.
-// Deterministic: a fixed order of operations, no split-K, no atomics. Shared memory: 3 x 34 KiB staging (+ 3 x 18
-// KiB gate logits) + 2 x 16 KiB rounded B + 1 KiB alignment.
+// Deterministic: a fixed order of operations, no split-K, no atomics. Shared memory (the product's 3 stages): 3 x 34
+// KiB staging (+ 3 x 18 KiB gate logits) + 2 x 16 KiB rounded B + 1 KiB alignment.
+// Measured (H100, 2026-12-07; benchmarks/results/2026-12-07-h100-rs-gemm-k2.md): rounds as designed (7e-7 of sum
+// |a||b| from the rounded operands' exact product), but one layer's 18 GEMMs take 10.15 ms against cuBLAS's 3.40: the
+// feeding, not the tensor cores, limits it. The stage count and a pre-rounded B (kBRounded, below) are the first
+// levers, written and not yet measured.
 #ifndef UMA_KERNELS_GEMM_HOPPER_TF32_RS_WGMMA_KERNEL_CUH
 #define UMA_KERNELS_GEMM_HOPPER_TF32_RS_WGMMA_KERNEL_CUH
 
