@@ -43,7 +43,9 @@ class GateConv2Function : public torch::autograd::Function<GateConv2Function> {
                              const Tensor& w0, const Tensor& b0_arg, const Tensor& w1, const Tensor& w2) {
     const int64_t E = m0g_in.size(0), H = m0g_in.size(1) / 5;
     const Tensor m0g = m0g_in.stride(1) == 1 && m0g_in.stride(0) >= 5 * H ? m0g_in : m0g_in.contiguous();
-    const Tensor m1 = m1_in.contiguous(), m2 = m2_in.contiguous(), b0 = from_optional_arg(b0_arg);
+    const Tensor m1 = m1_in.contiguous(), m2 = m2_in.contiguous();
+    const Tensor b0_opt = from_optional_arg(b0_arg);
+    const Tensor b0 = b0_opt.defined() ? b0_opt.contiguous() : Tensor();  // kept alive for the launch
     const Tensor w[3] = {w0.contiguous(), w1.contiguous(), w2.contiguous()};
     const c10::cuda::CUDAGuard guard(m0g.device());
     Tensor y[3];
@@ -63,7 +65,7 @@ class GateConv2Function : public torch::autograd::Function<GateConv2Function> {
       p.n[g] = w[g].size(0);
       p.y[g] = y[g].data_ptr<float>();
     }
-    p.bias0 = b0.defined() ? b0.contiguous().data_ptr<float>() : nullptr;
+    p.bias0 = b0.defined() ? b0.data_ptr<float>() : nullptr;
     launch([&] { k::gate_conv2_tf32(p, current_stream()); });
     ctx->save_for_backward({m0g, m1, m2, w[0], w[1], w[2]});
     return {y[0], y[1], y[2]};
