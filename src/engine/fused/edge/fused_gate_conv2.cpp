@@ -100,6 +100,9 @@ std::array<Tensor, 3> gate_conv2(const Tensor& m0_with_gate, const Tensor& m1, c
   require(m1.dim() == 3 && m1.size(0) == E && m1.size(1) == 4 && m1.size(2) == H && m2.dim() == 3 &&
               m2.size(0) == E && m2.size(1) == 2 && m2.size(2) == H,
           std::string(kOp) + "m1 must be [E,4,H] and m2 [E,2,H]");
+  for (const Tensor* t : {&m1, &m2, &w0, &w1, &w2, &b0})
+    require(!t->defined() || (t->scalar_type() == torch::kFloat32 && t->device() == m0_with_gate.device()),
+            std::string(kOp) + "every tensor must be fp32 on m0_with_gate's device");
   const auto y = GateConv2Function::apply(m0_with_gate, m1, m2, w0, optional_arg(b0, w0), w1, w2);
   return {y[0], y[1], y[2]};
 }
