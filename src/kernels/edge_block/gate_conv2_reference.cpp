@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "kernels/edge_gate/edge_gate_reference.h"
-#include "kernels/gemm/tf32_round.h"
+#include "group_gemm_reference.h"
 
 namespace uma {
 namespace kernels {
@@ -31,18 +31,11 @@ void gate_conv2_reference(const GateConv2Params<T>& p) {
     *out[g] = gated[g].data();
   }
   edge_gate_fwd_reference(gate);
-  auto operand = [&](T v) -> double { return p.tf32_operands ? double(tf32_round(float(v))) : double(v); };
   for (int g = 0; g < kMGroups; ++g) {
     const int64_t K = gate_conv2_k(g, H);
-    for (int64_t e = 0; e < E; ++e) {
-      const T* a = gated[g].data() + e * K;
-      for (int64_t n = 0; n < p.n[g]; ++n) {
-        double sum = g == 0 && p.bias0 ? double(p.bias0[n]) : 0.0;
-        const T* w = p.weight[g] + n * K;
-        for (int64_t k = 0; k < K; ++k) sum += operand(a[k]) * operand(w[k]);
-        p.y[g][e * p.n[g] + n] = static_cast<T>(sum);
-      }
-    }
+    for (int64_t e = 0; e < E; ++e)
+      group_gemm_row_reference(gated[g].data() + e * K, p.weight[g], K, p.n[g], g == 0 ? p.bias0 : nullptr,
+                               p.tf32_operands, p.y[g] + e * p.n[g]);
   }
 }
 

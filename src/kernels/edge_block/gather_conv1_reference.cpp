@@ -4,7 +4,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "kernels/gemm/tf32_round.h"
+#include "group_gemm_reference.h"
 #include "kernels/wigner/wigner_reference.h"
 
 namespace uma {
@@ -16,7 +16,6 @@ void gather_conv1_reference(const GatherConv1Params<T>& p) {
   for (int g = 0; g < kMGroups; ++g)
     if (p.n[g] <= 0 || !p.weight[g] || (E > 0 && !p.y[g]))
       throw std::invalid_argument("gather_conv1_reference: every m-group needs a weight, an output and n > 0");
-  auto operand = [&](T v) -> double { return p.tf32_operands ? double(tf32_round(float(v))) : double(v); };
   // One edge at a time through gather_rotate's own reference (its checks and its message, dense M-ordered rows).
   std::vector<T> msg(kNumCoeffs * 2 * C);
   for (int64_t e = 0; e < E; ++e) {
@@ -32,12 +31,8 @@ void gather_conv1_reference(const GatherConv1Params<T>& p) {
     for (int g = 0; g < kMGroups; ++g) {
       const int64_t K = gather_conv1_k(g, C);
       const T* a = msg.data() + m_group_first_row(g) * 2 * C;  // the group's rows are adjacent: A_g[e] is contiguous
-      for (int64_t n = 0; n < p.n[g]; ++n) {
-        double sum = g == 0 && p.bias0 ? double(p.bias0[n]) : 0.0;
-        const T* w = p.weight[g] + n * K;
-        for (int64_t k = 0; k < K; ++k) sum += operand(a[k]) * operand(w[k]);
-        p.y[g][e * p.n[g] + n] = static_cast<T>(sum);
-      }
+      group_gemm_row_reference(a, p.weight[g], K, p.n[g], g == 0 ? p.bias0 : nullptr, p.tf32_operands,
+                               p.y[g] + e * p.n[g]);
     }
   }
 }
