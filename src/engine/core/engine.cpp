@@ -81,6 +81,7 @@ struct Engine::Impl {
 
   // Node<->edge rotations: fused CUDA kernels on a CUDA device when built with them, else torch ops.
   bool fused = false;
+  bool gate_conv2_on = false;  // K2 (fused_gate_conv2): fused, tf32 on UMA_TF32_GEMM=rs; set at construction
 #ifdef UMA_HAVE_CUDA_KERNELS
   using Csr = fused::EdgeCsrTensors;
 #else
@@ -137,16 +138,11 @@ struct Engine::Impl {
 #endif
     return edge_gate(msg, logits);
   }
-  // K2's forward (fused_gate_conv2.h): the gate made inside conv 2's GEMMs, on the tf32 mode's rounding Hopper GEMM
-  // (UMA_TF32_GEMM=rs) with merged MoLE weights; otherwise the gate, then so2_conv. UMA_FUSED_GATE_CONV2=0 turns it
-  // off (A/B timings).
+  // K2's forward (fused_gate_conv2.h): the gate made inside conv 2's GEMMs where gate_conv2_on (set at
+  // construction) and the MoLE weights are merged; otherwise the gate, then so2_conv.
   bool fused_gate_conv2(const torch::Tensor& m0_with_gate, const MixedSO2Conv& conv2) const {
 #ifdef UMA_HAVE_CUDA_KERNELS
-    static const bool off =
-        std::getenv("UMA_FUSED_GATE_CONV2") && std::string(std::getenv("UMA_FUSED_GATE_CONV2")) == "0";
-    return !off && fused && tables->gemm == Fp32Gemm::tf32 &&
-           tf32_gemm_kernel_requested() == Tf32GemmKernel::hopper_rs &&
-           conv2.fc_m0.weight.defined() && conv2.fc_m1.block_weight.defined() &&
+    return gate_conv2_on && conv2.fc_m0.weight.defined() && conv2.fc_m1.block_weight.defined() &&
            conv2.fc_m2.block_weight.defined() && fused::gate_conv2_available(m0_with_gate);
 #else
     (void)m0_with_gate;
@@ -364,12 +360,11 @@ Engine::Engine(const std::string& model_path, const EngineOptions& options) : im
     m.tables->fused_node = m.fused && !(node && std::string(node) == "0");
   }
   if (options.device.is_cuda()) at::globalContext().setAllowTF32CuBLAS(gemm == Fp32Gemm::tf32);
-  if (gemm == Fp32Gemm::tf32) {  // a bad UMA_TF32_GEMM fails here, with the model, not at the first evaluation
-    try {
-      tf32_gemm_kernel_requested();
-    } catch (const std::invalid_argument& e) {
-      throw Error(e.what());
-    }
+  // A bad UMA_TF32_GEMM fails here, with the model, not at the first evaluation. K2 (fused_gate_conv2) is decided
+  // once, here: the tf32 mode on the rounding Hopper GEMM, unless UMA_FUSED_GATE_CONV2=0 (A/B timings).
+  if (gemm == Fp32Gemm::tf32 && tf32_gemm_kernel_requested() == Tf32GemmKernel::hopper_rs) {
+    const char* k2 = std::getenv("UMA_FUSED_GATE_CONV2");
+    m.gate_conv2_on = m.fused && !(k2 && std::string(k2) == "0");
   }
   if (options.deterministic && !m.fused)
     throw Error("deterministic summation needs the fused CUDA kernels (device cuda in a CUDA build); "

@@ -2,8 +2,9 @@
 
 #include <cstdlib>
 #include <cstring>
-#include <stdexcept>
 #include <string>
+
+#include "model/errors.h"
 
 #ifdef UMA_HAVE_CUDA_KERNELS
 #include "engine/nn/tensor_core_linear.h"
@@ -28,8 +29,7 @@ Tf32GemmKernel tf32_gemm_kernel_requested() {
     if (!v || !*v || std::strcmp(v, "cublas") == 0) return Tf32GemmKernel::cublas;
     if (std::strcmp(v, "hopper") == 0) return Tf32GemmKernel::hopper_tma;
     if (std::strcmp(v, "rs") == 0) return Tf32GemmKernel::hopper_rs;
-    throw std::invalid_argument(std::string("UMA_TF32_GEMM=") + v +
-                                " is not a TF32 GEMM kernel: use cublas (the default), hopper or rs");
+    throw Error(std::string("UMA_TF32_GEMM=") + v + " is not a TF32 GEMM kernel: use cublas (the default), hopper or rs");
   }();
   return kernel;
 }

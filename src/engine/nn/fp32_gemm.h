@@ -21,7 +21,7 @@ enum class Fp32Gemm {
 const char* fp32_gemm_name(Fp32Gemm mode);  // "strict", "split-tf32", "tf32"
 
 // The kernel of the tf32 mode's GEMMs on an H100/H200, from the environment variable UMA_TF32_GEMM (read once per
-// process; fp32_gemm.cpp says why each exists and which is the default):
+// process; fp32_gemm.cpp says why each exists and which is the default). Another value throws uma::Error.
 enum class Tf32GemmKernel {
   cublas,      // UMA_TF32_GEMM=cublas: cuBLAS's TF32 kernels (rounded operands)
   hopper_tma,  // UMA_TF32_GEMM=hopper: the CUTLASS TMA GEMM (kernels/gemm/hopper/tf32_tma_gemm_*): fast, truncates

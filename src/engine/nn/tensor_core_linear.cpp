@@ -63,6 +63,23 @@ bool try_kernel(Kernel which, const Tensor& a, const Tensor& b, k::GemmBLayout l
   return true;
 }
 
+// dy w as [rows of dy, in] on the kernel, or torch's mm where the kernel does not take the operands.
+Tensor input_gradient(Kernel which, const Tensor& gy, const Tensor& w) {
+  const c10::cuda::CUDAGuard guard(gy.device());
+  const Tensor g2 = as_rows(gy);
+  Tensor gx = torch::empty({g2.size(0), w.size(1)}, gy.options());
+  // The split and RS kernels read w [out, in] as row-major B; the TMA TF32 kernel needs w^T [in, out] as weight rows
+  // (a transposed copy of a constant of at most 1536 x 128 floats, ~2 us).
+  const bool ok = which == Kernel::kTf32
+                      ? try_kernel(which, g2, w.t().contiguous(), k::GemmBLayout::kWeightRows, Tensor(), gx)
+                      : try_kernel(which, g2, w, k::GemmBLayout::kRowMajor, Tensor(), gx);
+  if (!ok) {
+    gx = torch::mm(g2, w);
+    ++counts[static_cast<int>(which)].fallback;
+  }
+  return gx;
+}
+
 template <Kernel kWhich>
 class TensorCoreLinearFunction : public torch::autograd::Function<TensorCoreLinearFunction<kWhich>> {
  public:
@@ -88,19 +105,7 @@ class TensorCoreLinearFunction : public torch::autograd::Function<TensorCoreLine
     const auto input_shape = ctx->saved_data["input_shape"].toIntVector();
     const Tensor& gy = grad_outputs[0];
     if (!gy.defined()) return {Tensor(), Tensor(), Tensor()};
-    const c10::cuda::CUDAGuard guard(gy.device());
-    const Tensor g2 = as_rows(gy);
-    Tensor gx = torch::empty({g2.size(0), w.size(1)}, gy.options());
-    // dy w: the split and RS kernels read w [out, in] as row-major B; the TMA TF32 kernel needs w^T [in, out] as
-    // weight rows (a transposed copy of a constant of at most 1536 x 128 floats, ~2 us).
-    const bool ok = kWhich == Kernel::kTf32
-                        ? try_kernel(kWhich, g2, w.t().contiguous(), k::GemmBLayout::kWeightRows, Tensor(), gx)
-                        : try_kernel(kWhich, g2, w, k::GemmBLayout::kRowMajor, Tensor(), gx);
-    if (!ok) {
-      gx = torch::mm(g2, w);
-      ++counts[static_cast<int>(kWhich)].fallback;
-    }
-    return {gx.view(input_shape), Tensor(), Tensor()};
+    return {input_gradient(kWhich, gy, w).view(input_shape), Tensor(), Tensor()};
   }
 };
 
@@ -131,6 +136,10 @@ Tensor tf32_linear(const Tensor& x, const Tensor& w, const Tensor& b) {
 
 Tensor tf32_rs_linear(const Tensor& x, const Tensor& w, const Tensor& b) {
   return tensor_core_linear<Kernel::kTf32Rs>(x, w, b, "tf32_rs_linear");
+}
+
+Tensor tf32_rs_input_gradient(const Tensor& dy, const Tensor& w) {
+  return input_gradient(Kernel::kTf32Rs, dy, w.contiguous());
 }
 
 bool tf32_linear_available() { return k::split_tf32_wgmma_available(); }

@@ -20,6 +20,10 @@ torch::Tensor split_tf32_linear(const torch::Tensor& x, const torch::Tensor& w, 
 torch::Tensor tf32_linear(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b);
 torch::Tensor tf32_rs_linear(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b);
 
+// tf32_rs_linear's backward alone, for fused ops whose own backward needs it: dy [..., out] w [out, in] ->
+// [rows of dy, in] on the rounding kernel (fallback cuBLAS TF32).
+torch::Tensor tf32_rs_input_gradient(const torch::Tensor& dy, const torch::Tensor& w);
+
 // Whether tf32_linear's and tf32_rs_linear's kernels can run on the current device (compute capability 9.0).
 bool tf32_linear_available();
 

@@ -7,8 +7,8 @@
 
 #include "engine/fused/edge/fused_edge_gate.h"
 #include "engine/fused/fused_launch.h"
+#include "engine/nn/tensor_core_linear.h"
 #include "kernels/edge_block/gate_conv2_launch.h"
-#include "kernels/gemm/hopper/tf32_rs_wgmma_launch.h"
 #include "kernels/gemm/split_tf32_gemm_launch.h"
 
 namespace uma {
@@ -16,25 +16,6 @@ namespace fused {
 namespace {
 
 constexpr const char* kOp = "uma::fused::gate_conv2: ";
-
-// dx = dy w on the rounding TF32 GEMM, w [n, k] read as row-major B.
-Tensor input_gradient(const Tensor& dy, const Tensor& w) {
-  const Tensor g = dy.contiguous();
-  Tensor dx = torch::empty({g.size(0), w.size(1)}, g.options());
-  k::SplitTf32GemmParams p;
-  p.m = g.size(0);
-  p.n = w.size(1);
-  p.k = w.size(0);
-  p.a = g.data_ptr<float>();
-  p.lda = p.k;
-  p.b = w.data_ptr<float>();
-  p.ldb = p.n;
-  p.b_layout = k::GemmBLayout::kRowMajor;
-  p.d = dx.data_ptr<float>();
-  p.ldd = p.n;
-  launch([&] { k::hopper::tf32_gemm_rs(p, current_stream()); });
-  return dx;
-}
 
 class GateConv2Function : public torch::autograd::Function<GateConv2Function> {
  public:
@@ -78,7 +59,8 @@ class GateConv2Function : public torch::autograd::Function<GateConv2Function> {
     const c10::cuda::CUDAGuard guard(s[0].device());
     std::vector<Tensor> gated(3);  // the gradients of the gate's outputs: dy_g W_g
     for (int g = 0; g < 3; ++g)
-      if (grad_outputs[g].defined()) gated[g] = input_gradient(grad_outputs[g], s[3 + g]).view({E, rows[g], H});
+      if (grad_outputs[g].defined())
+        gated[g] = tf32_rs_input_gradient(grad_outputs[g], s[3 + g]).view({E, rows[g], H});
     const auto d = edge_gate_backward(s[0], s[1], s[2], gated);
     return {d[0], d[1], d[2], Tensor(), Tensor(), Tensor(), Tensor()};
   }
