@@ -1,5 +1,7 @@
 #include "engine/nn/mole.h"
 
+#include "engine/nn/tf32_weights.h"
+
 namespace uma {
 
 torch::Tensor system_embedding(const Weights& w, int charge, int spin, const std::string& dataset) {
@@ -33,6 +35,8 @@ MixedLinear mix(const MoleLinearW& layer, const torch::Tensor& alpha, bool merge
     m.weight = layer.experts[0];
   } else if (merged) {
     m.weight = torch::einsum("x,xoi->oi", {alpha, layer.experts}).contiguous();
+    // A sum of rounded experts is not rounded: the GEMM that reads its weights as stored needs it to be.
+    if (tf32_weights_prerounded(gemm)) m.weight = round_to_tf32(m.weight);
   } else {
     m.experts = layer.experts;
     m.coefficients = alpha;
