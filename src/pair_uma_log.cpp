@@ -26,7 +26,9 @@ void PairUMA::log_model()
   utils::logmesg(lmp, "UMA:   task {}, charge {}{}, spin {}, precision {}, device {}\n", task, charge,
                  info.charge_balanced ? " (also the per-layer charge-balance target)" : "", spin,
                  fp64 ? std::string("fp64")
-                      : device.is_cuda() ? fmt::format("fp32 (GEMMs: {})", uma::fp32_gemm_name(info.fp32_gemm))
+                      : device.is_cuda() ? fmt::format("fp32 (GEMMs: {}{})", uma::fp32_gemm_name(info.fp32_gemm),
+                                                       info.tf32_kernel.empty() ? std::string()
+                                                                                : ", kernel " + info.tf32_kernel)
                                          : std::string("fp32"),
                  device.str());
   utils::logmesg(lmp, "UMA:   cutoff {:g} Å, {} layers, {} parameters, {}\n", info.cutoff,

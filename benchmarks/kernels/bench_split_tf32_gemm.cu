@@ -63,8 +63,20 @@
 #define UMA_TMA_CONFIG 128, 128, 1, false
 #elif UMA_TF32_TMA == 5
 #define UMA_TMA_CONFIG 256, 128, 1, true
+#elif UMA_TF32_TMA == 6  // 6, 7: the rounding variant (A rounded into registers, one LDS per element), ping-pong
+#define UMA_TMA_CONFIG 128, 128, 1, false  // and cooperative
+#define UMA_TMA_A_COPY uma::kernels::hopper::RoundToTf32Copy
+#elif UMA_TF32_TMA == 7
+#define UMA_TMA_CONFIG 128, 128, 1, true
+#define UMA_TMA_A_COPY uma::kernels::hopper::RoundToTf32Copy
+#elif UMA_TF32_TMA == 8  // 8: the rounding variant with ldmatrix for A's copy into registers (RoundToTf32Ldsm)
+#define UMA_TMA_CONFIG 128, 128, 1, false
+#define UMA_TMA_A_COPY uma::kernels::hopper::RoundToTf32Ldsm
 #else
-#error "UMA_TF32_TMA 0-5"
+#error "UMA_TF32_TMA 0-8"
+#endif
+#ifndef UMA_TMA_A_COPY  // A read truncated from shared memory
+#define UMA_TMA_A_COPY void
 #endif
 #endif
 
@@ -174,7 +186,10 @@ int main() {
   int sm_count = 0;
   cudaDeviceGetAttribute(&sm_count, cudaDevAttrMultiProcessorCount, 0);
   {
-    const std::string label = std::string("TF32 TMA <") + UMA_STRINGIZE(UMA_TMA_CONFIG) + ">";
+    const std::string label = std::string(UMA_TF32_TMA == 8   ? "TF32 TMA, A rounded in registers (ldmatrix) <"
+                                          : UMA_TF32_TMA >= 6 ? "TF32 TMA, A rounded in registers <"
+                                                            : "TF32 TMA <") +
+                              UMA_STRINGIZE(UMA_TMA_CONFIG) + ">";
 #else
   {
     const std::string label = std::string("split TF32 tile <") + UMA_STRINGIZE(UMA_TILE) + ">";
@@ -226,11 +241,12 @@ int main() {
           }
         };
 #elif defined(UMA_TF32_TMA)
+        namespace h = uma::kernels::hopper;
         auto launch = [&] {
           if (p.bias)
-            uma::kernels::hopper::run_tf32_tma_gemm<uma::kernels::hopper::Tf32TmaGemm<UMA_TMA_CONFIG, true>>(p, sm_count, nullptr);
+            h::run_tf32_tma_gemm<h::Tf32TmaGemm<UMA_TMA_CONFIG, true, UMA_TMA_A_COPY>>(p, sm_count, nullptr);
           else
-            uma::kernels::hopper::run_tf32_tma_gemm<uma::kernels::hopper::Tf32TmaGemm<UMA_TMA_CONFIG, false>>(p, sm_count, nullptr);
+            h::run_tf32_tma_gemm<h::Tf32TmaGemm<UMA_TMA_CONFIG, false, UMA_TMA_A_COPY>>(p, sm_count, nullptr);
         };
 #else
         auto launch = [&] { uma::kernels::split_tf32_run<uma::kernels::SplitTf32Tile<UMA_TILE>>(p, nullptr); };

@@ -23,8 +23,8 @@
 #   tf32-tiles-start, tf32-tiles  the Hopper TF32 GEMMs (TMA configurations, RS) vs cuBLAS on one layer's GEMMs
 #   rs-sweep  env tf32-tiles-start tf32-tiles for the RS GEMM's ring depths and pre-rounded B only (carry .carry)
 #   test-gpu-kernels  the Hopper GEMM and fused-edge-block kernel tests only (after build)
-#   tf32-ab  ours TF32 on each TF32 GEMM path (UMA_TF32_GEMM=rs with and without the fused gate + conv 2, cublas,
-#           hopper), profiled
+#   tf32-ab  ours TF32 on each TF32 GEMM path (UMA_TF32_GEMM=hopper-rna (the default), cublas, hopper, rs),
+#           profiled
 #   node-kernels  ours split and TF32 with UMA_FUSED_NODE_KERNELS=0 (no fairchem), profiled
 #   tiles   env, then the split-TF32 GEMM's tile sweep and cuBLAS on the engine's GEMM shapes (gemm-tiles.md)
 #   layouts the SO(2) GEMMs in strict fp32 with their operand layouts (tools/gpu/gemm_probe.py --layouts)
@@ -160,13 +160,17 @@ phase_test_gpu() {
   # path they replace stays tested on the GPU.
   ( cd build-gpu && echo "== UMA_FUSED_NODE_KERNELS=0" && UMA_FUSED_NODE_KERNELS=0 timeout 120 ctest -R "test_gpu_engine" -V --timeout 110 ) \
     >> "$OUT/ctest_gpu.log" 2>&1
-  # And with the Hopper TF32 GEMM in the tf32 mode (opt-in, nn/fp32_gemm.cpp): it must run and meet the TF32 bound.
+  # And with the truncating Hopper TF32 GEMM in the tf32 mode (opt-in, nn/fp32_gemm.cpp): it must run and meet the
+  # TF32 bound.
   ( cd build-gpu && echo "== UMA_TF32_GEMM=hopper" && UMA_TF32_GEMM=hopper timeout 120 ctest -R "test_gpu_engine" -V --timeout 110 ) \
     >> "$OUT/ctest_gpu.log" 2>&1
   # And with the TF32 GEMM that rounds in registers (UMA_TF32_GEMM=rs).
   ( cd build-gpu && echo "== UMA_TF32_GEMM=rs" && UMA_TF32_GEMM=rs timeout 120 ctest -R "test_gpu_engine" -V --timeout 110 ) \
     >> "$OUT/ctest_gpu.log" 2>&1
-  say "GPU engine tests with the node kernels off, then with the Hopper TF32 GEMMs hopper and rs: $(grep -E 'tests passed|tests failed' "$OUT/ctest_gpu.log" | tail -3 | tr "\n" " ")"
+  # And with cuBLAS's TF32 (UMA_TF32_GEMM=cublas; the default is the TMA GEMM that rounds A in registers, hopper-rna).
+  ( cd build-gpu && echo "== UMA_TF32_GEMM=cublas" && UMA_TF32_GEMM=cublas timeout 120 ctest -R "test_gpu_engine" -V --timeout 110 ) \
+    >> "$OUT/ctest_gpu.log" 2>&1
+  say "GPU engine tests with the node kernels off, then with the TF32 GEMMs hopper, rs and cublas: $(grep -E 'tests passed|tests failed' "$OUT/ctest_gpu.log" | tail -4 | tr "\n" " ")"
   grep -E "\[gpu( parity| gemm modes)?\]|\[split-tf32|\[tf32-(rs|tma)|\[gate-conv2|FAILED|Failure|SKIPPED \]|  OK \] (EdgeGate|EdgeGeometry|LayerNormSilu|RmsNormSh|NodeGate)" "$OUT/ctest_gpu.log" | head -60
 }
 
@@ -282,9 +286,9 @@ phase_tf32_tiles() {  # the Hopper TF32 GEMM's configurations vs cuBLAS strict /
   grep "one layer" "$OUT/tf32-tiles.md"
 }
 phase_tf32_ab() {  # ours in TF32 on each TF32 GEMM path, same call, profiled, no fairchem. UMA_TF32_AB lists them
-  # (default "rs rs-nok2 cublas hopper"): a UMA_TF32_GEMM value, or rs-nok2 = rs without the fused gate + conv 2
+  # (default "hopper-rna cublas hopper rs"): a UMA_TF32_GEMM value, or rs-nok2 = rs without the fused gate + conv 2
   # (UMA_FUSED_GATE_CONV2=0)
-  local kernels=(${UMA_TF32_AB:-rs rs-nok2 cublas hopper}) i=0
+  local kernels=(${UMA_TF32_AB:-hopper-rna cublas hopper rs}) i=0
   for kern in "${kernels[@]}"; do
     i=$((i + 1))
     local gemm=${kern%-nok2} k2=1

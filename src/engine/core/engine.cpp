@@ -14,17 +14,21 @@
 #include "engine/core/memory_budget.h"
 #include "engine/nn/layers.h"
 #include "engine/nn/mole.h"
+#include "engine/nn/tf32_weights.h"
 #include "engine/params/model_config.h"
 #include "engine/params/weights.h"
 #include "engine/so3/edge_rotation_ops.h"
 #include "engine/so3/wigner.h"
 #include "model/model_file.h"
 #ifdef UMA_HAVE_CUDA_KERNELS
+#include <c10/cuda/CUDAGuard.h>
+
 #include "engine/core/captured_eval.h"
 #include "engine/fused/edge/fused_edge_gate.h"
 #include "engine/fused/edge/fused_gate_conv2.h"
 #include "engine/fused/edge/fused_edge_geometry.h"
 #include "engine/fused/edge/fused_wigner_ops.h"
+#include "engine/nn/tensor_core_linear.h"
 #endif
 
 namespace uma {
@@ -360,6 +364,8 @@ Engine::Engine(const std::string& model_path, const EngineOptions& options) : im
     m.tables->fused_node = m.fused && !(node && std::string(node) == "0");
   }
   if (options.device.is_cuda()) at::globalContext().setAllowTF32CuBLAS(gemm == Fp32Gemm::tf32);
+  // The TF32 GEMM that reads its weights as stored gets them rounded, once (tf32_weights.h).
+  if (tf32_weights_prerounded(gemm)) round_gemm_weights_to_tf32(m.weights);
   // A bad UMA_TF32_GEMM fails here, with the model, not at the first evaluation. K2 (fused_gate_conv2) is decided
   // once, here: the tf32 mode on the rounding Hopper GEMM, unless UMA_FUSED_GATE_CONV2=0 (A/B timings).
   if (gemm == Fp32Gemm::tf32 && tf32_gemm_kernel_requested() == Tf32GemmKernel::hopper_rs) {
@@ -371,6 +377,14 @@ Engine::Engine(const std::string& model_path, const EngineOptions& options) : im
                 "on the CPU results are deterministic already");
   i.fused_kernels = m.fused;
   i.fp32_gemm = gemm;
+  if (gemm == Fp32Gemm::tf32) {
+    bool hopper = false;
+#ifdef UMA_HAVE_CUDA_KERNELS
+    const c10::cuda::CUDAGuard guard(options.device);  // the engine's GPU, not whichever is current
+    hopper = fused::tf32_linear_available();
+#endif
+    i.tf32_kernel = tf32_gemm_kernel_name(hopper ? tf32_gemm_kernel_requested() : Tf32GemmKernel::cublas);
+  }
 }
 
 Engine::~Engine() = default;

@@ -67,6 +67,9 @@ struct ModelInfo {
   int64_t num_parameters = 0;
   bool fused_kernels = false;      // the fused CUDA Wigner kernels are in use (else plain torch ops)
   Fp32Gemm fp32_gemm = Fp32Gemm::strict;  // how this engine's GEMMs run (strict on the CPU and in fp64)
+  // The tf32 mode's GEMM kernel on this device (tf32_gemm_kernel_name: "hopper-rna", "cublas", ...); empty in the
+  // other modes. cublas wherever the Hopper kernels cannot run, whatever UMA_TF32_GEMM asks for.
+  std::string tf32_kernel;
   int charge_min = 0, charge_max = 0, spin_min = 0, spin_max = 0;
   std::map<std::string, int> default_charge, default_spin;  // per task
 };

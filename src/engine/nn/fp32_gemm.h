@@ -13,25 +13,30 @@ enum class Fp32Gemm {
   // (kernels/gemm/split_tf32_gemm_params.h), fp32 sums. Operands the kernel cannot take (misaligned) and the
   // node-level einsums use the strict path.
   split_tf32,
-  // TF32 tensor cores: inputs rounded to 10 mantissa bits (~1e-3 relative per product); the fastest. cuBLAS, or on
-  // an H100/H200 one of this project's Hopper kernels when UMA_TF32_GEMM asks for it (Tf32GemmKernel below).
+  // TF32 tensor cores: inputs rounded to 10 mantissa bits (~1e-3 relative per product); the fastest. On an
+  // H100/H200 one of this project's Hopper kernels (Tf32GemmKernel below; the rounding TMA GEMM unless
+  // UMA_TF32_GEMM names another), elsewhere cuBLAS.
   tf32,
 };
 
 const char* fp32_gemm_name(Fp32Gemm mode);  // "strict", "split-tf32", "tf32"
 
 // The kernel of the tf32 mode's GEMMs on an H100/H200, from the environment variable UMA_TF32_GEMM (read once per
-// process; fp32_gemm.cpp says why each exists and which is the default). Another value throws uma::Error.
+// process; fp32_gemm.cpp says why each exists). Unset or empty: hopper-rna. Another value throws uma::Error.
 enum class Tf32GemmKernel {
   cublas,      // UMA_TF32_GEMM=cublas: cuBLAS's TF32 kernels (rounded operands)
   hopper_tma,  // UMA_TF32_GEMM=hopper: the CUTLASS TMA GEMM (kernels/gemm/hopper/tf32_tma_gemm_*): fast, truncates
   hopper_rs,   // UMA_TF32_GEMM=rs: the wgmma GEMM that rounds in registers (kernels/gemm/hopper/tf32_rs_wgmma_*)
+  // UMA_TF32_GEMM=hopper-rna or unset (the default): the TMA GEMM with A rounded into registers and the weights
+  // rounded once at load (tf32_tma_gemm_launch.h tf32_gemm_tma_rna, engine/nn/tf32_weights.h): cuBLAS's rounding
+  hopper_tma_rna,
 };
 Tf32GemmKernel tf32_gemm_kernel_requested();
-const char* tf32_gemm_kernel_name(Tf32GemmKernel kernel);  // "cublas", "hopper", "rs"
+const char* tf32_gemm_kernel_name(Tf32GemmKernel kernel);  // "cublas", "hopper", "rs", "hopper-rna"
 
 // y = x w^T + b (torch::nn::functional::linear), on the split-TF32 kernel when `mode` is split_tf32, on the Hopper
-// kernel tf32_gemm_kernel_requested() names when it is tf32 on an H100/H200, x an fp32 CUDA tensor in a build with
+// kernel tf32_gemm_kernel_requested() names when it is tf32 on an H100/H200 (the weights rounded to TF32 beforehand
+// for hopper-rna: tf32_weights.h), x an fp32 CUDA tensor in a build with
 // the CUDA kernels; otherwise torch's linear (whose cuBLAS TF32 setting the engine sets once for the tf32 mode).
 // w must not require a gradient on the kernels' paths (inference: the weights are constants; the input gradient is
 // the only one formed).

@@ -16,12 +16,15 @@ namespace fused {
 namespace {
 
 // Which kernel a linear layer runs on.
-enum class Kernel { kSplitTf32, kTf32, kTf32Rs };
+enum class Kernel { kSplitTf32, kTf32, kTf32Rs, kTf32Rna };
 
 struct Counts {
   std::atomic<int64_t> kernel{0}, fallback{0};
 };
-Counts counts[3];  // by Kernel
+Counts counts[4];  // by Kernel
+
+// The kernels on the TMA GEMM's pipeline, which reads B as weight rows only.
+bool takes_weight_rows_only(Kernel which) { return which == Kernel::kTf32 || which == Kernel::kTf32Rna; }
 
 // t as [rows, t.size(-1)] with unit column stride: a view where one exists (a 2-D view of strided rows keeps its
 // row stride, which the kernel takes as the leading dimension), else a copy.
@@ -49,9 +52,12 @@ bool try_kernel(Kernel which, const Tensor& a, const Tensor& b, k::GemmBLayout l
   p.bias = bias.defined() ? bias.data_ptr<float>() : nullptr;
   p.d = out.data_ptr<float>();
   p.ldd = out.stride(0);
-  if (which == Kernel::kTf32) {
+  if (takes_weight_rows_only(which)) {
     if (!k::hopper::tf32_gemm_tma_supported(p)) return false;
-    launch([&] { k::hopper::tf32_gemm_tma(p, current_stream()); });
+    if (which == Kernel::kTf32)
+      launch([&] { k::hopper::tf32_gemm_tma(p, current_stream()); });
+    else
+      launch([&] { k::hopper::tf32_gemm_tma_rna(p, current_stream()); });
   } else if (which == Kernel::kTf32Rs) {
     if (!k::hopper::tf32_gemm_rs_supported(p)) return false;
     launch([&] { k::hopper::tf32_gemm_rs(p, current_stream()); });
@@ -68,9 +74,9 @@ Tensor input_gradient(Kernel which, const Tensor& gy, const Tensor& w) {
   const c10::cuda::CUDAGuard guard(gy.device());
   const Tensor g2 = as_rows(gy);
   Tensor gx = torch::empty({g2.size(0), w.size(1)}, gy.options());
-  // The split and RS kernels read w [out, in] as row-major B; the TMA TF32 kernel needs w^T [in, out] as weight rows
-  // (a transposed copy of a constant of at most 1536 x 128 floats, ~2 us).
-  const bool ok = which == Kernel::kTf32
+  // The split and RS kernels read w [out, in] as row-major B; the TMA TF32 kernels need w^T [in, out] as weight rows
+  // (a transposed copy of a constant of at most 1536 x 128 floats, ~2 us; a copy of rounded values stays rounded).
+  const bool ok = takes_weight_rows_only(which)
                       ? try_kernel(which, g2, w.t().contiguous(), k::GemmBLayout::kWeightRows, Tensor(), gx)
                       : try_kernel(which, g2, w, k::GemmBLayout::kRowMajor, Tensor(), gx);
   if (!ok) {
@@ -138,6 +144,10 @@ Tensor tf32_rs_linear(const Tensor& x, const Tensor& w, const Tensor& b) {
   return tensor_core_linear<Kernel::kTf32Rs>(x, w, b, "tf32_rs_linear");
 }
 
+Tensor tf32_rna_linear(const Tensor& x, const Tensor& w, const Tensor& b) {
+  return tensor_core_linear<Kernel::kTf32Rna>(x, w, b, "tf32_rna_linear");
+}
+
 Tensor tf32_rs_input_gradient(const Tensor& dy, const Tensor& w) {
   return input_gradient(Kernel::kTf32Rs, dy, w.contiguous());
 }
@@ -156,6 +166,11 @@ TensorCoreCounts tf32_linear_counts() {
 
 TensorCoreCounts tf32_rs_linear_counts() {
   const auto& c = counts[static_cast<int>(Kernel::kTf32Rs)];
+  return {c.kernel.load(), c.fallback.load()};
+}
+
+TensorCoreCounts tf32_rna_linear_counts() {
+  const auto& c = counts[static_cast<int>(Kernel::kTf32Rna)];
   return {c.kernel.load(), c.fallback.load()};
 }
 

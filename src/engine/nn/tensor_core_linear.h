@@ -3,10 +3,13 @@
 // cannot take (alignment, strides; for tf32_linear also a GPU other than compute capability 9.0) fall back to
 // torch's linear in the same precision class.
 //   split_tf32_linear: the split-TF32 GEMM (fp32-accurate; fp32_gemm.h's split_tf32 mode); fallback torch fp32.
-//   tf32_linear:       the Hopper TMA TF32 GEMM (fp32_gemm.h's tf32 mode on H100/H200 with UMA_TF32_GEMM=hopper);
+//   tf32_linear:       the Hopper TMA TF32 GEMM, truncating (the tf32 mode on H100/H200 with UMA_TF32_GEMM=hopper);
 //                      fallback cuBLAS TF32 (the engine enables it for that mode).
 //   tf32_rs_linear:    the Hopper TF32 GEMM that rounds in registers (the tf32 mode with UMA_TF32_GEMM=rs); fallback
 //                      cuBLAS TF32.
+//   tf32_rna_linear:   the Hopper TMA TF32 GEMM with A rounded into registers (the tf32 mode's default on H100/H200,
+//                      UMA_TF32_GEMM=hopper-rna); w must be rounded to TF32 already (tf32_weights.h); fallback cuBLAS
+//                      TF32.
 #ifndef UMA_ENGINE_TENSOR_CORE_LINEAR_H
 #define UMA_ENGINE_TENSOR_CORE_LINEAR_H
 
@@ -19,12 +22,14 @@ namespace fused {
 torch::Tensor split_tf32_linear(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b);
 torch::Tensor tf32_linear(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b);
 torch::Tensor tf32_rs_linear(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b);
+torch::Tensor tf32_rna_linear(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b);
 
 // tf32_rs_linear's backward alone, for fused ops whose own backward needs it: dy [..., out] w [out, in] ->
 // [rows of dy, in] on the rounding kernel (fallback cuBLAS TF32).
 torch::Tensor tf32_rs_input_gradient(const torch::Tensor& dy, const torch::Tensor& w);
 
-// Whether tf32_linear's and tf32_rs_linear's kernels can run on the current device (compute capability 9.0).
+// Whether tf32_linear's, tf32_rs_linear's and tf32_rna_linear's kernels can run on the current device (compute
+// capability 9.0).
 bool tf32_linear_available();
 
 // Counts of kernel calls and fallbacks since the process started (tests: the kernel did run).
@@ -34,6 +39,7 @@ struct TensorCoreCounts {
 TensorCoreCounts split_tf32_counts();
 TensorCoreCounts tf32_linear_counts();
 TensorCoreCounts tf32_rs_linear_counts();
+TensorCoreCounts tf32_rna_linear_counts();
 
 }  // namespace fused
 }  // namespace uma

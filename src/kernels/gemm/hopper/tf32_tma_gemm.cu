@@ -13,9 +13,14 @@ bool tf32_gemm_tma_supported(const SplitTf32GemmParams& p) {
   return p.b_layout == GemmBLayout::kWeightRows && split_tf32_gemm_supported(p) && split_tf32_wgmma_available();
 }
 
-void tf32_gemm_tma(const SplitTf32GemmParams& p, cudaStream_t stream) {
+namespace {
+
+// Checks, then the persistent grid's size and the instantiation for the bias or none.
+void dispatch(const char* name, const SplitTf32GemmParams& p, cudaStream_t stream,
+              void (*with_bias)(const SplitTf32GemmParams&, int, cudaStream_t),
+              void (*plain)(const SplitTf32GemmParams&, int, cudaStream_t)) {
   if (!tf32_gemm_tma_supported(p))
-    throw std::invalid_argument("tf32_gemm_tma: operands not supported (m=" + std::to_string(p.m) +
+    throw std::invalid_argument(std::string(name) + ": operands not supported (m=" + std::to_string(p.m) +
                                 " n=" + std::to_string(p.n) + " k=" + std::to_string(p.k) +
                                 " lda=" + std::to_string(p.lda) + " ldb=" + std::to_string(p.ldb) +
                                 " ldd=" + std::to_string(p.ldd) +
@@ -27,11 +32,21 @@ void tf32_gemm_tma(const SplitTf32GemmParams& p, cudaStream_t stream) {
   int device = 0, sms = 0;
   if (cudaGetDevice(&device) != cudaSuccess ||
       cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device) != cudaSuccess || sms <= 0)
-    throw std::runtime_error("tf32_gemm_tma: cannot read the device's multiprocessor count");
+    throw std::runtime_error(std::string(name) + ": cannot read the device's multiprocessor count");
   if (p.bias)
-    tf32_gemm_tma_bias(p, sms, stream);
+    with_bias(p, sms, stream);
   else
-    tf32_gemm_tma_plain(p, sms, stream);
+    plain(p, sms, stream);
+}
+
+}  // namespace
+
+void tf32_gemm_tma(const SplitTf32GemmParams& p, cudaStream_t stream) {
+  dispatch("tf32_gemm_tma", p, stream, tf32_gemm_tma_bias, tf32_gemm_tma_plain);
+}
+
+void tf32_gemm_tma_rna(const SplitTf32GemmParams& p, cudaStream_t stream) {
+  dispatch("tf32_gemm_tma_rna", p, stream, tf32_gemm_tma_rna_bias, tf32_gemm_tma_rna_plain);
 }
 
 }  // namespace hopper

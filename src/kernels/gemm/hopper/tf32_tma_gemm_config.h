@@ -17,6 +17,13 @@ namespace hopper {
 template <bool kBias>
 using ProductTf32TmaGemm = Tf32TmaGemm<128, 128, 1, false, kBias>;
 
+// The rounding variant (A rounded into registers; tf32_gemm_tma_rna) on the same tiles and schedule, A copied into
+// registers by ldmatrix (RoundToTf32Ldsm): one layer's 18 GEMMs in 3.225 ms against 3.268 with one LDS per element
+// (RoundToTf32Copy) and cuBLAS's 3.500 on the same H100; the truncating kernel took 2.93 against cuBLAS's 3.39 on
+// another (benchmarks/results/2026-12-07-h100-tma-rna.md). The GPU tests passed with it.
+template <bool kBias>
+using ProductTf32TmaRnaGemm = Tf32TmaGemm<128, 128, 1, false, kBias, RoundToTf32Ldsm>;
+
 }  // namespace hopper
 }  // namespace kernels
 }  // namespace uma

@@ -1,5 +1,6 @@
-// Host launcher of the Hopper (sm_90a) TF32 GEMM D = A B^T (+ bias) (tf32_tma_gemm_kernel.cuh): the engine's tf32
-// mode on H100/H200 when UMA_TF32_GEMM=hopper is set (engine/nn/fp32_gemm.cpp says why it is not the default).
+// Host launchers of the Hopper (sm_90a) TF32 GEMM D = A B^T (+ bias) (tf32_tma_gemm_kernel.cuh) in its two forms:
+// tf32_gemm_tma_rna, A rounded into registers (the engine's tf32 mode on H100/H200 by default), and tf32_gemm_tma, A
+// read truncated (UMA_TF32_GEMM=hopper, for A/B timings; engine/nn/fp32_gemm.cpp says why).
 // Same parameter block as the split-TF32 GEMM, B as weight rows only. No synchronisation, no allocation, no
 // workspace: CUDA-graph capturable. Deterministic (a fixed K order per output tile, no split-K, no atomics).
 #ifndef UMA_KERNELS_GEMM_HOPPER_TF32_TMA_GEMM_LAUNCH_H
@@ -22,10 +23,20 @@ bool tf32_gemm_tma_supported(const SplitTf32GemmParams& p);
 // std::runtime_error when the launch fails. m == 0 enqueues nothing.
 void tf32_gemm_tma(const SplitTf32GemmParams& p, cudaStream_t stream);
 
-// The product's two instantiations (tf32_tma_gemm_bias.cu, tf32_tma_gemm_plain.cu: one translation unit each, so
-// that a parallel build compiles them side by side). Called by tf32_gemm_tma after its checks.
+// The same GEMM with A rounded to TF32 (cvt.rna) on its way from shared memory into registers, the mainloop's A
+// operand taken from registers (tf32_tma_gemm_kernel.cuh RoundingRsMainloop). B is read as stored: the caller passes
+// B already rounded to TF32 (the engine rounds its GEMM weights once; engine/nn/tf32_weights.h), and then the
+// products are exactly those of the rounded operands, as cuBLAS's TF32 kernels form them. Same rules and errors as
+// tf32_gemm_tma (tf32_gemm_tma_supported says which operands it takes).
+void tf32_gemm_tma_rna(const SplitTf32GemmParams& p, cudaStream_t stream);
+
+// The product's four instantiations (tf32_tma_gemm_bias.cu, tf32_tma_gemm_plain.cu, tf32_tma_rna_gemm_bias.cu,
+// tf32_tma_rna_gemm_plain.cu: one translation unit each, so that a parallel build compiles them side by side).
+// Called by tf32_gemm_tma / tf32_gemm_tma_rna after their checks.
 void tf32_gemm_tma_bias(const SplitTf32GemmParams& p, int sm_count, cudaStream_t stream);
 void tf32_gemm_tma_plain(const SplitTf32GemmParams& p, int sm_count, cudaStream_t stream);
+void tf32_gemm_tma_rna_bias(const SplitTf32GemmParams& p, int sm_count, cudaStream_t stream);
+void tf32_gemm_tma_rna_plain(const SplitTf32GemmParams& p, int sm_count, cudaStream_t stream);
 
 }  // namespace hopper
 }  // namespace kernels
