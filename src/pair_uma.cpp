@@ -115,9 +115,10 @@ PairUMA::PairUMA(LAMMPS *lmp) :
     spin_setting(0), fp64(false), use_cuda(false), gemm_mode(uma::Fp32Gemm::split_tf32), gemm_mode_set(false), deterministic(false),
     halo_setting(Halo::automatic), halo_comm_setting(HaloComm::automatic),
     halo_comm_active(HaloComm::lammps), chunk_setting(0), graphs_setting(uma::EngineOptions::kGraphMaxEdgesAuto),
+    recompute_setting(0),
     charge(0),
     spin(0), cutoff(0.0), halo_active(Halo::fold), logged_model(false), composition_known(false),
-    warned_neighbors(false), logged_chunked(false), logged_graph_edges(0)
+    warned_neighbors(false), logged_chunked(false), logged_recompute(false), logged_graph_edges(0)
 {
   // Model parameters come from the .uma file given to pair_coeff, which must be repeated after
   // read_restart (as for pair_style mliap, snap, pace); write_data writes no Pair Coeffs.
@@ -156,7 +157,7 @@ void PairUMA::allocate()
 /* ----------------------------------------------------------------------
    pair_style uma [task T] [charge Q] [spin S] [precision fp32|fp64] [device cpu|cuda]
                   [halo auto|shell|fold|exchange] [halo_comm auto|lammps|mpi|nccl]
-                  [chunk auto|off|N] [graphs auto|yes|no]
+                  [chunk auto|off|N] [recompute auto|yes|no] [graphs auto|yes|no]
                   [tf32 no|split|yes] [deterministic yes|no]
 ------------------------------------------------------------------------- */
 
@@ -175,6 +176,7 @@ void PairUMA::settings(int narg, char **arg)
   halo_comm_setting = HaloComm::automatic;
   chunk_setting = 0;
   graphs_setting = uma::EngineOptions::kGraphMaxEdgesAuto;
+  recompute_setting = 0;
 
   for (int iarg = 0; iarg < narg; iarg += 2) {
     const std::string key = arg[iarg];
@@ -240,6 +242,10 @@ void PairUMA::settings(int narg, char **arg)
                      "'chunk', got '{}'", value);
         chunk_setting = edges;
       }
+    } else if (key == "recompute") {
+      if (value != "auto" && value != "yes" && value != "no")
+        error->all(FLERR, "pair_style uma: expected auto, yes or no after 'recompute', got '{}'", value);
+      recompute_setting = value == "yes" ? 1 : value == "no" ? -1 : 0;
     } else if (key == "tf32") {
       gemm_mode_set = true;
       if (value == "no")
@@ -265,7 +271,7 @@ void PairUMA::settings(int narg, char **arg)
         error->all(FLERR, "pair_style uma: expected auto, yes or no after 'graphs', got '{}'", value);
     } else {
       error->all(FLERR, "pair_style uma: unknown keyword '{}'; expected task, charge, spin, "
-                 "precision, device, halo, halo_comm, chunk, graphs, tf32 or deterministic", key);
+                 "precision, device, halo, halo_comm, chunk, recompute, graphs, tf32 or deterministic", key);
     }
   }
 
@@ -285,6 +291,7 @@ void PairUMA::settings(int narg, char **arg)
   }
   if (state->engine) {
     state->engine->set_edge_chunk(chunk_setting);
+    state->engine->set_radial_recompute(recompute_setting);
     state->engine->set_graph_max_edges(graphs_setting);
   }
 }
@@ -348,6 +355,7 @@ void PairUMA::coeff(int narg, char **arg)
   composition_known = false;
   warned_neighbors = false;
   logged_chunked = false;
+  logged_recompute = false;
   resolve_system();
 }
 
@@ -357,6 +365,7 @@ void PairUMA::load_engine()
   uma::EngineOptions options;
   options.precision = fp64 ? uma::Precision::fp64 : uma::Precision::fp32;
   options.edge_chunk = chunk_setting;
+  options.radial_recompute = recompute_setting;
   options.graph_max_edges = graphs_setting;
   options.fp32_gemm = gemm_mode;
   options.deterministic = deterministic;
@@ -389,6 +398,9 @@ void PairUMA::load_engine()
     if (gemm_mode_set && gemm_mode != uma::Fp32Gemm::strict && comm->me == 0)
       error->warning(FLERR, "pair_style uma: 'tf32 {}' has no effect on the CPU (TF32 is a GPU "
                      "tensor-core format; the CPU computes fp32 exactly)", tf32_keyword(gemm_mode));
+    if (recompute_setting > 0 && comm->me == 0)
+      error->warning(FLERR, "pair_style uma: 'recompute yes' has no effect on the CPU (it applies to the fused "
+                     "GPU kernels; use 'chunk' to bound the memory of a CPU run)");
   }
   state->engine.reset();
   run_collectively(lmp, fmt::format("pair_coeff for uma: cannot load model '{}'", model_path),
@@ -398,6 +410,7 @@ void PairUMA::load_engine()
   logged_halo.clear();
   composition_known = false;
   logged_chunked = false;
+  logged_recompute = false;
 }
 
 // Task, charge and spin from pair_style, defaulting to the model's tables; passed to the engine.
@@ -697,6 +710,7 @@ void PairUMA::compute(int eflag, int vflag)
     request.atom_energy = eflag_atom != 0;
     const uma::EvalOutput out = engine.evaluate(input, request);
     log_edge_chunks(out.edge_chunk, nedges);
+    log_recompute(out.radial_recomputed, nedges);
     log_graph(out.graph_edges);
     if (!out.finite) {
       const torch::Tensor g = out.edge_grad.to(torch::kCPU, torch::kFloat64).contiguous();

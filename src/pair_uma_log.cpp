@@ -50,6 +50,18 @@ void PairUMA::log_edge_chunks(int64_t edge_chunk, int64_t nedges)
     utils::logmesg(lmp, "UMA: {} edges on rank 0: evaluating in one pass again\n", nedges);
 }
 
+void PairUMA::log_recompute(bool recomputed, int64_t nedges)
+{
+  if (comm->me != 0 || recomputed == logged_recompute) return;
+  logged_recompute = recomputed;
+  if (recomputed)
+    utils::logmesg(lmp, "UMA: {} edges on rank 0: the first convolution's radial scale is recomputed in the "
+                   "backward pass instead of kept (less memory, one more GEMM per layer; pair_style keyword "
+                   "recompute)\n", nedges);
+  else
+    utils::logmesg(lmp, "UMA: {} edges on rank 0: the radial scale is kept for the backward pass again\n", nedges);
+}
+
 void PairUMA::log_graph(int64_t graph_edges)
 {
   if (comm->me != 0 || graph_edges == logged_graph_edges) return;

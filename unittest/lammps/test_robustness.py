@@ -125,6 +125,15 @@ def main():
                 f"{name}: {'one WARNING' if is_11 else 'no WARNING (charge-balanced model)'} about charge "
                 f"for task omat ({len(warns)})")
 
+    # recompute yes on the CPU: a GPU memory setting; one WARNING, and the numbers of uma alone
+    name = "recompute_on_cpu"
+    rc, out = run(name, f"pair_style {uma} recompute yes\npair_coeff * * {m} Cu Au\n", check=False)
+    warns = [ln for ln in out.splitlines() if ln.startswith("WARNING: pair_style uma: 'recompute yes' has no effect")]
+    if fails.check(rc == 0 and len(warns) == 1, f"{name}: runs with one WARNING ({len(warns)})"
+                   + ("" if rc == 0 else "\n" + out[-1500:])):
+        e, f = result(name, out)
+        fails.close(abs(e - e_uma), 1e-12 * 32, f"{name}: energy equals uma without it", " ; the same CPU evaluation")
+
     # -sf kk with the plugin built without Kokkos
     if not lmp_kokkos:
         pass

@@ -130,6 +130,23 @@ struct Engine::Impl {
     if (radial.defined()) throw Error("node_to_edge: a radial scale needs the fused CUDA kernels");
     return split_m(gather_rotate_m(x, src, dst, rot.gather));
   }
+  // node_to_edge with conv 1's radial scale as a recipe (fused_wigner_ops.h RadialRecipe): the radial MLP up to its
+  // last Linear here, that Linear inside the fused op, made again in its backward instead of kept.
+  MGroups node_to_edge_recomputing_radial(const torch::Tensor& x, const torch::Tensor& src, const torch::Tensor& dst,
+                                          const EdgeRotations& rot, const Csr* csr, const torch::Tensor& gauss,
+                                          const torch::Tensor& pair, const RadialMLPW& rad) const {
+#ifdef UMA_HAVE_CUDA_KERNELS
+    const fused::RadialRecipe recipe{radial_mlp_hidden(gauss, pair, rad, *tables),
+                                     [w = rad.lin6, gemm = tables->gemm](const torch::Tensor& h) {
+                                       return linear(h, w, gemm);
+                                     }};
+    auto g = fused::gather_rotate(x, src, dst, rot.gather, csr, recipe);
+    return {g[0], g[1], g[2]};
+#else
+    (void)x, (void)src, (void)dst, (void)rot, (void)csr, (void)gauss, (void)pair, (void)rad;
+    throw Error("node_to_edge: recomputing the radial scale needs the fused CUDA kernels");
+#endif
+  }
   // GateActivation between the convolutions: one fused kernel each way on the GPU (reading the gate logits and
   // the m = 0 rows from conv 1's GEMM output as it is; lmax = 2, which model_config enforces), else the Torch
   // form of layers.h.
@@ -226,6 +243,9 @@ struct Engine::Impl {
 
   // Edges per chunk of this evaluation (0: all at once); see memory_budget.h.
   int64_t chunk_edges = 0;
+  // This evaluation makes conv 1's radial scale again in the backward (EngineOptions::radial_recompute; one-pass
+  // evaluations with the fused kernels only: chunks recompute everything anyway).
+  bool radial_recompute = false;
 
   // Every radial MLP reads x_edge = [Gaussian basis | source and target element embeddings]; the engine passes
   // the Gaussian basis and the element pair of each edge instead (RadialMLPW::lin0_pair), as edge inputs, so that
@@ -279,8 +299,14 @@ struct Engine::Impl {
       const Csr* csr = m.csr_for(src, dst, num_atoms, num_edges, chunk_csr);
       // Conv 1's radial scale: folded into the fused gather kernel (fairchem PR #2073 does the same in Triton),
       // else a multiply inside so2_conv.
-      auto radial = radial_mlp(e[0], e[1], block.so2_conv_1.rad_func, *m.tables);
-      auto msg = m.node_to_edge(node[0], src, dst, rot, csr, m.fused ? radial : torch::Tensor());
+      MGroups msg;
+      torch::Tensor radial;
+      if (m.radial_recompute) {
+        msg = m.node_to_edge_recomputing_radial(node[0], src, dst, rot, csr, e[0], e[1], block.so2_conv_1.rad_func);
+      } else {
+        radial = radial_mlp(e[0], e[1], block.so2_conv_1.rad_func, *m.tables);
+        msg = m.node_to_edge(node[0], src, dst, rot, csr, m.fused ? radial : torch::Tensor());
+      }
       torch::Tensor gate, m0_with_gate;
       msg = so2_conv(msg, m.fused ? torch::Tensor() : radial, mix.so2_conv_1, H, L * H, &gate, &m0_with_gate);
       if (m.fused_gate_conv2(m0_with_gate, mix.so2_conv_2)) {
@@ -464,6 +490,7 @@ bool Engine::set_composition(const std::vector<int64_t>& counts) {
 }
 
 void Engine::set_edge_chunk(int64_t edge_chunk) { impl_->options.edge_chunk = edge_chunk; }
+void Engine::set_radial_recompute(int radial_recompute) { impl_->options.radial_recompute = radial_recompute; }
 void Engine::set_graph_max_edges(int64_t max_edges) { impl_->options.graph_max_edges = max_edges; }
 
 void Engine::set_use_unmerged_mixture(bool on) {
@@ -551,9 +578,15 @@ EvalOutput Engine::evaluate(const EvalInput& in, const EvalRequest& request) {
   d.edge_dst = in.edge_dst.to(dev, torch::kInt64);
   d.edge_vec = in.edge_vec.to(dev, torch::kFloat64);
   d.n_energy_atoms = n_energy;
-  m.chunk_edges = plan_edge_chunks(m.options.edge_chunk, in.edge_vec.size(0), m.config.num_layers,
-                                   m.config.sphere_channels, c10::elementSize(m.dtype), dev,
-                                   m.options.memory_share);
+  const int64_t E = in.edge_vec.size(0), element_bytes = c10::elementSize(m.dtype);
+  const bool recompute = m.fused && plan_radial_recompute(m.options.radial_recompute, E, m.config.num_layers,
+                                                          m.config.sphere_channels, element_bytes, dev,
+                                                          m.options.memory_share);
+  m.chunk_edges = plan_edge_chunks(m.options.edge_chunk, E, m.config.num_layers, m.config.sphere_channels,
+                                   element_bytes, dev, m.options.memory_share, recompute);
+  // A CUDA graph recorded with the other choice is stale: record again.
+  if ((recompute && m.chunk_edges == 0) != m.radial_recompute) ++m.generation;
+  m.radial_recompute = recompute && m.chunk_edges == 0;
 #ifdef UMA_HAVE_CUDA_KERNELS
   if (m.graph_applies(d, request)) {
     if (!m.captured) m.captured = std::make_unique<CapturedEvaluation>(dev, 2.0 * m.config.cutoff);
@@ -595,6 +628,7 @@ EvalOutput Engine::Impl::evaluate_planned(const EvalInput& in, const EvalRequest
   const bool collective = in.halo || in.rank_sum;
   m.halo_anchor = collective ? torch::zeros({}, m.fopt()).requires_grad_(request.gradient) : torch::Tensor();
   out.edge_chunk = m.chunk_edges;
+  out.radial_recomputed = m.radial_recompute;
   torch::AutoGradMode grad_mode(request.gradient);
   // Deterministic mode: besides the fused kernels' segmented sums, every remaining torch scatter
   // (edge-degree index_add, index_select backward) uses torch's deterministic implementation.

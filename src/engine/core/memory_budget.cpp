@@ -21,6 +21,9 @@ namespace {
 // per atom at 49.1 edges per atom (fcc carbon) and 10.0 MiB at 74.7 (liquid Cu), 4 layers,
 // 128 channels, on the H100 (2026-11-26) -> 68.8 and 68.5 values; rounded up.
 constexpr int64_t kPlainValuesPerEdgeLayerChannel = 70;
+// Of those, conv 1's radial scale kept for the backward: 6 x 2C values per edge and layer (12 per channel); a
+// one-pass evaluation that recomputes it (fused_wigner_ops.h RadialRecipe) keeps the rest.
+constexpr int64_t kRadialValuesPerEdgeLayerChannel = 12;
 // A chunk in the backward pass holds one layer's activations and their gradients.
 constexpr int64_t kChunkValuesPerEdgeChannel = 2 * kPlainValuesPerEdgeLayerChannel;
 // Kept per edge for the whole evaluation in chunked mode: the Gaussian basis (64), the rotation
@@ -41,6 +44,20 @@ int64_t cpu_available_bytes() {
     return kib * 1024;
   }
   return 0;
+}
+
+// The memory this process may plan for (0: unknown).
+int64_t share_of_available(const torch::Device& device, double memory_share) {
+  const double share = memory_share > 0.0 && memory_share < 1.0 ? memory_share : 1.0;
+  return static_cast<int64_t>(static_cast<double>(available_memory_bytes(device)) * share);
+}
+
+// Whether a one-pass evaluation fits: at most 60 % of what is available (the rest for the backward's transients
+// and what others allocate meanwhile).
+bool one_pass_fits(int64_t num_edges, int64_t num_layers, int64_t channels, int64_t element_bytes,
+                   bool radial_recomputed, int64_t available) {
+  const int64_t values = kPlainValuesPerEdgeLayerChannel - (radial_recomputed ? kRadialValuesPerEdgeLayerChannel : 0);
+  return num_edges * num_layers * channels * values * element_bytes <= available / 10 * 6;
 }
 
 }  // namespace
@@ -66,14 +83,23 @@ int64_t available_memory_bytes(const torch::Device& device) {
   return 0;
 }
 
+bool plan_radial_recompute(int requested, int64_t num_edges, int64_t num_layers, int64_t channels,
+                           int64_t element_bytes, const torch::Device& device, double memory_share) {
+  if (requested != 0 || num_edges == 0) return requested > 0 && num_edges > 0;
+  const int64_t available = share_of_available(device, memory_share);
+  return available > 0 && !one_pass_fits(num_edges, num_layers, channels, element_bytes, false, available) &&
+         one_pass_fits(num_edges, num_layers, channels, element_bytes, true, available);
+}
+
 int64_t plan_edge_chunks(int64_t requested, int64_t num_edges, int64_t num_layers, int64_t channels,
-                         int64_t element_bytes, const torch::Device& device, double memory_share) {
+                         int64_t element_bytes, const torch::Device& device, double memory_share,
+                         bool radial_recomputed) {
   if (requested < 0 || num_edges == 0) return 0;
   if (requested > 0) return requested < num_edges ? requested : 0;
   const double share = memory_share > 0.0 && memory_share < 1.0 ? memory_share : 1.0;
-  const int64_t available = static_cast<int64_t>(static_cast<double>(available_memory_bytes(device)) * share);
-  const int64_t one_pass_bytes = num_edges * num_layers * channels * kPlainValuesPerEdgeLayerChannel * element_bytes;
-  if (available == 0 || one_pass_bytes <= available / 10 * 6) return 0;
+  const int64_t available = share_of_available(device, memory_share);
+  if (available == 0 || one_pass_fits(num_edges, num_layers, channels, element_bytes, radial_recomputed, available))
+    return 0;
   const int64_t per_edge = kChunkValuesPerEdgeChannel * channels * element_bytes;
   const int64_t persistent = num_edges * kPersistentValuesPerEdge * element_bytes;
   const int64_t left = available - persistent;

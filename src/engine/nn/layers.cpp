@@ -54,13 +54,19 @@ torch::Tensor layer_norm_silu(const torch::Tensor& h, const LayerNormW& w, bool 
   return torch::silu(torch::layer_norm(in, {h.size(-1)}, w.weight, w.bias, kEps));
 }
 
-// RadialMLP after its first Linear (whose output is h0, or h0 + row_bias[row_bias_index]).
+// RadialMLP after its first Linear (whose output is h0, or h0 + row_bias[row_bias_index]) and before its last.
+torch::Tensor radial_mlp_between(const torch::Tensor& h0, const RadialMLPW& w, const LayerTables& t,
+                                 const torch::Tensor& row_bias = torch::Tensor(),
+                                 const torch::Tensor& row_bias_index = torch::Tensor()) {
+  auto h = layer_norm_silu(h0, w.norm1, t.fused, row_bias, row_bias_index);
+  return layer_norm_silu(linear(h, w.lin3, t.gemm), w.norm4, t.fused);
+}
+
+// RadialMLP after its first Linear.
 torch::Tensor radial_mlp_after_lin0(const torch::Tensor& h0, const RadialMLPW& w, const LayerTables& t,
                                    const torch::Tensor& row_bias = torch::Tensor(),
                                    const torch::Tensor& row_bias_index = torch::Tensor()) {
-  auto h = layer_norm_silu(h0, w.norm1, t.fused, row_bias, row_bias_index);
-  h = layer_norm_silu(linear(h, w.lin3, t.gemm), w.norm4, t.fused);
-  return linear(h, w.lin6, t.gemm);
+  return linear(radial_mlp_between(h0, w, t, row_bias, row_bias_index), w.lin6, t.gemm);
 }
 
 }  // namespace
@@ -73,6 +79,11 @@ torch::Tensor radial_mlp(const torch::Tensor& gauss, const torch::Tensor& pair, 
                          const LayerTables& t) {
   // lin0's element-pair part goes in as the first normalisation's row bias: no [E, hidden] lookup and add.
   return radial_mlp_after_lin0(linear_in_mode(gauss, w.lin0_gauss, torch::Tensor(), t.gemm), w, t, w.lin0_pair, pair);
+}
+
+torch::Tensor radial_mlp_hidden(const torch::Tensor& gauss, const torch::Tensor& pair, const RadialMLPW& w,
+                                const LayerTables& t) {
+  return radial_mlp_between(linear_in_mode(gauss, w.lin0_gauss, torch::Tensor(), t.gemm), w, t, w.lin0_pair, pair);
 }
 
 torch::Tensor rms_norm_sh(const torch::Tensor& x, const RMSNormSHW& w, const LayerTables& t,

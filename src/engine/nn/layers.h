@@ -50,6 +50,10 @@ torch::Tensor radial_mlp(const torch::Tensor& x, const RadialMLPW& w, const Laye
 // the element pair per edge, pair = Z_src · max_num_elements + Z_dst (RadialMLPW::lin0_pair): what the engine runs.
 torch::Tensor radial_mlp(const torch::Tensor& gauss, const torch::Tensor& pair, const RadialMLPW& w,
                          const LayerTables& t);
+// That MLP without its last Linear (w.lin6): the hidden rows [E, hidden] the Linear reads, for a caller that applies
+// it itself (the engine's recomputed radial scale, fused_wigner_ops.h RadialRecipe). radial_mlp = linear(this, lin6).
+torch::Tensor radial_mlp_hidden(const torch::Tensor& gauss, const torch::Tensor& pair, const RadialMLPW& w,
+                                const LayerTables& t);
 
 // nn/layer_norm.py EquivariantRMSNormArraySphericalHarmonicsV2 (lmax = 2, eps 1e-5) of x [N, 9, C], plus an optional
 // constant extra_bias [C] on the l = 0 row after the module's own bias (the engine's system embedding after

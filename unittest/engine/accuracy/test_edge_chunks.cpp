@@ -87,6 +87,34 @@ TEST(EdgeChunks, PlanFollowsTheRequestAndTheMemoryLeft) {
   EXPECT_LE(chunk * 2 * 70 * 128 * 4, avail / 4 + 4096 * 2 * 70 * 128 * 4);
 }
 
+// The tier before chunks: a one-pass evaluation that recomputes conv 1's radial scale keeps 12 of the planned 70
+// values per edge, layer and channel less. Automatic mode recomputes only in the band of graphs that fit in one
+// pass that way and not otherwise; there plan_edge_chunks, told so, keeps the one pass. Asked for, it is always on
+// (never for no edges); refused, never.
+TEST(EdgeChunks, RadialRecomputeIsTheTierBeforeChunks) {
+  const torch::Device cpu(torch::kCPU);
+  EXPECT_TRUE(uma::plan_radial_recompute(1, 100, 4, 128, 4, cpu));
+  EXPECT_FALSE(uma::plan_radial_recompute(1, 0, 4, 128, 4, cpu));
+  EXPECT_FALSE(uma::plan_radial_recompute(-1, 100, 4, 128, 4, cpu));
+  EXPECT_FALSE(uma::plan_radial_recompute(0, 100, 4, 128, 4, cpu));  // small: keep it (faster)
+  const int64_t avail = uma::available_memory_bytes(cpu);
+  ASSERT_GT(avail, 0) << "MemAvailable missing from /proc/meminfo";
+  // One pass may use 60 % of the available memory; 64 values per edge, layer and channel lie between the 58 of a
+  // recomputing pass and the 70 of one that keeps the scale: ~10 % of margin either way for MemAvailable moving
+  // between the calls.
+  const int64_t band = avail / 10 * 6 / (4 * 128 * 64 * 4);
+  EXPECT_TRUE(uma::plan_radial_recompute(0, band, 4, 128, 4, cpu));
+  EXPECT_GT(uma::plan_edge_chunks(0, band, 4, 128, 4, cpu), 0);          // keeping it: chunks
+  EXPECT_EQ(uma::plan_edge_chunks(0, band, 4, 128, 4, cpu, 1.0, true), 0);  // recomputing it: one pass
+  // Too big for one pass either way: no recompute (chunks recompute everything anyway), chunks.
+  const int64_t big = band * 3 / 2;
+  EXPECT_FALSE(uma::plan_radial_recompute(0, big, 4, 128, 4, cpu));
+  EXPECT_GT(uma::plan_edge_chunks(0, big, 4, 128, 4, cpu, 1.0, true), 0);
+  // The share of one of four processes moves the band down by four.
+  EXPECT_TRUE(uma::plan_radial_recompute(0, band / 4, 4, 128, 4, cpu, uma::memory_share_of(4)));
+  EXPECT_FALSE(uma::plan_radial_recompute(0, band / 4, 4, 128, 4, cpu, 1.0));
+}
+
 // Issue 15, item 10: several MPI ranks on one node each saw the whole machine's MemAvailable and
 // together planned for several times the memory there is. With memory_share = 1/ranks each plans for
 // its part; a graph that cannot fit even in chunks is an error naming memory, not a kill by the kernel.

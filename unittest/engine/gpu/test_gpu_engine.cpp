@@ -5,6 +5,8 @@
 #ifdef UMA_HAVE_CUDA_KERNELS
 #include "engine/fused/edge/fused_wigner_ops.h"
 #include "engine/nn/tensor_core_linear.h"
+
+#include <c10/cuda/CUDACachingAllocator.h>
 #endif
 
 #include <fstream>
@@ -291,5 +293,86 @@ TEST(GpuEngine, FusedScatterWithAbsentGroupsMatchesExplicitZeros) {
   // No group at all: refused with the rule in the message.
   EXPECT_THROW(uma::fused::rotate_back_scatter(torch::Tensor(), torch::Tensor(), torch::Tensor(), winv, dst, N),
                std::exception);
+}
+#endif
+
+#ifdef UMA_HAVE_CUDA_KERNELS
+// EngineOptions::radial_recompute (fused_wigner_ops.h RadialRecipe): conv 1's radial scale made again in the
+// backward from the radial MLP's hidden rows must give what keeping it gives, and keep less.
+// - fp64, every fixture: the same kernels, the scale made by the same GEMM on the same rows; only the order of the
+//   atomic sums differs (as in CudaGraphReplayMatchesDirectEvaluation: 1e-11 relative), and fairchem's numbers hold.
+// - fp32 with TF32 (the speed mode), 1.2.1's framework cell x4: energy to 1e-6 relative and forces to 1e-4 eV/Å
+//   (fp32 atomics reorder at ~1e-7); the peak memory of the evaluation falls by at least half of the scales' bytes
+//   (E x layers x 1536 floats; at most one layer's scale is alive again in the backward, so ~3/4 of them is the
+//   expected saving with four layers).
+// - automatic mode keeps the scale where memory is plentiful (it costs a GEMM per layer).
+TEST(GpuEngine, RadialRecomputeMatchesKeepingItAndKeepsLess) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  const auto v = uma_test::uma_1p2p1();
+  auto keep_o = cuda(uma::Precision::fp64), again_o = cuda(uma::Precision::fp64);
+  keep_o.radial_recompute = -1;
+  again_o.radial_recompute = 1;
+  uma::Engine keep(v.model, keep_o), again(v.model, again_o);
+  if (!keep.info().fused_kernels) GTEST_SKIP() << "built without the fused kernels";
+  for (const auto& name : uma_test::task_fixtures()) {
+    auto f = uma_test::load_fixture(name, v.dir);
+    auto a = uma::evaluate_structure(again, f.file.structure, f.file.task, f.file.charge, f.file.spin);
+    auto b = uma::evaluate_structure(keep, f.file.structure, f.file.task, f.file.charge, f.file.spin);
+    EXPECT_TRUE(a.radial_recomputed) << name;
+    EXPECT_FALSE(b.radial_recomputed) << name;
+    EXPECT_NEAR(a.energy, b.energy, 1e-11 * std::abs(b.energy)) << name;
+    EXPECT_LE(uma_test::max_abs_diff(a.forces, b.forces).value, 1e-11 * uma_test::max_abs(b.forces) + 1e-13) << name;
+    if (b.has_stress)
+      for (int k = 0; k < 9; ++k) EXPECT_NEAR(a.stress[k], b.stress[k], 1e-11 + 1e-10 * std::abs(b.stress[k])) << name;
+    auto ref = f.reference("fp64");
+    EXPECT_NEAR(a.energy, ref.energy, 1e-9 * std::abs(ref.energy)) << name;
+  }
+
+  auto tf32 = [](int recompute) {
+    auto o = cuda(uma::Precision::fp32);
+    o.fp32_gemm = uma::Fp32Gemm::tf32;
+    o.graph_max_edges = 0;  // a graph's memory pool would hide the evaluation's own peak
+    o.radial_recompute = recompute;
+    return o;
+  };
+  auto f = uma_test::load_fixture("odac_framework_co2", v.dir);
+  const auto cell = uma_test::doubled_along_a(uma_test::doubled_along_a(f.file.structure));
+  const int dev = 0;
+  auto peak_of = [&](uma::Engine& engine, uma::StructureResult& r) {
+    uma::evaluate_structure(engine, cell, f.file.task, f.file.charge, f.file.spin);  // warm-up: workspaces, caches
+    torch::cuda::synchronize();
+    c10::cuda::CUDACachingAllocator::emptyCache();
+    c10::cuda::CUDACachingAllocator::resetPeakStats(dev);
+    const int64_t before = c10::cuda::CUDACachingAllocator::getDeviceStats(dev).allocated_bytes[0].current;
+    r = uma::evaluate_structure(engine, cell, f.file.task, f.file.charge, f.file.spin);
+    torch::cuda::synchronize();
+    return c10::cuda::CUDACachingAllocator::getDeviceStats(dev).allocated_bytes[0].peak - before;
+  };
+  uma::StructureResult ra, rb, rauto;
+  int64_t peak_again = 0, peak_keep = 0;
+  {
+    uma::Engine e(v.model, tf32(1));
+    peak_again = peak_of(e, ra);
+  }
+  {
+    uma::Engine e(v.model, tf32(-1));
+    peak_keep = peak_of(e, rb);
+  }
+  {
+    uma::Engine e(v.model, tf32(0));
+    rauto = uma::evaluate_structure(e, cell, f.file.task, f.file.charge, f.file.spin);
+  }
+  EXPECT_TRUE(ra.radial_recomputed);
+  EXPECT_FALSE(rb.radial_recomputed);
+  EXPECT_FALSE(rauto.radial_recomputed) << "automatic mode recomputed " << rauto.num_edges << " edges";
+  EXPECT_NEAR(ra.energy, rb.energy, 1e-6 * std::abs(rb.energy));
+  EXPECT_LE(uma_test::max_abs_diff(ra.forces, rb.forces).value, 1e-4);
+  // Conv 1's radial scale: 6 row groups x 2C per edge and layer (C = node feature width / 9).
+  const auto& info = keep.info();
+  const double scales = double(rb.num_edges) * info.num_layers * 12.0 * (info.node_feature_width / 9) * sizeof(float);
+  std::printf("[gpu recompute] %zu atoms, %zu edges: peak %.1f MiB keeping the radial scale, %.1f MiB recomputing "
+              "it (scales %.1f MiB)\n",
+              cell.numbers.size(), rb.num_edges, peak_keep / 1048576.0, peak_again / 1048576.0, scales / 1048576.0);
+  EXPECT_GE(double(peak_keep - peak_again), 0.5 * scales);
 }
 #endif

@@ -7,6 +7,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "engine/fused/fused_launch.h"
 #include "kernels/wigner/wigner_launch.h"
@@ -99,10 +100,18 @@ class GatherRotateFunction : public torch::autograd::Function<GatherRotateFuncti
   // Returns the three m-groups [E,3,2C], [E,4,2C], [E,2,2C] as separate tensors: the SO(2) GEMMs read each as it is,
   // and their input gradients come back as three dense tensors that the backward kernel reads in place (no
   // [E,9,2C] concatenation of them).
+  // radial_arg: the radial scale, or with a recipe the recipe's input (its gradient slot either way).
   static tensor_list forward(AutogradContext* ctx, const Tensor& x_in, const Tensor& src_in, const Tensor& dst_in,
-                             const Tensor& wigner_in, const Tensor& radial_arg, const EdgeCsrTensors* csr) {
+                             const Tensor& wigner_in, const Tensor& radial_arg, const EdgeCsrTensors* csr,
+                             const RadialRecipe* recipe) {
     const char* op = "uma::fused::gather_rotate";
-    const Tensor radial_in = from_optional_arg(radial_arg);
+    const Tensor radial_source = from_optional_arg(radial_arg);
+    Tensor radial_in = radial_source;
+    if (recipe) {
+      require(radial_source.defined(), std::string(op) + ": a radial recipe needs its input");
+      const torch::NoGradGuard no_grad;  // made again in the backward, with autograd
+      radial_in = recipe->make(radial_source);
+    }
     check_features(op, "x", x_in, -1);
     check_index(op, "src", src_in, x_in);
     check_index(op, "dst", dst_in, x_in);
@@ -111,15 +120,7 @@ class GatherRotateFunction : public torch::autograd::Function<GatherRotateFuncti
     require(dst.size(0) == E, std::string(op) + ": src and dst differ in length");
     check_wigner(op, "wigner", wigner_in, E, x);
     const Tensor wigner = wigner_in.contiguous();
-    Tensor radial;
-    if (radial_in.defined()) {
-      require(radial_in.dim() == 2 && radial_in.size(0) == E && radial_in.size(1) == k::kRadialGroups * 2 * C,
-              std::string(op) + ": radial has shape " + shape_of(radial_in) + ", expected [" + std::to_string(E) +
-                  "," + std::to_string(k::kRadialGroups * 2 * C) + "]");
-      require(radial_in.scalar_type() == x.scalar_type() && radial_in.device() == x.device(),
-              std::string(op) + ": radial must match the features' dtype and device");
-      radial = radial_in.contiguous();
-    }
+    const Tensor radial = radial_in.defined() ? checked_radial(op, radial_in, x, E) : Tensor();
     const c10::cuda::CUDAGuard guard(x.device());
     Tensor out[k::kMGroups];
     for (int g = 0; g < k::kMGroups; ++g) out[g] = torch::empty({E, k::m_group_rows(g), 2 * C}, x.options());
@@ -131,16 +132,29 @@ class GatherRotateFunction : public torch::autograd::Function<GatherRotateFuncti
       p.radial = radial.defined() ? radial.data_ptr<scalar_t>() : nullptr;
       launch([&] { k::gather_rotate_fwd(p, current_stream()); });
     });
-    ctx->save_for_backward({x, src, dst, wigner, radial});
+    // With a recipe the input is kept, not the scale (RadialRecipe).
+    ctx->save_for_backward({x, src, dst, wigner, recipe ? radial_source : radial});
+    if (recipe)
+      ctx->saved_data["radial_recipe"] = c10::IValue::make_capsule(c10::make_intrusive<RecipeHolder>(recipe->make));
     save_csr(ctx, csr);
     return {out[0], out[1], out[2]};
   }
 
   static tensor_list backward(AutogradContext* ctx, tensor_list grad_outputs) {
     const auto saved = ctx->get_saved_variables();
-    const Tensor &x = saved[0], &src = saved[1], &dst = saved[2], &wigner = saved[3], &radial = saved[4];
+    const Tensor &x = saved[0], &src = saved[1], &dst = saved[2], &wigner = saved[3];
     const char* op = "uma::fused::gather_rotate (backward)";
     const int64_t E = src.size(0), C2 = 2 * x.size(2);
+    // The radial scale: kept, or made again from the recipe's input, with autograd on so that the input's gradient
+    // follows from the scale's (recipe_input, made).
+    Tensor radial = saved[4], recipe_input, made;
+    const auto recipe = ctx->saved_data.find("radial_recipe");
+    if (recipe != ctx->saved_data.end()) {
+      const torch::AutoGradMode grad_on(true);
+      recipe_input = saved[4].detach().requires_grad_(ctx->needs_input_grad(4));
+      made = static_cast<const RecipeHolder*>(recipe->second.toCapsule().get())->make(recipe_input);
+      radial = checked_radial(op, made.detach(), x, E);
+    }
     Tensor g[k::kMGroups];
     for (int i = 0; i < k::kMGroups; ++i)  // a group nobody used has no gradient: zeros
       g[i] = grad_outputs[i].defined() ? m_group_operand(op, grad_outputs[i], i, E, C2, x)
@@ -172,8 +186,26 @@ class GatherRotateFunction : public torch::autograd::Function<GatherRotateFuncti
         });
       });
     }
-    return {grad_x, Tensor(), Tensor(), ctx->needs_input_grad(3) ? grad_w : Tensor(), want_r ? grad_r : Tensor(),
+    Tensor grad_radial_source = want_r ? grad_r : Tensor();
+    if (want_r && made.defined()) grad_radial_source = torch::autograd::grad({made}, {recipe_input}, {grad_r})[0];
+    return {grad_x, Tensor(), Tensor(), ctx->needs_input_grad(3) ? grad_w : Tensor(), grad_radial_source, Tensor(),
             Tensor()};
+  }
+
+ private:
+  struct RecipeHolder : torch::CustomClassHolder {
+    explicit RecipeHolder(std::function<Tensor(const Tensor&)> f) : make(std::move(f)) {}
+    std::function<Tensor(const Tensor&)> make;
+  };
+  // The radial scale [E, 6*2C] as the kernels read it (given, or made by a recipe).
+  static Tensor checked_radial(const char* op, const Tensor& radial, const Tensor& x, int64_t E) {
+    const int64_t C = x.size(2);
+    require(radial.dim() == 2 && radial.size(0) == E && radial.size(1) == k::kRadialGroups * 2 * C,
+            std::string(op) + ": radial has shape " + shape_of(radial) + ", expected [" + std::to_string(E) + "," +
+                std::to_string(k::kRadialGroups * 2 * C) + "]");
+    require(radial.scalar_type() == x.scalar_type() && radial.device() == x.device(),
+            std::string(op) + ": radial must match the features' dtype and device");
+    return radial.contiguous();
   }
 };
 
@@ -279,7 +311,16 @@ EdgeCsrTensors make_edge_csr(const torch::Tensor& src, const torch::Tensor& dst,
 std::array<torch::Tensor, 3> gather_rotate(const torch::Tensor& x, const torch::Tensor& src, const torch::Tensor& dst,
                                            const torch::Tensor& wigner, const EdgeCsrTensors* csr,
                                            const torch::Tensor& radial) {
-  const auto out = GatherRotateFunction::apply(x, src, dst, wigner, optional_arg(radial, x), csr);
+  const auto out = GatherRotateFunction::apply(x, src, dst, wigner, optional_arg(radial, x), csr, nullptr);
+  return {out[0], out[1], out[2]};
+}
+
+std::array<torch::Tensor, 3> gather_rotate(const torch::Tensor& x, const torch::Tensor& src, const torch::Tensor& dst,
+                                           const torch::Tensor& wigner, const EdgeCsrTensors* csr,
+                                           const RadialRecipe& radial) {
+  require(radial.input.defined() && static_cast<bool>(radial.make),
+          "uma::fused::gather_rotate: a radial recipe needs an input tensor and a function");
+  const auto out = GatherRotateFunction::apply(x, src, dst, wigner, radial.input, csr, &radial);
   return {out[0], out[1], out[2]};
 }
 

@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 
 namespace uma {
 namespace fused {
@@ -35,6 +36,19 @@ EdgeCsrTensors make_edge_csr(const torch::Tensor& src, const torch::Tensor& dst,
 std::array<torch::Tensor, 3> gather_rotate(const torch::Tensor& x, const torch::Tensor& src, const torch::Tensor& dst,
                                            const torch::Tensor& wigner, const EdgeCsrTensors* csr = nullptr,
                                            const torch::Tensor& radial = torch::Tensor());
+
+// The radial scale as a recipe instead of a tensor: make(input) -> [E, 6*2C] (the radial MLP's last Linear on its
+// input [E, K]). gather_rotate then keeps `input` for the backward instead of the scale (K instead of 6*2C = 1536
+// values per edge: ~1.15 MiB per atom over four layers at 49 edges per atom) and makes the scale again there, with
+// autograd on, to get both the scale and the input's gradient. make must be deterministic (the backward must see
+// the forward's scale) and differentiable in its argument; what it captures (weights) it keeps alive.
+struct RadialRecipe {
+  torch::Tensor input;
+  std::function<torch::Tensor(const torch::Tensor&)> make;
+};
+std::array<torch::Tensor, 3> gather_rotate(const torch::Tensor& x, const torch::Tensor& src, const torch::Tensor& dst,
+                                           const torch::Tensor& wigner, const EdgeCsrTensors* csr,
+                                           const RadialRecipe& radial);
 
 // The M-major message [E,9,C] as its three m-groups (layers.h MGroups: m0 [E,3,C], m1 [E,4,C], m2 [E,2,C], each
 // edge's rows contiguous, any edge stride: the SO(2) GEMM outputs as they are), wigner_inv [E,9,9] L-ordered,
