@@ -599,6 +599,7 @@ EvalOutput Engine::evaluate(const EvalInput& in, const EvalRequest& request) {
     if (request.host_energy) read_energy_checked(out);
     if (!request.atom_energy) out.atom_energy = torch::Tensor();
     out.graph_edges = m.captured->edge_capacity();
+    out.radial_recomputed = m.radial_recompute;  // a replay returns the recorded tensors only
     return out;
   }
 #endif
