@@ -30,26 +30,21 @@ if command -v nvcc >/dev/null 2>&1; then
   cuda_targets=(uma_engine test_wigner_cuda test_gpu_engine test_exchange_plan test_edge_gate test_edge_geometry
                 test_layer_norm_silu test_rms_norm_sh test_node_gate test_tf32_tma_gemm_cuda
                 test_tf32_rs_wgmma_cuda test_gate_conv2_cuda)
-  # The plain plugin (device cuda) against the current LAMMPS 4Feb2025, in the same folder: only its
-  # glue is compiled on top of the CUDA engine.
+  # The plugins on the same CUDA engine, compiled once in one folder: uma/kk for a CUDA Kokkos (only Kokkos itself
+  # is needed, about a minute, not a CUDA LAMMPS; 29Sep2021 sources) and the plain plugin (device cuda) against the
+  # current LAMMPS 4Feb2025. Only their glue is compiled on top of the engine.
   cuda_lammps_flags=()
   if [ ${#lammps_flags[@]} -gt 0 ]; then
-    cuda_lammps_flags=(-DUMA_ENABLE_LAMMPS=ON -DUMA_ENABLE_KOKKOS=OFF "-DUMA_LAMMPS_DIR=$lammps_new_dir")
-    cuda_targets+=(umaplugin)
+    kk_dir="$(tools/build-lammps-gpu.sh --kokkos-only -j "$jobs" | tail -n 1)"
+    cuda_lammps_flags=(-DUMA_ENABLE_LAMMPS=ON -DUMA_ENABLE_KOKKOS=ON "-DUMA_LAMMPS_DIR=$kk_dir"
+                       "-DUMA_LAMMPS_EXTRA_DIRS=$lammps_new_dir" "-DKokkos_DIR=$kk_dir/kokkos/lib/cmake/Kokkos"
+                       "-DCMAKE_SHARED_LINKER_FLAGS=-Wl,-rpath-link,$kk_dir/cuda-stub")
+    cuda_targets+=(umaplugin umaplugin_4Feb2025)
   fi
   cmake -S . -B build-cuda -G Ninja -DCMAKE_BUILD_TYPE=Release -DUMA_ENABLE_CUDA=ON -DUMA_ENABLE_TESTS=ON \
     "${cuda_lammps_flags[@]}"
   cmake --build build-cuda -j "$jobs" --target "${cuda_targets[@]}"
   echo "UMA: CUDA variant compiled and linked (kernels, engine with fused ops, GPU tests, ${cuda_targets[*]})"
-  if [ ${#lammps_flags[@]} -gt 0 ]; then
-    # uma/kk for a CUDA Kokkos: only Kokkos itself is needed (about a minute), not a CUDA LAMMPS.
-    kk_dir="$(tools/build-lammps-gpu.sh --kokkos-only -j "$jobs" | tail -n 1)"
-    cmake -S . -B build-kk-cuda -G Ninja -DCMAKE_BUILD_TYPE=Release -DUMA_ENABLE_TESTS=OFF -DUMA_ENABLE_CUDA=ON \
-      -DUMA_ENABLE_LAMMPS=ON -DUMA_ENABLE_KOKKOS=ON "-DUMA_LAMMPS_DIR=$kk_dir" "-DKokkos_DIR=$kk_dir/kokkos/lib/cmake/Kokkos" \
-      "-DCMAKE_SHARED_LINKER_FLAGS=-Wl,-rpath-link,$kk_dir/cuda-stub"
-    cmake --build build-kk-cuda -j "$jobs" --target umaplugin
-    echo "UMA: CUDA variant of the plugin (uma/kk on Kokkos CUDA) compiled and linked"
-  fi
 else
   echo "UMA: no nvcc; CUDA compile check skipped"
 fi
