@@ -583,7 +583,7 @@ EvalOutput Engine::evaluate(const EvalInput& in, const EvalRequest& request) {
                                                           m.config.sphere_channels, element_bytes, dev,
                                                           m.options.memory_share);
   m.chunk_edges = plan_edge_chunks(m.options.edge_chunk, E, m.config.num_layers, m.config.sphere_channels,
-                                   element_bytes, dev, m.options.memory_share, recompute);
+                                   element_bytes, dev, m.options.memory_share, one_pass_values(m.fused, recompute));
   // A CUDA graph recorded with the other choice is stale: record again.
   if ((recompute && m.chunk_edges == 0) != m.radial_recompute) ++m.generation;
   m.radial_recompute = recompute && m.chunk_edges == 0;

@@ -19,11 +19,20 @@ namespace {
 
 // Peak bytes per edge of a one-pass fp32 evaluation with gradient, per layer and channel: 6.6 MiB
 // per atom at 49.1 edges per atom (fcc carbon) and 10.0 MiB at 74.7 (liquid Cu), 4 layers,
-// 128 channels, on the H100 (2026-11-26) -> 68.8 and 68.5 values; rounded up.
+// 128 channels, on the H100 (2026-11-26) -> 68.8 and 68.5 values; rounded up. Still the estimate for the Torch path
+// (the CPU, or a build without the fused kernels), and the base of the chunk sizes below.
 constexpr int64_t kPlainValuesPerEdgeLayerChannel = 70;
-// Of those, conv 1's radial scale kept for the backward: 6 x 2C values per edge and layer (12 per channel); a
-// one-pass evaluation that recomputes it (fused_wigner_ops.h RadialRecipe) keeps the rest.
-constexpr int64_t kRadialValuesPerEdgeLayerChannel = 12;
+// The same with the fused CUDA kernels as they are now (they keep far less for the backward): measured on an H100 on
+// 2026-12-07 in TF32 (benchmarks/results/2026-12-07-h100-radial-recompute.md), peak over one evaluation: 4.08 MiB per
+// atom at carbon 2000 (42.5 values), 5.78 at Cu 2000 (39.6), 7.36 at Cu 192 (50.5: a small cell also pays per-atom
+// tensors and a CUDA graph's padded edges, far from any memory limit). 48 leaves ~13 % on the large cells, within the
+// 40 % of the available memory a one pass leaves free anyway. The GEMM mode does not change what is kept; fp64 keeps
+// the same values at 8 bytes.
+constexpr int64_t kFusedValuesPerEdgeLayerChannel = 48;
+// What recomputing conv 1's radial scale (fused_wigner_ops.h RadialRecipe) takes off that peak: the scale is 12 values
+// per channel (6 x 2C per edge and layer), but the backward holds one layer's scale again while it runs; measured
+// 8.2, 7.8 and 8.6 values on the three structures above.
+constexpr int64_t kRadialRecomputeSavedValues = 8;
 // A chunk in the backward pass holds one layer's activations and their gradients.
 constexpr int64_t kChunkValuesPerEdgeChannel = 2 * kPlainValuesPerEdgeLayerChannel;
 // Kept per edge for the whole evaluation in chunked mode: the Gaussian basis (64), the rotation
@@ -54,9 +63,8 @@ int64_t share_of_available(const torch::Device& device, double memory_share) {
 
 // Whether a one-pass evaluation fits: at most 60 % of what is available (the rest for the backward's transients
 // and what others allocate meanwhile).
-bool one_pass_fits(int64_t num_edges, int64_t num_layers, int64_t channels, int64_t element_bytes,
-                   bool radial_recomputed, int64_t available) {
-  const int64_t values = kPlainValuesPerEdgeLayerChannel - (radial_recomputed ? kRadialValuesPerEdgeLayerChannel : 0);
+bool one_pass_fits(int64_t num_edges, int64_t num_layers, int64_t channels, int64_t element_bytes, int64_t values,
+                   int64_t available) {
   return num_edges * num_layers * channels * values * element_bytes <= available / 10 * 6;
 }
 
@@ -83,22 +91,29 @@ int64_t available_memory_bytes(const torch::Device& device) {
   return 0;
 }
 
+int64_t one_pass_values(bool fused_kernels, bool radial_recomputed) {
+  if (!fused_kernels) return kPlainValuesPerEdgeLayerChannel;
+  return kFusedValuesPerEdgeLayerChannel - (radial_recomputed ? kRadialRecomputeSavedValues : 0);
+}
+
 bool plan_radial_recompute(int requested, int64_t num_edges, int64_t num_layers, int64_t channels,
                            int64_t element_bytes, const torch::Device& device, double memory_share) {
   if (requested != 0 || num_edges == 0) return requested > 0 && num_edges > 0;
   const int64_t available = share_of_available(device, memory_share);
-  return available > 0 && !one_pass_fits(num_edges, num_layers, channels, element_bytes, false, available) &&
-         one_pass_fits(num_edges, num_layers, channels, element_bytes, true, available);
+  return available > 0 &&
+         !one_pass_fits(num_edges, num_layers, channels, element_bytes, one_pass_values(true, false), available) &&
+         one_pass_fits(num_edges, num_layers, channels, element_bytes, one_pass_values(true, true), available);
 }
 
 int64_t plan_edge_chunks(int64_t requested, int64_t num_edges, int64_t num_layers, int64_t channels,
                          int64_t element_bytes, const torch::Device& device, double memory_share,
-                         bool radial_recomputed) {
+                         int64_t values_per_edge_layer_channel) {
   if (requested < 0 || num_edges == 0) return 0;
   if (requested > 0) return requested < num_edges ? requested : 0;
   const double share = memory_share > 0.0 && memory_share < 1.0 ? memory_share : 1.0;
   const int64_t available = share_of_available(device, memory_share);
-  if (available == 0 || one_pass_fits(num_edges, num_layers, channels, element_bytes, radial_recomputed, available))
+  if (available == 0 ||
+      one_pass_fits(num_edges, num_layers, channels, element_bytes, values_per_edge_layer_channel, available))
     return 0;
   const int64_t per_edge = kChunkValuesPerEdgeChannel * channels * element_bytes;
   const int64_t persistent = num_edges * kPersistentValuesPerEdge * element_bytes;

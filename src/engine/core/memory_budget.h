@@ -23,15 +23,20 @@ int64_t available_memory_bytes(const torch::Device& device);
 // several processes (MPI ranks on one node, or on one GPU) evaluate at the same time and each sees
 // the same available memory. Automatic mode throws uma::Error ("out of memory") when even the
 // per-edge tensors kept for the whole evaluation would not fit in the share.
-// radial_recomputed: the one pass recomputes conv 1's radial scale in its backward (plan_radial_recompute) and
-// so keeps less per edge.
+// values_per_edge_layer_channel: the one pass's peak as one_pass_values gives it for the path that runs (the
+// default is the Torch path's, the largest).
 int64_t plan_edge_chunks(int64_t requested, int64_t num_edges, int64_t num_layers, int64_t channels,
                          int64_t element_bytes, const torch::Device& device, double memory_share = 1.0,
-                         bool radial_recomputed = false);
+                         int64_t values_per_edge_layer_channel = 70);
 
-// Whether a one-pass evaluation recomputes conv 1's radial scale in the backward instead of keeping it (12 values
-// per edge, layer and channel less; one more GEMM per layer). requested: > 0 always, < 0 never, 0 automatic: only
-// where a pass that keeps it would not fit (plan_edge_chunks would chunk) and one that recomputes it would.
+// The peak of a one-pass evaluation with the gradient, in values of the working precision per edge, layer and
+// channel (measured; memory_budget.cpp): the Torch path's (70), the fused CUDA kernels' (48), or theirs with conv 1's
+// radial scale recomputed in the backward (40).
+int64_t one_pass_values(bool fused_kernels, bool radial_recomputed);
+
+// Whether a one-pass evaluation on the fused kernels recomputes conv 1's radial scale in the backward instead of
+// keeping it (one more GEMM per layer). requested: > 0 always, < 0 never, 0 automatic: only where a pass that keeps
+// it would not fit (plan_edge_chunks would chunk) and one that recomputes it would.
 bool plan_radial_recompute(int requested, int64_t num_edges, int64_t num_layers, int64_t channels,
                            int64_t element_bytes, const torch::Device& device, double memory_share = 1.0);
 
