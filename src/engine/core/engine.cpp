@@ -584,9 +584,10 @@ EvalOutput Engine::evaluate(const EvalInput& in, const EvalRequest& request) {
                                                           m.options.memory_share);
   m.chunk_edges = plan_edge_chunks(m.options.edge_chunk, E, m.config.num_layers, m.config.sphere_channels,
                                    element_bytes, dev, m.options.memory_share, one_pass_values(m.fused, recompute));
-  // A CUDA graph recorded with the other choice is stale: record again.
-  if ((recompute && m.chunk_edges == 0) != m.radial_recompute) ++m.generation;
-  m.radial_recompute = recompute && m.chunk_edges == 0;
+  // Chunks recompute everything anyway. A CUDA graph recorded with the other choice is stale: record again.
+  const bool radial_recompute = recompute && m.chunk_edges == 0;
+  if (radial_recompute != m.radial_recompute) ++m.generation;
+  m.radial_recompute = radial_recompute;
 #ifdef UMA_HAVE_CUDA_KERNELS
   if (m.graph_applies(d, request)) {
     if (!m.captured) m.captured = std::make_unique<CapturedEvaluation>(dev, 2.0 * m.config.cutoff);

@@ -21,7 +21,7 @@ namespace {
 // per atom at 49.1 edges per atom (fcc carbon) and 10.0 MiB at 74.7 (liquid Cu), 4 layers,
 // 128 channels, on the H100 (2026-11-26) -> 68.8 and 68.5 values; rounded up. Still the estimate for the Torch path
 // (the CPU, or a build without the fused kernels), and the base of the chunk sizes below.
-constexpr int64_t kPlainValuesPerEdgeLayerChannel = 70;
+constexpr int64_t kPlainValuesPerEdgeLayerChannel = kTorchPathOnePassValues;
 // The same with the fused CUDA kernels as they are now (they keep far less for the backward): measured on an H100 on
 // 2026-12-07 in TF32 (benchmarks/results/2026-12-07-h100-radial-recompute.md), peak over one evaluation: 4.08 MiB per
 // atom at carbon 2000 (42.5 values), 5.78 at Cu 2000 (39.6), 7.36 at Cu 192 (50.5: a small cell also pays per-atom
@@ -55,10 +55,12 @@ int64_t cpu_available_bytes() {
   return 0;
 }
 
+// memory_share as planned for: a part in (0, 1), anything else the whole.
+double clamped_share(double memory_share) { return memory_share > 0.0 && memory_share < 1.0 ? memory_share : 1.0; }
+
 // The memory this process may plan for (0: unknown).
 int64_t share_of_available(const torch::Device& device, double memory_share) {
-  const double share = memory_share > 0.0 && memory_share < 1.0 ? memory_share : 1.0;
-  return static_cast<int64_t>(static_cast<double>(available_memory_bytes(device)) * share);
+  return static_cast<int64_t>(static_cast<double>(available_memory_bytes(device)) * clamped_share(memory_share));
 }
 
 // Whether a one-pass evaluation fits: at most 60 % of what is available (the rest for the backward's transients
@@ -110,7 +112,7 @@ int64_t plan_edge_chunks(int64_t requested, int64_t num_edges, int64_t num_layer
                          int64_t values_per_edge_layer_channel) {
   if (requested < 0 || num_edges == 0) return 0;
   if (requested > 0) return requested < num_edges ? requested : 0;
-  const double share = memory_share > 0.0 && memory_share < 1.0 ? memory_share : 1.0;
+  const double share = clamped_share(memory_share);
   const int64_t available = share_of_available(device, memory_share);
   if (available == 0 ||
       one_pass_fits(num_edges, num_layers, channels, element_bytes, values_per_edge_layer_channel, available))

@@ -23,11 +23,13 @@ int64_t available_memory_bytes(const torch::Device& device);
 // several processes (MPI ranks on one node, or on one GPU) evaluate at the same time and each sees
 // the same available memory. Automatic mode throws uma::Error ("out of memory") when even the
 // per-edge tensors kept for the whole evaluation would not fit in the share.
-// values_per_edge_layer_channel: the one pass's peak as one_pass_values gives it for the path that runs (the
-// default is the Torch path's, the largest).
+// The Torch path's one-pass peak, the largest of one_pass_values (below).
+constexpr int64_t kTorchPathOnePassValues = 70;
+
+// values_per_edge_layer_channel: the one pass's peak as one_pass_values gives it for the path that runs.
 int64_t plan_edge_chunks(int64_t requested, int64_t num_edges, int64_t num_layers, int64_t channels,
                          int64_t element_bytes, const torch::Device& device, double memory_share = 1.0,
-                         int64_t values_per_edge_layer_channel = 70);
+                         int64_t values_per_edge_layer_channel = kTorchPathOnePassValues);
 
 // The peak of a one-pass evaluation with the gradient, in values of the working precision per edge, layer and
 // channel (measured; memory_budget.cpp): the Torch path's (70), the fused CUDA kernels' (48), or theirs with conv 1's

@@ -107,8 +107,7 @@ class GatherRotateFunction : public torch::autograd::Function<GatherRotateFuncti
     const char* op = "uma::fused::gather_rotate";
     const Tensor radial_source = from_optional_arg(radial_arg);
     Tensor radial_in = radial_source;
-    if (recipe) {
-      require(radial_source.defined(), std::string(op) + ": a radial recipe needs its input");
+    if (recipe) {  // its input checked by gather_rotate (RadialRecipe), the only caller with one
       const torch::NoGradGuard no_grad;  // made again in the backward, with autograd
       radial_in = recipe->make(radial_source);
     }
