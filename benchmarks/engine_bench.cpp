@@ -2,7 +2,7 @@
 //
 //   uma-engine-bench --model M.uma --structure S.json [--device cuda|cpu] [--precision fp32|fp64] [--tf32 | --split-tf32]
 //                    (fp32 GEMMs strict unless one of those is given; the engine's own default is split TF32)
-//                    [--deterministic] [--no-graphs] [--recompute yes|no|auto] [--task T] [--warmup 3] [--repeats 10]
+//                    [--deterministic] [--no-graphs] [--recompute yes|radial|no|auto] [--task T] [--warmup 3] [--repeats 10]
 //                    [--profile] [--trace FILE] [--json OUT.json]
 //
 // Reads a structure in the fixture JSON format (numbers, positions, cell, pbc; optional task/charge/spin),
@@ -72,10 +72,10 @@ Args parse(int argc, char** argv) {
     else if (k == "--split-tf32") a.gemm = uma::Fp32Gemm::split_tf32;
     else if (k == "--deterministic") a.deterministic = true;
     else if (k == "--no-graphs") a.graphs = false;
-    else if (k == "--recompute") {  // yes | no | auto (EngineOptions::radial_recompute)
+    else if (k == "--recompute") {  // yes | radial | no | auto (EngineOptions::recompute)
       const std::string v = val();
-      if (v != "yes" && v != "no" && v != "auto") usage("--recompute takes yes, no or auto");
-      a.recompute = v == "yes" ? 1 : v == "no" ? -1 : 0;
+      if (v != "yes" && v != "radial" && v != "no" && v != "auto") usage("--recompute takes yes, radial, no or auto");
+      a.recompute = v == "yes" ? 2 : v == "radial" ? 1 : v == "no" ? -1 : 0;
     }
     else if (k == "--warmup") a.warmup = std::stoi(val());
     else if (k == "--repeats") a.repeats = std::stoi(val());
@@ -144,7 +144,7 @@ int main(int argc, char** argv) {
     opt.fp32_gemm = a.gemm;
     opt.deterministic = a.deterministic;
     if (!a.graphs) opt.graph_max_edges = 0;
-    opt.radial_recompute = a.recompute;
+    opt.recompute = a.recompute;
     const double t_load0 = now_s();
     uma::Engine engine(a.model, opt);
     out["fused_kernels"] = engine.info().fused_kernels;
@@ -184,11 +184,11 @@ int main(int argc, char** argv) {
 
     double energy = 0.0, fsum = 0.0;
     int64_t edge_chunk = 0, graph_edges = 0;
-    bool radial_recomputed = false;
+    uma::Recompute recomputed = uma::Recompute::none;
     auto one = [&]() {
       uma::EvalOutput o = engine.evaluate(in, req);
       edge_chunk = o.edge_chunk;
-      radial_recomputed = o.radial_recomputed;
+      recomputed = o.recomputed;
       graph_edges = o.graph_edges;
       auto forces = uma::forces_from_edge_grad(o.edge_grad, in.edge_src, in.edge_dst, N);
       auto virial = uma::virial_from_edge_grad(in.edge_vec, o.edge_grad);
@@ -246,7 +246,8 @@ int main(int argc, char** argv) {
     out["sum_abs_forces"] = fsum;
     out["edge_chunk"] = edge_chunk;  // 0: one pass; else edges per chunk (recomputed backward)
     out["graph_edges"] = graph_edges;  // > 0: replayed CUDA graph padded to this many edges
-    out["radial_recomputed"] = radial_recomputed;
+    out["radial_recomputed"] = recomputed >= uma::Recompute::radial;
+    out["conv2_recomputed"] = recomputed >= uma::Recompute::radial_and_conv2;
     std::fprintf(stderr, "[bench] %s %s%s%s: median %.3f ms (min %.3f, max %.3f; %d repeats after %d warm-up), "
                  "E = %.6f eV, edge chunk %lld, CUDA graph edges %lld\n", a.device.c_str(), a.precision.c_str(),
                  a.gemm == uma::Fp32Gemm::strict ? "" : (std::string("+") + uma::fp32_gemm_name(a.gemm)).c_str(), a.deterministic ? " deterministic" : "", median * 1e3, sorted.front() * 1e3,

@@ -531,7 +531,7 @@ void PairUMAKokkos<DeviceType>::compute(int eflag, int vflag)
       evaluation_failed(n_atoms, n_edges, e.what());
     }
     log_edge_chunks(result.edge_chunk, n_edges);
-    log_recompute(result.radial_recomputed, n_edges);
+    log_recompute(result.recomputed, n_edges);
     log_graph(result.graph_edges);
     if (!result.finite) report_non_finite(result);
     if (eflag_global) eng_vdwl += result.energy;

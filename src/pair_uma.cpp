@@ -118,7 +118,7 @@ PairUMA::PairUMA(LAMMPS *lmp) :
     recompute_setting(0),
     charge(0),
     spin(0), cutoff(0.0), halo_active(Halo::fold), logged_model(false), composition_known(false),
-    warned_neighbors(false), logged_chunked(false), logged_recompute(false), logged_graph_edges(0)
+    warned_neighbors(false), logged_chunked(false), logged_recompute(uma::Recompute::none), logged_graph_edges(0)
 {
   // Model parameters come from the .uma file given to pair_coeff, which must be repeated after
   // read_restart (as for pair_style mliap, snap, pace); write_data writes no Pair Coeffs.
@@ -243,9 +243,10 @@ void PairUMA::settings(int narg, char **arg)
         chunk_setting = edges;
       }
     } else if (key == "recompute") {
-      if (value != "auto" && value != "yes" && value != "no")
-        error->all(FLERR, "pair_style uma: expected auto, yes or no after 'recompute', got '{}'", value);
-      recompute_setting = value == "yes" ? 1 : value == "no" ? -1 : 0;
+      if (value != "auto" && value != "yes" && value != "no" && value != "radial")
+        error->all(FLERR, "pair_style uma: expected auto, yes, radial or no after 'recompute', got '{}'", value);
+      // uma::EngineOptions::recompute: 2 = every tier (recompute.h), 1 = conv 1's radial scale only
+      recompute_setting = value == "yes" ? 2 : value == "radial" ? 1 : value == "no" ? -1 : 0;
     } else if (key == "tf32") {
       gemm_mode_set = true;
       if (value == "no")
@@ -291,7 +292,7 @@ void PairUMA::settings(int narg, char **arg)
   }
   if (state->engine) {
     state->engine->set_edge_chunk(chunk_setting);
-    state->engine->set_radial_recompute(recompute_setting);
+    state->engine->set_recompute(recompute_setting);
     state->engine->set_graph_max_edges(graphs_setting);
   }
 }
@@ -355,7 +356,7 @@ void PairUMA::coeff(int narg, char **arg)
   composition_known = false;
   warned_neighbors = false;
   logged_chunked = false;
-  logged_recompute = false;
+  logged_recompute = uma::Recompute::none;
   resolve_system();
 }
 
@@ -365,7 +366,7 @@ void PairUMA::load_engine()
   uma::EngineOptions options;
   options.precision = fp64 ? uma::Precision::fp64 : uma::Precision::fp32;
   options.edge_chunk = chunk_setting;
-  options.radial_recompute = recompute_setting;
+  options.recompute = recompute_setting;
   options.graph_max_edges = graphs_setting;
   options.fp32_gemm = gemm_mode;
   options.deterministic = deterministic;
@@ -399,8 +400,9 @@ void PairUMA::load_engine()
       error->warning(FLERR, "pair_style uma: 'tf32 {}' has no effect on the CPU (TF32 is a GPU "
                      "tensor-core format; the CPU computes fp32 exactly)", tf32_keyword(gemm_mode));
     if (recompute_setting > 0 && comm->me == 0)
-      error->warning(FLERR, "pair_style uma: 'recompute yes' has no effect on the CPU (it applies to the fused "
-                     "GPU kernels; use 'chunk' to bound the memory of a CPU run)");
+      error->warning(FLERR, "pair_style uma: 'recompute {}' has no effect on the CPU (it applies to the fused "
+                     "GPU kernels; use 'chunk' to bound the memory of a CPU run)",
+                     recompute_setting == 1 ? "radial" : "yes");
   }
   state->engine.reset();
   run_collectively(lmp, fmt::format("pair_coeff for uma: cannot load model '{}'", model_path),
@@ -410,7 +412,7 @@ void PairUMA::load_engine()
   logged_halo.clear();
   composition_known = false;
   logged_chunked = false;
-  logged_recompute = false;
+  logged_recompute = uma::Recompute::none;
 }
 
 // Task, charge and spin from pair_style, defaulting to the model's tables; passed to the engine.
@@ -710,7 +712,7 @@ void PairUMA::compute(int eflag, int vflag)
     request.atom_energy = eflag_atom != 0;
     const uma::EvalOutput out = engine.evaluate(input, request);
     log_edge_chunks(out.edge_chunk, nedges);
-    log_recompute(out.radial_recomputed, nedges);
+    log_recompute(out.recomputed, nedges);
     log_graph(out.graph_edges);
     if (!out.finite) {
       const torch::Tensor g = out.edge_grad.to(torch::kCPU, torch::kFloat64).contiguous();

@@ -15,6 +15,8 @@ PairStyle(uma,PairUMA);
 
 #include "pair.h"
 
+#include "engine/core/recompute.h"
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -84,7 +86,7 @@ class PairUMA : public Pair {
   HaloComm halo_comm_active;   // what it resolves to in init_style (lammps, mpi or nccl)
   int64_t chunk_setting;  // chunk: 0 auto, -1 off, N > 0 edges per chunk (uma::EngineOptions::edge_chunk)
   int64_t graphs_setting; // graphs: largest edge count recorded as a CUDA graph (uma::EngineOptions::graph_max_edges)
-  int recompute_setting;  // recompute: 0 auto, 1 yes, -1 no (uma::EngineOptions::radial_recompute)
+  int recompute_setting;  // recompute: 0 auto, 2 yes, 1 radial, -1 no (uma::EngineOptions::recompute)
 
   // pair_coeff results
   std::string model_path;
@@ -100,7 +102,7 @@ class PairUMA : public Pair {
   bool warned_atom_charges = false;  // per-atom charges (atom_style charge) warning given once
   bool warned_task_charge = false;   // charge/spin outside a task's training data: warned once
   bool logged_chunked;        // rank 0's last evaluation ran in edge chunks (logged on each change)
-  bool logged_recompute;      // rank 0's last evaluation recomputed the radial scale (logged on each change)
+  uma::Recompute logged_recompute;  // what rank 0's last evaluation recomputed (logged on each change)
   int64_t logged_graph_edges; // edge capacity of rank 0's CUDA graph last logged (0: none)
 
   void allocate();
@@ -158,7 +160,7 @@ class PairUMA : public Pair {
   // Logs (rank 0) when its evaluation switches between one pass and edge chunks, and when it records
   // a CUDA graph (graph_edges: the graph's edge capacity, 0 = no graph).
   void log_edge_chunks(int64_t edge_chunk, int64_t nedges);
-  void log_recompute(bool recomputed, int64_t nedges);
+  void log_recompute(uma::Recompute recomputed, int64_t nedges);
   void log_graph(int64_t graph_edges);
   int memory_sharing_ranks = 1;          // ranks of this node on this rank's device (memory budget)
   int engine_cuda_device = -1;           // 'device cuda': >= 0 = this GPU (the one Kokkos uses),

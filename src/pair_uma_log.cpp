@@ -50,16 +50,16 @@ void PairUMA::log_edge_chunks(int64_t edge_chunk, int64_t nedges)
     utils::logmesg(lmp, "UMA: {} edges on rank 0: evaluating in one pass again\n", nedges);
 }
 
-void PairUMA::log_recompute(bool recomputed, int64_t nedges)
+void PairUMA::log_recompute(uma::Recompute recomputed, int64_t nedges)
 {
   if (comm->me != 0 || recomputed == logged_recompute) return;
   logged_recompute = recomputed;
-  if (recomputed)
-    utils::logmesg(lmp, "UMA: {} edges on rank 0: the first convolution's radial scale is recomputed in the "
-                   "backward pass instead of kept (less memory, one more GEMM per layer; pair_style keyword "
-                   "recompute)\n", nedges);
+  if (recomputed != uma::Recompute::none)
+    utils::logmesg(lmp, "UMA: {} edges on rank 0: {} recomputed in the backward pass instead of kept (less "
+                   "memory, more GEMMs per layer; pair_style keyword recompute)\n", nedges,
+                   uma::recompute_what(recomputed));
   else
-    utils::logmesg(lmp, "UMA: {} edges on rank 0: the radial scale is kept for the backward pass again\n", nedges);
+    utils::logmesg(lmp, "UMA: {} edges on rank 0: everything is kept for the backward pass again\n", nedges);
 }
 
 void PairUMA::log_graph(int64_t graph_edges)

@@ -28,8 +28,8 @@
 #   node-kernels  ours split and TF32 with UMA_FUSED_NODE_KERNELS=0 (no fairchem), profiled
 #   tiles   env, then the split-TF32 GEMM's tile sweep and cuBLAS on the engine's GEMM shapes (gemm-tiles.md)
 #   layouts the SO(2) GEMMs in strict fp32 with their operand layouts (tools/gpu/gemm_probe.py --layouts)
-#   recompute  one short call: engine + test_gpu_engine + bench built alone; the radial-recompute test, the TF32 kernel
-#           checks, ours TF32 keeping vs recomputing the radial scale (carry .carry: deps + structures)
+#   recompute  one short call: engine + test_gpu_engine + bench built alone; the recompute test, the TF32 kernel
+#           checks, ours TF32 keeping everything vs each recompute tier (carry .carry: deps + structures)
 #   triton  our fused Wigner kernels vs fairchem's Triton kernels on identical tensors (bench_wigner --from, built
 #           with nvcc alone; benchmarks/kernels/vs_fairchem_triton.py) -> $OUT/kernels-vs-triton.md/.json
 #   or any list of phase names.
@@ -319,22 +319,23 @@ phase_gemm_tiles() {  # the split-TF32 GEMM's tile sweep and cuBLAS strict fp32 
   grep "one layer" "$OUT/gemm-tiles.md"
 }
 
-phase_recompute() {  # EngineOptions::radial_recompute, in one short call: builds the engine, its GPU test and the
-  # bench only; runs the recompute test and the TF32 kernel checks, then ours TF32 keeping vs recomputing conv 1's
-  # radial scale (time, peak memory) on the structures carried in .carry/structures (carbon/Cu 2000, Cu 192; made
-  # here by benchmarks/gpu_vs_fairchem.py's make_carbon/make_cu), then fairchem parity if time is left.
+phase_recompute() {  # EngineOptions::recompute, in one short call: builds the engine, its GPU test and the bench
+  # only; runs the recompute test and the TF32 kernel checks, then ours TF32 keeping everything vs recomputing conv 1's
+  # radial scale vs recomputing conv 2's outputs too (time, peak memory) on the structures carried in .carry/structures
+  # (carbon/Cu 2000, Cu 192; made here by benchmarks/gpu_vs_fairchem.py's make_carbon/make_cu), then fairchem parity
+  # if time is left.
   configure_gpu || return 1
   local t=$SECONDS
   timeout $(( $(left) - 30 )) ninja -C build-gpu -j16 uma_engine test_gpu_engine uma-engine-bench >> "$OUT/build.log" 2>&1 ||
     { say "build failed"; grep -E "error" "$OUT/build.log" | head -20; return 1; }
   say "built in $((SECONDS - t)) s"
   ( cd build-gpu && timeout $(( $(left) - 5 )) ./unittest/test_gpu_engine \
-      --gtest_filter='*RadialRecompute*:*SplitTf32PassesTheFp32BoundsAndTf32IsReported*' ) > "$OUT/test_gpu.log" 2>&1
+      --gtest_filter='*Recompute*:*SplitTf32PassesTheFp32BoundsAndTf32IsReported*' ) > "$OUT/test_gpu.log" 2>&1
   say "recompute + TF32 tests: $(grep -E '^\[  (PASSED|FAILED) ' "$OUT/test_gpu.log" | tr '\n' ' ')"
   grep -E "\[gpu recompute\]|Failure|Expected|Which is" "$OUT/test_gpu.log" | head -20
   local s r
   for s in carbon_2000 cu_2000 cu_192; do
-    for r in no yes; do
+    for r in no radial yes; do
       [ "$(left)" -lt 15 ] && break 2
       timeout $(( $(left) - 5 )) build-gpu/benchmarks/uma-engine-bench --model potentials/uma-s-1p2p1-random-k2.uma \
         --structure .carry/structures/$s.json --device cuda --precision fp32 --tf32 --recompute $r --repeats 10 \

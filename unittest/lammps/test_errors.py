@@ -97,7 +97,7 @@ def main():
         ("bad_chunk", deck(style="pair_style uma task omol chunk -5"), None,
          "pair_style uma: expected auto, off or a positive number of edges after 'chunk', got '-5'"),
         ("bad_recompute", deck(style="pair_style uma task omol recompute always"), None,
-         "pair_style uma: expected auto, yes or no after 'recompute', got 'always'"),
+         "pair_style uma: expected auto, yes, radial or no after 'recompute', got 'always'"),
         ("bad_graphs", deck(style="pair_style uma task omol graphs maybe"), None,
          "pair_style uma: expected auto, yes or no after 'graphs', got 'maybe'"),
         ("bad_tf32", deck(style="pair_style uma task omol tf32 on"), None,

@@ -186,6 +186,32 @@ struct Engine::Impl {
     throw Error("gate_conv2: needs the fused CUDA kernels");
 #endif
   }
+  // The gate and conv 2 on conv 1's outputs (`msg`, its gate logits `gate` on the Torch path, m0_with_gate on the
+  // fused one).
+  MGroups gate_and_conv2(const MGroups& msg, const torch::Tensor& gate_logits, const torch::Tensor& m0_with_gate,
+                         const MixedSO2Conv& conv2, int64_t C) const {
+    if (fused_gate_conv2(m0_with_gate, conv2)) return gate_conv2(msg, m0_with_gate, conv2, C);
+    return so2_conv(gate(msg, gate_logits, m0_with_gate), torch::Tensor(), conv2, C, 0, nullptr);
+  }
+  // gate_and_conv2, then edge_to_node, with conv 2's outputs as a recipe (fused_wigner_ops.h MessageRecipe): made from
+  // conv 1's outputs (which the gate keeps anyway) in the forward without keeping anything, and again in the backward.
+  torch::Tensor edge_to_node_recomputing_conv2(const MGroups& conv1, const torch::Tensor& m0_with_gate,
+                                               const MixedSO2Conv& conv2, int64_t C, const torch::Tensor& dst, int64_t n,
+                                               const EdgeRotations& rot, const Csr* csr) const {
+#ifdef UMA_HAVE_CUDA_KERNELS
+    // The fused gate reads the m = 0 rows from m0_with_gate: conv1.m0 is not an input.
+    const fused::MessageRecipe recipe{{m0_with_gate, conv1.m1, conv1.m2},
+                                      [self = this, conv2, C](const std::array<torch::Tensor, 3>& in) {
+                                        const MGroups y = self->gate_and_conv2({torch::Tensor(), in[1], in[2]},
+                                                                               torch::Tensor(), in[0], conv2, C);
+                                        return std::array<torch::Tensor, 3>{y.m0, y.m1, y.m2};
+                                      }};
+    return fused::rotate_back_scatter(recipe, rot.scatter, dst, n, csr);
+#else
+    (void)conv1, (void)m0_with_gate, (void)conv2, (void)C, (void)dst, (void)n, (void)rot, (void)csr;
+    throw Error("edge_to_node: recomputing conv 2's outputs needs the fused CUDA kernels");
+#endif
+  }
   // The fused kernels read the m-groups where the last SO(2) convolution left them; the torch path joins them.
   torch::Tensor edge_to_node(const MGroups& msg, const torch::Tensor& dst, int64_t n, const EdgeRotations& rot,
                              const Csr* csr = nullptr) const {
@@ -243,9 +269,9 @@ struct Engine::Impl {
 
   // Edges per chunk of this evaluation (0: all at once); see memory_budget.h.
   int64_t chunk_edges = 0;
-  // This evaluation makes conv 1's radial scale again in the backward (EngineOptions::radial_recompute; one-pass
-  // evaluations with the fused kernels only: chunks recompute everything anyway).
-  bool radial_recompute = false;
+  // What this evaluation makes again in the backward (EngineOptions::recompute; one-pass evaluations with the fused
+  // kernels only: chunks recompute everything anyway).
+  Recompute recompute = Recompute::none;
 
   // Every radial MLP reads x_edge = [Gaussian basis | source and target element embeddings]; the engine passes
   // the Gaussian basis and the element pair of each edge instead (RadialMLPW::lin0_pair), as edge inputs, so that
@@ -301,7 +327,7 @@ struct Engine::Impl {
       // else a multiply inside so2_conv.
       MGroups msg;
       torch::Tensor radial;
-      if (m.radial_recompute) {
+      if (m.recompute >= Recompute::radial) {
         msg = m.node_to_edge_recomputing_radial(node[0], src, dst, rot, csr, e[0], e[1], block.so2_conv_1.rad_func);
       } else {
         radial = radial_mlp(e[0], e[1], block.so2_conv_1.rad_func, *m.tables);
@@ -309,13 +335,9 @@ struct Engine::Impl {
       }
       torch::Tensor gate, m0_with_gate;
       msg = so2_conv(msg, m.fused ? torch::Tensor() : radial, mix.so2_conv_1, H, L * H, &gate, &m0_with_gate);
-      if (m.fused_gate_conv2(m0_with_gate, mix.so2_conv_2)) {
-        msg = m.gate_conv2(msg, m0_with_gate, mix.so2_conv_2, C);
-      } else {
-        msg = m.gate(msg, gate, m0_with_gate);
-        msg = so2_conv(msg, torch::Tensor(), mix.so2_conv_2, C, 0, nullptr);
-      }
-      return m.edge_to_node(msg, dst, num_atoms, rot, csr);
+      if (m.recompute >= Recompute::radial_and_conv2)
+        return m.edge_to_node_recomputing_conv2(msg, m0_with_gate, mix.so2_conv_2, C, dst, num_atoms, rot, csr);
+      return m.edge_to_node(m.gate_and_conv2(msg, gate, m0_with_gate, mix.so2_conv_2, C), dst, num_atoms, rot, csr);
     }
   };
 
@@ -490,7 +512,7 @@ bool Engine::set_composition(const std::vector<int64_t>& counts) {
 }
 
 void Engine::set_edge_chunk(int64_t edge_chunk) { impl_->options.edge_chunk = edge_chunk; }
-void Engine::set_radial_recompute(int radial_recompute) { impl_->options.radial_recompute = radial_recompute; }
+void Engine::set_recompute(int recompute) { impl_->options.recompute = recompute; }
 void Engine::set_graph_max_edges(int64_t max_edges) { impl_->options.graph_max_edges = max_edges; }
 
 void Engine::set_use_unmerged_mixture(bool on) {
@@ -579,15 +601,16 @@ EvalOutput Engine::evaluate(const EvalInput& in, const EvalRequest& request) {
   d.edge_vec = in.edge_vec.to(dev, torch::kFloat64);
   d.n_energy_atoms = n_energy;
   const int64_t E = in.edge_vec.size(0), element_bytes = c10::elementSize(m.dtype);
-  const bool recompute = m.fused && plan_radial_recompute(m.options.radial_recompute, E, m.config.num_layers,
-                                                          m.config.sphere_channels, element_bytes, dev,
-                                                          m.options.memory_share);
+  const Recompute planned = m.fused ? plan_recompute(m.options.recompute, E, m.config.num_layers,
+                                                     m.config.sphere_channels, element_bytes, dev,
+                                                     m.options.memory_share)
+                                    : Recompute::none;
   m.chunk_edges = plan_edge_chunks(m.options.edge_chunk, E, m.config.num_layers, m.config.sphere_channels,
-                                   element_bytes, dev, m.options.memory_share, one_pass_values(m.fused, recompute));
-  // Chunks recompute everything anyway. A CUDA graph recorded with the other choice is stale: record again.
-  const bool radial_recompute = recompute && m.chunk_edges == 0;
-  if (radial_recompute != m.radial_recompute) ++m.generation;
-  m.radial_recompute = radial_recompute;
+                                   element_bytes, dev, m.options.memory_share, one_pass_values(m.fused, planned));
+  // Chunks recompute everything anyway. A CUDA graph recorded with another choice is stale: record again.
+  const Recompute recompute = m.chunk_edges == 0 ? planned : Recompute::none;
+  if (recompute != m.recompute) ++m.generation;
+  m.recompute = recompute;
 #ifdef UMA_HAVE_CUDA_KERNELS
   if (m.graph_applies(d, request)) {
     if (!m.captured) m.captured = std::make_unique<CapturedEvaluation>(dev, 2.0 * m.config.cutoff);
@@ -600,7 +623,7 @@ EvalOutput Engine::evaluate(const EvalInput& in, const EvalRequest& request) {
     if (request.host_energy) read_energy_checked(out);
     if (!request.atom_energy) out.atom_energy = torch::Tensor();
     out.graph_edges = m.captured->edge_capacity();
-    out.radial_recomputed = m.radial_recompute;  // a replay returns the recorded tensors only
+    out.recomputed = m.recompute;  // a replay returns the recorded tensors only
     return out;
   }
 #endif
@@ -630,7 +653,7 @@ EvalOutput Engine::Impl::evaluate_planned(const EvalInput& in, const EvalRequest
   const bool collective = in.halo || in.rank_sum;
   m.halo_anchor = collective ? torch::zeros({}, m.fopt()).requires_grad_(request.gradient) : torch::Tensor();
   out.edge_chunk = m.chunk_edges;
-  out.radial_recomputed = m.radial_recompute;
+  out.recomputed = m.recompute;
   torch::AutoGradMode grad_mode(request.gradient);
   // Deterministic mode: besides the fused kernels' segmented sums, every remaining torch scatter
   // (edge-degree index_add, index_select backward) uses torch's deterministic implementation.

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/core/recompute.h"
 #include "engine/nn/fp32_gemm.h"
 #include "model/errors.h"
 
@@ -33,11 +34,12 @@ struct EngineOptions {
   // the device has left, else chunks whose activations are recomputed in the backward pass (less
   // memory, about one more forward pass of the edge work). > 0: chunks of this many edges. < 0: never chunk.
   int64_t edge_chunk = 0;
-  // CUDA (fused kernels), one-pass evaluations: conv 1's radial scale made again in the backward instead of kept
-  // (fused_wigner_ops.h RadialRecipe): 1536 floats per edge and layer less (~1.15 MiB per atom at 2000 atoms of
-  // carbon), for one more 128 -> 1536 GEMM per layer. > 0 always, < 0 never, 0 automatic: only when a pass that
-  // keeps it would not fit in memory and one that recomputes it would (memory_budget.h), before edge chunks.
-  int radial_recompute = 0;
+  // CUDA (fused kernels), one-pass evaluations: what is made again in the backward instead of kept (recompute.h).
+  // 1: conv 1's radial scale (fused_wigner_ops.h RadialRecipe; 1536 floats per edge and layer less, ~1.15 MiB per atom
+  // at 2000 atoms of carbon, for one more 128 -> 1536 GEMM per layer); >= 2: that and conv 2's outputs
+  // (MessageRecipe; 9 x C floats less, for the gate and conv 2 once more); < 0 nothing; 0 automatic: the cheapest
+  // tier that fits in memory where keeping everything would not (memory_budget.h plan_recompute), before edge chunks.
+  int recompute = 0;
   // CUDA: evaluations with at most this many edges are recorded once as a CUDA graph and replayed
   // (captured_eval.h): small systems are bound by launching kernels and running autograd on the
   // host, not by the GPU. Above it the GPU work hides the launches (nothing to gain) and each
@@ -132,7 +134,7 @@ struct EvalOutput {
   torch::Tensor atom_energy;  // [N] float64 (zero for atoms >= n_energy_atoms)
   torch::Tensor edge_grad;    // [E,3] float64: dE/d edge_vec (eV/Å)
   int64_t edge_chunk = 0;     // edges per chunk this evaluation used; 0 = all at once
-  bool radial_recomputed = false;  // conv 1's radial scale was made again in the backward (radial_recompute)
+  Recompute recomputed = Recompute::none;  // what the backward made again instead of keeping it (recompute)
   int64_t graph_edges = 0;    // > 0: evaluated through a CUDA graph padded to this many edges
   // Energy and edge gradients (hence forces and virials) are all finite. Checked when host_energy,
   // at no extra synchronisation: the sum of edge_grad is read together with the energy.
@@ -163,7 +165,7 @@ class Engine {
 
   // Changes EngineOptions::edge_chunk (graph_max_edges) for the following evaluations.
   void set_edge_chunk(int64_t edge_chunk);
-  void set_radial_recompute(int radial_recompute);  // EngineOptions::radial_recompute
+  void set_recompute(int recompute);  // EngineOptions::recompute
   void set_graph_max_edges(int64_t max_edges);
 
   // MoLE mixture applied expert by expert, without merging (slow; for tests of the merge).

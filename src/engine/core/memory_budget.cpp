@@ -33,6 +33,10 @@ constexpr int64_t kFusedValuesPerEdgeLayerChannel = 48;
 // per channel (6 x 2C per edge and layer), but the backward holds one layer's scale again while it runs; measured
 // 8.2, 7.8 and 8.6 values on the three structures above.
 constexpr int64_t kRadialRecomputeSavedValues = 8;
+// What recomputing conv 2's outputs as well (fused_wigner_ops.h MessageRecipe) takes off: they are 9 values per channel
+// (9 x C per edge and layer), and again the backward holds one layer's while it runs; 7 by the same 70 % as above
+// until measured.
+constexpr int64_t kConv2RecomputeSavedValues = 7;
 // A chunk in the backward pass holds one layer's activations and their gradients.
 constexpr int64_t kChunkValuesPerEdgeChannel = 2 * kPlainValuesPerEdgeLayerChannel;
 // Kept per edge for the whole evaluation in chunked mode: the Gaussian basis (64), the rotation
@@ -93,18 +97,26 @@ int64_t available_memory_bytes(const torch::Device& device) {
   return 0;
 }
 
-int64_t one_pass_values(bool fused_kernels, bool radial_recomputed) {
+int64_t one_pass_values(bool fused_kernels, Recompute recomputed) {
   if (!fused_kernels) return kPlainValuesPerEdgeLayerChannel;
-  return kFusedValuesPerEdgeLayerChannel - (radial_recomputed ? kRadialRecomputeSavedValues : 0);
+  int64_t values = kFusedValuesPerEdgeLayerChannel;
+  if (recomputed >= Recompute::radial) values -= kRadialRecomputeSavedValues;
+  if (recomputed >= Recompute::radial_and_conv2) values -= kConv2RecomputeSavedValues;
+  return values;
 }
 
-bool plan_radial_recompute(int requested, int64_t num_edges, int64_t num_layers, int64_t channels,
-                           int64_t element_bytes, const torch::Device& device, double memory_share) {
-  if (requested != 0 || num_edges == 0) return requested > 0 && num_edges > 0;
+Recompute plan_recompute(int requested, int64_t num_edges, int64_t num_layers, int64_t channels,
+                         int64_t element_bytes, const torch::Device& device, double memory_share) {
+  if (num_edges == 0 || requested < 0) return Recompute::none;
+  if (requested > 0) return requested == 1 ? Recompute::radial : Recompute::radial_and_conv2;
   const int64_t available = share_of_available(device, memory_share);
-  return available > 0 &&
-         !one_pass_fits(num_edges, num_layers, channels, element_bytes, one_pass_values(true, false), available) &&
-         one_pass_fits(num_edges, num_layers, channels, element_bytes, one_pass_values(true, true), available);
+  auto fits = [&](Recompute r) {
+    return one_pass_fits(num_edges, num_layers, channels, element_bytes, one_pass_values(true, r), available);
+  };
+  if (available == 0 || fits(Recompute::none)) return Recompute::none;
+  for (Recompute r : {Recompute::radial, Recompute::radial_and_conv2})
+    if (fits(r)) return r;
+  return Recompute::none;
 }
 
 int64_t plan_edge_chunks(int64_t requested, int64_t num_edges, int64_t num_layers, int64_t channels,

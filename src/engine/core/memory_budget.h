@@ -9,6 +9,8 @@
 
 #include <cstdint>
 
+#include "engine/core/recompute.h"
+
 namespace uma {
 
 // Bytes the engine could still allocate on `device`: for CUDA the driver's free memory plus what
@@ -32,15 +34,17 @@ int64_t plan_edge_chunks(int64_t requested, int64_t num_edges, int64_t num_layer
                          int64_t values_per_edge_layer_channel = kTorchPathOnePassValues);
 
 // The peak of a one-pass evaluation with the gradient, in values of the working precision per edge, layer and
-// channel (measured; memory_budget.cpp): the Torch path's (70), the fused CUDA kernels' (48), or theirs with conv 1's
-// radial scale recomputed in the backward (40).
-int64_t one_pass_values(bool fused_kernels, bool radial_recomputed);
+// channel (measured; memory_budget.cpp): the Torch path's (70, whatever `recomputed` says: it has no recipes), or the
+// fused CUDA kernels' with what they recompute in the backward (48 keeping everything, 40 recomputing conv 1's radial
+// scale, fewer again also recomputing conv 2's outputs).
+int64_t one_pass_values(bool fused_kernels, Recompute recomputed);
 
-// Whether a one-pass evaluation on the fused kernels recomputes conv 1's radial scale in the backward instead of
-// keeping it (one more GEMM per layer). requested: > 0 always, < 0 never, 0 automatic: only where a pass that keeps
-// it would not fit (plan_edge_chunks would chunk) and one that recomputes it would.
-bool plan_radial_recompute(int requested, int64_t num_edges, int64_t num_layers, int64_t channels,
-                           int64_t element_bytes, const torch::Device& device, double memory_share = 1.0);
+// What a one-pass evaluation on the fused kernels recomputes in the backward instead of keeping it (recompute.h).
+// requested: 1 conv 1's radial scale, >= 2 that and conv 2's outputs (always, for any edges), < 0 nothing, 0 automatic:
+// the first tier, cheapest first, whose pass fits where keeping everything would not (plan_edge_chunks would chunk);
+// nothing where none fits (chunks recompute everything anyway).
+Recompute plan_recompute(int requested, int64_t num_edges, int64_t num_layers, int64_t channels,
+                         int64_t element_bytes, const torch::Device& device, double memory_share = 1.0);
 
 // The share of one of `sharing` processes that evaluate on one device at the same time.
 inline double memory_share_of(int sharing) { return sharing > 1 ? 1.0 / sharing : 1.0; }

@@ -97,7 +97,7 @@ DeviceResult DeviceEvaluator::evaluate(const DeviceBatch &b, bool want_energy,
     r.finite = out.finite;
     r.edge_chunk = out.edge_chunk;
     r.graph_edges = out.graph_edges;
-    r.radial_recomputed = out.radial_recomputed;
+    r.recomputed = out.recomputed;
     r.edge_grad = b.n_edges > 0 ? s.edge_grad.data_ptr<double>() : nullptr;
     if (want_atom_energy) {
       s.atom_energy = out.atom_energy.to(where, torch::kFloat64).contiguous();

@@ -45,7 +45,7 @@ struct DeviceResult {
   const double *atom_energy = nullptr; // [n_atoms] eV (zero past n_energy_atoms); null unless asked
   int64_t edge_chunk = 0;              // edges per chunk the engine used (0: one pass)
   int64_t graph_edges = 0;             // > 0: replayed (or recorded) as a CUDA graph of this many edges
-  bool radial_recomputed = false;      // EvalOutput::radial_recomputed
+  Recompute recomputed = Recompute::none;  // EvalOutput::recomputed
   bool finite = true;                  // energy and edge_grad finite (checked only with want_energy)
 };
 

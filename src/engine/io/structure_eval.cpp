@@ -32,7 +32,7 @@ StructureResult evaluate_structure(Engine& engine, const Structure& s, const std
 
   StructureResult r;
   r.num_edges = E;
-  r.radial_recomputed = out.radial_recomputed;
+  r.recomputed = out.recomputed;
   r.energy = out.energy;
   auto ae = out.atom_energy.cpu().contiguous();
   r.atom_energy.assign(ae.data_ptr<double>(), ae.data_ptr<double>() + n);

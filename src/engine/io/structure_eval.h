@@ -20,7 +20,7 @@ struct StructureResult {
   std::array<double, 9> stress{};               // eV/Å^3, row-major, fairchem sign (tensile > 0)
   bool has_stress = false;                      // when the structure has a cell of non-zero volume
   size_t num_edges = 0;
-  bool radial_recomputed = false;               // EvalOutput::radial_recomputed
+  Recompute recomputed = Recompute::none;        // EvalOutput::recomputed
 };
 
 // Sets the engine's system (task, charge, spin) and composition from the structure, builds the

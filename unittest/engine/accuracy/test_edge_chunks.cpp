@@ -87,38 +87,49 @@ TEST(EdgeChunks, PlanFollowsTheRequestAndTheMemoryLeft) {
   EXPECT_LE(chunk * 2 * 70 * 128 * 4, avail / 4 + 4096 * 2 * 70 * 128 * 4);
 }
 
-// The tier before chunks, on the fused kernels: a one-pass evaluation there peaks at 48 values per edge, layer and
-// channel, 40 when it recomputes conv 1's radial scale (measured on an H100, memory_budget.cpp); the Torch path keeps
-// its 70. Automatic mode recomputes only in the band of graphs that fit in one pass that way and not otherwise; there
-// plan_edge_chunks, told so, keeps the one pass. Asked for, it is always on (never for no edges); refused, never.
-TEST(EdgeChunks, RadialRecomputeIsTheTierBeforeChunks) {
+// The tiers before chunks, on the fused kernels: a one-pass evaluation there peaks at 48 values per edge, layer and
+// channel, 40 when it recomputes conv 1's radial scale, 33 when it recomputes conv 2's outputs as well (measured on an
+// H100, memory_budget.cpp); the Torch path keeps its 70. Automatic mode takes the cheapest tier whose pass fits where
+// keeping everything would not; plan_edge_chunks, told that tier's values, then keeps the one pass. Asked for, a tier
+// is always on (never for no edges); refused, never.
+TEST(EdgeChunks, RecomputeTiersComeBeforeChunks) {
+  using uma::Recompute;
   const torch::Device cpu(torch::kCPU);
-  EXPECT_EQ(uma::one_pass_values(false, false), 70);
-  EXPECT_EQ(uma::one_pass_values(false, true), 70);  // the Torch path has no recipe
-  EXPECT_EQ(uma::one_pass_values(true, false), 48);
-  EXPECT_EQ(uma::one_pass_values(true, true), 40);
-  EXPECT_TRUE(uma::plan_radial_recompute(1, 100, 4, 128, 4, cpu));
-  EXPECT_FALSE(uma::plan_radial_recompute(1, 0, 4, 128, 4, cpu));
-  EXPECT_FALSE(uma::plan_radial_recompute(-1, 100, 4, 128, 4, cpu));
-  EXPECT_FALSE(uma::plan_radial_recompute(0, 100, 4, 128, 4, cpu));  // small: keep it (faster)
+  EXPECT_EQ(uma::one_pass_values(false, Recompute::none), 70);
+  EXPECT_EQ(uma::one_pass_values(false, Recompute::radial_and_conv2), 70);  // the Torch path has no recipes
+  const int64_t keep = uma::one_pass_values(true, Recompute::none);
+  const int64_t radial = uma::one_pass_values(true, Recompute::radial);
+  const int64_t both = uma::one_pass_values(true, Recompute::radial_and_conv2);
+  EXPECT_EQ(keep, 48);
+  EXPECT_EQ(radial, 40);
+  EXPECT_EQ(both, 33);
+  EXPECT_EQ(uma::plan_recompute(1, 100, 4, 128, 4, cpu), Recompute::radial);
+  EXPECT_EQ(uma::plan_recompute(2, 100, 4, 128, 4, cpu), Recompute::radial_and_conv2);
+  EXPECT_EQ(uma::plan_recompute(7, 100, 4, 128, 4, cpu), Recompute::radial_and_conv2);
+  EXPECT_EQ(uma::plan_recompute(2, 0, 4, 128, 4, cpu), Recompute::none);
+  EXPECT_EQ(uma::plan_recompute(-1, 100, 4, 128, 4, cpu), Recompute::none);
+  EXPECT_EQ(uma::plan_recompute(0, 100, 4, 128, 4, cpu), Recompute::none);  // small: keep everything (faster)
   const int64_t avail = uma::available_memory_bytes(cpu);
   ASSERT_GT(avail, 0) << "MemAvailable missing from /proc/meminfo";
-  // One pass may use 60 % of the available memory; 44 values per edge, layer and channel lie between the 40 of a
-  // recomputing pass and the 48 of one that keeps the scale: ~9 % of margin either way for MemAvailable moving
-  // between the calls.
-  const int64_t keep = uma::one_pass_values(true, false), again = uma::one_pass_values(true, true);
-  const int64_t band = avail / 10 * 6 / (4 * 128 * 44 * 4);
-  EXPECT_TRUE(uma::plan_radial_recompute(0, band, 4, 128, 4, cpu));
-  EXPECT_GT(uma::plan_edge_chunks(0, band, 4, 128, 4, cpu, 1.0, keep), 0);  // keeping it: chunks
-  EXPECT_EQ(uma::plan_edge_chunks(0, band, 4, 128, 4, cpu, 1.0, again), 0);  // recomputing it: one pass
-  EXPECT_GT(uma::plan_edge_chunks(0, band, 4, 128, 4, cpu), 0);  // the Torch path's 70: chunks
+  // One pass may use 60 % of the available memory. Graphs sized for a value between two tiers' (44 between 40 and
+  // 48, 36 between 33 and 40) leave ~9 % of margin either way for MemAvailable moving between the calls.
+  const int64_t per_value = 4 * 128 * 4;  // layers x channels x bytes
+  const int64_t band_radial = avail / 10 * 6 / (per_value * 44);
+  const int64_t band_both = avail / 10 * 6 / (per_value * 36);
+  EXPECT_EQ(uma::plan_recompute(0, band_radial, 4, 128, 4, cpu), Recompute::radial);
+  EXPECT_GT(uma::plan_edge_chunks(0, band_radial, 4, 128, 4, cpu, 1.0, keep), 0);   // keeping it: chunks
+  EXPECT_EQ(uma::plan_edge_chunks(0, band_radial, 4, 128, 4, cpu, 1.0, radial), 0);  // recomputing it: one pass
+  EXPECT_GT(uma::plan_edge_chunks(0, band_radial, 4, 128, 4, cpu), 0);  // the Torch path's 70: chunks
+  EXPECT_EQ(uma::plan_recompute(0, band_both, 4, 128, 4, cpu), Recompute::radial_and_conv2);
+  EXPECT_GT(uma::plan_edge_chunks(0, band_both, 4, 128, 4, cpu, 1.0, radial), 0);
+  EXPECT_EQ(uma::plan_edge_chunks(0, band_both, 4, 128, 4, cpu, 1.0, both), 0);
   // Too big for one pass either way: no recompute (chunks recompute everything anyway), chunks.
-  const int64_t big = band * 3 / 2;
-  EXPECT_FALSE(uma::plan_radial_recompute(0, big, 4, 128, 4, cpu));
-  EXPECT_GT(uma::plan_edge_chunks(0, big, 4, 128, 4, cpu, 1.0, again), 0);
-  // The share of one of four processes moves the band down by four.
-  EXPECT_TRUE(uma::plan_radial_recompute(0, band / 4, 4, 128, 4, cpu, uma::memory_share_of(4)));
-  EXPECT_FALSE(uma::plan_radial_recompute(0, band / 4, 4, 128, 4, cpu, 1.0));
+  const int64_t big = band_both * 3 / 2;
+  EXPECT_EQ(uma::plan_recompute(0, big, 4, 128, 4, cpu), Recompute::none);
+  EXPECT_GT(uma::plan_edge_chunks(0, big, 4, 128, 4, cpu, 1.0, both), 0);
+  // The share of one of four processes moves the bands down by four.
+  EXPECT_EQ(uma::plan_recompute(0, band_radial / 4, 4, 128, 4, cpu, uma::memory_share_of(4)), Recompute::radial);
+  EXPECT_EQ(uma::plan_recompute(0, band_radial / 4, 4, 128, 4, cpu, 1.0), Recompute::none);
 }
 
 // Issue 15, item 10: several MPI ranks on one node each saw the whole machine's MemAvailable and

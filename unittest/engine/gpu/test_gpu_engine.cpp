@@ -297,52 +297,64 @@ TEST(GpuEngine, FusedScatterWithAbsentGroupsMatchesExplicitZeros) {
 #endif
 
 #ifdef UMA_HAVE_CUDA_KERNELS
-// EngineOptions::radial_recompute (fused_wigner_ops.h RadialRecipe): conv 1's radial scale made again in the
-// backward from the radial MLP's hidden rows must give what keeping it gives, and keep less.
-// - fp64, every fixture (CUDA graphs on: the recomputation runs inside the recorded backward): the same kernels, the
-//   scale made by the same GEMM on the same rows; only the order of the atomic sums differs (as in
-//   CudaGraphReplayMatchesDirectEvaluation: 1e-11 relative), and fairchem's numbers hold.
+// EngineOptions::recompute (recompute.h): conv 1's radial scale made again in the backward from the radial MLP's
+// hidden rows (fused_wigner_ops.h RadialRecipe), and then also conv 2's outputs from conv 1's (MessageRecipe), must
+// give what keeping them gives, and keep less.
+// - fp64, every fixture, both tiers (CUDA graphs on: the recomputation runs inside the recorded backward): the same
+//   kernels on the same inputs; only the order of the atomic sums differs (as in CudaGraphReplayMatchesDirectEvaluation:
+//   1e-11 relative), and fairchem's numbers hold.
 // - fp32 with TF32 (the speed mode), 1.2.1's framework cell x4, deterministic sums: bitwise equal. Not with atomics:
 //   an fp32 ulp of atomic-order noise moves a GEMM input across a TF32 rounding boundary now and then, and each such
 //   flip is a 2^-11 relative change. Keeping and recomputing with atomics differed by 0.005 eV on this 68-atom cell
 //   and 2.3e-6 eV/atom at Cu 192 (2026-12-07, H100), which we read as that noise (the same code agrees to 1e-11 in
 //   fp64; TF32's own error is 1.6e-3 eV/atom), but it is no test of equality. With fixed-order sums every value, the
-//   recomputed scale included, should be the same bits: this asserts it. The peak memory of the evaluation falls by at least half of the scales' bytes (E x layers x 1536
-//   floats; one layer's scale is alive again in the backward: 66 % measured there).
-// - automatic mode keeps the scale where memory is plentiful (it costs a GEMM per layer).
-TEST(GpuEngine, RadialRecomputeMatchesKeepingItAndKeepsLess) {
+//   recomputed ones included, should be the same bits: this asserts it.
+// - Peak memory: each tier takes off at least half of what it stops keeping (E x layers x 1536 floats of scales; then
+//   E x layers x 9C floats of conv 2's outputs). One layer's worth is alive again in the backward: 66 % was measured
+//   for the scales.
+// - automatic mode keeps everything where memory is plentiful (recomputing costs GEMMs).
+TEST(GpuEngine, RecomputeMatchesKeepingAndKeepsLess) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  using uma::Recompute;
   const auto v = uma_test::uma_1p2p1();
-  auto keep_o = cuda(uma::Precision::fp64), again_o = cuda(uma::Precision::fp64);
-  keep_o.radial_recompute = -1;
-  again_o.radial_recompute = 1;
-  uma::Engine keep(v.model, keep_o), again(v.model, again_o);
+  auto keep_o = cuda(uma::Precision::fp64), radial_o = cuda(uma::Precision::fp64), both_o = cuda(uma::Precision::fp64);
+  keep_o.recompute = -1;
+  radial_o.recompute = 1;
+  both_o.recompute = 2;
+  uma::Engine keep(v.model, keep_o), radial(v.model, radial_o), both(v.model, both_o);
   if (!keep.info().fused_kernels) GTEST_SKIP() << "built without the fused kernels";
   for (const auto& name : uma_test::task_fixtures()) {
     auto f = uma_test::load_fixture(name, v.dir);
-    auto a = uma::evaluate_structure(again, f.file.structure, f.file.task, f.file.charge, f.file.spin);
     auto b = uma::evaluate_structure(keep, f.file.structure, f.file.task, f.file.charge, f.file.spin);
-    EXPECT_TRUE(a.radial_recomputed) << name;
-    EXPECT_FALSE(b.radial_recomputed) << name;
-    EXPECT_NEAR(a.energy, b.energy, 1e-11 * std::abs(b.energy)) << name;
-    EXPECT_LE(uma_test::max_abs_diff(a.forces, b.forces).value, 1e-11 * uma_test::max_abs(b.forces) + 1e-13) << name;
-    if (b.has_stress)
-      for (int k = 0; k < 9; ++k) EXPECT_NEAR(a.stress[k], b.stress[k], 1e-11 + 1e-10 * std::abs(b.stress[k])) << name;
-    auto ref = f.reference("fp64");
-    EXPECT_NEAR(a.energy, ref.energy, 1e-9 * std::abs(ref.energy)) << name;
+    EXPECT_EQ(b.recomputed, Recompute::none) << name;
+    for (uma::Engine* e : {&radial, &both}) {
+      const bool tier2 = e == &both;
+      auto a = uma::evaluate_structure(*e, f.file.structure, f.file.task, f.file.charge, f.file.spin);
+      EXPECT_EQ(a.recomputed, tier2 ? Recompute::radial_and_conv2 : Recompute::radial) << name;
+      EXPECT_NEAR(a.energy, b.energy, 1e-11 * std::abs(b.energy)) << name << " tier " << int(a.recomputed);
+      EXPECT_LE(uma_test::max_abs_diff(a.forces, b.forces).value, 1e-11 * uma_test::max_abs(b.forces) + 1e-13)
+          << name << " tier " << int(a.recomputed);
+      if (b.has_stress)
+        for (int k = 0; k < 9; ++k)
+          EXPECT_NEAR(a.stress[k], b.stress[k], 1e-11 + 1e-10 * std::abs(b.stress[k])) << name << " tier "
+                                                                                         << int(a.recomputed);
+      auto ref = f.reference("fp64");
+      EXPECT_NEAR(a.energy, ref.energy, 1e-9 * std::abs(ref.energy)) << name;
+    }
   }
 
   auto tf32 = [](int recompute, bool deterministic) {
     auto o = cuda(uma::Precision::fp32, deterministic);
     o.fp32_gemm = uma::Fp32Gemm::tf32;
     o.graph_max_edges = 0;  // a graph's memory pool would hide the evaluation's own peak
-    o.radial_recompute = recompute;
+    o.recompute = recompute;
     return o;
   };
   auto f = uma_test::load_fixture("odac_framework_co2", v.dir);
   const auto cell = uma_test::doubled_along_a(uma_test::doubled_along_a(f.file.structure));
   const int dev = 0;
-  auto peak_of = [&](uma::Engine& engine, uma::StructureResult& r) {
+  auto peak_of = [&](int recompute, uma::StructureResult& r) {
+    uma::Engine engine(v.model, tf32(recompute, true));
     uma::evaluate_structure(engine, cell, f.file.task, f.file.charge, f.file.spin);  // warm-up: workspaces, caches
     torch::cuda::synchronize();
     c10::cuda::CUDACachingAllocator::emptyCache();
@@ -352,31 +364,29 @@ TEST(GpuEngine, RadialRecomputeMatchesKeepingItAndKeepsLess) {
     torch::cuda::synchronize();
     return c10::cuda::CUDACachingAllocator::getDeviceStats(dev).allocated_bytes[0].peak - before;
   };
-  uma::StructureResult ra, rb, rauto;
-  int64_t peak_again = 0, peak_keep = 0;
-  {
-    uma::Engine e(v.model, tf32(1, true));
-    peak_again = peak_of(e, ra);
-  }
-  {
-    uma::Engine e(v.model, tf32(-1, true));
-    peak_keep = peak_of(e, rb);
-  }
+  uma::StructureResult rk, rr, rb, rauto;
+  const int64_t peak_keep = peak_of(-1, rk), peak_radial = peak_of(1, rr), peak_both = peak_of(2, rb);
   {
     uma::Engine e(v.model, tf32(0, false));
     rauto = uma::evaluate_structure(e, cell, f.file.task, f.file.charge, f.file.spin);
   }
-  EXPECT_TRUE(ra.radial_recomputed);
-  EXPECT_FALSE(rb.radial_recomputed);
-  EXPECT_FALSE(rauto.radial_recomputed) << "automatic mode recomputed " << rauto.num_edges << " edges";
-  EXPECT_EQ(ra.energy, rb.energy);
-  EXPECT_EQ(uma_test::max_abs_diff(ra.forces, rb.forces).value, 0.0);
-  // Conv 1's radial scale: 6 row groups x 2C per edge and layer (C = node feature width / 9).
+  EXPECT_EQ(rk.recomputed, Recompute::none);
+  EXPECT_EQ(rr.recomputed, Recompute::radial);
+  EXPECT_EQ(rb.recomputed, Recompute::radial_and_conv2);
+  EXPECT_EQ(rauto.recomputed, Recompute::none) << "automatic mode recomputed on " << rauto.num_edges << " edges";
+  for (const auto* r : {&rr, &rb}) {
+    EXPECT_EQ(r->energy, rk.energy) << "tier " << int(r->recomputed);
+    EXPECT_EQ(uma_test::max_abs_diff(r->forces, rk.forces).value, 0.0) << "tier " << int(r->recomputed);
+  }
+  // Conv 1's radial scale: 6 row groups x 2C per edge and layer; conv 2's outputs: 9 rows x C (C = width / 9).
   const auto& info = keep.info();
-  const double scales = double(rb.num_edges) * info.num_layers * 12.0 * (info.node_feature_width / 9) * sizeof(float);
-  std::printf("[gpu recompute] %zu atoms, %zu edges: peak %.1f MiB keeping the radial scale, %.1f MiB recomputing "
-              "it (scales %.1f MiB)\n",
-              cell.numbers.size(), rb.num_edges, peak_keep / 1048576.0, peak_again / 1048576.0, scales / 1048576.0);
-  EXPECT_GE(double(peak_keep - peak_again), 0.5 * scales);
+  const double per_edge_layer = double(rk.num_edges) * info.num_layers * (info.node_feature_width / 9) * sizeof(float);
+  const double scales = 12.0 * per_edge_layer, conv2_out = 9.0 * per_edge_layer;
+  std::printf("[gpu recompute] %zu atoms, %zu edges: peak %.1f MiB keeping everything, %.1f MiB recomputing the "
+              "radial scale (scales %.1f MiB), %.1f MiB recomputing conv 2's outputs too (outputs %.1f MiB)\n",
+              cell.numbers.size(), rk.num_edges, peak_keep / 1048576.0, peak_radial / 1048576.0, scales / 1048576.0,
+              peak_both / 1048576.0, conv2_out / 1048576.0);
+  EXPECT_GE(double(peak_keep - peak_radial), 0.5 * scales);
+  EXPECT_GE(double(peak_radial - peak_both), 0.5 * conv2_out);
 }
 #endif

@@ -210,12 +210,18 @@ class GatherRotateFunction : public torch::autograd::Function<GatherRotateFuncti
 
 class RotateBackScatterFunction : public torch::autograd::Function<RotateBackScatterFunction> {
  public:
+  // The three first arguments: the m-groups, or with a recipe its inputs (their gradient slots either way).
   static Tensor forward(AutogradContext* ctx, const Tensor& m0_arg, const Tensor& m1_arg, const Tensor& m2_arg,
                         const Tensor& wigner_inv_in, const Tensor& dst_in, int64_t n_atoms,
-                        const EdgeCsrTensors* csr) {
+                        const EdgeCsrTensors* csr, const MessageRecipe* recipe) {
     const char* op = "uma::fused::rotate_back_scatter";
-    const Tensor m0_in = from_optional_arg(m0_arg), m1_in = from_optional_arg(m1_arg), m2_in = from_optional_arg(m2_arg);
-    const Tensor in[k::kMGroups] = {m0_in, m1_in, m2_in};
+    Tensor in[k::kMGroups] = {from_optional_arg(m0_arg), from_optional_arg(m1_arg), from_optional_arg(m2_arg)};
+    const std::array<Tensor, 3> recipe_input = {in[0], in[1], in[2]};
+    if (recipe) {  // its inputs checked by rotate_back_scatter (MessageRecipe), the only caller with one
+      const torch::NoGradGuard no_grad;  // made again in the backward, with autograd
+      const auto made = recipe->make(recipe_input);
+      for (int g = 0; g < k::kMGroups; ++g) in[g] = made[g];
+    }
     const Tensor& first = first_defined(in);
     require(first.defined(), std::string(op) + ": at least one m-group must be given (an undefined one means zero "
                                                "rows, e.g. the edge-degree embedding's m = 1, 2)");
@@ -224,9 +230,9 @@ class RotateBackScatterFunction : public torch::autograd::Function<RotateBackSca
             std::string(op) + ": the m-groups must be float32 or float64 CUDA tensors [E,rows,C], got " +
                 shape_of(first));
     const int64_t E = first.size(0), C = first.size(2);
-    const Tensor groups[k::kMGroups] = {m_group_operand(op, m0_in, 0, E, C, first),
-                                        m_group_operand(op, m1_in, 1, E, C, first),
-                                        m_group_operand(op, m2_in, 2, E, C, first)};
+    const Tensor groups[k::kMGroups] = {m_group_operand(op, in[0], 0, E, C, first),
+                                        m_group_operand(op, in[1], 1, E, C, first),
+                                        m_group_operand(op, in[2], 2, E, C, first)};
     check_index(op, "dst", dst_in, first);
     const Tensor dst = dst_in.contiguous();
     require(dst.size(0) == E, std::string(op) + ": dst has " + std::to_string(dst.size(0)) + " entries, msg has " +
@@ -248,7 +254,14 @@ class RotateBackScatterFunction : public torch::autograd::Function<RotateBackSca
                                    current_stream());
       });
     });
-    ctx->save_for_backward({groups[0], groups[1], groups[2], wigner_inv, dst});
+    // With a recipe its inputs are kept, not the groups (MessageRecipe).
+    if (recipe) {
+      ctx->save_for_backward({recipe_input[0], recipe_input[1], recipe_input[2], wigner_inv, dst});
+      ctx->saved_data["message_recipe"] =
+          c10::IValue::make_capsule(c10::make_intrusive<MessageRecipeHolder>(recipe->make));
+    } else {
+      ctx->save_for_backward({groups[0], groups[1], groups[2], wigner_inv, dst});
+    }
     ctx->saved_data["n_atoms"] = n_atoms;
     return out;
   }
@@ -258,16 +271,34 @@ class RotateBackScatterFunction : public torch::autograd::Function<RotateBackSca
   // gradient (an absent group never does: undefined, and the kernel writes nothing for it).
   static tensor_list backward(AutogradContext* ctx, tensor_list grad_outputs) {
     const auto saved = ctx->get_saved_variables();
-    const Tensor groups[k::kMGroups] = {saved[0], saved[1], saved[2]};
+    Tensor groups[k::kMGroups] = {saved[0], saved[1], saved[2]};
     const Tensor &wigner_inv = saved[3], &dst = saved[4];
+    // The m-groups: kept, or made again from the recipe's inputs with autograd on, so that the inputs' gradients
+    // follow from the groups' (recipe_input, made).
+    std::array<Tensor, 3> recipe_input, made;
+    const auto recipe = ctx->saved_data.find("message_recipe");
+    if (recipe != ctx->saved_data.end()) {
+      const torch::AutoGradMode grad_on(true);
+      for (int i = 0; i < k::kMGroups; ++i)
+        recipe_input[i] = saved[i].detach().requires_grad_(ctx->needs_input_grad(i));
+      made = static_cast<const MessageRecipeHolder*>(recipe->second.toCapsule().get())->make(recipe_input);
+      const char* op = "uma::fused::rotate_back_scatter (backward)";
+      require(made[0].defined() && made[1].defined() && made[2].defined() && made[0].dim() == 3,
+              std::string(op) + ": the message recipe must make three [E,rows,C] m-groups");
+      const Tensor like = made[0].detach();
+      for (int i = 0; i < k::kMGroups; ++i)
+        groups[i] = m_group_operand(op, made[i].detach(), i, like.size(0), like.size(2), like);
+    }
     const Tensor g = grad_outputs[0].contiguous();
     const bool want_w = ctx->needs_input_grad(3);
     const Tensor& first = first_defined(groups);
     const int64_t E = first.size(0), C = first.size(2);
     Tensor grads[k::kMGroups];
     bool want_msg = false;
+    // With a recipe, every made group whose input wants a gradient needs its own.
+    const bool any_input_grad = ctx->needs_input_grad(0) || ctx->needs_input_grad(1) || ctx->needs_input_grad(2);
     for (int i = 0; i < k::kMGroups; ++i) {
-      if (!groups[i].defined() || !ctx->needs_input_grad(i)) continue;
+      if (!groups[i].defined() || !(made[i].defined() ? any_input_grad : ctx->needs_input_grad(i))) continue;
       grads[i] = torch::empty({E, k::m_group_rows(i), C}, g.options());
       want_msg = true;
     }
@@ -285,8 +316,31 @@ class RotateBackScatterFunction : public torch::autograd::Function<RotateBackSca
         launch([&] { k::rotate_back_scatter_bwd(p, current_stream()); });
       });
     }
-    return {grads[0], grads[1], grads[2], grad_w, Tensor(), Tensor(), Tensor()};
+    if (made[0].defined() && want_msg) {
+      // The recipe's backward: the inputs' gradients from the made groups' (those inputs that want one).
+      std::vector<Tensor> outs, grad_outs, inputs;
+      for (int i = 0; i < k::kMGroups; ++i)
+        if (grads[i].defined() && made[i].requires_grad()) outs.push_back(made[i]), grad_outs.push_back(grads[i]);
+      std::vector<int> slots;
+      for (int i = 0; i < k::kMGroups; ++i)
+        if (recipe_input[i].requires_grad()) inputs.push_back(recipe_input[i]), slots.push_back(i);
+      Tensor input_grads[k::kMGroups];
+      if (!outs.empty() && !inputs.empty()) {
+        const auto g_in = torch::autograd::grad(outs, inputs, grad_outs, /*retain_graph=*/false,
+                                                /*create_graph=*/false, /*allow_unused=*/true);
+        for (size_t j = 0; j < slots.size(); ++j) input_grads[slots[j]] = g_in[j];
+      }
+      return {input_grads[0], input_grads[1], input_grads[2], grad_w, Tensor(), Tensor(), Tensor(), Tensor()};
+    }
+    return {grads[0], grads[1], grads[2], grad_w, Tensor(), Tensor(), Tensor(), Tensor()};
   }
+
+ private:
+  struct MessageRecipeHolder : torch::CustomClassHolder {
+    explicit MessageRecipeHolder(std::function<std::array<Tensor, 3>(const std::array<Tensor, 3>&)> f)
+        : make(std::move(f)) {}
+    std::function<std::array<Tensor, 3>(const std::array<Tensor, 3>&)> make;
+  };
 };
 
 }  // namespace
@@ -328,7 +382,15 @@ torch::Tensor rotate_back_scatter(const torch::Tensor& msg_m0, const torch::Tens
                                   int64_t n_atoms, const EdgeCsrTensors* csr) {
   const Tensor& like = msg_m0.defined() ? msg_m0 : msg_m1.defined() ? msg_m1 : msg_m2.defined() ? msg_m2 : wigner_inv;
   return RotateBackScatterFunction::apply(optional_arg(msg_m0, like), optional_arg(msg_m1, like),
-                                          optional_arg(msg_m2, like), wigner_inv, dst, n_atoms, csr);
+                                          optional_arg(msg_m2, like), wigner_inv, dst, n_atoms, csr, nullptr);
+}
+
+torch::Tensor rotate_back_scatter(const MessageRecipe& msg, const torch::Tensor& wigner_inv, const torch::Tensor& dst,
+                                  int64_t n_atoms, const EdgeCsrTensors* csr) {
+  require(msg.input[0].defined() && msg.input[1].defined() && msg.input[2].defined() && static_cast<bool>(msg.make),
+          "uma::fused::rotate_back_scatter: a message recipe needs three input tensors and a function");
+  return RotateBackScatterFunction::apply(msg.input[0], msg.input[1], msg.input[2], wigner_inv, dst, n_atoms, csr,
+                                          &msg);
 }
 
 }  // namespace fused

@@ -62,6 +62,18 @@ torch::Tensor rotate_back_scatter(const torch::Tensor& msg_m0, const torch::Tens
                                   const torch::Tensor& msg_m2, const torch::Tensor& wigner_inv, const torch::Tensor& dst,
                                   int64_t n_atoms, const EdgeCsrTensors* csr = nullptr);
 
+// The m-groups as a recipe instead of tensors: make(input) -> {m0, m1, m2} (the gate and conv 2 on conv 1's outputs).
+// rotate_back_scatter then makes them in its forward with autograd off and keeps `input` for the backward instead of
+// them (the gate keeps conv 1's outputs anyway: 9 x C values per edge and layer less, ~0.86 MiB per atom over four
+// layers at 49 edges per atom), makes them again there with autograd on, and takes the inputs' gradients from
+// them. Same contract as RadialRecipe: make deterministic and differentiable, all three outputs defined.
+struct MessageRecipe {
+  std::array<torch::Tensor, 3> input;
+  std::function<std::array<torch::Tensor, 3>(const std::array<torch::Tensor, 3>&)> make;
+};
+torch::Tensor rotate_back_scatter(const MessageRecipe& msg, const torch::Tensor& wigner_inv, const torch::Tensor& dst,
+                                  int64_t n_atoms, const EdgeCsrTensors* csr = nullptr);
+
 }  // namespace fused
 }  // namespace uma
 
