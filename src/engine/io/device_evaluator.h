@@ -10,6 +10,8 @@
 #include <memory>
 #include <string>
 
+#include "engine/core/recompute.h"
+
 namespace uma {
 
 class Engine;
