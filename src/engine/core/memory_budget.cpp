@@ -34,9 +34,10 @@ constexpr int64_t kFusedValuesPerEdgeLayerChannel = 48;
 // 8.2, 7.8 and 8.6 values on the three structures above.
 constexpr int64_t kRadialRecomputeSavedValues = 8;
 // What recomputing conv 2's outputs as well (fused_wigner_ops.h MessageRecipe) takes off: they are 9 values per channel
-// (9 x C per edge and layer), and again the backward holds one layer's while it runs; 7 by the same 70 % as above
-// until measured.
-constexpr int64_t kConv2RecomputeSavedValues = 7;
+// (9 x C per edge and layer), but the backward holds one layer's again, with the gated message it makes them from;
+// measured 5.7, 5.5 and 5.8 values on the three structures above (H100, 2026-12-07,
+// benchmarks/results/2026-12-07-h100-recompute-conv2.md).
+constexpr int64_t kConv2RecomputeSavedValues = 5;
 // A chunk in the backward pass holds one layer's activations and their gradients.
 constexpr int64_t kChunkValuesPerEdgeChannel = 2 * kPlainValuesPerEdgeLayerChannel;
 // Kept per edge for the whole evaluation in chunked mode: the Gaussian basis (64), the rotation

@@ -36,7 +36,7 @@ int64_t plan_edge_chunks(int64_t requested, int64_t num_edges, int64_t num_layer
 // The peak of a one-pass evaluation with the gradient, in values of the working precision per edge, layer and
 // channel (measured; memory_budget.cpp): the Torch path's (70, whatever `recomputed` says: it has no recipes), or the
 // fused CUDA kernels' with what they recompute in the backward (48 keeping everything, 40 recomputing conv 1's radial
-// scale, fewer again also recomputing conv 2's outputs).
+// scale, 35 also recomputing conv 2's outputs).
 int64_t one_pass_values(bool fused_kernels, Recompute recomputed);
 
 // What a one-pass evaluation on the fused kernels recomputes in the backward instead of keeping it (recompute.h).
