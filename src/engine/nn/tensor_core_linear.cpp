@@ -5,6 +5,9 @@
 #include <c10/cuda/CUDAGuard.h>
 
 #include <atomic>
+#include <map>
+#include <mutex>
+#include <tuple>
 
 #include "engine/fused/fused_launch.h"
 #include "kernels/gemm/hopper/tf32_rs_wgmma_launch.h"
@@ -69,15 +72,52 @@ bool try_kernel(Kernel which, const Tensor& a, const Tensor& b, k::GemmBLayout l
   return true;
 }
 
+// w^T [in, out] as weight rows, for the TMA kernels' input gradients: made once per weight and reused. The weights are
+// constants between MoLE merges, and a transposed copy per backward GEMM was 65 launches of ~2.6 us per evaluation
+// (0.17 ms at Cu 192 on an H100, 3 % of the evaluation; benchmarks/results/2026-12-07-h100-recompute-conv2.md).
+// An entry is keyed by the weight's storage, offset and shape, holds the storage weakly (a weight that dies drops
+// its entry at the next miss) and remembers the weight's version (an in-place change makes the copy again).
+class TransposedWeights {
+ public:
+  Tensor of(const Tensor& w) {
+    if (!w.is_contiguous() || !w.has_storage()) return w.t().contiguous();  // a view made per call: nothing to keep
+    const Key key{w.storage().unsafeGetStorageImpl(), w.storage_offset(), w.size(0), w.size(1)};
+    const std::lock_guard<std::mutex> lock(mu_);
+    const auto it = entries_.find(key);
+    if (it != entries_.end() && !it->second.owner.expired() && it->second.version == w._version())
+      return it->second.wt;
+    for (auto e = entries_.begin(); e != entries_.end();) e = e->second.owner.expired() ? entries_.erase(e) : ++e;
+    Entry entry{c10::weak_intrusive_ptr<c10::StorageImpl>(w.storage().getWeakStorageImpl()), w._version(),
+                w.t().contiguous()};
+    entries_.insert_or_assign(key, entry);
+    return entry.wt;
+  }
+
+ private:
+  using Key = std::tuple<const c10::StorageImpl*, int64_t, int64_t, int64_t>;
+  struct Entry {
+    c10::weak_intrusive_ptr<c10::StorageImpl> owner;
+    int64_t version;
+    Tensor wt;
+  };
+  std::mutex mu_;
+  std::map<Key, Entry> entries_;
+};
+// Never destroyed: its CUDA tensors must not be freed after the caching allocator at exit.
+TransposedWeights& transposed_weights() {
+  static auto* cache = new TransposedWeights;
+  return *cache;
+}
+
 // dy w as [rows of dy, in] on the kernel, or torch's mm where the kernel does not take the operands.
 Tensor input_gradient(Kernel which, const Tensor& gy, const Tensor& w) {
   const c10::cuda::CUDAGuard guard(gy.device());
   const Tensor g2 = as_rows(gy);
   Tensor gx = torch::empty({g2.size(0), w.size(1)}, gy.options());
   // The split and RS kernels read w [out, in] as row-major B; the TMA TF32 kernels need w^T [in, out] as weight rows
-  // (a transposed copy of a constant of at most 1536 x 128 floats, ~2 us; a copy of rounded values stays rounded).
+  // (a copy of rounded values stays rounded).
   const bool ok = takes_weight_rows_only(which)
-                      ? try_kernel(which, g2, w.t().contiguous(), k::GemmBLayout::kWeightRows, Tensor(), gx)
+                      ? try_kernel(which, g2, transposed_weights().of(w), k::GemmBLayout::kWeightRows, Tensor(), gx)
                       : try_kernel(which, g2, w, k::GemmBLayout::kRowMajor, Tensor(), gx);
   if (!ok) {
     gx = torch::mm(g2, w);

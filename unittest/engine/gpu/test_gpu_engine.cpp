@@ -5,6 +5,7 @@
 #ifdef UMA_HAVE_CUDA_KERNELS
 #include "engine/fused/edge/fused_wigner_ops.h"
 #include "engine/nn/tensor_core_linear.h"
+#include "engine/nn/tf32_weights.h"
 
 #include <c10/cuda/CUDACachingAllocator.h>
 #endif
@@ -254,6 +255,42 @@ TEST(GpuEngine, CudaGraphReplayMatchesDirectEvaluation) {
   // Far fewer recordings than evaluations, so most results above came from replays.
   EXPECT_LE(recordings, evaluations / 2);
 }
+
+#ifdef UMA_HAVE_CUDA_KERNELS
+// The TMA TF32 GEMM's input gradient reads w^T, made once per weight and reused (tensor_core_linear.cpp
+// TransposedWeights). It must follow the weight: an in-place change (version counter) and a new weight in memory a
+// freed one held (the caching allocator hands the same block out again) each give that weight's gradient, not a
+// stale copy's. The weights are rounded to TF32 beforehand, as the engine does for this kernel (tf32_weights.h), and
+// times two stays exact. Checked against torch's fp32 dy w: only dy is rounded (2^-11 relative), so 2^-10 of
+// sum |dy||w| bounds the error with room to spare; a stale copy (w instead of 2w, or another random w) is off by
+// the size of the result itself.
+TEST(GpuEngine, Tf32InputGradientFollowsItsWeight) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  if (!uma::fused::tf32_linear_available()) GTEST_SKIP() << "no Hopper TF32 kernels on this device";
+  const auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(torch::kCUDA);
+  torch::manual_seed(7);
+  const torch::Tensor gy = torch::randn({256, 96}, f32);
+  auto input_grad = [&](const torch::Tensor& w) {
+    const torch::Tensor x = torch::randn({256, 128}, f32).requires_grad_(true);
+    uma::fused::tf32_rna_linear(x, w, torch::Tensor()).backward(gy);
+    return x.grad();
+  };
+  auto check = [&](const torch::Tensor& w, const char* what) {
+    const torch::Tensor got = input_grad(w), want = gy.mm(w);
+    const double bound = std::ldexp(1.0, -10) * gy.abs().mm(w.abs()).max().item<double>();
+    EXPECT_LE((got - want).abs().max().item<double>(), bound) << what;
+  };
+  torch::Tensor w = uma::round_to_tf32(torch::randn({96, 128}, f32));
+  check(w, "first use");
+  check(w, "cached");
+  w.mul_(2.0);
+  check(w, "after an in-place change");
+  const void* block = w.data_ptr();
+  w = torch::Tensor();
+  const torch::Tensor w2 = uma::round_to_tf32(torch::randn({96, 128}, f32));
+  check(w2, w2.data_ptr() == block ? "a new weight in the freed block" : "a new weight");
+}
+#endif
 
 #ifdef UMA_HAVE_CUDA_KERNELS
 // fused::rotate_back_scatter as the edge-degree embedding calls it, m = 1, 2 groups absent (undefined tensors),
