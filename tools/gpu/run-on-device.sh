@@ -30,6 +30,8 @@
 #   layouts the SO(2) GEMMs in strict fp32 with their operand layouts (tools/gpu/gemm_probe.py --layouts)
 #   recompute  one short call: engine + test_gpu_engine + bench built alone; the recompute test, the TF32 kernel
 #           checks, ours TF32 keeping everything vs each recompute tier (carry .carry: deps + structures)
+#   quick   one short call after an engine change: engine + test_gpu_engine + bench built alone, the whole
+#           test_gpu_engine, ours TF32 on carbon 2000 and Cu 192 with the profile (carry .carry: deps + structures)
 #   triton  our fused Wigner kernels vs fairchem's Triton kernels on identical tensors (bench_wigner --from, built
 #           with nvcc alone; benchmarks/kernels/vs_fairchem_triton.py) -> $OUT/kernels-vs-triton.md/.json
 #   or any list of phase names.
@@ -346,6 +348,25 @@ phase_recompute() {  # EngineOptions::recompute, in one short call: builds the e
   [ "$(left)" -gt 40 ] && ( cd build-gpu && timeout $(( $(left) - 5 )) ./unittest/test_gpu_engine \
       --gtest_filter='*MatchesFairchemFp64AndFp32*:*CudaGraphReplay*' ) > "$OUT/test_gpu_parity.log" 2>&1 &&
     say "parity tests: $(grep -E '^\[  (PASSED|FAILED) ' "$OUT/test_gpu_parity.log" | tr '\n' ' ')"
+}
+
+phase_quick() {  # one short call after an engine change: engine + test_gpu_engine + bench built alone; the whole
+  # test_gpu_engine, then ours TF32 (the default path) on carbon 2000 and Cu 192 with the profile (carry .carry)
+  configure_gpu || return 1
+  local t=$SECONDS s
+  timeout $(( $(left) - 30 )) ninja -C build-gpu -j16 uma_engine test_gpu_engine uma-engine-bench >> "$OUT/build.log" 2>&1 ||
+    { say "build failed"; grep -E "error" "$OUT/build.log" | head -20; return 1; }
+  say "built in $((SECONDS - t)) s"
+  ( cd build-gpu && timeout $(( $(left) - 5 )) ./unittest/test_gpu_engine ) > "$OUT/test_gpu.log" 2>&1
+  say "test_gpu_engine: $(grep -E '^\[  (PASSED|FAILED) ' "$OUT/test_gpu.log" | tr '\n' ' ')"
+  grep -E "^\[  FAILED|Failure|Expected|Which is" "$OUT/test_gpu.log" | head -20
+  for s in carbon_2000 cu_192; do
+    [ "$(left)" -lt 15 ] && break
+    timeout $(( $(left) - 5 )) build-gpu/benchmarks/uma-engine-bench --model potentials/uma-s-1p2p1-random-k2.uma \
+      --structure .carry/structures/$s.json --device cuda --precision fp32 --tf32 --repeats 10 --profile \
+      2>> "$OUT/quick.log" >> "$OUT/quick.jsonl"
+  done
+  grep -E "\[bench\] (cuda|CUDA)|\[profile\]   [a-zA-Z]" "$OUT/quick.log"
 }
 
 phase_layouts() {  # the engine's SO(2) GEMMs in strict fp32 with the operand layouts they see (cuBLAS kernel choice)
