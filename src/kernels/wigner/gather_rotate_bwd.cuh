@@ -14,8 +14,10 @@
 namespace uma {
 namespace kernels {
 
-template <typename T, int kVec, bool kGradX, bool kGradW>
-__global__ void __launch_bounds__(detail::kThreadsPerBlock, detail::kMinBlocksGatherRotateBwd)
+// kMinBlocks: resident blocks per SM asked of the compiler (wigner_common.cuh); a parameter for the variant sweeps of
+// benchmarks/kernels/bench_gather_bwd_variants.cu.
+template <typename T, int kVec, bool kGradX, bool kGradW, int kMinBlocks = detail::kMinBlocksGatherRotateBwd>
+__global__ void __launch_bounds__(detail::kThreadsPerBlock, kMinBlocks)
     gather_rotate_bwd_kernel(const GatherRotateBwdParams<T> p) {
   using namespace detail;
   using S = Slice<T, kVec>;
