@@ -76,7 +76,9 @@ bool try_kernel(Kernel which, const Tensor& a, const Tensor& b, k::GemmBLayout l
 // constants between MoLE merges, and a transposed copy per backward GEMM was 65 launches of ~2.6 us per evaluation
 // (0.17 ms at Cu 192 on an H100, 3 % of the evaluation; benchmarks/results/2026-12-07-h100-recompute-conv2.md).
 // An entry is keyed by the weight's storage, offset and shape, holds the storage weakly (a weight that dies drops
-// its entry at the next miss) and remembers the weight's version (an in-place change makes the copy again).
+// its entry at the next miss) and remembers the weight's version (an in-place change makes the copy again). The
+// copies take as much memory as the weights they transpose: the merged ones (~20 MB for UMA-S), or every expert in
+// the unmerged mode of the merge's tests (Engine::set_use_unmerged_mixture).
 class TransposedWeights {
  public:
   Tensor of(const Tensor& w) {
