@@ -5,7 +5,7 @@
 //
 // A graph has fixed shapes and addresses, so the inputs are copied into static tensors each call, and
 // the edge list is padded to a capacity with edges that contribute exactly zero: source = target =
-// atom 0 and a vector longer than the cutoff, where the envelope (and so every message, the
+// atom (edge index mod atoms) and a vector longer than the cutoff, where the envelope (and so every message, the
 // edge-degree term and every gradient through them) is exactly zero. The graph is recorded again
 // when the atom count changes, the edges outgrow the capacity (or shrink well below it), or the
 // weights it reads change (generation). Padding and re-recording rules: graph_policy.h.
