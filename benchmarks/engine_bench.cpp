@@ -74,8 +74,7 @@ Args parse(int argc, char** argv) {
     else if (k == "--no-graphs") a.graphs = false;
     else if (k == "--recompute") {  // yes | radial | no | auto (EngineOptions::recompute)
       const std::string v = val();
-      if (v != "yes" && v != "radial" && v != "no" && v != "auto") usage("--recompute takes yes, radial, no or auto");
-      a.recompute = v == "yes" ? 2 : v == "radial" ? 1 : v == "no" ? -1 : 0;
+      if (!uma::recompute_setting_of(v, a.recompute)) usage("--recompute takes yes, radial, no or auto");
     }
     else if (k == "--warmup") a.warmup = std::stoi(val());
     else if (k == "--repeats") a.repeats = std::stoi(val());

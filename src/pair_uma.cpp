@@ -243,10 +243,8 @@ void PairUMA::settings(int narg, char **arg)
         chunk_setting = edges;
       }
     } else if (key == "recompute") {
-      if (value != "auto" && value != "yes" && value != "no" && value != "radial")
+      if (!uma::recompute_setting_of(value, recompute_setting))
         error->all(FLERR, "pair_style uma: expected auto, yes, radial or no after 'recompute', got '{}'", value);
-      // uma::EngineOptions::recompute: 2 = every tier (recompute.h), 1 = conv 1's radial scale only
-      recompute_setting = value == "yes" ? 2 : value == "radial" ? 1 : value == "no" ? -1 : 0;
     } else if (key == "tf32") {
       gemm_mode_set = true;
       if (value == "no")
@@ -402,7 +400,7 @@ void PairUMA::load_engine()
     if (recompute_setting > 0 && comm->me == 0)
       error->warning(FLERR, "pair_style uma: 'recompute {}' has no effect on the CPU (it applies to the fused "
                      "GPU kernels; use 'chunk' to bound the memory of a CPU run)",
-                     recompute_setting == 1 ? "radial" : "yes");
+                     uma::recompute_word(recompute_setting));
   }
   state->engine.reset();
   run_collectively(lmp, fmt::format("pair_coeff for uma: cannot load model '{}'", model_path),

@@ -321,16 +321,20 @@ phase_gemm_tiles() {  # the split-TF32 GEMM's tile sweep and cuBLAS strict fp32 
   grep "one layer" "$OUT/gemm-tiles.md"
 }
 
-phase_recompute() {  # EngineOptions::recompute, in one short call: builds the engine, its GPU test and the bench
-  # only; runs the recompute test and the TF32 kernel checks, then ours TF32 keeping everything vs recomputing conv 1's
-  # radial scale vs recomputing conv 2's outputs too (time, peak memory) on the structures carried in .carry/structures
-  # (carbon/Cu 2000, Cu 192; made here by benchmarks/gpu_vs_fairchem.py's make_carbon/make_cu), then fairchem parity
-  # if time is left.
+build_engine_alone() {  # the short calls' build: the engine, its GPU test and the bench only (about a minute)
   configure_gpu || return 1
   local t=$SECONDS
   timeout $(( $(left) - 30 )) ninja -C build-gpu -j16 uma_engine test_gpu_engine uma-engine-bench >> "$OUT/build.log" 2>&1 ||
     { say "build failed"; grep -E "error" "$OUT/build.log" | head -20; return 1; }
   say "built in $((SECONDS - t)) s"
+}
+
+phase_recompute() {  # EngineOptions::recompute, in one short call: builds the engine, its GPU test and the bench
+  # only; runs the recompute test and the TF32 kernel checks, then ours TF32 keeping everything vs recomputing conv 1's
+  # radial scale vs recomputing conv 2's outputs too (time, peak memory) on the structures carried in .carry/structures
+  # (carbon/Cu 2000, Cu 192; made here by benchmarks/gpu_vs_fairchem.py's make_carbon/make_cu), then fairchem parity
+  # if time is left.
+  build_engine_alone || return 1
   ( cd build-gpu && timeout $(( $(left) - 5 )) ./unittest/test_gpu_engine \
       --gtest_filter='*Recompute*:*SplitTf32PassesTheFp32BoundsAndTf32IsReported*' ) > "$OUT/test_gpu.log" 2>&1
   say "recompute + TF32 tests: $(grep -E '^\[  (PASSED|FAILED) ' "$OUT/test_gpu.log" | tr '\n' ' ')"
@@ -352,11 +356,8 @@ phase_recompute() {  # EngineOptions::recompute, in one short call: builds the e
 
 phase_quick() {  # one short call after an engine change: engine + test_gpu_engine + bench built alone; the whole
   # test_gpu_engine, then ours TF32 (the default path) on carbon 2000 and Cu 192 with the profile (carry .carry)
-  configure_gpu || return 1
-  local t=$SECONDS s
-  timeout $(( $(left) - 30 )) ninja -C build-gpu -j16 uma_engine test_gpu_engine uma-engine-bench >> "$OUT/build.log" 2>&1 ||
-    { say "build failed"; grep -E "error" "$OUT/build.log" | head -20; return 1; }
-  say "built in $((SECONDS - t)) s"
+  build_engine_alone || return 1
+  local s
   ( cd build-gpu && timeout $(( $(left) - 5 )) ./unittest/test_gpu_engine ) > "$OUT/test_gpu.log" 2>&1
   say "test_gpu_engine: $(grep -E '^\[  (PASSED|FAILED) ' "$OUT/test_gpu.log" | tr '\n' ' ')"
   grep -E "^\[  FAILED|Failure|Expected|Which is" "$OUT/test_gpu.log" | head -20

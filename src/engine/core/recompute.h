@@ -4,6 +4,8 @@
 #ifndef UMA_ENGINE_RECOMPUTE_H
 #define UMA_ENGINE_RECOMPUTE_H
 
+#include <string>
+
 namespace uma {
 
 enum class Recompute : int {
@@ -23,6 +25,18 @@ inline const char* recompute_what(Recompute r) {
     case Recompute::radial_and_conv2: return "the first convolution's radial scale and the second one's outputs";
     default: return "nothing";
   }
+}
+
+// The keyword values of `recompute` (pair_style uma, the engine bench) as EngineOptions::recompute: auto 0, no -1,
+// radial 1, yes 2 (every tier). False, setting untouched, for any other word.
+inline bool recompute_setting_of(const std::string& word, int& setting) {
+  if (word != "auto" && word != "no" && word != "radial" && word != "yes") return false;
+  setting = word == "yes" ? 2 : word == "radial" ? 1 : word == "no" ? -1 : 0;
+  return true;
+}
+// The keyword value of an EngineOptions::recompute setting (its inverse; any value >= 2 is "yes").
+inline const char* recompute_word(int setting) {
+  return setting >= 2 ? "yes" : setting == 1 ? "radial" : setting < 0 ? "no" : "auto";
 }
 
 }  // namespace uma

@@ -57,6 +57,24 @@ void save_csr(AutogradContext* ctx, const EdgeCsrTensors* csr) {
   ctx->saved_data["dst_perm"] = csr->dst_perm;
 }
 
+// A recipe's function kept in an autograd context (saved_data holds IValues; a capsule holds any custom class).
+template <class F>
+struct RecipeHolder : torch::CustomClassHolder {
+  explicit RecipeHolder(F f) : make(std::move(f)) {}
+  F make;
+};
+template <class F>
+void save_recipe(AutogradContext* ctx, const char* key, const F& make) {
+  ctx->saved_data[key] = c10::IValue::make_capsule(c10::make_intrusive<RecipeHolder<F>>(make));
+}
+// The function save_recipe kept under `key`, or nullptr where none was.
+template <class F>
+const F* saved_recipe(AutogradContext* ctx, const char* key) {
+  const auto it = ctx->saved_data.find(key);
+  if (it == ctx->saved_data.end()) return nullptr;
+  return &static_cast<const RecipeHolder<F>*>(it->second.toCapsule().get())->make;
+}
+
 Tensor saved_tensor(AutogradContext* ctx, const char* key) {
   const auto& v = ctx->saved_data.at(key);
   return v.isTensor() ? v.toTensor() : Tensor();
@@ -133,8 +151,7 @@ class GatherRotateFunction : public torch::autograd::Function<GatherRotateFuncti
     });
     // With a recipe the input is kept, not the scale (RadialRecipe).
     ctx->save_for_backward({x, src, dst, wigner, recipe ? radial_source : radial});
-    if (recipe)
-      ctx->saved_data["radial_recipe"] = c10::IValue::make_capsule(c10::make_intrusive<RecipeHolder>(recipe->make));
+    if (recipe) save_recipe(ctx, "radial_recipe", recipe->make);
     save_csr(ctx, csr);
     return {out[0], out[1], out[2]};
   }
@@ -147,11 +164,10 @@ class GatherRotateFunction : public torch::autograd::Function<GatherRotateFuncti
     // The radial scale: kept, or made again from the recipe's input, with autograd on so that the input's gradient
     // follows from the scale's (recipe_input, made).
     Tensor radial = saved[4], recipe_input, made;
-    const auto recipe = ctx->saved_data.find("radial_recipe");
-    if (recipe != ctx->saved_data.end()) {
+    if (const auto* make = saved_recipe<decltype(RadialRecipe::make)>(ctx, "radial_recipe")) {
       const torch::AutoGradMode grad_on(true);
       recipe_input = saved[4].detach().requires_grad_(ctx->needs_input_grad(4));
-      made = static_cast<const RecipeHolder*>(recipe->second.toCapsule().get())->make(recipe_input);
+      made = (*make)(recipe_input);
       radial = checked_radial(op, made.detach(), x, E);
     }
     Tensor g[k::kMGroups];
@@ -192,10 +208,6 @@ class GatherRotateFunction : public torch::autograd::Function<GatherRotateFuncti
   }
 
  private:
-  struct RecipeHolder : torch::CustomClassHolder {
-    explicit RecipeHolder(std::function<Tensor(const Tensor&)> f) : make(std::move(f)) {}
-    std::function<Tensor(const Tensor&)> make;
-  };
   // The radial scale [E, 6*2C] as the kernels read it (given, or made by a recipe).
   static Tensor checked_radial(const char* op, const Tensor& radial, const Tensor& x, int64_t E) {
     const int64_t C = x.size(2);
@@ -257,8 +269,7 @@ class RotateBackScatterFunction : public torch::autograd::Function<RotateBackSca
     // With a recipe its inputs are kept, not the groups (MessageRecipe).
     if (recipe) {
       ctx->save_for_backward({recipe_input[0], recipe_input[1], recipe_input[2], wigner_inv, dst});
-      ctx->saved_data["message_recipe"] =
-          c10::IValue::make_capsule(c10::make_intrusive<MessageRecipeHolder>(recipe->make));
+      save_recipe(ctx, "message_recipe", recipe->make);
     } else {
       ctx->save_for_backward({groups[0], groups[1], groups[2], wigner_inv, dst});
     }
@@ -276,12 +287,11 @@ class RotateBackScatterFunction : public torch::autograd::Function<RotateBackSca
     // The m-groups: kept, or made again from the recipe's inputs with autograd on, so that the inputs' gradients
     // follow from the groups' (recipe_input, made).
     std::array<Tensor, 3> recipe_input, made;
-    const auto recipe = ctx->saved_data.find("message_recipe");
-    if (recipe != ctx->saved_data.end()) {
+    if (const auto* make = saved_recipe<decltype(MessageRecipe::make)>(ctx, "message_recipe")) {
       const torch::AutoGradMode grad_on(true);
       for (int i = 0; i < k::kMGroups; ++i)
         recipe_input[i] = saved[i].detach().requires_grad_(ctx->needs_input_grad(i));
-      made = static_cast<const MessageRecipeHolder*>(recipe->second.toCapsule().get())->make(recipe_input);
+      made = (*make)(recipe_input);
       const char* op = "uma::fused::rotate_back_scatter (backward)";
       require(made[0].defined() && made[1].defined() && made[2].defined() && made[0].dim() == 3,
               std::string(op) + ": the message recipe must make three [E,rows,C] m-groups");
@@ -334,13 +344,6 @@ class RotateBackScatterFunction : public torch::autograd::Function<RotateBackSca
     }
     return {grads[0], grads[1], grads[2], grad_w, Tensor(), Tensor(), Tensor(), Tensor()};
   }
-
- private:
-  struct MessageRecipeHolder : torch::CustomClassHolder {
-    explicit MessageRecipeHolder(std::function<std::array<Tensor, 3>(const std::array<Tensor, 3>&)> f)
-        : make(std::move(f)) {}
-    std::function<std::array<Tensor, 3>(const std::array<Tensor, 3>&)> make;
-  };
 };
 
 }  // namespace
