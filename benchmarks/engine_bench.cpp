@@ -147,6 +147,8 @@ int main(int argc, char** argv) {
     const double t_load0 = now_s();
     uma::Engine engine(a.model, opt);
     out["fused_kernels"] = engine.info().fused_kernels;
+    out["tf32_kernel"] = engine.info().tf32_kernel;
+    out["tf32_prerounded"] = engine.info().tf32_prerounded;
     out["model_load_s"] = now_s() - t_load0;
 
     uma::StructureFile f = uma::read_structure_json(a.structure);

@@ -28,7 +28,9 @@ void PairUMA::log_model()
                  fp64 ? std::string("fp64")
                       : device.is_cuda() ? fmt::format("fp32 (GEMMs: {}{})", uma::fp32_gemm_name(info.fp32_gemm),
                                                        info.tf32_kernel.empty() ? std::string()
-                                                                                : ", kernel " + info.tf32_kernel)
+                                                       : info.tf32_prerounded
+                                                           ? ", kernel " + info.tf32_kernel + ", operands pre-rounded"
+                                                           : ", kernel " + info.tf32_kernel)
                                          : std::string("fp32"),
                  device.str());
   utils::logmesg(lmp, "UMA:   cutoff {:g} Å, {} layers, {} parameters, {}\n", info.cutoff,

@@ -31,7 +31,8 @@
 #   recompute  one short call: engine + test_gpu_engine + bench built alone; the recompute test, the TF32 kernel
 #           checks, ours TF32 keeping everything vs each recompute tier (carry .carry: deps + structures)
 #   quick   one short call after an engine change: engine + test_gpu_engine + bench built alone, the whole
-#           test_gpu_engine, ours TF32 on carbon 2000 and Cu 192 with the profile (carry .carry: deps + structures)
+#           test_gpu_engine, ours TF32 on carbon 2000 and Cu 192 with the profile, each after a run with
+#           UMA_TF32_PREROUND=0 (carry .carry: deps + structures)
 #   triton  our fused Wigner kernels vs fairchem's Triton kernels on identical tensors (bench_wigner --from, built
 #           with nvcc alone; benchmarks/kernels/vs_fairchem_triton.py) -> $OUT/kernels-vs-triton.md/.json
 #   or any list of phase names.
@@ -361,13 +362,18 @@ phase_quick() {  # one short call after an engine change: engine + test_gpu_engi
   ( cd build-gpu && timeout $(( $(left) - 5 )) ./unittest/test_gpu_engine ) > "$OUT/test_gpu.log" 2>&1
   say "test_gpu_engine: $(grep -E '^\[  (PASSED|FAILED) ' "$OUT/test_gpu.log" | tr '\n' ' ')"
   grep -E "^\[  FAILED|Failure|Expected|Which is" "$OUT/test_gpu.log" | head -20
+  # Each structure also with the producer rounding off first (UMA_TF32_PREROUND=0: the rounding GEMM everywhere), for
+  # an A/B in the same call (quick-preround0.jsonl).
   for s in carbon_2000 cu_192; do
     [ "$(left)" -lt 15 ] && break
+    UMA_TF32_PREROUND=0 timeout $(( $(left) - 5 )) build-gpu/benchmarks/uma-engine-bench \
+      --model potentials/uma-s-1p2p1-random-k2.uma --structure .carry/structures/$s.json --device cuda \
+      --precision fp32 --tf32 --repeats 10 2>> "$OUT/quick.log" >> "$OUT/quick-preround0.jsonl"
     timeout $(( $(left) - 5 )) build-gpu/benchmarks/uma-engine-bench --model potentials/uma-s-1p2p1-random-k2.uma \
       --structure .carry/structures/$s.json --device cuda --precision fp32 --tf32 --repeats 10 --profile \
       2>> "$OUT/quick.log" >> "$OUT/quick.jsonl"
   done
-  grep -E "\[bench\] (cuda|CUDA)|\[profile\]   [a-zA-Z]" "$OUT/quick.log"
+  grep -E "\[bench\] (cuda|CUDA)|\[profile\]   [a-zA-Z]" "$OUT/quick.log""
 }
 
 phase_layouts() {  # the engine's SO(2) GEMMs in strict fp32 with the operand layouts they see (cuBLAS kernel choice)

@@ -123,7 +123,7 @@ struct Engine::Impl {
                        const torch::Tensor& radial = torch::Tensor()) const {
 #ifdef UMA_HAVE_CUDA_KERNELS
     if (fused) {
-      auto g = fused::gather_rotate(x, src, dst, rot.gather, csr, radial);
+      auto g = fused::gather_rotate(x, src, dst, rot.gather, csr, radial, tables->round_tf32_operands);
       return {g[0], g[1], g[2]};
     }
 #endif
@@ -136,11 +136,14 @@ struct Engine::Impl {
                                           const EdgeRotations& rot, const Csr* csr, const torch::Tensor& gauss,
                                           const torch::Tensor& pair, const RadialMLPW& rad) const {
 #ifdef UMA_HAVE_CUDA_KERNELS
+    // With the producer rounding both the hidden rows (the normalisation's output) and the scale's gradient (the
+    // gather's backward) come rounded to the recomputed Linear.
+    const bool r = tables->round_tf32_operands;
     const fused::RadialRecipe recipe{radial_mlp_hidden(gauss, pair, rad, *tables),
-                                     [w = rad.lin6, gemm = tables->gemm](const torch::Tensor& h) {
-                                       return linear(h, w, gemm);
+                                     [w = rad.lin6, gemm = tables->gemm, r](const torch::Tensor& h) {
+                                       return linear(h, w, gemm, {r, r});
                                      }};
-    auto g = fused::gather_rotate(x, src, dst, rot.gather, csr, recipe);
+    auto g = fused::gather_rotate(x, src, dst, rot.gather, csr, recipe, r);
     return {g[0], g[1], g[2]};
 #else
     (void)x, (void)src, (void)dst, (void)rot, (void)csr, (void)gauss, (void)pair, (void)rad;
@@ -153,7 +156,7 @@ struct Engine::Impl {
   MGroups gate(const MGroups& msg, const torch::Tensor& logits, const torch::Tensor& m0_with_gate) const {
 #ifdef UMA_HAVE_CUDA_KERNELS
     if (fused) {
-      auto g = fused::edge_gate(m0_with_gate, msg.m1, msg.m2);
+      auto g = fused::edge_gate(m0_with_gate, msg.m1, msg.m2, tables->round_tf32_operands);
       return {g[0], g[1], g[2]};
     }
 #endif
@@ -191,7 +194,8 @@ struct Engine::Impl {
   MGroups gate_and_conv2(const MGroups& msg, const torch::Tensor& gate_logits, const torch::Tensor& m0_with_gate,
                          const MixedSO2Conv& conv2, int64_t C) const {
     if (fused_gate_conv2(m0_with_gate, conv2)) return gate_conv2(msg, m0_with_gate, conv2, C);
-    return so2_conv(gate(msg, gate_logits, m0_with_gate), torch::Tensor(), conv2, C, 0, nullptr);
+    const bool r = tables->round_tf32_operands;  // the gate's output and the scatter's gradient come rounded
+    return so2_conv(gate(msg, gate_logits, m0_with_gate), torch::Tensor(), conv2, C, 0, nullptr, nullptr, {r, r});
   }
   // gate_and_conv2, then edge_to_node, with conv 2's outputs as a recipe (fused_wigner_ops.h MessageRecipe): made from
   // conv 1's outputs (which the gate keeps anyway) in the forward without keeping anything, and again in the backward.
@@ -206,18 +210,21 @@ struct Engine::Impl {
                                                                                torch::Tensor(), in[0], conv2, C);
                                         return std::array<torch::Tensor, 3>{y.m0, y.m1, y.m2};
                                       }};
-    return fused::rotate_back_scatter(recipe, rot.scatter, dst, n, csr);
+    return fused::rotate_back_scatter(recipe, rot.scatter, dst, n, csr, tables->round_tf32_operands);
 #else
     (void)conv1, (void)m0_with_gate, (void)conv2, (void)C, (void)dst, (void)n, (void)rot, (void)csr;
     throw Error("edge_to_node: recomputing conv 2's outputs needs the fused CUDA kernels");
 #endif
   }
   // The fused kernels read the m-groups where the last SO(2) convolution left them; the torch path joins them.
+  // round_grad: the message's gradient stored rounded to TF32 for the GEMMs that made it (LayerTables::
+  // round_tf32_operands; the layers' conv 2, not the edge-degree embedding, whose message is a scaled radial output).
   torch::Tensor edge_to_node(const MGroups& msg, const torch::Tensor& dst, int64_t n, const EdgeRotations& rot,
-                             const Csr* csr = nullptr) const {
+                             const Csr* csr = nullptr, bool round_grad = false) const {
 #ifdef UMA_HAVE_CUDA_KERNELS
-    if (fused) return fused::rotate_back_scatter(msg.m0, msg.m1, msg.m2, rot.scatter, dst, n, csr);
+    if (fused) return fused::rotate_back_scatter(msg.m0, msg.m1, msg.m2, rot.scatter, dst, n, csr, round_grad);
 #endif
+    (void)round_grad;
     return rotate_back_scatter_m(join_m(msg), rot.scatter, dst, n);
   }
 
@@ -330,14 +337,17 @@ struct Engine::Impl {
       if (m.recompute >= Recompute::radial) {
         msg = m.node_to_edge_recomputing_radial(node[0], src, dst, rot, csr, e[0], e[1], block.so2_conv_1.rad_func);
       } else {
-        radial = radial_mlp(e[0], e[1], block.so2_conv_1.rad_func, *m.tables);
+        // The fused gather keeps the scale's gradient rounded where the producers round (the last Linear's input).
+        radial = radial_mlp(e[0], e[1], block.so2_conv_1.rad_func, *m.tables, m.fused);
         msg = m.node_to_edge(node[0], src, dst, rot, csr, m.fused ? radial : torch::Tensor());
       }
       torch::Tensor gate, m0_with_gate;
-      msg = so2_conv(msg, m.fused ? torch::Tensor() : radial, mix.so2_conv_1, H, L * H, &gate, &m0_with_gate);
+      // The gather's message and the gate's input gradients come rounded where the producers round.
+      const bool r = m.tables->round_tf32_operands;
+      msg = so2_conv(msg, m.fused ? torch::Tensor() : radial, mix.so2_conv_1, H, L * H, &gate, &m0_with_gate, {r, r});
       if (m.recompute >= Recompute::radial_and_conv2)
         return m.edge_to_node_recomputing_conv2(msg, m0_with_gate, mix.so2_conv_2, C, dst, num_atoms, rot, csr);
-      return m.edge_to_node(m.gate_and_conv2(msg, gate, m0_with_gate, mix.so2_conv_2, C), dst, num_atoms, rot, csr);
+      return m.edge_to_node(m.gate_and_conv2(msg, gate, m0_with_gate, mix.so2_conv_2, C), dst, num_atoms, rot, csr, r);
     }
   };
 
@@ -420,6 +430,15 @@ Engine::Engine(const std::string& model_path, const EngineOptions& options) : im
     const char* k2 = std::getenv("UMA_FUSED_GATE_CONV2");
     m.gate_conv2_on = m.fused && !(k2 && std::string(k2) == "0");
   }
+#ifdef UMA_HAVE_CUDA_KERNELS
+  // The producer rounding (LayerTables::round_tf32_operands): where the fused kernels feed the rounding Hopper GEMM.
+  // Read at every construction (not once per process), so that a test can build an engine with and one without.
+  if (m.fused && gemm == Fp32Gemm::tf32 && tf32_gemm_kernel_requested() == Tf32GemmKernel::hopper_tma_rna) {
+    const c10::cuda::CUDAGuard guard(options.device);
+    const char* pre = std::getenv("UMA_TF32_PREROUND");
+    m.tables->round_tf32_operands = fused::tf32_linear_available() && !(pre && std::string(pre) == "0");
+  }
+#endif
   if (options.deterministic && !m.fused)
     throw Error("deterministic summation needs the fused CUDA kernels (device cuda in a CUDA build); "
                 "on the CPU results are deterministic already");
@@ -432,6 +451,7 @@ Engine::Engine(const std::string& model_path, const EngineOptions& options) : im
     hopper = fused::tf32_linear_available();
 #endif
     i.tf32_kernel = tf32_gemm_kernel_name(hopper ? tf32_gemm_kernel_requested() : Tf32GemmKernel::cublas);
+    i.tf32_prerounded = m.tables->round_tf32_operands;
   }
 }
 

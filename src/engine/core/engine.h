@@ -77,6 +77,9 @@ struct ModelInfo {
   // The tf32 mode's GEMM kernel on this device (tf32_gemm_kernel_name: "hopper-rna", "cublas", ...); empty in the
   // other modes. cublas wherever the Hopper kernels cannot run, whatever UMA_TF32_GEMM asks for.
   std::string tf32_kernel;
+  // The tf32 mode's fused kernels store the GEMM operands they make rounded to TF32, and those GEMMs read them as they
+  // are (layers.h LayerTables::round_tf32_operands): the same products, a faster kernel.
+  bool tf32_prerounded = false;
   int charge_min = 0, charge_max = 0, spin_min = 0, spin_max = 0;
   std::map<std::string, int> default_charge, default_spin;  // per task
 };

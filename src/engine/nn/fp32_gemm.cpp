@@ -46,7 +46,8 @@ const char* tf32_gemm_kernel_name(Tf32GemmKernel kernel) {
   return "?";
 }
 
-torch::Tensor linear_in_mode(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, Fp32Gemm mode) {
+torch::Tensor linear_in_mode(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, Fp32Gemm mode,
+                             Tf32Operands rounded) {
 #ifdef UMA_HAVE_CUDA_KERNELS
   if (mode == Fp32Gemm::split_tf32 && x.is_cuda() && x.scalar_type() == torch::kFloat32)
     return fused::split_tf32_linear(x, w, b);
@@ -67,11 +68,13 @@ torch::Tensor linear_in_mode(const torch::Tensor& x, const torch::Tensor& w, con
     switch (tf32_gemm_kernel_requested()) {
       case Tf32GemmKernel::hopper_tma: return fused::tf32_linear(x, w, b);
       case Tf32GemmKernel::hopper_rs: return fused::tf32_rs_linear(x, w, b);
-      case Tf32GemmKernel::hopper_tma_rna: return fused::tf32_rna_linear(x, w, b);
+      case Tf32GemmKernel::hopper_tma_rna:
+        return fused::tf32_rna_linear(x, w, b, rounded.input_rounded, rounded.grad_rounded);
       case Tf32GemmKernel::cublas: break;
     }
   }
 #endif
+  (void)rounded;  // exact fp32 or cuBLAS: its operands go in as they are
   return torch::nn::functional::linear(x, w, b);
 }
 

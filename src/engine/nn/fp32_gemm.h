@@ -34,13 +34,25 @@ enum class Tf32GemmKernel {
 Tf32GemmKernel tf32_gemm_kernel_requested();
 const char* tf32_gemm_kernel_name(Tf32GemmKernel kernel);  // "cublas", "hopper", "rs", "hopper-rna"
 
+// The A operands of a linear layer that their producers already stored rounded to TF32 (kernels/tf32_operand.cuh: the
+// fused kernels' round_tf32), in the tf32 mode with the hopper-rna kernel: such an operand goes to the TMA kernel that
+// reads it as it is instead of rounding it on its way into registers, with the same products (~12 % faster on one
+// layer's GEMMs; benchmarks/results/2026-12-07-h100-tma-rna.md). The caller vouches for it: x (input_rounded) or the
+// gradient of y (grad_rounded; only where y's one consumer is such a producer's op and nothing on the way changes the
+// values) must be exactly TF32. Elsewhere, and for every other mode and kernel, the flags change nothing.
+struct Tf32Operands {
+  bool input_rounded = false;
+  bool grad_rounded = false;
+};
+
 // y = x w^T + b (torch::nn::functional::linear), on the split-TF32 kernel when `mode` is split_tf32, on the Hopper
 // kernel tf32_gemm_kernel_requested() names when it is tf32 on an H100/H200 (the weights rounded to TF32 beforehand
 // for hopper-rna: tf32_weights.h), x an fp32 CUDA tensor in a build with
 // the CUDA kernels; otherwise torch's linear (whose cuBLAS TF32 setting the engine sets once for the tf32 mode).
 // w must not require a gradient on the kernels' paths (inference: the weights are constants; the input gradient is
 // the only one formed).
-torch::Tensor linear_in_mode(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, Fp32Gemm mode);
+torch::Tensor linear_in_mode(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, Fp32Gemm mode,
+                             Tf32Operands rounded = {});
 
 }  // namespace uma
 

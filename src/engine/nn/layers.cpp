@@ -1,5 +1,7 @@
 #include "engine/nn/layers.h"
 
+#include <stdexcept>
+
 #ifdef UMA_HAVE_CUDA_KERNELS
 #include "engine/fused/edge/fused_layer_norm_silu.h"
 #include "engine/fused/node/fused_node_gate.h"
@@ -11,11 +13,11 @@ namespace uma {
 namespace F = torch::nn::functional;
 using torch::indexing::Slice;
 
-torch::Tensor MixedLinear::apply(const torch::Tensor& x) const {
-  if (weight.defined()) return linear_in_mode(x, weight, bias, gemm);
+torch::Tensor MixedLinear::apply(const torch::Tensor& x, Tf32Operands rounded) const {
+  if (weight.defined()) return linear_in_mode(x, weight, bias, gemm, rounded);
   torch::Tensor y;
   for (int64_t e = 0; e < experts.size(0); ++e) {
-    auto ye = coefficients[e] * linear_in_mode(x, experts[e], torch::Tensor(), gemm);
+    auto ye = coefficients[e] * linear_in_mode(x, experts[e], torch::Tensor(), gemm, {rounded.input_rounded, false});
     y = y.defined() ? y + ye : ye;
   }
   return bias.defined() ? y + bias : y;
@@ -31,8 +33,8 @@ LayerTables::LayerTables(torch::Dtype dtype, torch::Device device, Fp32Gemm gemm
                        .to(device, dtype);
 }
 
-torch::Tensor linear(const torch::Tensor& x, const LinearW& w, Fp32Gemm gemm) {
-  return linear_in_mode(x, w.weight, w.bias, gemm);
+torch::Tensor linear(const torch::Tensor& x, const LinearW& w, Fp32Gemm gemm, Tf32Operands rounded) {
+  return linear_in_mode(x, w.weight, w.bias, gemm, rounded);
 }
 
 namespace {
@@ -42,48 +44,61 @@ namespace {
 // back the normalised rows and their statistics.
 // With a row bias (table [T, W], index [rows]) the rows normalised are h + table[index] (the fused kernel adds it on
 // the way in; the Torch form looks it up and adds).
-torch::Tensor layer_norm_silu(const torch::Tensor& h, const LayerNormW& w, bool fused,
+// round_tf32: the output and the input gradient stored rounded to TF32 (LayerTables::round_tf32_operands; the fused
+// kernel only, which the engine guarantees where it asks for it).
+torch::Tensor layer_norm_silu(const torch::Tensor& h, const LayerNormW& w, bool fused, bool round_tf32,
                               const torch::Tensor& row_bias = torch::Tensor(),
                               const torch::Tensor& row_bias_index = torch::Tensor()) {
   constexpr double kEps = 1e-5;
 #ifdef UMA_HAVE_CUDA_KERNELS
   if (fused && h.is_cuda() && h.stride(-1) == 1)
-    return fused::layer_norm_silu(h, w.weight, w.bias, kEps, row_bias, row_bias_index);
+    return fused::layer_norm_silu(h, w.weight, w.bias, kEps, row_bias, row_bias_index, round_tf32);
 #endif
+  if (round_tf32) throw std::logic_error("layer_norm_silu: TF32 rounding needs the fused kernel");
   const auto in = row_bias.defined() ? h + row_bias.index_select(0, row_bias_index) : h;
   return torch::silu(torch::layer_norm(in, {h.size(-1)}, w.weight, w.bias, kEps));
 }
 
-// RadialMLP after its first Linear (whose output is h0, or h0 + row_bias[row_bias_index]) and before its last.
+// RadialMLP after its first Linear (whose output is h0, or h0 + row_bias[row_bias_index]) and before its last. With
+// t.round_tf32_operands both normalisations store their outputs and input gradients rounded: lin3 reads both as they
+// are, and so do the Linears on either side (lin0's gradient, lin6's input).
 torch::Tensor radial_mlp_between(const torch::Tensor& h0, const RadialMLPW& w, const LayerTables& t,
                                  const torch::Tensor& row_bias = torch::Tensor(),
                                  const torch::Tensor& row_bias_index = torch::Tensor()) {
-  auto h = layer_norm_silu(h0, w.norm1, t.fused, row_bias, row_bias_index);
-  return layer_norm_silu(linear(h, w.lin3, t.gemm), w.norm4, t.fused);
+  const bool r = t.round_tf32_operands;
+  auto h = layer_norm_silu(h0, w.norm1, t.fused, r, row_bias, row_bias_index);
+  return layer_norm_silu(linear(h, w.lin3, t.gemm, {r, r}), w.norm4, t.fused, r);
 }
 
 // RadialMLP after its first Linear.
 torch::Tensor radial_mlp_after_lin0(const torch::Tensor& h0, const RadialMLPW& w, const LayerTables& t,
-                                   const torch::Tensor& row_bias = torch::Tensor(),
+                                   bool output_grad_rounded, const torch::Tensor& row_bias = torch::Tensor(),
                                    const torch::Tensor& row_bias_index = torch::Tensor()) {
-  return linear(radial_mlp_between(h0, w, t, row_bias, row_bias_index), w.lin6, t.gemm);
+  return linear(radial_mlp_between(h0, w, t, row_bias, row_bias_index), w.lin6, t.gemm,
+                {t.round_tf32_operands, output_grad_rounded});
+}
+
+// lin0 on the Gaussians (not rounded: the engine's geometry makes them), its gradient from the first normalisation.
+torch::Tensor radial_lin0_gauss(const torch::Tensor& gauss, const RadialMLPW& w, const LayerTables& t) {
+  return linear_in_mode(gauss, w.lin0_gauss, torch::Tensor(), t.gemm, {false, t.round_tf32_operands});
 }
 
 }  // namespace
 
 torch::Tensor radial_mlp(const torch::Tensor& x, const RadialMLPW& w, const LayerTables& t) {
-  return radial_mlp_after_lin0(linear(x, w.lin0, t.gemm), w, t);
+  return radial_mlp_after_lin0(linear(x, w.lin0, t.gemm, {false, t.round_tf32_operands}), w, t, false);
 }
 
 torch::Tensor radial_mlp(const torch::Tensor& gauss, const torch::Tensor& pair, const RadialMLPW& w,
-                         const LayerTables& t) {
+                         const LayerTables& t, bool output_grad_rounded) {
   // lin0's element-pair part goes in as the first normalisation's row bias: no [E, hidden] lookup and add.
-  return radial_mlp_after_lin0(linear_in_mode(gauss, w.lin0_gauss, torch::Tensor(), t.gemm), w, t, w.lin0_pair, pair);
+  return radial_mlp_after_lin0(radial_lin0_gauss(gauss, w, t), w, t, output_grad_rounded && t.round_tf32_operands,
+                               w.lin0_pair, pair);
 }
 
 torch::Tensor radial_mlp_hidden(const torch::Tensor& gauss, const torch::Tensor& pair, const RadialMLPW& w,
                                 const LayerTables& t) {
-  return radial_mlp_between(linear_in_mode(gauss, w.lin0_gauss, torch::Tensor(), t.gemm), w, t, w.lin0_pair, pair);
+  return radial_mlp_between(radial_lin0_gauss(gauss, w, t), w, t, w.lin0_pair, pair);
 }
 
 torch::Tensor rms_norm_sh(const torch::Tensor& x, const RMSNormSHW& w, const LayerTables& t,
@@ -115,15 +130,17 @@ namespace {
 
 // SO2_m_Conv: x_m [E,2,K*Cin] (+m row, -m row) -> [E,2K,Cout]: K real rows then K imaginary rows
 // (the M-major order), where the weight is [W1; W2], out_r = W1 x_r - W2 x_i, out_i = W2 x_r + W1 x_i.
-torch::Tensor so2_m_conv(const torch::Tensor& x_m, const MixedLinear& fc, int64_t out_channels) {
+torch::Tensor so2_m_conv(const torch::Tensor& x_m, const MixedLinear& fc, int64_t out_channels,
+                         Tf32Operands rounded) {
   const int64_t E = x_m.size(0);
   if (fc.block_weight.defined()) {
     // One GEMM [x_r | x_i] . W_block^T = [out_r | out_i]. A 2-D view of strided rows goes to cuBLAS
     // as is (leading dimension), where a 3-D one would become a per-edge batched GEMM.
-    auto y = linear_in_mode(x_m.reshape({E, 2 * x_m.size(2)}), fc.block_weight, torch::Tensor(), fc.gemm);
+    auto y = linear_in_mode(x_m.reshape({E, 2 * x_m.size(2)}), fc.block_weight, torch::Tensor(), fc.gemm, rounded);
     return y.view({E, y.size(1) / out_channels, out_channels});
   }
-  auto y = fc.apply(x_m.contiguous());  // [E,2,2*half]; contiguous so that matmul folds to one GEMM
+  // The outputs are combined below (r0 - i1, ...): their gradients reach the GEMM as sums, not as stored.
+  auto y = fc.apply(x_m.contiguous(), {rounded.input_rounded, false});  // [E,2,2*half]; one GEMM when contiguous
   const int64_t half = y.size(2) / 2;
   auto parts = y.reshape({E, 4, half}).unbind(1);
   auto r0 = parts[0], i0 = parts[1], r1 = parts[2], i1 = parts[3];
@@ -143,7 +160,7 @@ MGroups split_m(const torch::Tensor& x) {
 torch::Tensor join_m(const MGroups& x) { return torch::cat({x.m0, x.m1, x.m2}, 1); }
 
 MGroups so2_conv(const MGroups& x, const torch::Tensor& radial, const MixedSO2Conv& w, int64_t out_channels,
-                 int64_t gate_channels, torch::Tensor* gate, torch::Tensor* m0_with_gate) {
+                 int64_t gate_channels, torch::Tensor* gate, torch::Tensor* m0_with_gate, Tf32Operands rounded) {
   const int64_t E = x.m0.size(0), Cin = x.m0.size(2);
   // Each group as rows of one matrix (a view where the group's rows are adjacent, as in all callers).
   auto x0 = x.m0.reshape({E, 3 * Cin});
@@ -154,15 +171,17 @@ MGroups so2_conv(const MGroups& x, const torch::Tensor& radial, const MixedSO2Co
     x0 = x0 * rs[0];
     x1 = x1 * rs[1].unsqueeze(1);
     x2 = x2 * rs[2].unsqueeze(1);
+    rounded.input_rounded = false;  // scaled here, after its producer
   }
-  auto y0 = w.fc_m0.apply(x0);
+  auto y0 = w.fc_m0.apply(x0, rounded);
   if (m0_with_gate) *m0_with_gate = y0;
   if (gate_channels > 0) {
     auto ys = y0.split_with_sizes({gate_channels, y0.size(1) - gate_channels}, 1);
     *gate = ys[0];
     y0 = ys[1];
   }
-  return {y0.view({E, 3, out_channels}), so2_m_conv(x1, w.fc_m1, out_channels), so2_m_conv(x2, w.fc_m2, out_channels)};
+  return {y0.view({E, 3, out_channels}), so2_m_conv(x1, w.fc_m1, out_channels, rounded),
+          so2_m_conv(x2, w.fc_m2, out_channels, rounded)};
 }
 
 MGroups edge_gate(const MGroups& x, const torch::Tensor& gate_logits) {

@@ -20,7 +20,8 @@ struct MixedLinear {
   // [x_+m | x_-m] gives [out_real | out_imag] (fairchem's umas_fast_pytorch W_block; same maths).
   torch::Tensor block_weight;
   Fp32Gemm gemm = Fp32Gemm::strict;  // how its GEMMs run on a GPU in fp32
-  torch::Tensor apply(const torch::Tensor& x) const;
+  // `rounded`: fp32_gemm.h; the unmerged experts' gradients are scaled by their coefficients, so not kept rounded.
+  torch::Tensor apply(const torch::Tensor& x, Tf32Operands rounded = {}) const;
 };
 
 struct MixedSO2Conv {
@@ -38,18 +39,26 @@ struct LayerTables {
   // 2026-12-06: -1.3 ms at carbon 2000 in TF32, -0.6 ms at Cu 200; benchmarks/results/2026-12-06-h200-node-kernels.md).
   // UMA_FUSED_NODE_KERNELS=0 turns them off, for A/B timings and the GPU test run of the Torch-op path.
   bool fused_node = false;
+  // The tf32 mode's producer rounding (fp32_gemm.h Tf32Operands): the fused kernels whose outputs feed only TF32 GEMMs
+  // store them rounded to TF32 (the message and gated message, the radial MLP's hidden rows, and their gradients),
+  // and those GEMMs read them as they are. On where `fused`, the tf32 mode and the hopper-rna kernel meet on an
+  // H100/H200 (the engine decides), unless UMA_TF32_PREROUND=0 (A/B timings and the GPU test that holds it to the
+  // rounding kernel's results bit for bit).
+  bool round_tf32_operands = false;
   LayerTables(torch::Dtype dtype, torch::Device device, Fp32Gemm gemm, bool fused = false);
 };
 
-torch::Tensor linear(const torch::Tensor& x, const LinearW& w, Fp32Gemm gemm);
+torch::Tensor linear(const torch::Tensor& x, const LinearW& w, Fp32Gemm gemm, Tf32Operands rounded = {});
 
 // nn/radial.py RadialMLP. Its two LayerNorm + SiLU pairs are one fused CUDA kernel each way where t.fused (and the
 // tensor is on the GPU), else torch's layer_norm and silu.
 torch::Tensor radial_mlp(const torch::Tensor& x, const RadialMLPW& w, const LayerTables& t);
 // The same on x_edge = [gauss | source_embedding[Z_src] | target_embedding[Z_dst]] given as its Gaussian part and
 // the element pair per edge, pair = Z_src · max_num_elements + Z_dst (RadialMLPW::lin0_pair): what the engine runs.
+// output_grad_rounded: the output's one consumer stores its gradient rounded to TF32 (t.round_tf32_operands; the
+// fused gather's radial scale), so the last Linear's backward takes it as it is.
 torch::Tensor radial_mlp(const torch::Tensor& gauss, const torch::Tensor& pair, const RadialMLPW& w,
-                         const LayerTables& t);
+                         const LayerTables& t, bool output_grad_rounded = false);
 // That MLP without its last Linear (w.lin6): the hidden rows [E, hidden] the Linear reads, for a caller that applies
 // it itself (the engine's recomputed radial scale, fused_wigner_ops.h RadialRecipe). radial_mlp = linear(this, lin6).
 torch::Tensor radial_mlp_hidden(const torch::Tensor& gauss, const torch::Tensor& pair, const RadialMLPW& w,
@@ -76,8 +85,10 @@ torch::Tensor join_m(const MGroups& x);   // [E,9,C], one copy
 // fused gather has not applied it) multiplies the inputs per m; `gate_channels` > 0 splits that many
 // gate logits off the m = 0 output (returned in `gate`), and `m0_with_gate` (optional) receives that whole
 // GEMM output [E, gate_channels + 3*Cout] for the fused gate. Output channels: Cout.
+// `rounded` (fp32_gemm.h): the three groups' inputs and/or their outputs' gradients were stored rounded to TF32.
 MGroups so2_conv(const MGroups& x, const torch::Tensor& radial, const MixedSO2Conv& w, int64_t out_channels,
-                 int64_t gate_channels, torch::Tensor* gate, torch::Tensor* m0_with_gate = nullptr);
+                 int64_t gate_channels, torch::Tensor* gate, torch::Tensor* m0_with_gate = nullptr,
+                 Tf32Operands rounded = {});
 
 // nn/activation.py GateActivation(m_prime = True) on M-major edge features: the l = 0 row SiLU, every
 // other row times sigmoid(gate) of its degree.

@@ -18,16 +18,19 @@ namespace uma {
 namespace fused {
 namespace {
 
-// Which kernel a linear layer runs on.
-enum class Kernel { kSplitTf32, kTf32, kTf32Rs, kTf32Rna };
+// Which kernel a linear layer runs on. kTf32Pre is kTf32's kernel on an operand its producer rounded (tf32_rna_linear),
+// counted apart from the truncating mode's own calls.
+enum class Kernel { kSplitTf32, kTf32, kTf32Rs, kTf32Rna, kTf32Pre };
 
 struct Counts {
   std::atomic<int64_t> kernel{0}, fallback{0};
 };
-Counts counts[4];  // by Kernel
+Counts counts[5];  // by Kernel
 
 // The kernels on the TMA GEMM's pipeline, which reads B as weight rows only.
-bool takes_weight_rows_only(Kernel which) { return which == Kernel::kTf32 || which == Kernel::kTf32Rna; }
+bool takes_weight_rows_only(Kernel which) {
+  return which == Kernel::kTf32 || which == Kernel::kTf32Rna || which == Kernel::kTf32Pre;
+}
 
 // t as [rows, t.size(-1)] with unit column stride: a view where one exists (a 2-D view of strided rows keeps its
 // row stride, which the kernel takes as the leading dimension), else a copy.
@@ -57,7 +60,7 @@ bool try_kernel(Kernel which, const Tensor& a, const Tensor& b, k::GemmBLayout l
   p.ldd = out.stride(0);
   if (takes_weight_rows_only(which)) {
     if (!k::hopper::tf32_gemm_tma_supported(p)) return false;
-    if (which == Kernel::kTf32)
+    if (which == Kernel::kTf32 || which == Kernel::kTf32Pre)
       launch([&] { k::hopper::tf32_gemm_tma(p, current_stream()); });
     else
       launch([&] { k::hopper::tf32_gemm_tma_rna(p, current_stream()); });
@@ -128,21 +131,25 @@ Tensor input_gradient(Kernel which, const Tensor& gy, const Tensor& w) {
   return gx;
 }
 
-template <Kernel kWhich>
-class TensorCoreLinearFunction : public torch::autograd::Function<TensorCoreLinearFunction<kWhich>> {
+// One linear layer's GEMMs: forward on `forward_kernel`, input gradient on `backward_kernel` (the same kernel, except
+// where the TF32 mode's producers have rounded an operand already: tf32_rna_linear).
+class TensorCoreLinearFunction : public torch::autograd::Function<TensorCoreLinearFunction> {
  public:
   // b: the bias, or an empty tensor for none (torch's autograd Function takes no undefined inputs).
-  static Tensor forward(AutogradContext* ctx, const Tensor& x, const Tensor& w, const Tensor& b) {
+  static Tensor forward(AutogradContext* ctx, const Tensor& x, const Tensor& w, const Tensor& b, int64_t forward_kernel,
+                        int64_t backward_kernel) {
+    const Kernel which = static_cast<Kernel>(forward_kernel);
     const c10::cuda::CUDAGuard guard(x.device());
     const Tensor x2 = as_rows(x), wc = w.contiguous();
     const Tensor bc = b.numel() > 0 ? b.contiguous() : Tensor();
     Tensor y = torch::empty({x2.size(0), wc.size(0)}, x.options());
-    if (!try_kernel(kWhich, x2, wc, k::GemmBLayout::kWeightRows, bc, y)) {
+    if (!try_kernel(which, x2, wc, k::GemmBLayout::kWeightRows, bc, y)) {
       y = torch::nn::functional::linear(x2, wc, bc);
-      ++counts[static_cast<int>(kWhich)].fallback;
+      ++counts[static_cast<int>(which)].fallback;
     }
     ctx->save_for_backward({wc});
     ctx->saved_data["input_shape"] = x.sizes().vec();
+    ctx->saved_data["backward_kernel"] = backward_kernel;
     auto shape = x.sizes().vec();
     shape.back() = wc.size(0);
     return y.view(shape);
@@ -151,14 +158,15 @@ class TensorCoreLinearFunction : public torch::autograd::Function<TensorCoreLine
   static tensor_list backward(AutogradContext* ctx, tensor_list grad_outputs) {
     const Tensor w = ctx->get_saved_variables()[0];
     const auto input_shape = ctx->saved_data["input_shape"].toIntVector();
+    const Kernel which = static_cast<Kernel>(ctx->saved_data["backward_kernel"].toInt());
     const Tensor& gy = grad_outputs[0];
-    if (!gy.defined()) return {Tensor(), Tensor(), Tensor()};
-    return {input_gradient(kWhich, gy, w).view(input_shape), Tensor(), Tensor()};
+    if (!gy.defined()) return {Tensor(), Tensor(), Tensor(), Tensor(), Tensor()};
+    return {input_gradient(which, gy, w).view(input_shape), Tensor(), Tensor(), Tensor(), Tensor()};
   }
 };
 
-template <Kernel kWhich>
-Tensor tensor_core_linear(const Tensor& x, const Tensor& w, const Tensor& b, const char* name) {
+Tensor tensor_core_linear(Kernel forward_kernel, Kernel backward_kernel, const Tensor& x, const Tensor& w,
+                          const Tensor& b, const char* name) {
   require(x.is_cuda() && x.scalar_type() == torch::kFloat32 && w.scalar_type() == torch::kFloat32 &&
               w.device() == x.device() && w.dim() == 2 && x.dim() >= 1 && x.size(-1) == w.size(1) &&
               (!b.defined() || (b.scalar_type() == torch::kFloat32 && b.device() == x.device() && b.numel() == w.size(0))),
@@ -166,28 +174,32 @@ Tensor tensor_core_linear(const Tensor& x, const Tensor& w, const Tensor& b, con
   // The weights are constants in inference; should a caller ever train through this, torch's linear forms
   // the weight gradient this function does not.
   if (w.requires_grad() || (b.defined() && b.requires_grad())) {
-    ++counts[static_cast<int>(kWhich)].fallback;
+    ++counts[static_cast<int>(forward_kernel)].fallback;
     return torch::nn::functional::linear(x, w, b);
   }
-  return TensorCoreLinearFunction<kWhich>::apply(x, w, b.defined() ? b : torch::empty({0}, w.options()));
+  return TensorCoreLinearFunction::apply(x, w, b.defined() ? b : torch::empty({0}, w.options()),
+                                         static_cast<int64_t>(forward_kernel), static_cast<int64_t>(backward_kernel));
 }
 
 }  // namespace
 
 Tensor split_tf32_linear(const Tensor& x, const Tensor& w, const Tensor& b) {
-  return tensor_core_linear<Kernel::kSplitTf32>(x, w, b, "split_tf32_linear");
+  return tensor_core_linear(Kernel::kSplitTf32, Kernel::kSplitTf32, x, w, b, "split_tf32_linear");
 }
 
 Tensor tf32_linear(const Tensor& x, const Tensor& w, const Tensor& b) {
-  return tensor_core_linear<Kernel::kTf32>(x, w, b, "tf32_linear");
+  return tensor_core_linear(Kernel::kTf32, Kernel::kTf32, x, w, b, "tf32_linear");
 }
 
 Tensor tf32_rs_linear(const Tensor& x, const Tensor& w, const Tensor& b) {
-  return tensor_core_linear<Kernel::kTf32Rs>(x, w, b, "tf32_rs_linear");
+  return tensor_core_linear(Kernel::kTf32Rs, Kernel::kTf32Rs, x, w, b, "tf32_rs_linear");
 }
 
-Tensor tf32_rna_linear(const Tensor& x, const Tensor& w, const Tensor& b) {
-  return tensor_core_linear<Kernel::kTf32Rna>(x, w, b, "tf32_rna_linear");
+Tensor tf32_rna_linear(const Tensor& x, const Tensor& w, const Tensor& b, bool input_rounded, bool grad_rounded) {
+  // An operand its producer rounded already goes to the TMA kernel that reads it as it is: truncating a TF32 value
+  // changes nothing, so the products are the rounding kernel's, without its copy through registers.
+  return tensor_core_linear(input_rounded ? Kernel::kTf32Pre : Kernel::kTf32Rna,
+                            grad_rounded ? Kernel::kTf32Pre : Kernel::kTf32Rna, x, w, b, "tf32_rna_linear");
 }
 
 Tensor tf32_rs_input_gradient(const Tensor& dy, const Tensor& w) {
@@ -213,6 +225,11 @@ TensorCoreCounts tf32_rs_linear_counts() {
 
 TensorCoreCounts tf32_rna_linear_counts() {
   const auto& c = counts[static_cast<int>(Kernel::kTf32Rna)];
+  return {c.kernel.load(), c.fallback.load()};
+}
+
+TensorCoreCounts tf32_prerounded_counts() {
+  const auto& c = counts[static_cast<int>(Kernel::kTf32Pre)];
   return {c.kernel.load(), c.fallback.load()};
 }
 

@@ -12,6 +12,7 @@
 #include "edge_gate_launch.h"
 #include "kernels/device_math.cuh"
 #include "kernels/launch_check.h"
+#include "kernels/tf32_operand.cuh"
 
 namespace uma {
 namespace kernels {
@@ -27,18 +28,19 @@ __global__ void __launch_bounds__(kGateThreads) edge_gate_fwd_kernel(const EdgeG
     const T* row = p.m0g + e * p.ld + c;
     const T s1 = sigmoid_of(row[0]), s2 = sigmoid_of(row[H]);
     const T x0 = row[2 * H];
+    const bool rn = p.round_tf32;
     T* o0 = p.out0 + e * 3 * H + c;
-    o0[0] = x0 * sigmoid_of(x0);
-    o0[H] = row[3 * H] * s1;
-    o0[2 * H] = row[4 * H] * s2;
+    o0[0] = tf32_operand_if(rn, x0 * sigmoid_of(x0));
+    o0[H] = tf32_operand_if(rn, row[3 * H] * s1);
+    o0[2 * H] = tf32_operand_if(rn, row[4 * H] * s2);
     const T* x1 = p.m1 + e * 4 * H + c;
     T* o1 = p.out1 + e * 4 * H + c;
 #pragma unroll
-    for (int r = 0; r < 4; ++r) o1[r * H] = x1[r * H] * (r % 2 == 0 ? s1 : s2);  // kGateDegreeOfM1Row
+    for (int r = 0; r < 4; ++r) o1[r * H] = tf32_operand_if(rn, x1[r * H] * (r % 2 == 0 ? s1 : s2));  // kGateDegreeOfM1Row
     const T* x2 = p.m2 + e * 2 * H + c;
     T* o2 = p.out2 + e * 2 * H + c;
-    o2[0] = x2[0] * s2;
-    o2[H] = x2[H] * s2;
+    o2[0] = tf32_operand_if(rn, x2[0] * s2);
+    o2[H] = tf32_operand_if(rn, x2[H] * s2);
   }
 }
 
@@ -49,6 +51,7 @@ __global__ void __launch_bounds__(kGateThreads) edge_gate_bwd_kernel(const EdgeG
     const int64_t e = i / H, c = i - e * H;
     const T* row = p.m0g + e * p.ld + c;
     const T s1 = sigmoid_of(row[0]), s2 = sigmoid_of(row[H]);
+    const bool rn = p.round_tf32;
     const T* G0 = p.grad_out0 + e * 3 * H + c;
     const T* G1 = p.grad_out1 + e * 4 * H + c;
     const T* G2 = p.grad_out2 + e * 2 * H + c;
@@ -62,10 +65,10 @@ __global__ void __launch_bounds__(kGateThreads) edge_gate_bwd_kernel(const EdgeG
       const T g = G1[r * H];
       if (r % 2 == 0) {
         dot1 += g * x1[r * H];
-        gm1[r * H] = g * s1;
+        gm1[r * H] = tf32_operand_if(rn, g * s1);
       } else {
         dot2 += g * x1[r * H];
-        gm1[r * H] = g * s2;
+        gm1[r * H] = tf32_operand_if(rn, g * s2);
       }
     }
     T* gm2 = p.grad_m2 + e * 2 * H + c;
@@ -73,15 +76,15 @@ __global__ void __launch_bounds__(kGateThreads) edge_gate_bwd_kernel(const EdgeG
     for (int r = 0; r < 2; ++r) {
       const T g = G2[r * H];
       dot2 += g * x2[r * H];
-      gm2[r * H] = g * s2;
+      gm2[r * H] = tf32_operand_if(rn, g * s2);
     }
     const T x0 = row[2 * H], s0 = sigmoid_of(x0);
     T* gy = p.grad_m0g + e * 5 * H + c;
-    gy[0] = dot1 * s1 * (T(1) - s1);
-    gy[H] = dot2 * s2 * (T(1) - s2);
-    gy[2 * H] = g0 * s0 * (T(1) + x0 * (T(1) - s0));
-    gy[3 * H] = g01 * s1;
-    gy[4 * H] = g02 * s2;
+    gy[0] = tf32_operand_if(rn, dot1 * s1 * (T(1) - s1));
+    gy[H] = tf32_operand_if(rn, dot2 * s2 * (T(1) - s2));
+    gy[2 * H] = tf32_operand_if(rn, g0 * s0 * (T(1) + x0 * (T(1) - s0)));
+    gy[3 * H] = tf32_operand_if(rn, g01 * s1);
+    gy[4 * H] = tf32_operand_if(rn, g02 * s2);
   }
 }
 

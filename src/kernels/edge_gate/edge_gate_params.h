@@ -29,6 +29,8 @@ struct EdgeGateFwdParams {
   T* out2 = nullptr;       // [n_edges, 2, H]
   int64_t n_edges = 0;
   int64_t channels = 0;    // H, > 0
+  // Store out0..2 rounded to TF32 (kernels/tf32_operand.cuh): they feed only conv 2's TF32 GEMMs. fp32 only.
+  bool round_tf32 = false;
 };
 
 // Adjoint: with s_l = σ(g_l) and the incoming gradients G0, G1, G2 of out0..out2,
@@ -49,6 +51,8 @@ struct EdgeGateBwdParams {
   T* grad_m2 = nullptr;          // [n_edges, 2, H]
   int64_t n_edges = 0;
   int64_t channels = 0;
+  // Store grad_m0g, grad_m1, grad_m2 rounded to TF32 (kernels/tf32_operand.cuh): they feed only conv 1's TF32 GEMMs.
+  bool round_tf32 = false;
 };
 
 }  // namespace kernels

@@ -17,6 +17,7 @@
 #include "layer_norm_silu_launch.h"
 #include "kernels/device_math.cuh"
 #include "kernels/launch_check.h"
+#include "kernels/tf32_operand.cuh"
 
 namespace uma {
 namespace kernels {
@@ -107,7 +108,7 @@ __global__ void __launch_bounds__(kThreads) layer_norm_silu_fwd_tile_kernel(cons
         load(p.weight + c, w);
         load(p.bias + c, b);
 #pragma unroll
-        for (int i = 0; i < kVec; ++i) out[i] = silu((v[j][i] - mean) * rstd * w[i] + b[i]);
+        for (int i = 0; i < kVec; ++i) out[i] = tf32_operand_if(p.round_tf32, silu((v[j][i] - mean) * rstd * w[i] + b[i]));
         store(y + c, out);
       }
     }
@@ -151,7 +152,7 @@ __global__ void __launch_bounds__(kThreads) layer_norm_silu_bwd_tile_kernel(cons
       if (c < W) {
         T out[kVec];
 #pragma unroll
-        for (int i = 0; i < kVec; ++i) out[i] = rstd * (g[j][i] - mean_g - v[j][i] * mean_gx);
+        for (int i = 0; i < kVec; ++i) out[i] = tf32_operand_if(p.round_tf32, rstd * (g[j][i] - mean_g - v[j][i] * mean_gx));
         store(dx + c, out);
       }
     }
@@ -191,7 +192,7 @@ __global__ void __launch_bounds__(kThreads) layer_norm_silu_fwd_loop_kernel(cons
     T mean, rstd;
     row_stats(x, W, eps, lane, mean, rstd);
     T* y = p.y + row * W;
-    for (int64_t c = lane; c < W; c += kWarp) y[c] = silu((x[c] - mean) * rstd * p.weight[c] + p.bias[c]);
+    for (int64_t c = lane; c < W; c += kWarp) y[c] = tf32_operand_if(p.round_tf32, silu((x[c] - mean) * rstd * p.weight[c] + p.bias[c]));
   }
 }
 
@@ -217,7 +218,7 @@ __global__ void __launch_bounds__(kThreads) layer_norm_silu_bwd_loop_kernel(cons
     for (int64_t c = lane; c < W; c += kWarp) {  // recomputes g (cheaper than a scratch row in global memory)
       const T xh = (x[c] - mean) * rstd, w = p.weight[c];
       const T g = silu_grad(xh * w + p.bias[c], dy[c]) * w;
-      dx[c] = rstd * (g - mean_g - xh * mean_gx);
+      dx[c] = tf32_operand_if(p.round_tf32, rstd * (g - mean_g - xh * mean_gx));
     }
   }
 }

@@ -32,6 +32,8 @@ struct LayerNormSiluFwdParams {
   double eps = 1e-5;          // added to the variance (fairchem: torch's default 1e-5), >= 0
   const T* row_bias = nullptr;              // [table rows, width] dense, or null (no row bias)
   const int64_t* row_bias_index = nullptr;  // [rows]: the table row of each row, in range (the caller's duty)
+  // Store y rounded to TF32 (kernels/tf32_operand.cuh): it feeds only the next Linear's TF32 GEMM. fp32 only.
+  bool round_tf32 = false;
 };
 
 template <typename T>
@@ -47,6 +49,9 @@ struct LayerNormSiluBwdParams {
   double eps = 1e-5;
   const T* row_bias = nullptr;              // as the forward's
   const int64_t* row_bias_index = nullptr;
+  // Store grad_x rounded to TF32 (kernels/tf32_operand.cuh): it feeds only the previous Linear's TF32 input-gradient
+  // GEMM. fp32 only.
+  bool round_tf32 = false;
 };
 
 }  // namespace kernels

@@ -61,7 +61,7 @@ __global__ void __launch_bounds__(detail::kThreadsPerBlock, kMinBlocks)
 #pragma unroll
               for (int v = 0; v < kVec; ++v) gr[radial_group_of_m(m_of_l(i))].v[v] += gl[i].v[v] * y[i].v[v];
 #pragma unroll
-            for (int q = 0; q < kRadialGroups; ++q) store_slice<T, kVec>(p.grad_radial + off + q * 2 * C, gr[q]);
+            for (int q = 0; q < kRadialGroups; ++q) store_slice<T, kVec>(p.grad_radial + off + q * 2 * C, tf32_operand_if(p.round_tf32, gr[q]));
             scale_l_rows_by_radial(gl, p.radial + off, 2 * C);
           }
           accumulate_outer(acc, gl, xv);

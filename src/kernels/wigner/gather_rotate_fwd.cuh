@@ -56,8 +56,8 @@ __global__ void __launch_bounds__(detail::kThreadsPerBlock)
 #pragma unroll
       for (int k = 0; k < kNumCoeffs; ++k) {
         T* out = p.out_groups.row(e, k, 2 * C);
-        store_slice_cs<T, kVec>(out + c0, ya[l_of_m(k)]);
-        store_slice_cs<T, kVec>(out + C + c0, yb[l_of_m(k)]);
+        store_slice_cs<T, kVec>(out + c0, tf32_operand_if(p.round_tf32, ya[l_of_m(k)]));
+        store_slice_cs<T, kVec>(out + C + c0, tf32_operand_if(p.round_tf32, yb[l_of_m(k)]));
       }
     }
   }

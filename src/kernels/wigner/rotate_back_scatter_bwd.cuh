@@ -49,7 +49,7 @@ __global__ void __launch_bounds__(detail::kThreadsPerBlock, detail::kMinBlocksRo
 #pragma unroll
         for (int k = 0; k < kNumCoeffs; ++k)  // the gradient of an absent group is not wanted: not written
           if (kAllGroups || p.grad_msg_groups.present(m_group_of_row(k)))
-            store_slice_cs<T, kVec>(p.grad_msg_groups.row(e, k, C) + c0, y[l_of_m(k)]);
+            store_slice_cs<T, kVec>(p.grad_msg_groups.row(e, k, C) + c0, tf32_operand_if(p.round_tf32, y[l_of_m(k)]));
       }
     }
     if constexpr (kGradW) reduce_and_store_block_diag(acc, p.grad_wigner_inv + e * kNumCoeffs * kNumCoeffs, lane);

@@ -12,6 +12,7 @@
 #include <cstdint>
 
 #include "kernels/launch_check.h"
+#include "kernels/tf32_operand.cuh"
 #include "wigner_params.h"
 
 namespace uma {
@@ -91,6 +92,15 @@ __device__ __forceinline__ Slice<T, kVec> load_slice(const T* p) {
 template <typename T, int kVec>
 __device__ __forceinline__ void store_slice(T* p, const Slice<T, kVec>& s) {
   *reinterpret_cast<Slice<T, kVec>*>(p) = s;
+}
+// s rounded to TF32 where `round` (kernels/tf32_operand.cuh; the params' round_tf32).
+template <typename T, int kVec>
+__device__ __forceinline__ Slice<T, kVec> tf32_operand_if(bool round, Slice<T, kVec> s) {
+  if (round) {
+#pragma unroll
+    for (int v = 0; v < kVec; ++v) s.v[v] = tf32_operand(s.v[v]);
+  }
+  return s;
 }
 // Streaming store for outputs nobody reads back in this kernel (evict-first keeps gathered node rows in L2).
 template <typename T, int kVec>

@@ -137,6 +137,8 @@ struct GatherRotateFwdParams {
   // Optional [n_edges, kRadialGroups, 2*channels]: out[e, k, :] is multiplied by radial[e, kRadialGroupOfM[k], :]
   // (the conv-1 radial scale, so that the SO(2) convolution reads the scaled message directly). nullptr = none.
   const T* radial = nullptr;
+  // Store out rounded to TF32 (kernels/tf32_operand.cuh): it feeds only conv 1's TF32 GEMMs. fp32 only.
+  bool round_tf32 = false;
 };
 
 // Backward of gather_rotate. With g = grad_out[e] and gᴸ[i] = g[kMtoL[i]] (rows back in L order):
@@ -162,6 +164,8 @@ struct GatherRotateBwdParams {
   // radial needs grad_radial and grad_wigner (the engine always wants both).
   const T* radial = nullptr;     // [n_edges, kRadialGroups, 2*channels] or nullptr
   T* grad_radial = nullptr;      // [n_edges, kRadialGroups, 2*channels]
+  // Store grad_radial rounded to TF32 (kernels/tf32_operand.cuh): it feeds only the radial MLP's TF32 GEMM. fp32 only.
+  bool round_tf32 = false;
 };
 
 // Forward of rotate_back_scatter: out[n, i, c] = Σ_{e: dst[e]=n} Σ_k Winv_e[i, kLtoM[k]] · msg[e, k, c].
@@ -196,6 +200,8 @@ struct RotateBackScatterBwdParams {
   int64_t n_atoms = 0;            // rows of grad_out
   int64_t n_edges = 0;            // E
   int64_t channels = 0;           // C, > 0
+  // Store grad_msg rounded to TF32 (kernels/tf32_operand.cuh): it feeds only conv 2's TF32 GEMMs. fp32 only.
+  bool round_tf32 = false;
 };
 
 }  // namespace kernels

@@ -25,7 +25,8 @@ Tensor group(const Tensor& t, int64_t E, int64_t rows, int64_t H, const Tensor& 
 
 class EdgeGateFunction : public torch::autograd::Function<EdgeGateFunction> {
  public:
-  static tensor_list forward(AutogradContext* ctx, const Tensor& m0g_in, const Tensor& m1_in, const Tensor& m2_in) {
+  static tensor_list forward(AutogradContext* ctx, const Tensor& m0g_in, const Tensor& m1_in, const Tensor& m2_in,
+                             bool round_tf32) {
     require(m0g_in.is_cuda() && m0g_in.dim() == 2 && m0g_in.size(1) % 5 == 0 &&
                 (m0g_in.scalar_type() == torch::kFloat32 || m0g_in.scalar_type() == torch::kFloat64),
             std::string(kOp) + "m0_with_gate must be a float32/float64 CUDA tensor [E, 5H]");
@@ -40,23 +41,27 @@ class EdgeGateFunction : public torch::autograd::Function<EdgeGateFunction> {
       p.m1 = m1.data_ptr<scalar_t>(); p.m2 = m2.data_ptr<scalar_t>();
       p.out0 = o0.data_ptr<scalar_t>(); p.out1 = o1.data_ptr<scalar_t>(); p.out2 = o2.data_ptr<scalar_t>();
       p.n_edges = E; p.channels = H;
+      p.round_tf32 = round_tf32;
       launch([&] { k::edge_gate_fwd(p, current_stream()); });
     });
     ctx->save_for_backward({m0g, m1, m2});
+    ctx->saved_data["round_tf32"] = round_tf32;
     return {o0, o1, o2};
   }
 
   static tensor_list backward(AutogradContext* ctx, tensor_list grad_outputs) {
     const auto saved = ctx->get_saved_variables();
-    const auto g = edge_gate_backward(saved[0], saved[1], saved[2], grad_outputs);
-    return {g[0], g[1], g[2]};
+    const auto g =
+        edge_gate_backward(saved[0], saved[1], saved[2], grad_outputs, ctx->saved_data["round_tf32"].toBool());
+    return {g[0], g[1], g[2], Tensor()};
   }
 };
 
 }  // namespace
 
 std::array<torch::Tensor, 3> edge_gate_backward(const torch::Tensor& m0g, const torch::Tensor& m1, const torch::Tensor& m2,
-                                                const std::vector<torch::Tensor>& grad_outputs) {
+                                                const std::vector<torch::Tensor>& grad_outputs, bool round_tf32) {
+  require(!round_tf32 || m0g.scalar_type() == torch::kFloat32, std::string(kOp) + "round_tf32 needs float32");
   const int64_t E = m0g.size(0), H = m0g.size(1) / 5;
   const int64_t rows[3] = {3, 4, 2};
   Tensor G[3];
@@ -72,14 +77,16 @@ std::array<torch::Tensor, 3> edge_gate_backward(const torch::Tensor& m0g, const 
     p.m1 = m1.data_ptr<scalar_t>(); p.m2 = m2.data_ptr<scalar_t>();
     p.grad_m0g = g0.data_ptr<scalar_t>(); p.grad_m1 = g1.data_ptr<scalar_t>(); p.grad_m2 = g2.data_ptr<scalar_t>();
     p.n_edges = E; p.channels = H;
+    p.round_tf32 = round_tf32;
     launch([&] { k::edge_gate_bwd(p, current_stream()); });
   });
   return {g0, g1, g2};
 }
 
 std::array<torch::Tensor, 3> edge_gate(const torch::Tensor& m0_with_gate, const torch::Tensor& m1,
-                                       const torch::Tensor& m2) {
-  const auto out = EdgeGateFunction::apply(m0_with_gate, m1, m2);
+                                       const torch::Tensor& m2, bool round_tf32) {
+  require(!round_tf32 || m0_with_gate.scalar_type() == torch::kFloat32, std::string(kOp) + "round_tf32 needs float32");
+  const auto out = EdgeGateFunction::apply(m0_with_gate, m1, m2, round_tf32);
   return {out[0], out[1], out[2]};
 }
 

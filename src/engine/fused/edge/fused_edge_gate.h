@@ -15,15 +15,18 @@ namespace uma {
 namespace fused {
 
 // m0_with_gate [E, 5H] (rows may have a longer stride): the l = 1 and l = 2 gate logits, then the three m = 0 rows;
-// m1 [E,4,H], m2 [E,2,H] → the gated groups [E,3,H], [E,4,H], [E,2,H].
+// m1 [E,4,H], m2 [E,2,H] → the gated groups [E,3,H], [E,4,H], [E,2,H]. round_tf32 (float32 only): the gated groups and
+// the inputs' gradients are stored rounded to TF32 (kernels/tf32_operand.cuh), for convolutions on either side that
+// read them as TF32 GEMM operands as they are (fp32_gemm.h Tf32Operands).
 std::array<torch::Tensor, 3> edge_gate(const torch::Tensor& m0_with_gate, const torch::Tensor& m1,
-                                       const torch::Tensor& m2);
+                                       const torch::Tensor& m2, bool round_tf32 = false);
 
 // The adjoint alone (fused_gate_conv2.cpp's backward uses it too): m0g, m1, m2 the forward inputs as edge_gate's
 // forward keeps them (m0g with unit column stride), grad_outputs the gradients of the three gated groups (undefined:
-// zeros) -> the gradients of m0g (dense [E, 5H]), m1 and m2.
+// zeros) -> the gradients of m0g (dense [E, 5H]), m1 and m2 (rounded to TF32 where round_tf32).
 std::array<torch::Tensor, 3> edge_gate_backward(const torch::Tensor& m0g, const torch::Tensor& m1, const torch::Tensor& m2,
-                                                const std::vector<torch::Tensor>& grad_outputs);
+                                                const std::vector<torch::Tensor>& grad_outputs,
+                                                bool round_tf32 = false);
 
 }  // namespace fused
 }  // namespace uma

@@ -17,9 +17,12 @@ namespace fused {
 // With row_bias [T, W] (x's dtype and device) and row_bias_index [rows] int64 on the device (rows = x's leading
 // size), row r normalises x_r + row_bias[row_bias_index[r]]: silu(layer_norm(x + row_bias.index_select(0, index))) in
 // one pass. The row bias gets no gradient (a table of constants; one that requires grad takes the Torch form).
+// round_tf32 (float32 only): the output and the input gradient are stored rounded to TF32 (kernels/tf32_operand.cuh),
+// for a caller whose Linear layers on either side read them as TF32 GEMM operands as they are (fp32_gemm.h
+// Tf32Operands).
 torch::Tensor layer_norm_silu(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
                               double eps, const torch::Tensor& row_bias = torch::Tensor(),
-                              const torch::Tensor& row_bias_index = torch::Tensor());
+                              const torch::Tensor& row_bias_index = torch::Tensor(), bool round_tf32 = false);
 
 }  // namespace fused
 }  // namespace uma

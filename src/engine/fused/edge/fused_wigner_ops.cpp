@@ -113,6 +113,11 @@ const Tensor& first_defined(const Tensor (&g)[k::kMGroups]) {
   return g[0];
 }
 
+// round_tf32 (the TF32 mode's producer rounding, kernels/tf32_operand.cuh) is for float32 features only.
+void require_round_tf32_dtype(const char* op, bool round_tf32, const Tensor& like) {
+  require(!round_tf32 || like.scalar_type() == torch::kFloat32, std::string(op) + ": round_tf32 needs float32");
+}
+
 class GatherRotateFunction : public torch::autograd::Function<GatherRotateFunction> {
  public:
   // Returns the three m-groups [E,3,2C], [E,4,2C], [E,2,2C] as separate tensors: the SO(2) GEMMs read each as it is,
@@ -121,7 +126,7 @@ class GatherRotateFunction : public torch::autograd::Function<GatherRotateFuncti
   // radial_arg: the radial scale, or with a recipe the recipe's input (its gradient slot either way).
   static tensor_list forward(AutogradContext* ctx, const Tensor& x_in, const Tensor& src_in, const Tensor& dst_in,
                              const Tensor& wigner_in, const Tensor& radial_arg, const EdgeCsrTensors* csr,
-                             const RadialRecipe* recipe) {
+                             const RadialRecipe* recipe, bool round_tf32) {
     const char* op = "uma::fused::gather_rotate";
     const Tensor radial_source = from_optional_arg(radial_arg);
     Tensor radial_in = radial_source;
@@ -147,12 +152,14 @@ class GatherRotateFunction : public torch::autograd::Function<GatherRotateFuncti
       p.wigner = wigner.data_ptr<scalar_t>(); p.out_groups = group_rows<scalar_t*>(out);
       p.n_atoms = N; p.n_edges = E; p.channels = C;
       p.radial = radial.defined() ? radial.data_ptr<scalar_t>() : nullptr;
+      p.round_tf32 = round_tf32;
       launch([&] { k::gather_rotate_fwd(p, current_stream()); });
     });
     // With a recipe the input is kept, not the scale (RadialRecipe).
     ctx->save_for_backward({x, src, dst, wigner, recipe ? radial_source : radial});
     if (recipe) save_recipe(ctx, "radial_recipe", recipe->make);
     save_csr(ctx, csr);
+    ctx->saved_data["round_tf32"] = round_tf32;
     return {out[0], out[1], out[2]};
   }
 
@@ -193,6 +200,7 @@ class GatherRotateFunction : public torch::autograd::Function<GatherRotateFuncti
         p.grad_wigner = want_w ? grad_w.data_ptr<scalar_t>() : nullptr;
         p.radial = radial.defined() ? radial.data_ptr<scalar_t>() : nullptr;
         p.grad_radial = radial.defined() ? grad_r.data_ptr<scalar_t>() : nullptr;
+        p.round_tf32 = ctx->saved_data.at("round_tf32").toBool();
         p.src_csr = to_csr(sp, sq);
         p.dst_csr = to_csr(dp, dq);
         p.n_atoms = x.size(0); p.n_edges = src.size(0); p.channels = x.size(2);
@@ -204,7 +212,7 @@ class GatherRotateFunction : public torch::autograd::Function<GatherRotateFuncti
     Tensor grad_radial_source = want_r ? grad_r : Tensor();
     if (want_r && made.defined()) grad_radial_source = torch::autograd::grad({made}, {recipe_input}, {grad_r})[0];
     return {grad_x, Tensor(), Tensor(), ctx->needs_input_grad(3) ? grad_w : Tensor(), grad_radial_source, Tensor(),
-            Tensor()};
+            Tensor(), Tensor()};
   }
 
  private:
@@ -225,7 +233,7 @@ class RotateBackScatterFunction : public torch::autograd::Function<RotateBackSca
   // The three first arguments: the m-groups, or with a recipe its inputs (their gradient slots either way).
   static Tensor forward(AutogradContext* ctx, const Tensor& m0_arg, const Tensor& m1_arg, const Tensor& m2_arg,
                         const Tensor& wigner_inv_in, const Tensor& dst_in, int64_t n_atoms,
-                        const EdgeCsrTensors* csr, const MessageRecipe* recipe) {
+                        const EdgeCsrTensors* csr, const MessageRecipe* recipe, bool round_tf32) {
     const char* op = "uma::fused::rotate_back_scatter";
     Tensor in[k::kMGroups] = {from_optional_arg(m0_arg), from_optional_arg(m1_arg), from_optional_arg(m2_arg)};
     const std::array<Tensor, 3> recipe_input = {in[0], in[1], in[2]};
@@ -274,6 +282,7 @@ class RotateBackScatterFunction : public torch::autograd::Function<RotateBackSca
       ctx->save_for_backward({groups[0], groups[1], groups[2], wigner_inv, dst});
     }
     ctx->saved_data["n_atoms"] = n_atoms;
+    ctx->saved_data["round_tf32"] = round_tf32;
     return out;
   }
 
@@ -323,6 +332,7 @@ class RotateBackScatterFunction : public torch::autograd::Function<RotateBackSca
         if (want_msg) p.grad_msg_groups = group_rows<scalar_t*>(grads);
         p.grad_wigner_inv = want_w ? grad_w.data_ptr<scalar_t>() : nullptr;
         p.n_atoms = ctx->saved_data.at("n_atoms").toInt(); p.n_edges = E; p.channels = C;
+        p.round_tf32 = ctx->saved_data.at("round_tf32").toBool();
         launch([&] { k::rotate_back_scatter_bwd(p, current_stream()); });
       });
     }
@@ -340,9 +350,9 @@ class RotateBackScatterFunction : public torch::autograd::Function<RotateBackSca
                                                 /*create_graph=*/false, /*allow_unused=*/true);
         for (size_t j = 0; j < slots.size(); ++j) input_grads[slots[j]] = g_in[j];
       }
-      return {input_grads[0], input_grads[1], input_grads[2], grad_w, Tensor(), Tensor(), Tensor(), Tensor()};
+      return {input_grads[0], input_grads[1], input_grads[2], grad_w, Tensor(), Tensor(), Tensor(), Tensor(), Tensor()};
     }
-    return {grads[0], grads[1], grads[2], grad_w, Tensor(), Tensor(), Tensor(), Tensor()};
+    return {grads[0], grads[1], grads[2], grad_w, Tensor(), Tensor(), Tensor(), Tensor(), Tensor()};
   }
 };
 
@@ -366,34 +376,39 @@ EdgeCsrTensors make_edge_csr(const torch::Tensor& src, const torch::Tensor& dst,
 
 std::array<torch::Tensor, 3> gather_rotate(const torch::Tensor& x, const torch::Tensor& src, const torch::Tensor& dst,
                                            const torch::Tensor& wigner, const EdgeCsrTensors* csr,
-                                           const torch::Tensor& radial) {
-  const auto out = GatherRotateFunction::apply(x, src, dst, wigner, optional_arg(radial, x), csr, nullptr);
+                                           const torch::Tensor& radial, bool round_tf32) {
+  require_round_tf32_dtype("uma::fused::gather_rotate", round_tf32, x);
+  const auto out = GatherRotateFunction::apply(x, src, dst, wigner, optional_arg(radial, x), csr, nullptr, round_tf32);
   return {out[0], out[1], out[2]};
 }
 
 std::array<torch::Tensor, 3> gather_rotate(const torch::Tensor& x, const torch::Tensor& src, const torch::Tensor& dst,
                                            const torch::Tensor& wigner, const EdgeCsrTensors* csr,
-                                           const RadialRecipe& radial) {
+                                           const RadialRecipe& radial, bool round_tf32) {
   require(radial.input.defined() && static_cast<bool>(radial.make),
           "uma::fused::gather_rotate: a radial recipe needs an input tensor and a function");
-  const auto out = GatherRotateFunction::apply(x, src, dst, wigner, radial.input, csr, &radial);
+  require_round_tf32_dtype("uma::fused::gather_rotate", round_tf32, x);
+  const auto out = GatherRotateFunction::apply(x, src, dst, wigner, radial.input, csr, &radial, round_tf32);
   return {out[0], out[1], out[2]};
 }
 
 torch::Tensor rotate_back_scatter(const torch::Tensor& msg_m0, const torch::Tensor& msg_m1,
                                   const torch::Tensor& msg_m2, const torch::Tensor& wigner_inv, const torch::Tensor& dst,
-                                  int64_t n_atoms, const EdgeCsrTensors* csr) {
+                                  int64_t n_atoms, const EdgeCsrTensors* csr, bool round_tf32) {
   const Tensor& like = msg_m0.defined() ? msg_m0 : msg_m1.defined() ? msg_m1 : msg_m2.defined() ? msg_m2 : wigner_inv;
+  require_round_tf32_dtype("uma::fused::rotate_back_scatter", round_tf32, like);
   return RotateBackScatterFunction::apply(optional_arg(msg_m0, like), optional_arg(msg_m1, like),
-                                          optional_arg(msg_m2, like), wigner_inv, dst, n_atoms, csr, nullptr);
+                                          optional_arg(msg_m2, like), wigner_inv, dst, n_atoms, csr, nullptr,
+                                          round_tf32);
 }
 
 torch::Tensor rotate_back_scatter(const MessageRecipe& msg, const torch::Tensor& wigner_inv, const torch::Tensor& dst,
-                                  int64_t n_atoms, const EdgeCsrTensors* csr) {
+                                  int64_t n_atoms, const EdgeCsrTensors* csr, bool round_tf32) {
   require(msg.input[0].defined() && msg.input[1].defined() && msg.input[2].defined() && static_cast<bool>(msg.make),
           "uma::fused::rotate_back_scatter: a message recipe needs three input tensors and a function");
+  require_round_tf32_dtype("uma::fused::rotate_back_scatter", round_tf32, wigner_inv);
   return RotateBackScatterFunction::apply(msg.input[0], msg.input[1], msg.input[2], wigner_inv, dst, n_atoms, csr,
-                                          &msg);
+                                          &msg, round_tf32);
 }
 
 }  // namespace fused

@@ -33,9 +33,12 @@ EdgeCsrTensors make_edge_csr(const torch::Tensor& src, const torch::Tensor& dst,
 // radial (optional) [E, 6*2C]: the conv-1 radial scale of so2_conv (layers.h), applied to the output rows in the
 // kernel (row groups kRadialGroupOfM, src/kernels/wigner/wigner_params.h) instead of by a separate multiply; its gradient
 // comes from the same backward pass.
+// round_tf32 (float32 only): the message and the radial scale's gradient are stored rounded to TF32
+// (kernels/tf32_operand.cuh), for TF32 GEMMs that read them as they are (conv 1; the radial MLP's last Linear in its
+// backward; engine/nn/fp32_gemm.h Tf32Operands). Likewise for rotate_back_scatter's message gradient (conv 2's).
 std::array<torch::Tensor, 3> gather_rotate(const torch::Tensor& x, const torch::Tensor& src, const torch::Tensor& dst,
                                            const torch::Tensor& wigner, const EdgeCsrTensors* csr = nullptr,
-                                           const torch::Tensor& radial = torch::Tensor());
+                                           const torch::Tensor& radial = torch::Tensor(), bool round_tf32 = false);
 
 // The radial scale as a recipe instead of a tensor: make(input) -> [E, 6*2C] (the radial MLP's last Linear on its
 // input [E, K]). gather_rotate then keeps `input` for the backward instead of the scale (K instead of 6*2C = 1536
@@ -48,7 +51,7 @@ struct RadialRecipe {
 };
 std::array<torch::Tensor, 3> gather_rotate(const torch::Tensor& x, const torch::Tensor& src, const torch::Tensor& dst,
                                            const torch::Tensor& wigner, const EdgeCsrTensors* csr,
-                                           const RadialRecipe& radial);
+                                           const RadialRecipe& radial, bool round_tf32 = false);
 
 // The M-major message [E,9,C] as its three m-groups (layers.h MGroups: m0 [E,3,C], m1 [E,4,C], m2 [E,2,C], each
 // edge's rows contiguous, any edge stride: the SO(2) GEMM outputs as they are), wigner_inv [E,9,9] L-ordered,
@@ -60,7 +63,7 @@ std::array<torch::Tensor, 3> gather_rotate(const torch::Tensor& x, const torch::
 // materialised, and its gradient is undefined. The edge-degree embedding passes only m = 0 this way.
 torch::Tensor rotate_back_scatter(const torch::Tensor& msg_m0, const torch::Tensor& msg_m1,
                                   const torch::Tensor& msg_m2, const torch::Tensor& wigner_inv, const torch::Tensor& dst,
-                                  int64_t n_atoms, const EdgeCsrTensors* csr = nullptr);
+                                  int64_t n_atoms, const EdgeCsrTensors* csr = nullptr, bool round_tf32 = false);
 
 // The m-groups as a recipe instead of tensors: make(input) -> {m0, m1, m2} (the gate and conv 2 on conv 1's outputs).
 // rotate_back_scatter then makes them in its forward with autograd off and keeps `input` for the backward instead of
@@ -72,7 +75,7 @@ struct MessageRecipe {
   std::function<std::array<torch::Tensor, 3>(const std::array<torch::Tensor, 3>&)> make;
 };
 torch::Tensor rotate_back_scatter(const MessageRecipe& msg, const torch::Tensor& wigner_inv, const torch::Tensor& dst,
-                                  int64_t n_atoms, const EdgeCsrTensors* csr = nullptr);
+                                  int64_t n_atoms, const EdgeCsrTensors* csr = nullptr, bool round_tf32 = false);
 
 }  // namespace fused
 }  // namespace uma
