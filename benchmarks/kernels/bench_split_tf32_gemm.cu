@@ -24,6 +24,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <random>
 #include <string>
 #include <vector>
@@ -108,7 +109,12 @@
 
 namespace {
 
-constexpr int kEdges = 98200;
+// Edges (GEMM rows): carbon 2000's 98 200 unless UMA_BENCH_EDGES says otherwise (Cu 192 has 14 344, where a 128-row
+// tile grid leaves SMs idle on the narrow GEMMs).
+const int kEdges = [] {
+  const char* v = std::getenv("UMA_BENCH_EDGES");
+  return v && std::atoi(v) > 0 ? std::atoi(v) : 98200;
+}();
 
 struct Shape {
   const char* what;

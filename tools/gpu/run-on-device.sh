@@ -30,6 +30,7 @@
 #   layouts the SO(2) GEMMs in strict fp32 with their operand layouts (tools/gpu/gemm_probe.py --layouts)
 #   recompute  one short call: engine + test_gpu_engine + bench built alone; the recompute test, the TF32 kernel
 #           checks, ours TF32 keeping everything vs each recompute tier (carry .carry: deps + structures)
+#   tiles-small  after tf32-tiles-start: its TMA configurations at 14 344 and 98 200 rows (tiles-small.md)
 #   quick   one short call after an engine change: engine + test_gpu_engine + bench built alone, the whole
 #           test_gpu_engine, ours TF32 on carbon 2000 and Cu 192 with the profile, each after a run with
 #           UMA_TF32_PREROUND=0 (carry .carry: deps + structures)
@@ -289,6 +290,16 @@ phase_tf32_tiles() {  # the Hopper TF32 GEMM's configurations vs cuBLAS strict /
   } > "$OUT/tf32-tiles.md" 2>&1
   grep -i -E "error|warning" /tmp/tf32tiles/build.log | head -20 >> "$OUT/tf32-tiles.md"
   grep "one layer" "$OUT/tf32-tiles.md"
+}
+phase_tiles_small() {  # after tf32-tiles-start: the built TMA configurations at Cu 192's edge count (14 344 rows)
+  # and at carbon 2000's, to see where 64-row tiles pay -> $OUT/tiles-small.md
+  while [ ! -f /tmp/tf32tiles/done ] && [ "$(left)" -gt 30 ]; do sleep 5; done
+  { echo "| kernel | GEMM | m x n x k | ms | TFLOP/s |"; echo "|---|---|---|---:|---:|"
+    for e in 14344 98200; do
+      for b in /tmp/tf32tiles/tma?; do [ -x "$b" ] && UMA_BENCH_EDGES=$e timeout 60 "$b"; done
+    done
+  } > "$OUT/tiles-small.md" 2>&1
+  grep "one layer" "$OUT/tiles-small.md"
 }
 phase_tf32_ab() {  # ours in TF32 on each TF32 GEMM path, same call, profiled, no fairchem. UMA_TF32_AB lists them
   # (default "hopper-rna cublas hopper rs"): a UMA_TF32_GEMM value, or rs-nok2 = rs without the fused gate + conv 2
