@@ -1,4 +1,6 @@
 // The Hopper TF32 GEMM's checks and dispatch (tf32_tma_gemm_launch.h).
+#include <cstdlib>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 
@@ -15,10 +17,22 @@ bool tf32_gemm_tma_supported(const SplitTf32GemmParams& p) {
 
 namespace {
 
-// Checks, then the persistent grid's size and the instantiation for the bias or none.
-void dispatch(const char* name, const SplitTf32GemmParams& p, cudaStream_t stream,
-              void (*with_bias)(const SplitTf32GemmParams&, int, cudaStream_t),
-              void (*plain)(const SplitTf32GemmParams&, int, cudaStream_t)) {
+using Instantiation = void (*)(const SplitTf32GemmParams&, int, cudaStream_t);
+
+// The 64-row tiles of the truncating form (NarrowTf32TmaGemm) where UMA_TF32_NARROW_TILES=1 (read once) and the
+// 128 x 128 grid has fewer tiles than the SMs have consumer warpgroups (two each, ping-pong): those would idle.
+bool narrow_tiles_pay(const SplitTf32GemmParams& p, int sms) {
+  static const bool on = [] {
+    const char* v = std::getenv("UMA_TF32_NARROW_TILES");
+    return v && std::strcmp(v, "1") == 0;
+  }();
+  return on && ((p.m + 127) / 128) * ((p.n + 127) / 128) < 2 * int64_t(sms);
+}
+
+// Checks, then the persistent grid's size and the instantiation for the bias or none (narrow: the 64-row tiles'
+// pair, or null where there is none).
+void dispatch(const char* name, const SplitTf32GemmParams& p, cudaStream_t stream, Instantiation with_bias,
+              Instantiation plain, Instantiation narrow_bias = nullptr, Instantiation narrow_plain = nullptr) {
   if (!tf32_gemm_tma_supported(p))
     throw std::invalid_argument(std::string(name) + ": operands not supported (m=" + std::to_string(p.m) +
                                 " n=" + std::to_string(p.n) + " k=" + std::to_string(p.k) +
@@ -33,6 +47,10 @@ void dispatch(const char* name, const SplitTf32GemmParams& p, cudaStream_t strea
   if (cudaGetDevice(&device) != cudaSuccess ||
       cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device) != cudaSuccess || sms <= 0)
     throw std::runtime_error(std::string(name) + ": cannot read the device's multiprocessor count");
+  if (narrow_bias && narrow_tiles_pay(p, sms)) {
+    with_bias = narrow_bias;
+    plain = narrow_plain;
+  }
   if (p.bias)
     with_bias(p, sms, stream);
   else
@@ -42,7 +60,8 @@ void dispatch(const char* name, const SplitTf32GemmParams& p, cudaStream_t strea
 }  // namespace
 
 void tf32_gemm_tma(const SplitTf32GemmParams& p, cudaStream_t stream) {
-  dispatch("tf32_gemm_tma", p, stream, tf32_gemm_tma_bias, tf32_gemm_tma_plain);
+  dispatch("tf32_gemm_tma", p, stream, tf32_gemm_tma_bias, tf32_gemm_tma_plain, tf32_gemm_tma_narrow_bias,
+           tf32_gemm_tma_narrow_plain);
 }
 
 void tf32_gemm_tma_rna(const SplitTf32GemmParams& p, cudaStream_t stream) {

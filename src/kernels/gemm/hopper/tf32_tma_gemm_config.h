@@ -17,6 +17,12 @@ namespace hopper {
 template <bool kBias>
 using ProductTf32TmaGemm = Tf32TmaGemm<128, 128, 1, false, kBias>;
 
+// 64-row tiles on the same schedule, for problems whose 128-row tile grid would leave the SMs' consumer warpgroups idle
+// (fewer tiles than 2 per SM: Cu 192's 14 344 edges on the narrow GEMMs, n <= 256); tf32_tma_gemm.cu picks it where
+// UMA_TF32_NARROW_TILES=1 (measured first, then the default or not).
+template <bool kBias>
+using NarrowTf32TmaGemm = Tf32TmaGemm<64, 128, 1, false, kBias>;
+
 // The rounding variant (A rounded into registers; tf32_gemm_tma_rna) on the same tiles and schedule, A copied into
 // registers by ldmatrix (RoundToTf32Ldsm): one layer's 18 GEMMs in 3.225 ms against 3.268 with one LDS per element
 // (RoundToTf32Copy) and cuBLAS's 3.500 on the same H100; the truncating kernel took 2.93 against cuBLAS's 3.39 on

@@ -37,6 +37,10 @@ void tf32_gemm_tma_bias(const SplitTf32GemmParams& p, int sm_count, cudaStream_t
 void tf32_gemm_tma_plain(const SplitTf32GemmParams& p, int sm_count, cudaStream_t stream);
 void tf32_gemm_tma_rna_bias(const SplitTf32GemmParams& p, int sm_count, cudaStream_t stream);
 void tf32_gemm_tma_rna_plain(const SplitTf32GemmParams& p, int sm_count, cudaStream_t stream);
+// tf32_gemm_tma on 64-row tiles (tf32_tma_narrow_gemm_bias.cu, tf32_tma_narrow_gemm_plain.cu), for problems with
+// fewer 128 x 128 tiles than twice the SMs, where UMA_TF32_NARROW_TILES=1.
+void tf32_gemm_tma_narrow_bias(const SplitTf32GemmParams& p, int sm_count, cudaStream_t stream);
+void tf32_gemm_tma_narrow_plain(const SplitTf32GemmParams& p, int sm_count, cudaStream_t stream);
 
 }  // namespace hopper
 }  // namespace kernels
