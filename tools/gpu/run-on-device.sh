@@ -32,8 +32,8 @@
 #           checks, ours TF32 keeping everything vs each recompute tier (carry .carry: deps + structures)
 #   tiles-small  after tf32-tiles-start: its TMA configurations at 14 344 and 98 200 rows (tiles-small.md)
 #   quick   one short call after an engine change: engine + test_gpu_engine + bench built alone, the whole
-#           test_gpu_engine, ours TF32 on carbon 2000 and Cu 192 with the profile, each after a run with
-#           UMA_TF32_PREROUND=0 (carry .carry: deps + structures)
+#           test_gpu_engine, ours TF32 on carbon 2000 and Cu 192: UMA_TF32_PREROUND=0, then =1 with the profile, then
+#           =1 with UMA_TF32_NARROW_TILES=1 (carry .carry: deps + structures)
 #   triton  our fused Wigner kernels vs fairchem's Triton kernels on identical tensors (bench_wigner --from, built
 #           with nvcc alone; benchmarks/kernels/vs_fairchem_triton.py) -> $OUT/kernels-vs-triton.md/.json
 #   or any list of phase names.
@@ -370,20 +370,22 @@ phase_quick() {  # one short call after an engine change: engine + test_gpu_engi
   # test_gpu_engine, then ours TF32 (the default path) on carbon 2000 and Cu 192 with the profile (carry .carry)
   build_engine_alone || return 1
   local s
-  ( cd build-gpu && timeout $(( $(left) - 5 )) ./unittest/test_gpu_engine ) > "$OUT/test_gpu.log" 2>&1
+  # UMA_QUICK_TESTS: a gtest filter for a shorter call (default: every test)
+  ( cd build-gpu && timeout $(( $(left) - 5 )) ./unittest/test_gpu_engine --gtest_filter="${UMA_QUICK_TESTS:-*}" ) \
+    > "$OUT/test_gpu.log" 2>&1
   say "test_gpu_engine: $(grep -E '^\[  (PASSED|FAILED) ' "$OUT/test_gpu.log" | tr '\n' ' ')"
   grep -E "^\[  FAILED|Failure|Expected|Which is" "$OUT/test_gpu.log" | head -20
-  # Each structure also with the producer rounding off first (UMA_TF32_PREROUND=0: the rounding GEMM everywhere), for
-  # an A/B in the same call (quick-preround0.jsonl).
+  # Each structure with the producer rounding off (UMA_TF32_PREROUND=0: the rounding GEMM everywhere), on, and on with
+  # 64-row tiles: A/B/C in the same call (quick-preround0.jsonl, quick.jsonl, quick-narrow.jsonl).
   for s in carbon_2000 cu_192; do
     [ "$(left)" -lt 15 ] && break
     UMA_TF32_PREROUND=0 timeout $(( $(left) - 5 )) build-gpu/benchmarks/uma-engine-bench \
       --model potentials/uma-s-1p2p1-random-k2.uma --structure .carry/structures/$s.json --device cuda \
       --precision fp32 --tf32 --repeats 10 2>> "$OUT/quick.log" >> "$OUT/quick-preround0.jsonl"
-    timeout $(( $(left) - 5 )) build-gpu/benchmarks/uma-engine-bench --model potentials/uma-s-1p2p1-random-k2.uma \
-      --structure .carry/structures/$s.json --device cuda --precision fp32 --tf32 --repeats 10 --profile \
-      2>> "$OUT/quick.log" >> "$OUT/quick.jsonl"
-    UMA_TF32_NARROW_TILES=1 timeout $(( $(left) - 5 )) build-gpu/benchmarks/uma-engine-bench \
+    UMA_TF32_PREROUND=1 timeout $(( $(left) - 5 )) build-gpu/benchmarks/uma-engine-bench \
+      --model potentials/uma-s-1p2p1-random-k2.uma --structure .carry/structures/$s.json --device cuda \
+      --precision fp32 --tf32 --repeats 10 --profile 2>> "$OUT/quick.log" >> "$OUT/quick.jsonl"
+    UMA_TF32_PREROUND=1 UMA_TF32_NARROW_TILES=1 timeout $(( $(left) - 5 )) build-gpu/benchmarks/uma-engine-bench \
       --model potentials/uma-s-1p2p1-random-k2.uma --structure .carry/structures/$s.json --device cuda \
       --precision fp32 --tf32 --repeats 10 --profile 2>> "$OUT/quick.log" >> "$OUT/quick-narrow.jsonl"
   done

@@ -33,6 +33,12 @@
 
 namespace uma {
 
+#ifdef UMA_HAVE_CUDA_KERNELS
+// Whether the tf32 mode's producer rounding (LayerTables::round_tf32_operands) is on without UMA_TF32_PREROUND. Off
+// until its GPU test (test_gpu_engine PreRoundedOperandsGiveTheRoundingKernelsBits) has passed on an H100/H200.
+constexpr bool kPreroundByDefault = false;
+#endif
+
 struct Engine::Impl {
   EngineOptions options;
   torch::Dtype dtype;
@@ -431,12 +437,16 @@ Engine::Engine(const std::string& model_path, const EngineOptions& options) : im
     m.gate_conv2_on = m.fused && !(k2 && std::string(k2) == "0");
   }
 #ifdef UMA_HAVE_CUDA_KERNELS
-  // The producer rounding (LayerTables::round_tf32_operands): where the fused kernels feed the rounding Hopper GEMM.
-  // Read at every construction (not once per process), so that a test can build an engine with and one without.
+  // The producer rounding (LayerTables::round_tf32_operands): where the fused kernels feed the rounding Hopper GEMM,
+  // if UMA_TF32_PREROUND says 1 (0: off; unset: kPreroundByDefault). Read at every construction (not once per
+  // process), so that a test can build an engine with and one without.
   if (m.fused && gemm == Fp32Gemm::tf32 && tf32_gemm_kernel_requested() == Tf32GemmKernel::hopper_tma_rna) {
     const c10::cuda::CUDAGuard guard(options.device);
     const char* pre = std::getenv("UMA_TF32_PREROUND");
-    m.tables->round_tf32_operands = fused::tf32_linear_available() && !(pre && std::string(pre) == "0");
+    const bool wanted = pre && *pre ? std::string(pre) == "1" : kPreroundByDefault;
+    if (pre && *pre && std::string(pre) != "0" && std::string(pre) != "1")
+      throw Error(std::string("UMA_TF32_PREROUND=") + pre + " must be 0 or 1");
+    m.tables->round_tf32_operands = wanted && fused::tf32_linear_available();
   }
 #endif
   if (options.deterministic && !m.fused)

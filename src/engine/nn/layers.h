@@ -41,9 +41,9 @@ struct LayerTables {
   bool fused_node = false;
   // The tf32 mode's producer rounding (fp32_gemm.h Tf32Operands): the fused kernels whose outputs feed only TF32 GEMMs
   // store them rounded to TF32 (the message and gated message, the radial MLP's hidden rows, and their gradients),
-  // and those GEMMs read them as they are. On where `fused`, the tf32 mode and the hopper-rna kernel meet on an
-  // H100/H200 (the engine decides), unless UMA_TF32_PREROUND=0 (A/B timings and the GPU test that holds it to the
-  // rounding kernel's results bit for bit).
+  // and those GEMMs read them as they are. Possible where `fused`, the tf32 mode and the hopper-rna kernel meet on an
+  // H100/H200; the engine turns it on there with UMA_TF32_PREROUND=1 or by default (engine.cpp kPreroundByDefault;
+  // =0 keeps it off: A/B timings and the GPU test that holds it to the rounding kernel's results bit for bit).
   bool round_tf32_operands = false;
   LayerTables(torch::Dtype dtype, torch::Device device, Fp32Gemm gemm, bool fused = false);
 };

@@ -451,8 +451,9 @@ TEST(GpuEngine, PreRoundedOperandsGiveTheRoundingKernelsBits) {
   auto engine_pair = [&](int recompute, int64_t edge_chunk) {
     setenv("UMA_TF32_PREROUND", "0", 1);
     auto rounding = std::make_unique<uma::Engine>(v.model, options(recompute, edge_chunk));
-    unsetenv("UMA_TF32_PREROUND");
+    setenv("UMA_TF32_PREROUND", "1", 1);
     auto pre = std::make_unique<uma::Engine>(v.model, options(recompute, edge_chunk));
+    unsetenv("UMA_TF32_PREROUND");
     EXPECT_FALSE(rounding->info().tf32_prerounded);
     EXPECT_TRUE(pre->info().tf32_prerounded);
     return std::make_pair(std::move(rounding), std::move(pre));
