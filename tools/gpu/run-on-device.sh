@@ -30,6 +30,8 @@
 #   layouts the SO(2) GEMMs in strict fp32 with their operand layouts (tools/gpu/gemm_probe.py --layouts)
 #   recompute  one short call: engine + test_gpu_engine + bench built alone; the recompute test, the TF32 kernel
 #           checks, ours TF32 keeping everything vs each recompute tier (carry .carry: deps + structures)
+#   k2-tma-start, k2-tma  K2's forward on the TMA host (bench_gate_conv2_tma.cu, nvcc alone) against the gate kernel
+#           and the GEMMs: same bits?, times (k2-tma.md; carry .carry for the CUTLASS headers)
 #   tiles-small  after tf32-tiles-start: its TMA configurations at 14 344 and 98 200 rows (tiles-small.md)
 #   quick   one short call after an engine change: engine + test_gpu_engine + bench built alone, the whole
 #           test_gpu_engine, ours TF32 on carbon 2000 and Cu 192: UMA_TF32_PREROUND=0, then =1 with the profile, then
@@ -290,6 +292,22 @@ phase_tf32_tiles() {  # the Hopper TF32 GEMM's configurations vs cuBLAS strict /
   } > "$OUT/tf32-tiles.md" 2>&1
   grep -i -E "error|warning" /tmp/tf32tiles/build.log | head -20 >> "$OUT/tf32-tiles.md"
   grep "one layer" "$OUT/tf32-tiles.md"
+}
+phase_k2_tma_start() {  # compile benchmarks/kernels/bench_gate_conv2_tma.cu (K2's forward on the TMA host) in the
+  # background while other phases run; k2-tma waits for it
+  bash tools/gpu/unpack-cutlass.sh || return 1
+  mkdir -p /tmp/k2tma
+  ( nvcc -std=c++17 -O3 -DNDEBUG --expt-relaxed-constexpr -gencode=arch=compute_90a,code=sm_90a -Xptxas -v -I src \
+      -isystem .carry/deps/cutlass/include benchmarks/kernels/bench_gate_conv2_tma.cu -o /tmp/k2tma/bench \
+      > /tmp/k2tma/build.log 2>&1; touch /tmp/k2tma/done ) &
+  say "k2-tma: compiling in the background"
+}
+phase_k2_tma() {  # K2's forward (gate inside conv 2's TMA GEMMs) against gate + GEMMs, bitwise and timed, at carbon
+  # 2000's and Cu 192's edge counts -> $OUT/k2-tma.md (exit 2 of the bench: outputs differ)
+  while [ ! -f /tmp/k2tma/done ] && [ "$(left)" -gt 30 ]; do sleep 5; done
+  { for e in 98200 14344; do UMA_BENCH_EDGES=$e timeout 60 /tmp/k2tma/bench; echo "exit $?"; done
+    grep -E "error|C7510|registers|spill" /tmp/k2tma/build.log | head -20; } > "$OUT/k2-tma.md" 2>&1
+  cat "$OUT/k2-tma.md"
 }
 phase_tiles_small() {  # after tf32-tiles-start: the built TMA configurations at Cu 192's edge count (14 344 rows)
   # and at carbon 2000's, to see where 64-row tiles pay -> $OUT/tiles-small.md

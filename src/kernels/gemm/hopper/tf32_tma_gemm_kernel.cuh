@@ -100,12 +100,17 @@ namespace hopper {
 // CUTLASS's TMA + warp-specialized mainloop with A from registers (MainloopSm90TmaGmmaRmemAWarpSpecialized), put
 // together as its collective builder would for an A that needs registers, but with A rounded on its way there and
 // both operands K-major (the builder takes that path only for MN-major A). B stays in shared memory.
-template <class TileShape, class ClusterShape, class Schedule, int kCarveoutBytes, class ACopy>
+// kStagesOverride > 0: that many stages instead of as many as fit beside kCarveoutBytes (a mainloop that keeps more
+// per stage than A and B: tf32_tma_gated_mainloop.cuh).
+template <class TileShape, class ClusterShape, class Schedule, int kCarveoutBytes, class ACopy, int kStagesOverride = 0>
 struct RoundingRsMainloop {
   using Element = cutlass::tfloat32_t;
-  static constexpr int kStages = cutlass::gemm::collective::detail::compute_stage_count_or_override<
-      cutlass::gemm::collective::detail::sm90_smem_capacity_bytes, Element, Element, TileShape, kCarveoutBytes>(
-      cutlass::gemm::collective::StageCountAutoCarveout<kCarveoutBytes>{});
+  static constexpr int kStages =
+      kStagesOverride > 0
+          ? kStagesOverride
+          : cutlass::gemm::collective::detail::compute_stage_count_or_override<
+                cutlass::gemm::collective::detail::sm90_smem_capacity_bytes, Element, Element, TileShape,
+                kCarveoutBytes>(cutlass::gemm::collective::StageCountAutoCarveout<kCarveoutBytes>{});
   using AtomLayout = std::conditional_t<std::is_same_v<Schedule, cutlass::gemm::KernelTmaWarpSpecializedCooperative>,
                                         cute::Layout<cute::Shape<cute::_2, cute::_1, cute::_1>>,
                                         cute::Layout<cute::Shape<cute::_1, cute::_1, cute::_1>>>;
