@@ -4,11 +4,16 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$here"
 jobs="${UMA_JOBS:-$(nproc)}"
+# Where the wall time goes (the CI aims at 45 minutes cold on 2 cores): seconds since the start after each stage.
+t0=$SECONDS
+stage_done() { echo "UMA: $1 done at +$((SECONDS - t0)) s"; }
 tools/install-deps.sh
 tools/bootstrap-python.sh
+stage_done "dependencies and Python environment"
 # The test models that are not in the tree (the bundled models must stay small): made from their
 # recorded seeds with fairchem and checked against their sha256 (potentials/README.md).
 tools/make-test-models
+stage_done "test models"
 # LAMMPS 29Sep2021 (with Kokkos: everything, uma/kk included) and the current LAMMPS 4Feb2025 (Debian
 # trixie's source; no KOKKOS) for the plain pair_style uma: one build folder, the engine compiled once,
 # one plugin per LAMMPS (build/umaplugin.so, build/lammps-4Feb2025/umaplugin.so). The tests against
@@ -22,7 +27,9 @@ if [ -x tools/build-lammps.sh ] && [ -f cmake/UMAPlugin.cmake ]; then
                 "-DUMA_LAMMPS_EXTRA_DIRS=$lammps_new_dir")
 fi
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DUMA_ENABLE_TESTS=ON "${lammps_flags[@]}"
+stage_done "LAMMPS builds and configuration"
 cmake --build build -j "$jobs"
+stage_done "CPU build"
 # The CUDA code cannot run here, but it must compile and link (nvcc, sm_90 + PTX): checked before the
 # tests so a CUDA-only break fails CI too. Skipped where there is no nvcc.
 if command -v nvcc >/dev/null 2>&1; then
@@ -45,6 +52,7 @@ if command -v nvcc >/dev/null 2>&1; then
     "${cuda_lammps_flags[@]}"
   cmake --build build-cuda -j "$jobs" --target "${cuda_targets[@]}"
   echo "UMA: CUDA variant compiled and linked (kernels, engine with fused ops, GPU tests, ${cuda_targets[*]})"
+  stage_done "CUDA compile check"
 else
   echo "UMA: no nvcc; CUDA compile check skipped"
 fi
