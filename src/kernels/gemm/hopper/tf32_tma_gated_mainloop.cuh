@@ -324,38 +324,21 @@ struct GatedTf32TmaGemm {
 // enqueued on `stream`; the same rules as run_tf32_tma_gemm, and H = tiles_per_row * 32 with k = rows * H.
 template <class Config>
 void run_gated_tf32_tma_gemm(const SplitTf32GemmParams& p, const GateFactors& g, int sm_count, cudaStream_t stream) {
-  using Gemm = typename Config::Gemm;
   using Kernel = typename Config::Kernel;
+  using T = cutlass::tfloat32_t;
   typename Kernel::StrideA stride_a = cute::make_stride(int64_t(p.lda), cute::Int<1>{}, int64_t(0));
   typename Kernel::StrideA stride_g = cute::make_stride(int64_t(g.ldg), cute::Int<1>{}, int64_t(0));
   typename Kernel::StrideB stride_b = cute::make_stride(int64_t(p.ldb), cute::Int<1>{}, int64_t(0));
   typename Kernel::StrideD stride_d = cute::make_stride(int64_t(p.ldd), cute::Int<1>{}, int64_t(0));
   typename Kernel::StrideC stride_c{};
-  cutlass::KernelHardwareInfo hw;
-  cudaGetDevice(&hw.device_id);
-  hw.sm_count = sm_count;
-  using T = cutlass::tfloat32_t;
-  typename Gemm::Arguments args{
+  typename Config::Gemm::Arguments args{
       cutlass::gemm::GemmUniversalMode::kGemm,
       {static_cast<int>(p.m), static_cast<int>(p.n), static_cast<int>(p.k), 1},
       {reinterpret_cast<const T*>(p.a), stride_a, reinterpret_cast<const T*>(p.b), stride_b,
        reinterpret_cast<const T*>(g.s), stride_g, g.g_columns, g.map},
       {{}, nullptr, stride_c, p.d, stride_d},
-      hw};
-  args.epilogue.thread.alpha = 1.0f;
-  args.epilogue.thread.beta = 0.0f;
-  if constexpr (Config::Plain::kBias_) args.epilogue.thread.bias_ptr = p.bias;
-  Gemm gemm;
-  const std::string what = "gated tf32_gemm_tma (m=" + std::to_string(p.m) + " n=" + std::to_string(p.n) +
-                           " k=" + std::to_string(p.k) + "): ";
-  cutlass::Status s = gemm.can_implement(args);
-  if (s != cutlass::Status::kSuccess) throw std::invalid_argument(what + "cannot implement: " + cutlass_status_name(s));
-  if (Gemm::get_workspace_size(args) != 0) throw std::runtime_error(what + "needs a workspace");
-  s = gemm.initialize(args, nullptr, stream);
-  if (s == cutlass::Status::kSuccess) s = gemm.run(stream);
-  const cudaError_t err = cudaGetLastError();
-  if (s != cutlass::Status::kSuccess || err != cudaSuccess)
-    throw std::runtime_error(what + "launch failed: " + cutlass_status_name(s) + ", " + cudaGetErrorString(err));
+      persistent_grid(sm_count)};
+  finish_and_launch<typename Config::Gemm, Config::Plain::kBias_>(args, p, "gated tf32_gemm_tma", stream);
 }
 
 }  // namespace hopper

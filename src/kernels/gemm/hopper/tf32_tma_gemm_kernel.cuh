@@ -172,33 +172,24 @@ struct Tf32TmaGemm {
 
 inline const char* cutlass_status_name(cutlass::Status s) { return cutlassGetStatusString(s); }
 
-// Enqueues D = A B^T (+ bias) on `stream` (p.b_layout must be kWeightRows; p.bias used only when kBias). No
-// workspace (the persistent scheduler without split-K needs none; checked) and no allocation, so a CUDA graph can
-// record it; the TMA descriptors are made on the host here and travel as kernel parameters. `sm_count` sizes the
-// persistent grid.
-template <class Config>
-void run_tf32_tma_gemm(const SplitTf32GemmParams& p, int sm_count, cudaStream_t stream) {
-  using Gemm = typename Config::Gemm;
-  using Kernel = typename Config::Kernel;
-  typename Kernel::StrideA stride_a = cute::make_stride(int64_t(p.lda), cute::Int<1>{}, int64_t(0));
-  typename Kernel::StrideB stride_b = cute::make_stride(int64_t(p.ldb), cute::Int<1>{}, int64_t(0));
-  typename Kernel::StrideD stride_d = cute::make_stride(int64_t(p.ldd), cute::Int<1>{}, int64_t(0));
-  typename Kernel::StrideC stride_c{};
+// The launchers' common part: the hardware info for a persistent grid of `sm_count` CTAs on the current device.
+inline cutlass::KernelHardwareInfo persistent_grid(int sm_count) {
   cutlass::KernelHardwareInfo hw;
   cudaGetDevice(&hw.device_id);
   hw.sm_count = sm_count;
-  typename Gemm::Arguments args{
-      cutlass::gemm::GemmUniversalMode::kGemm,
-      {static_cast<int>(p.m), static_cast<int>(p.n), static_cast<int>(p.k), 1},
-      {reinterpret_cast<const cutlass::tfloat32_t*>(p.a), stride_a, reinterpret_cast<const cutlass::tfloat32_t*>(p.b),
-       stride_b},
-      {{}, nullptr, stride_c, p.d, stride_d},
-      hw};
+  return hw;
+}
+
+// The launchers' common tail: D = acc (+ bias), the checks (no workspace: the persistent scheduler without split-K
+// needs none), then initialize and run on `stream`; errors name `name` and the problem.
+template <class Gemm, bool kBias>
+void finish_and_launch(typename Gemm::Arguments& args, const SplitTf32GemmParams& p, const char* name,
+                       cudaStream_t stream) {
   args.epilogue.thread.alpha = 1.0f;
   args.epilogue.thread.beta = 0.0f;
-  if constexpr (Config::kBias_) args.epilogue.thread.bias_ptr = p.bias;
+  if constexpr (kBias) args.epilogue.thread.bias_ptr = p.bias;
   Gemm gemm;
-  const std::string what = "tf32_gemm_tma (m=" + std::to_string(p.m) + " n=" + std::to_string(p.n) +
+  const std::string what = std::string(name) + " (m=" + std::to_string(p.m) + " n=" + std::to_string(p.n) +
                            " k=" + std::to_string(p.k) + "): ";
   cutlass::Status s = gemm.can_implement(args);
   if (s != cutlass::Status::kSuccess) throw std::invalid_argument(what + "cannot implement: " + cutlass_status_name(s));
@@ -208,6 +199,26 @@ void run_tf32_tma_gemm(const SplitTf32GemmParams& p, int sm_count, cudaStream_t 
   const cudaError_t err = cudaGetLastError();
   if (s != cutlass::Status::kSuccess || err != cudaSuccess)
     throw std::runtime_error(what + "launch failed: " + cutlass_status_name(s) + ", " + cudaGetErrorString(err));
+}
+
+// Enqueues D = A B^T (+ bias) on `stream` (p.b_layout must be kWeightRows; p.bias used only when kBias). No
+// workspace and no allocation, so a CUDA graph can record it; the TMA descriptors are made on the host here and
+// travel as kernel parameters. `sm_count` sizes the persistent grid.
+template <class Config>
+void run_tf32_tma_gemm(const SplitTf32GemmParams& p, int sm_count, cudaStream_t stream) {
+  using Kernel = typename Config::Kernel;
+  typename Kernel::StrideA stride_a = cute::make_stride(int64_t(p.lda), cute::Int<1>{}, int64_t(0));
+  typename Kernel::StrideB stride_b = cute::make_stride(int64_t(p.ldb), cute::Int<1>{}, int64_t(0));
+  typename Kernel::StrideD stride_d = cute::make_stride(int64_t(p.ldd), cute::Int<1>{}, int64_t(0));
+  typename Kernel::StrideC stride_c{};
+  typename Config::Gemm::Arguments args{
+      cutlass::gemm::GemmUniversalMode::kGemm,
+      {static_cast<int>(p.m), static_cast<int>(p.n), static_cast<int>(p.k), 1},
+      {reinterpret_cast<const cutlass::tfloat32_t*>(p.a), stride_a, reinterpret_cast<const cutlass::tfloat32_t*>(p.b),
+       stride_b},
+      {{}, nullptr, stride_c, p.d, stride_d},
+      persistent_grid(sm_count)};
+  finish_and_launch<typename Config::Gemm, Config::kBias_>(args, p, "tf32_gemm_tma", stream);
 }
 
 }  // namespace hopper
