@@ -442,10 +442,10 @@ Engine::Engine(const std::string& model_path, const EngineOptions& options) : im
   // process), so that a test can build an engine with and one without.
   if (m.fused && gemm == Fp32Gemm::tf32 && tf32_gemm_kernel_requested() == Tf32GemmKernel::hopper_tma_rna) {
     const c10::cuda::CUDAGuard guard(options.device);
-    const char* pre = std::getenv("UMA_TF32_PREROUND");
-    const bool wanted = pre && *pre ? std::string(pre) == "1" : kPreroundByDefault;
-    if (pre && *pre && std::string(pre) != "0" && std::string(pre) != "1")
-      throw Error(std::string("UMA_TF32_PREROUND=") + pre + " must be 0 or 1");
+    const char* env = std::getenv("UMA_TF32_PREROUND");
+    const std::string pre = env ? env : "";
+    if (!pre.empty() && pre != "0" && pre != "1") throw Error("UMA_TF32_PREROUND=" + pre + " must be 0 or 1");
+    const bool wanted = pre.empty() ? kPreroundByDefault : pre == "1";
     m.tables->round_tf32_operands = wanted && fused::tf32_linear_available();
   }
 #endif

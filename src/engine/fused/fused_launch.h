@@ -27,6 +27,11 @@ inline void require(bool ok, const std::string& what) {
   if (!ok) throw Error(what);
 }
 
+// The TF32 mode's producer rounding (round_tf32, kernels/tf32_operand.cuh) is for float32 tensors only.
+inline void require_round_tf32_dtype(const std::string& op, bool round_tf32, const Tensor& like) {
+  require(!round_tf32 || like.scalar_type() == torch::kFloat32, op + ": round_tf32 needs float32");
+}
+
 // Runs a launcher; its std::invalid_argument / std::runtime_error become uma::Error.
 template <typename F>
 void launch(F&& f) {

@@ -61,7 +61,7 @@ class EdgeGateFunction : public torch::autograd::Function<EdgeGateFunction> {
 
 std::array<torch::Tensor, 3> edge_gate_backward(const torch::Tensor& m0g, const torch::Tensor& m1, const torch::Tensor& m2,
                                                 const std::vector<torch::Tensor>& grad_outputs, bool round_tf32) {
-  require(!round_tf32 || m0g.scalar_type() == torch::kFloat32, std::string(kOp) + "round_tf32 needs float32");
+  require_round_tf32_dtype("uma::fused::edge_gate_backward", round_tf32, m0g);
   const int64_t E = m0g.size(0), H = m0g.size(1) / 5;
   const int64_t rows[3] = {3, 4, 2};
   Tensor G[3];
@@ -85,7 +85,7 @@ std::array<torch::Tensor, 3> edge_gate_backward(const torch::Tensor& m0g, const 
 
 std::array<torch::Tensor, 3> edge_gate(const torch::Tensor& m0_with_gate, const torch::Tensor& m1,
                                        const torch::Tensor& m2, bool round_tf32) {
-  require(!round_tf32 || m0_with_gate.scalar_type() == torch::kFloat32, std::string(kOp) + "round_tf32 needs float32");
+  require_round_tf32_dtype("uma::fused::edge_gate", round_tf32, m0_with_gate);
   const auto out = EdgeGateFunction::apply(m0_with_gate, m1, m2, round_tf32);
   return {out[0], out[1], out[2]};
 }

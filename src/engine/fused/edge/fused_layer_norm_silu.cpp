@@ -84,7 +84,7 @@ Tensor layer_norm_silu(const Tensor& x, const Tensor& weight, const Tensor& bias
   require(x.is_cuda() && x.dim() >= 1 && x.size(-1) > 0 &&
               (x.scalar_type() == torch::kFloat32 || x.scalar_type() == torch::kFloat64),
           std::string(kOp) + "x must be a float32/float64 CUDA tensor [..., W] with W > 0");
-  require(!round_tf32 || x.scalar_type() == torch::kFloat32, std::string(kOp) + "round_tf32 needs float32");
+  require_round_tf32_dtype("uma::fused::layer_norm_silu", round_tf32, x);
   const int64_t W = x.size(-1);
   for (const Tensor* t : {&weight, &bias})
     require(t->defined() && t->dim() == 1 && t->size(0) == W && t->scalar_type() == x.scalar_type() &&

@@ -113,11 +113,6 @@ const Tensor& first_defined(const Tensor (&g)[k::kMGroups]) {
   return g[0];
 }
 
-// round_tf32 (the TF32 mode's producer rounding, kernels/tf32_operand.cuh) is for float32 features only.
-void require_round_tf32_dtype(const char* op, bool round_tf32, const Tensor& like) {
-  require(!round_tf32 || like.scalar_type() == torch::kFloat32, std::string(op) + ": round_tf32 needs float32");
-}
-
 class GatherRotateFunction : public torch::autograd::Function<GatherRotateFunction> {
  public:
   // Returns the three m-groups [E,3,2C], [E,4,2C], [E,2,2C] as separate tensors: the SO(2) GEMMs read each as it is,
