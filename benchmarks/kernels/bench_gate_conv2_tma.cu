@@ -14,6 +14,7 @@
 #include <random>
 #include <vector>
 
+#include "kernels/device_math.cuh"
 #include "kernels/gemm/hopper/tf32_tma_gated_mainloop.cuh"
 #include "kernels/gemm/hopper/tf32_tma_gemm_config.h"
 #include "kernels/gemm/tf32_round.h"
@@ -33,13 +34,9 @@ namespace hk = uma::kernels::hopper;
 
 constexpr int H = 128, C = 128;
 
-__device__ float sigmoid(float z) { return 1.0f / (1.0f + expf(-z)); }
-
-__device__ float round_tf32(float x) {
-  uint32_t u;
-  asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(u) : "f"(x));
-  return __uint_as_float(u);
-}
+// The engine's own device helpers, so that both sides compute sigma and the rounding as its kernels do.
+using uma::kernels::sigmoid_of;
+using uma::kernels::tf32_operand;
 
 // The gate factors [E, 3H]: sigma of the l = 0 row, of the l = 1 logits, of the l = 2 logits.
 __global__ void factors_kernel(const float* m0g, float* s, int64_t E) {
@@ -47,9 +44,9 @@ __global__ void factors_kernel(const float* m0g, float* s, int64_t E) {
     const int64_t e = i / H, c = i % H;
     const float* row = m0g + e * 5 * H + c;
     float* out = s + e * 3 * H + c;
-    out[0] = sigmoid(row[2 * H]);
-    out[H] = sigmoid(row[0]);
-    out[2 * H] = sigmoid(row[H]);
+    out[0] = sigmoid_of(row[2 * H]);
+    out[H] = sigmoid_of(row[0]);
+    out[2 * H] = sigmoid_of(row[H]);
   }
 }
 
@@ -59,12 +56,12 @@ __global__ void gate_kernel(const float* m0g, const float* m1, const float* m2, 
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < E * H; i += int64_t(gridDim.x) * blockDim.x) {
     const int64_t e = i / H, c = i % H;
     const float* row = m0g + e * 5 * H + c;
-    const float s1 = sigmoid(row[0]), s2 = sigmoid(row[H]), x0 = row[2 * H];
-    o0[e * 3 * H + c] = round_tf32(x0 * sigmoid(x0));
-    o0[e * 3 * H + H + c] = round_tf32(row[3 * H] * s1);
-    o0[e * 3 * H + 2 * H + c] = round_tf32(row[4 * H] * s2);
-    for (int r = 0; r < 4; ++r) o1[e * 4 * H + r * H + c] = round_tf32(m1[e * 4 * H + r * H + c] * (r % 2 ? s2 : s1));
-    for (int r = 0; r < 2; ++r) o2[e * 2 * H + r * H + c] = round_tf32(m2[e * 2 * H + r * H + c] * s2);
+    const float s1 = sigmoid_of(row[0]), s2 = sigmoid_of(row[H]), x0 = row[2 * H];
+    o0[e * 3 * H + c] = tf32_operand(x0 * sigmoid_of(x0));
+    o0[e * 3 * H + H + c] = tf32_operand(row[3 * H] * s1);
+    o0[e * 3 * H + 2 * H + c] = tf32_operand(row[4 * H] * s2);
+    for (int r = 0; r < 4; ++r) o1[e * 4 * H + r * H + c] = tf32_operand(m1[e * 4 * H + r * H + c] * (r % 2 ? s2 : s1));
+    for (int r = 0; r < 2; ++r) o2[e * 2 * H + r * H + c] = tf32_operand(m2[e * 2 * H + r * H + c] * s2);
   }
 }
 

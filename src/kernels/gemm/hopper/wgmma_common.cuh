@@ -10,6 +10,7 @@
 #include <cute/tensor.hpp>
 
 #include "kernels/gemm/split_tf32_gemm_params.h"
+#include "kernels/tf32_operand.cuh"
 
 namespace uma {
 namespace kernels {
@@ -22,14 +23,10 @@ namespace hopper {
 // errors at O(1), not 1e-7).
 __device__ __forceinline__ int swizzled(int r, int c) { return r * 32 + (c ^ ((r & 7) << 2)); }
 
-// fp32 -> TF32 rounded to nearest, ties away from zero (cvt.rna; kernels/gemm/tf32_round.h is the host's twin). The
-// tensor cores read only a TF32's top 19 bits, so a value that is not already TF32 is truncated there: rounding it
-// first is what keeps a TF32 product unbiased.
-__device__ __forceinline__ float tf32_round(float x) {
-  uint32_t u;
-  asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(u) : "f"(x));
-  return __uint_as_float(u);
-}
+// fp32 -> TF32 rounded to nearest, ties away from zero (cvt.rna; kernels/tf32_operand.cuh, whose store-side rounding
+// this is, and kernels/gemm/tf32_round.h, the host's twin). The tensor cores read only a TF32's top 19 bits, so a
+// value that is not already TF32 is truncated there: rounding it first is what keeps a TF32 product unbiased.
+__device__ __forceinline__ float tf32_round(float x) { return tf32_operand(x); }
 
 __device__ __forceinline__ float4 tf32_round4(const float4& x) {
   return make_float4(tf32_round(x.x), tf32_round(x.y), tf32_round(x.z), tf32_round(x.w));
