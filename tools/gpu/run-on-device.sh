@@ -359,6 +359,16 @@ build_engine_alone() {  # the short calls' build: the engine, its GPU test and t
   say "built in $((SECONDS - t)) s"
 }
 
+bench_tf32() {  # bench_tf32 STRUCTURE NAME [ARGS...]: ours in TF32 on .carry/structures/STRUCTURE.json, 10 repeats,
+  # its JSON line appended to $OUT/NAME.jsonl, its log to $OUT/$LOG (default NAME.log); variables set before the call
+  # (UMA_TF32_PREROUND, ...) reach the bench
+  local s=$1 name=$2
+  shift 2
+  timeout $(( $(left) - 5 )) build-gpu/benchmarks/uma-engine-bench --model potentials/uma-s-1p2p1-random-k2.uma \
+    --structure .carry/structures/$s.json --device cuda --precision fp32 --tf32 --repeats 10 "$@" \
+    2>> "$OUT/${LOG:-$name.log}" >> "$OUT/$name.jsonl"
+}
+
 phase_recompute() {  # EngineOptions::recompute, in one short call: builds the engine, its GPU test and the bench
   # only; runs the recompute test and the TF32 kernel checks, then ours TF32 keeping everything vs recomputing conv 1's
   # radial scale vs recomputing conv 2's outputs too (time, peak memory) on the structures carried in .carry/structures
@@ -373,9 +383,7 @@ phase_recompute() {  # EngineOptions::recompute, in one short call: builds the e
   for s in carbon_2000 cu_2000 cu_192; do
     for r in no radial yes; do
       [ "$(left)" -lt 15 ] && break 2
-      timeout $(( $(left) - 5 )) build-gpu/benchmarks/uma-engine-bench --model potentials/uma-s-1p2p1-random-k2.uma \
-        --structure .carry/structures/$s.json --device cuda --precision fp32 --tf32 --recompute $r --repeats 10 \
-        2>> "$OUT/recompute.log" >> "$OUT/recompute.jsonl"
+      bench_tf32 $s recompute --recompute $r
     done
   done
   grep -E "\[bench\] (cuda|CUDA)" "$OUT/recompute.log"
@@ -397,15 +405,9 @@ phase_quick() {  # one short call after an engine change: engine + test_gpu_engi
   # 64-row tiles: A/B/C in the same call (quick-preround0.jsonl, quick.jsonl, quick-narrow.jsonl).
   for s in carbon_2000 cu_192; do
     [ "$(left)" -lt 15 ] && break
-    UMA_TF32_PREROUND=0 timeout $(( $(left) - 5 )) build-gpu/benchmarks/uma-engine-bench \
-      --model potentials/uma-s-1p2p1-random-k2.uma --structure .carry/structures/$s.json --device cuda \
-      --precision fp32 --tf32 --repeats 10 2>> "$OUT/quick.log" >> "$OUT/quick-preround0.jsonl"
-    UMA_TF32_PREROUND=1 timeout $(( $(left) - 5 )) build-gpu/benchmarks/uma-engine-bench \
-      --model potentials/uma-s-1p2p1-random-k2.uma --structure .carry/structures/$s.json --device cuda \
-      --precision fp32 --tf32 --repeats 10 --profile 2>> "$OUT/quick.log" >> "$OUT/quick.jsonl"
-    UMA_TF32_PREROUND=1 UMA_TF32_NARROW_TILES=1 timeout $(( $(left) - 5 )) build-gpu/benchmarks/uma-engine-bench \
-      --model potentials/uma-s-1p2p1-random-k2.uma --structure .carry/structures/$s.json --device cuda \
-      --precision fp32 --tf32 --repeats 10 --profile 2>> "$OUT/quick.log" >> "$OUT/quick-narrow.jsonl"
+    UMA_TF32_PREROUND=0 LOG=quick.log bench_tf32 $s quick-preround0
+    UMA_TF32_PREROUND=1 LOG=quick.log bench_tf32 $s quick --profile
+    UMA_TF32_PREROUND=1 UMA_TF32_NARROW_TILES=1 LOG=quick.log bench_tf32 $s quick-narrow --profile
   done
   grep -E "\[bench\] (cuda|CUDA)|\[profile\]   [a-zA-Z]" "$OUT/quick.log"
   # The 64-row tiles of the truncating TMA kernel (UMA_TF32_NARROW_TILES=1; every GEMM of the test structures is small
