@@ -28,9 +28,9 @@ void PairUMA::log_model()
                  fp64 ? std::string("fp64")
                       : device.is_cuda() ? fmt::format("fp32 (GEMMs: {}{})", uma::fp32_gemm_name(info.fp32_gemm),
                                                        info.tf32_kernel.empty() ? std::string()
-                                                       : info.tf32_prerounded
-                                                           ? ", kernel " + info.tf32_kernel + ", operands pre-rounded"
-                                                           : ", kernel " + info.tf32_kernel)
+                                                       : ", kernel " + info.tf32_kernel +
+                                                             (info.tf32_prerounded ? ", operands pre-rounded" : "") +
+                                                             (info.gate_in_conv2 ? ", gate in conv 2" : ""))
                                          : std::string("fp32"),
                  device.str());
   utils::logmesg(lmp, "UMA:   cutoff {:g} Å, {} layers, {} parameters, {}\n", info.cutoff,

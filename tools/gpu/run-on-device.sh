@@ -34,8 +34,9 @@
 #           and the GEMMs: same bits?, times (k2-tma.md; carry .carry for the CUTLASS headers)
 #   tiles-small  after tf32-tiles-start: its TMA configurations at 14 344 and 98 200 rows (tiles-small.md)
 #   quick   one short call after an engine change: engine + test_gpu_engine + bench built alone, the whole
-#           test_gpu_engine, ours TF32 on carbon 2000 and Cu 192: UMA_TF32_PREROUND=0, then =1 with the profile, then
-#           =1 with UMA_TF32_NARROW_TILES=1 (carry .carry: deps + structures)
+#           test_gpu_engine and the K2 kernel test, ours TF32 on carbon 2000 and Cu 192: UMA_TF32_PREROUND=0, then =1
+#           with the profile, =1 with UMA_TF32_NARROW_TILES=1, =1 with UMA_FUSED_GATE_CONV2=1 (carry .carry: deps +
+#           structures)
 #   triton  our fused Wigner kernels vs fairchem's Triton kernels on identical tensors (bench_wigner --from, built
 #           with nvcc alone; benchmarks/kernels/vs_fairchem_triton.py) -> $OUT/kernels-vs-triton.md/.json
 #   or any list of phase names.
@@ -351,10 +352,11 @@ phase_gemm_tiles() {  # the split-TF32 GEMM's tile sweep and cuBLAS strict fp32 
   grep "one layer" "$OUT/gemm-tiles.md"
 }
 
-build_engine_alone() {  # the short calls' build: the engine, its GPU test and the bench only (about a minute)
+build_engine_alone() {  # the short calls' build: the engine, its GPU test and the bench only (about a minute), and
+  # the targets named as arguments
   configure_gpu || return 1
   local t=$SECONDS
-  timeout $(( $(left) - 30 )) ninja -C build-gpu -j16 uma_engine test_gpu_engine uma-engine-bench >> "$OUT/build.log" 2>&1 ||
+  timeout $(( $(left) - 30 )) ninja -C build-gpu -j16 uma_engine test_gpu_engine uma-engine-bench "$@" >> "$OUT/build.log" 2>&1 ||
     { say "build failed"; grep -E "error" "$OUT/build.log" | head -20; return 1; }
   say "built in $((SECONDS - t)) s"
 }
@@ -394,20 +396,25 @@ phase_recompute() {  # EngineOptions::recompute, in one short call: builds the e
 
 phase_quick() {  # one short call after an engine change: engine + test_gpu_engine + bench built alone; the whole
   # test_gpu_engine, then ours TF32 (the default path) on carbon 2000 and Cu 192 with the profile (carry .carry)
-  build_engine_alone || return 1
+  build_engine_alone test_gate_conv2_cuda || return 1
   local s
+  ( cd build-gpu && timeout 60 ./unittest/kernels/test_gate_conv2_cuda ) > "$OUT/test_k2.log" 2>&1
+  say "test_gate_conv2_cuda: $(grep -E '^\[  (PASSED|FAILED) ' "$OUT/test_k2.log" | tr '\n' ' ')"
+  grep -E "^\[  FAILED|Failure|Expected|Which is|gate-conv2 cuda" "$OUT/test_k2.log" | head -20
   # UMA_QUICK_TESTS: a gtest filter for a shorter call (default: every test)
   ( cd build-gpu && timeout $(( $(left) - 5 )) ./unittest/test_gpu_engine --gtest_filter="${UMA_QUICK_TESTS:-*}" ) \
     > "$OUT/test_gpu.log" 2>&1
   say "test_gpu_engine: $(grep -E '^\[  (PASSED|FAILED) ' "$OUT/test_gpu.log" | tr '\n' ' ')"
   grep -E "^\[  FAILED|Failure|Expected|Which is" "$OUT/test_gpu.log" | head -20
-  # Each structure with the producer rounding off (UMA_TF32_PREROUND=0: the rounding GEMM everywhere), on, and on with
-  # 64-row tiles: A/B/C in the same call (quick-preround0.jsonl, quick.jsonl, quick-narrow.jsonl).
+  # Each structure with the producer rounding off (UMA_TF32_PREROUND=0: the rounding GEMM everywhere), on, on with
+  # 64-row tiles, and on with the gate inside conv 2's TMA GEMMs (K2): A/B/C/D in the same call (quick-preround0.jsonl,
+  # quick.jsonl, quick-narrow.jsonl, quick-k2.jsonl).
   for s in carbon_2000 cu_192; do
     [ "$(left)" -lt 15 ] && break
     UMA_TF32_PREROUND=0 LOG=quick.log bench_tf32 $s quick-preround0
     UMA_TF32_PREROUND=1 LOG=quick.log bench_tf32 $s quick --profile
     UMA_TF32_PREROUND=1 UMA_TF32_NARROW_TILES=1 LOG=quick.log bench_tf32 $s quick-narrow --profile
+    UMA_TF32_PREROUND=1 UMA_FUSED_GATE_CONV2=1 LOG=quick.log bench_tf32 $s quick-k2 --profile
   done
   grep -E "\[bench\] (cuda|CUDA)|\[profile\]   [a-zA-Z]" "$OUT/quick.log"
   # The 64-row tiles of the truncating TMA kernel (UMA_TF32_NARROW_TILES=1; every GEMM of the test structures is small

@@ -1,7 +1,7 @@
-// The fused gate + conv-2 forward on Hopper (src/kernels/edge_block/gate_conv2_launch.h, K2's prologue) on a GPU
-// against its CPU reference with TF32-rounded operands (gate_conv2_reference.h): the engine's sizes (H = C = 128,
-// edges not a multiple of the 128-row tile, a padded m0g row as conv 1's GEMM leaves it) and a small H = 32 case;
-// zero edges; refusal of what it cannot take. Skipped without a compute-capability 9.0 GPU.
+// The fused gate + conv-2 forward on Hopper (src/kernels/edge_block/gate_conv2_launch.h, K2's prologue), on both of
+// its hosts, on a GPU against its CPU reference with TF32-rounded operands (gate_conv2_reference.h): the engine's
+// sizes (H = C = 128, edges not a multiple of the 128-row tile, a padded m0g row as conv 1's GEMM leaves it) and a
+// small H = 32 case; zero edges; refusal of what it cannot take. Skipped without a compute-capability 9.0 GPU.
 #include <cuda_runtime_api.h>
 #include <gtest/gtest.h>
 
@@ -75,18 +75,34 @@ std::vector<double> scales(const Problem& p, int g) {
   return s;
 }
 
-// The outputs of the three GEMMs on the GPU (they start at -1, so an output never written shows).
-std::vector<std::vector<float>> run_on_gpu(const Problem& p) {
+// The two hosts of K2: the hand-written RS GEMM and the TMA pipeline with the gate factors (gate_conv2_launch.h).
+enum class Host { kRs, kTma };
+const char* name_of(Host h) { return h == Host::kRs ? "rs" : "tma"; }
+
+// The outputs of the three GEMMs on the GPU (they start at -1, so an output never written shows). The TMA host reads
+// the weights as stored, so it gets them rounded to TF32, as the engine keeps them (the reference rounds them too).
+std::vector<std::vector<float>> run_on_gpu(const Problem& p, Host host) {
   float *m0g = to_device(p.m0g), *m1 = to_device(p.m1), *m2 = to_device(p.m2), *b = to_device(p.bias0);
   float* w[3];
   float* y[3];
   std::vector<std::vector<float>> out(3);
   for (int g = 0; g < 3; ++g) {
-    w[g] = to_device(p.w[g]);
+    std::vector<float> wg = p.w[g];
+    if (host == Host::kTma)
+      for (auto& x : wg) x = k::tf32_round(x);
+    w[g] = to_device(wg);
     out[g].assign(p.E * p.n[g], -1.0f);
     y[g] = to_device(out[g]);
   }
-  k::gate_conv2_tf32(p.params(m0g, m1, m2, w, b, y), nullptr);
+  const auto params = p.params(m0g, m1, m2, w, b, y);
+  if (host == Host::kTma) {
+    float* workspace = to_device(std::vector<float>(std::max<int64_t>(k::gate_conv2_tma_workspace_floats(params), 1)));
+    k::gate_conv2_tf32_tma(params, workspace, nullptr);
+    EXPECT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+    cudaFree(workspace);
+  } else {
+    k::gate_conv2_tf32(params, nullptr);
+  }
   EXPECT_EQ(cudaDeviceSynchronize(), cudaSuccess);
   for (int g = 0; g < 3; ++g) {
     if (!out[g].empty()) cudaMemcpy(out[g].data(), y[g], sizeof(float) * out[g].size(), cudaMemcpyDeviceToHost);
@@ -108,29 +124,32 @@ constexpr double kBound = 1.0 / (1 << 12);
 
 }  // namespace
 
+// Both hosts: the same reference and bound (the TMA host forms the same rounded products, tf32_round(x * sigma)).
 TEST(GateConv2Cuda, MatchesTheTf32ReferenceOnEngineAndSmallSizes) {
   if (!have_hopper()) GTEST_SKIP() << "no compute-capability 9.0 GPU";
   const Problem problems[] = {Problem(1000, 128, 128, 3), Problem(3, 32, 8, 4)};
-  for (const auto& p : problems) {
-    const auto got = run_on_gpu(p);
-    std::vector<std::vector<float>> want(3);
-    const float* w[3] = {p.w[0].data(), p.w[1].data(), p.w[2].data()};
-    float* y[3];
-    for (int g = 0; g < 3; ++g) {
-      want[g].assign(p.E * p.n[g], 0.0f);
-      y[g] = want[g].data();
-    }
-    auto q = p.params(p.m0g.data(), p.m1.data(), p.m2.data(), w, p.bias0.data(), y);
-    q.tf32_operands = true;
-    k::gate_conv2_reference(q);
-    for (int g = 0; g < 3; ++g) {
-      const auto s = scales(p, g);
-      double worst = 0;
-      for (size_t i = 0; i < want[g].size(); ++i)
-        worst = std::max(worst, std::abs(double(got[g][i]) - double(want[g][i])) / s[i]);
-      std::printf("[gate-conv2 cuda] E=%lld H=%lld m = %d: vs the TF32 reference %.2e (bound %.2e)\n", (long long)p.E,
-                  (long long)p.H, g, worst, kBound);
-      EXPECT_LE(worst, kBound) << "m = " << g;
+  for (const Host host : {Host::kRs, Host::kTma}) {
+    for (const auto& p : problems) {
+      const auto got = run_on_gpu(p, host);
+      std::vector<std::vector<float>> want(3);
+      const float* w[3] = {p.w[0].data(), p.w[1].data(), p.w[2].data()};
+      float* y[3];
+      for (int g = 0; g < 3; ++g) {
+        want[g].assign(p.E * p.n[g], 0.0f);
+        y[g] = want[g].data();
+      }
+      auto q = p.params(p.m0g.data(), p.m1.data(), p.m2.data(), w, p.bias0.data(), y);
+      q.tf32_operands = true;
+      k::gate_conv2_reference(q);
+      for (int g = 0; g < 3; ++g) {
+        const auto s = scales(p, g);
+        double worst = 0;
+        for (size_t i = 0; i < want[g].size(); ++i)
+          worst = std::max(worst, std::abs(double(got[g][i]) - double(want[g][i])) / s[i]);
+        std::printf("[gate-conv2 cuda] %s host, E=%lld H=%lld m = %d: vs the TF32 reference %.2e (bound %.2e)\n",
+                    name_of(host), (long long)p.E, (long long)p.H, g, worst, kBound);
+        EXPECT_LE(worst, kBound) << name_of(host) << " host, m = " << g;
+      }
     }
   }
 }
@@ -138,15 +157,20 @@ TEST(GateConv2Cuda, MatchesTheTf32ReferenceOnEngineAndSmallSizes) {
 TEST(GateConv2Cuda, ZeroEdgesAndRefusals) {
   if (!have_hopper()) GTEST_SKIP() << "no compute-capability 9.0 GPU";
   Problem empty(0, 32, 8, 1);
-  for (const auto& y : run_on_gpu(empty)) EXPECT_TRUE(y.empty());
+  for (const Host host : {Host::kRs, Host::kTma})
+    for (const auto& y : run_on_gpu(empty, host)) EXPECT_TRUE(y.empty());
   alignas(16) static float buf[4096];
   const float* w[3] = {buf, buf, buf};
   float* y[3] = {buf, buf, buf};
   Problem p(2, 32, 8, 2);
   auto q = p.params(buf, buf, buf, w, nullptr, y);
   EXPECT_TRUE(k::gate_conv2_tf32_supported(q));
+  EXPECT_TRUE(k::gate_conv2_tf32_tma_supported(q));
+  EXPECT_THROW(k::gate_conv2_tf32_tma(q, buf + 1, nullptr), std::invalid_argument);  // a misaligned workspace
   q.channels = 16;  // not a multiple of the K step: a step would straddle two rows of different degree
   q.ld = 5 * 16;
   EXPECT_FALSE(k::gate_conv2_tf32_supported(q));
+  EXPECT_FALSE(k::gate_conv2_tf32_tma_supported(q));
   EXPECT_THROW(k::gate_conv2_tf32(q, nullptr), std::invalid_argument);
+  EXPECT_THROW(k::gate_conv2_tf32_tma(q, buf, nullptr), std::invalid_argument);
 }

@@ -37,6 +37,10 @@ namespace uma {
 // Whether the tf32 mode's producer rounding (LayerTables::round_tf32_operands) is on without UMA_TF32_PREROUND. Off
 // until its GPU test (test_gpu_engine PreRoundedOperandsGiveTheRoundingKernelsBits) has passed on an H100/H200.
 constexpr bool kPreroundByDefault = false;
+// Whether the hopper-rna mode makes the edge gate inside conv 2's TMA GEMMs (K2 on the TMA host) without
+// UMA_FUSED_GATE_CONV2. Off until its GPU tests (test_gpu_engine GateInConv2OnTheTmaHostGivesTheUnfusedBits,
+// GateConv2Cuda) have passed and it has measured faster on an H100/H200.
+constexpr bool kGateInConv2TmaByDefault = false;
 #endif
 
 struct Engine::Impl {
@@ -91,7 +95,10 @@ struct Engine::Impl {
 
   // Node<->edge rotations: fused CUDA kernels on a CUDA device when built with them, else torch ops.
   bool fused = false;
-  bool gate_conv2_on = false;  // K2 (fused_gate_conv2): fused, tf32 on UMA_TF32_GEMM=rs; set at construction
+  // K2 (fused_gate_conv2), set at construction: the tf32 mode on UMA_TF32_GEMM=rs (RS host) or hopper-rna (TMA host,
+  // gate_conv2_tma).
+  bool gate_conv2_on = false;
+  bool gate_conv2_tma = false;
 #ifdef UMA_HAVE_CUDA_KERNELS
   using Csr = fused::EdgeCsrTensors;
 #else
@@ -184,8 +191,11 @@ struct Engine::Impl {
                      int64_t C) const {
 #ifdef UMA_HAVE_CUDA_KERNELS
     const int64_t E = m0_with_gate.size(0);
+    // The TMA host takes the producer rounding's claims as the unfused gate and so2_conv do (gate_and_conv2).
     auto y = fused::gate_conv2(m0_with_gate, msg.m1, msg.m2, conv2.fc_m0.weight, conv2.fc_m0.bias,
-                               conv2.fc_m1.block_weight, conv2.fc_m2.block_weight);
+                               conv2.fc_m1.block_weight, conv2.fc_m2.block_weight,
+                               gate_conv2_tma ? fused::GateConv2Host::tma : fused::GateConv2Host::rounding_rs,
+                               gate_conv2_tma && tables->round_tf32_operands);
     return {y[0].view({E, 3, C}), y[1].view({E, 4, C}), y[2].view({E, 2, C})};
 #else
     (void)msg;
@@ -431,10 +441,20 @@ Engine::Engine(const std::string& model_path, const EngineOptions& options) : im
   // The TF32 GEMM that reads its weights as stored gets them rounded, once (tf32_weights.h).
   if (tf32_weights_prerounded(gemm)) round_gemm_weights_to_tf32(m.weights);
   // A bad UMA_TF32_GEMM fails here, with the model, not at the first evaluation. K2 (fused_gate_conv2) is decided
-  // once, here: the tf32 mode on the rounding Hopper GEMM, unless UMA_FUSED_GATE_CONV2=0 (A/B timings).
-  if (gemm == Fp32Gemm::tf32 && tf32_gemm_kernel_requested() == Tf32GemmKernel::hopper_rs) {
-    const char* k2 = std::getenv("UMA_FUSED_GATE_CONV2");
-    m.gate_conv2_on = m.fused && !(k2 && std::string(k2) == "0");
+  // here, at every construction: the tf32 mode on the RS Hopper GEMM unless UMA_FUSED_GATE_CONV2=0 (A/B timings), and
+  // on the rounding TMA GEMM (hopper-rna) where UMA_FUSED_GATE_CONV2=1 (unset: kGateInConv2TmaByDefault).
+  if (gemm == Fp32Gemm::tf32) {
+    const char* env = std::getenv("UMA_FUSED_GATE_CONV2");
+    const std::string k2 = env ? env : "";
+    if (!k2.empty() && k2 != "0" && k2 != "1") throw Error("UMA_FUSED_GATE_CONV2=" + k2 + " must be 0 or 1");
+    const Tf32GemmKernel kernel = tf32_gemm_kernel_requested();
+    if (kernel == Tf32GemmKernel::hopper_rs) m.gate_conv2_on = m.fused && k2 != "0";
+#ifdef UMA_HAVE_CUDA_KERNELS
+    if (kernel == Tf32GemmKernel::hopper_tma_rna) {
+      const bool wanted = k2.empty() ? kGateInConv2TmaByDefault : k2 == "1";
+      m.gate_conv2_tma = m.gate_conv2_on = m.fused && wanted;
+    }
+#endif
   }
 #ifdef UMA_HAVE_CUDA_KERNELS
   // The producer rounding (LayerTables::round_tf32_operands): where the fused kernels feed the rounding Hopper GEMM,
@@ -462,6 +482,7 @@ Engine::Engine(const std::string& model_path, const EngineOptions& options) : im
 #endif
     i.tf32_kernel = tf32_gemm_kernel_name(hopper ? tf32_gemm_kernel_requested() : Tf32GemmKernel::cublas);
     i.tf32_prerounded = m.tables->round_tf32_operands;
+    i.gate_in_conv2 = m.gate_conv2_on && hopper;
   }
 }
 

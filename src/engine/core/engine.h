@@ -80,6 +80,8 @@ struct ModelInfo {
   // The tf32 mode's fused kernels store the GEMM operands they make rounded to TF32, and those GEMMs read them as they
   // are (layers.h LayerTables::round_tf32_operands): the same products, a faster kernel.
   bool tf32_prerounded = false;
+  // The tf32 mode's edge gate is made inside conv 2's GEMMs (fused_gate_conv2.h, K2), not stored between them.
+  bool gate_in_conv2 = false;
   int charge_min = 0, charge_max = 0, spin_min = 0, spin_max = 0;
   std::map<std::string, int> default_charge, default_spin;  // per task
 };

@@ -206,6 +206,10 @@ Tensor tf32_rs_input_gradient(const Tensor& dy, const Tensor& w) {
   return input_gradient(Kernel::kTf32Rs, dy, w.contiguous());
 }
 
+Tensor tf32_rna_input_gradient(const Tensor& dy, const Tensor& w, bool grad_rounded) {
+  return input_gradient(grad_rounded ? Kernel::kTf32Pre : Kernel::kTf32Rna, dy, w.contiguous());
+}
+
 bool tf32_linear_available() { return k::split_tf32_wgmma_available(); }
 
 TensorCoreCounts split_tf32_counts() {

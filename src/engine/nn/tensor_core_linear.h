@@ -31,6 +31,10 @@ torch::Tensor tf32_rna_linear(const torch::Tensor& x, const torch::Tensor& w, co
 // [rows of dy, in] on the rounding kernel (fallback cuBLAS TF32).
 torch::Tensor tf32_rs_input_gradient(const torch::Tensor& dy, const torch::Tensor& w);
 
+// tf32_rna_linear's backward alone, likewise: dy w on the rounding TMA kernel, or on the truncating one where dy's
+// producer rounded it already (grad_rounded); w rounded to TF32 already.
+torch::Tensor tf32_rna_input_gradient(const torch::Tensor& dy, const torch::Tensor& w, bool grad_rounded);
+
 // Whether tf32_linear's, tf32_rs_linear's and tf32_rna_linear's kernels can run on the current device (compute
 // capability 9.0).
 bool tf32_linear_available();

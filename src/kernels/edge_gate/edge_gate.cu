@@ -88,6 +88,20 @@ __global__ void __launch_bounds__(kGateThreads) edge_gate_bwd_kernel(const EdgeG
   }
 }
 
+// The gate factors (EdgeGateFactorsParams): three sigmoids per (edge, channel), for K2 on the TMA host.
+template <typename T>
+__global__ void __launch_bounds__(kGateThreads) edge_gate_factors_kernel(const EdgeGateFactorsParams<T> p) {
+  const int64_t H = p.channels, n = p.n_edges * H;
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
+    const int64_t e = i / H, c = i - e * H;
+    const T* row = p.m0g + e * p.ld + c;
+    T* f = p.factors + e * 3 * H + c;
+    f[0] = sigmoid_of(row[2 * H]);
+    f[H] = sigmoid_of(row[0]);
+    f[2 * H] = sigmoid_of(row[H]);
+  }
+}
+
 std::string sizes(int64_t n_edges, int64_t H, int64_t ld) {
   std::ostringstream s;
   s << "(n_edges=" << n_edges << ", channels=" << H << ", ld=" << ld << ")";
@@ -130,10 +144,23 @@ void edge_gate_bwd(const EdgeGateBwdParams<T>& p, cudaStream_t stream) {
   check_launch(kLabel, p.n_edges, p.channels, p.ld);
 }
 
+template <typename T>
+void edge_gate_factors(const EdgeGateFactorsParams<T>& p, cudaStream_t stream) {
+  constexpr const char* kLabel = "uma::edge_gate_factors";
+  require(p.n_edges >= 0 && p.channels > 0 && p.ld >= 5 * p.channels, kLabel, "bad sizes", p.n_edges, p.channels,
+          p.ld);
+  if (p.n_edges == 0) return;
+  require(p.m0g && p.factors, kLabel, "null pointer", p.n_edges, p.channels, p.ld);
+  edge_gate_factors_kernel<T><<<blocks_for(p.n_edges * p.channels), kGateThreads, 0, stream>>>(p);
+  check_launch(kLabel, p.n_edges, p.channels, p.ld);
+}
+
 template void edge_gate_fwd<float>(const EdgeGateFwdParams<float>&, cudaStream_t);
 template void edge_gate_fwd<double>(const EdgeGateFwdParams<double>&, cudaStream_t);
 template void edge_gate_bwd<float>(const EdgeGateBwdParams<float>&, cudaStream_t);
 template void edge_gate_bwd<double>(const EdgeGateBwdParams<double>&, cudaStream_t);
+template void edge_gate_factors<float>(const EdgeGateFactorsParams<float>&, cudaStream_t);
+template void edge_gate_factors<double>(const EdgeGateFactorsParams<double>&, cudaStream_t);
 
 }  // namespace kernels
 }  // namespace uma

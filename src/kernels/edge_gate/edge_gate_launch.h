@@ -17,6 +17,9 @@ void edge_gate_fwd(const EdgeGateFwdParams<T>& p, cudaStream_t stream);
 template <typename T>
 void edge_gate_bwd(const EdgeGateBwdParams<T>& p, cudaStream_t stream);
 
+template <typename T>
+void edge_gate_factors(const EdgeGateFactorsParams<T>& p, cudaStream_t stream);
+
 }  // namespace kernels
 }  // namespace uma
 

@@ -55,6 +55,20 @@ struct EdgeGateBwdParams {
   bool round_tf32 = false;
 };
 
+// The gate's factors, for K2's forward on the TMA host (kernels/edge_block/gate_conv2_launch.h gate_conv2_tf32_tma):
+// the gate is one product per element, out = x * factor, with the factor of x's degree l and channel c:
+//   factors[e, 0 * H + c] = σ(m0 row 0)   (silu(x) = x σ(x) for the l = 0 row)
+//   factors[e, l * H + c] = σ(g_l)        l = 1, 2
+// so the GEMM multiplies where the gate kernel would compute two sigmoids per element and N tile.
+template <typename T>
+struct EdgeGateFactorsParams {
+  const T* m0g = nullptr;  // [n_edges, ld], as in EdgeGateFwdParams
+  int64_t ld = 0;
+  T* factors = nullptr;    // [n_edges, 3H] dense, written in full
+  int64_t n_edges = 0;
+  int64_t channels = 0;
+};
+
 }  // namespace kernels
 }  // namespace uma
 

@@ -71,10 +71,27 @@ void edge_gate_bwd_reference(const EdgeGateBwdParams<T>& p) {
   }
 }
 
+template <typename T>
+void edge_gate_factors_reference(const EdgeGateFactorsParams<T>& p) {
+  const int64_t H = p.channels;
+  check("edge_gate_factors_reference", p.n_edges, H, p.ld);
+  for (int64_t e = 0; e < p.n_edges; ++e) {
+    const T* row = p.m0g + e * p.ld;
+    T* f = p.factors + e * 3 * H;
+    for (int64_t c = 0; c < H; ++c) {
+      f[c] = sigmoid(row[2 * H + c]);
+      f[H + c] = sigmoid(row[c]);
+      f[2 * H + c] = sigmoid(row[H + c]);
+    }
+  }
+}
+
 template void edge_gate_fwd_reference<float>(const EdgeGateFwdParams<float>&);
 template void edge_gate_fwd_reference<double>(const EdgeGateFwdParams<double>&);
 template void edge_gate_bwd_reference<float>(const EdgeGateBwdParams<float>&);
 template void edge_gate_bwd_reference<double>(const EdgeGateBwdParams<double>&);
+template void edge_gate_factors_reference<float>(const EdgeGateFactorsParams<float>&);
+template void edge_gate_factors_reference<double>(const EdgeGateFactorsParams<double>&);
 
 }  // namespace kernels
 }  // namespace uma

@@ -14,6 +14,9 @@ void edge_gate_fwd_reference(const EdgeGateFwdParams<T>& p);
 template <typename T>
 void edge_gate_bwd_reference(const EdgeGateBwdParams<T>& p);
 
+template <typename T>
+void edge_gate_factors_reference(const EdgeGateFactorsParams<T>& p);
+
 }  // namespace kernels
 }  // namespace uma
 

@@ -429,69 +429,122 @@ TEST(GpuEngine, RecomputeMatchesKeepingAndKeepsLess) {
   EXPECT_GE(double(peak_radial - peak_both), 0.5 * conv2_out);
 }
 
-// The tf32 mode's producer rounding (layers.h LayerTables::round_tf32_operands; the default on an H100/H200): the fused
-// kernels store the GEMM operands they make rounded to TF32, and the TMA kernel reads them as they are instead of
-// rounding them into registers. The products must be the rounding kernel's exactly, so with fixed-order sums
-// (deterministic mode) every energy, force and stress must be the same bits as with UMA_TF32_PREROUND=0, on every
-// 1.2.1 fixture, with both recompute tiers (the recomputed Linears inside the backward) and with edge chunks. A
-// GEMM told that an operand is rounded when its producer did not round it would truncate that operand and move the
-// results; a producer that rounded an operand read elsewhere would move them too. Either fails here.
-TEST(GpuEngine, PreRoundedOperandsGiveTheRoundingKernelsBits) {
-  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
-  if (!uma::fused::tf32_linear_available() || uma::tf32_gemm_kernel_requested() != uma::Tf32GemmKernel::hopper_tma_rna)
-    GTEST_SKIP() << "the producer rounding runs with the hopper-rna kernel on an H100/H200 only";
-  const auto v = uma_test::uma_1p2p1();
-  auto options = [](int recompute, int64_t edge_chunk) {
-    auto o = cuda(uma::Precision::fp32, true);
-    o.fp32_gemm = uma::Fp32Gemm::tf32;
-    o.recompute = recompute;
-    o.edge_chunk = edge_chunk;
-    return o;
-  };
-  auto engine_pair = [&](int recompute, int64_t edge_chunk) {
-    setenv("UMA_TF32_PREROUND", "0", 1);
-    auto rounding = std::make_unique<uma::Engine>(v.model, options(recompute, edge_chunk));
-    setenv("UMA_TF32_PREROUND", "1", 1);
-    auto pre = std::make_unique<uma::Engine>(v.model, options(recompute, edge_chunk));
-    unsetenv("UMA_TF32_PREROUND");
-    EXPECT_FALSE(rounding->info().tf32_prerounded);
-    EXPECT_TRUE(pre->info().tf32_prerounded);
-    return std::make_pair(std::move(rounding), std::move(pre));
-  };
-  auto same_bits = [](const uma::StructureResult& a, const uma::StructureResult& b, const std::string& what) {
-    EXPECT_EQ(a.energy, b.energy) << what;
-    EXPECT_EQ(uma_test::max_abs_diff(a.forces, b.forces).value, 0.0) << what;
-    if (a.has_stress)
-      for (int k = 0; k < 9; ++k) EXPECT_EQ(a.stress[k], b.stress[k]) << what << " stress " << k;
-  };
-  const auto pre_before = uma::fused::tf32_prerounded_counts(), rna_before = uma::fused::tf32_rna_linear_counts();
-  const auto plain_before = uma::fused::tf32_linear_counts();
+namespace {
+
+// Deterministic TF32 engines on the 1.2.1 model built under the given environment settings (name, value or nullptr to
+// unset; each is unset again after the construction, which reads them).
+std::unique_ptr<uma::Engine> tf32_engine_with(const uma_test::ModelVersion& v, int recompute, int64_t edge_chunk,
+                                              const std::vector<std::pair<const char*, const char*>>& env) {
+  auto o = cuda(uma::Precision::fp32, true);
+  o.fp32_gemm = uma::Fp32Gemm::tf32;
+  o.recompute = recompute;
+  o.edge_chunk = edge_chunk;
+  for (const auto& [name, value] : env)
+    if (value) setenv(name, value, 1); else unsetenv(name);
+  auto e = std::make_unique<uma::Engine>(v.model, o);
+  for (const auto& [name, value] : env) unsetenv(name);
+  return e;
+}
+
+void expect_same_bits(const uma::StructureResult& a, const uma::StructureResult& b, const std::string& what) {
+  EXPECT_EQ(a.energy, b.energy) << what;
+  EXPECT_EQ(uma_test::max_abs_diff(a.forces, b.forces).value, 0.0) << what;
+  if (a.has_stress)
+    for (int k = 0; k < 9; ++k) EXPECT_EQ(a.stress[k], b.stress[k]) << what << " stress " << k;
+}
+
+// Every 1.2.1 fixture (tasks and charges) on both engines, then the framework fixture doubled twice with each
+// recompute tier and with edge chunks (engines made by `pair`): the same bits each time. The first engine's fixture
+// evaluations run through `first(name, evaluate)`, which may check what happens around them.
+template <class MakePair, class First>
+void expect_same_bits_everywhere(const uma_test::ModelVersion& v, MakePair pair, First first) {
   {
-    auto [rounding, pre] = engine_pair(-1, 0);
+    auto [a_engine, b_engine] = pair(-1, 0);
     std::vector<std::string> names = uma_test::task_fixtures();
     for (const auto& n : uma_test::charge_fixtures()) names.push_back(n);
     for (const auto& name : names) {
       auto f = uma_test::load_fixture(name, v.dir);
-      const auto pre_calls = uma::fused::tf32_prerounded_counts().kernel;
-      auto a = uma::evaluate_structure(*rounding, f.file.structure, f.file.task, f.file.charge, f.file.spin);
-      EXPECT_EQ(uma::fused::tf32_prerounded_counts().kernel, pre_calls) << name << ": pre-rounded GEMMs with it off";
-      auto b = uma::evaluate_structure(*pre, f.file.structure, f.file.task, f.file.charge, f.file.spin);
-      same_bits(a, b, name);
+      auto a = first(name, [&] {
+        return uma::evaluate_structure(*a_engine, f.file.structure, f.file.task, f.file.charge, f.file.spin);
+      });
+      auto b = uma::evaluate_structure(*b_engine, f.file.structure, f.file.task, f.file.charge, f.file.spin);
+      expect_same_bits(a, b, name);
     }
   }
   auto f = uma_test::load_fixture("odac_framework_co2", v.dir);
   const auto cell = uma_test::doubled_along_a(uma_test::doubled_along_a(f.file.structure));
   for (const auto& [recompute, chunk] : {std::pair<int, int64_t>{1, 0}, {2, 0}, {-1, 500}}) {
-    auto [rounding, pre] = engine_pair(recompute, chunk);
-    auto a = uma::evaluate_structure(*rounding, cell, f.file.task, f.file.charge, f.file.spin);
-    auto b = uma::evaluate_structure(*pre, cell, f.file.task, f.file.charge, f.file.spin);
-    same_bits(a, b, "framework x4, recompute " + std::to_string(recompute) + ", edge chunk " + std::to_string(chunk));
+    auto [a_engine, b_engine] = pair(recompute, chunk);
+    auto a = uma::evaluate_structure(*a_engine, cell, f.file.task, f.file.charge, f.file.spin);
+    auto b = uma::evaluate_structure(*b_engine, cell, f.file.task, f.file.charge, f.file.spin);
+    expect_same_bits(a, b,
+                     "framework x4, recompute " + std::to_string(recompute) + ", edge chunk " + std::to_string(chunk));
   }
+}
+
+bool hopper_rna_mode() {
+  return uma::fused::tf32_linear_available() &&
+         uma::tf32_gemm_kernel_requested() == uma::Tf32GemmKernel::hopper_tma_rna;
+}
+
+}  // namespace
+
+// The tf32 mode's producer rounding (layers.h LayerTables::round_tf32_operands): the fused kernels store the GEMM
+// operands they make rounded to TF32, and the TMA kernel reads them as they are instead of rounding them into
+// registers. The products must be the rounding kernel's exactly, so with fixed-order sums (deterministic mode) every
+// energy, force and stress must be the same bits as with UMA_TF32_PREROUND=0, on every 1.2.1 fixture, with both
+// recompute tiers (the recomputed Linears inside the backward) and with edge chunks. A GEMM told that an operand is
+// rounded when its producer did not round it would truncate that operand and move the results; a producer that
+// rounded an operand read elsewhere would move them too. Either fails here.
+TEST(GpuEngine, PreRoundedOperandsGiveTheRoundingKernelsBits) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  if (!hopper_rna_mode()) GTEST_SKIP() << "the producer rounding runs with the hopper-rna kernel on an H100/H200 only";
+  const auto v = uma_test::uma_1p2p1();
+  const auto pre_before = uma::fused::tf32_prerounded_counts(), rna_before = uma::fused::tf32_rna_linear_counts();
+  const auto plain_before = uma::fused::tf32_linear_counts();
+  auto pair = [&](int recompute, int64_t chunk) {
+    // K2 off on both sides: this test is about the unfused producers.
+    auto rounding = tf32_engine_with(v, recompute, chunk, {{"UMA_TF32_PREROUND", "0"}, {"UMA_FUSED_GATE_CONV2", "0"}});
+    auto pre = tf32_engine_with(v, recompute, chunk, {{"UMA_TF32_PREROUND", "1"}, {"UMA_FUSED_GATE_CONV2", "0"}});
+    EXPECT_FALSE(rounding->info().tf32_prerounded);
+    EXPECT_TRUE(pre->info().tf32_prerounded);
+    return std::make_pair(std::move(rounding), std::move(pre));
+  };
+  expect_same_bits_everywhere(v, pair, [](const std::string& name, auto evaluate) {
+    const auto pre_calls = uma::fused::tf32_prerounded_counts().kernel;
+    auto r = evaluate();
+    EXPECT_EQ(uma::fused::tf32_prerounded_counts().kernel, pre_calls) << name << ": pre-rounded GEMMs with it off";
+    return r;
+  });
   const auto pre_calls = uma::fused::tf32_prerounded_counts().kernel - pre_before.kernel;
   const auto rna_calls = uma::fused::tf32_rna_linear_counts().kernel - rna_before.kernel;
   std::printf("[gpu pre-rounded] GEMMs on pre-rounded operands %lld, rounding into registers %lld\n",
               (long long)pre_calls, (long long)rna_calls);
   EXPECT_GT(pre_calls, 0) << "no GEMM read a pre-rounded operand";
   EXPECT_EQ(uma::fused::tf32_linear_counts().kernel, plain_before.kernel) << "the truncating mode's count moved";
+}
+
+// K2 on the TMA host (fused_gate_conv2.h GateConv2Host::tma, UMA_FUSED_GATE_CONV2=1 in the hopper-rna mode): the
+// gated GEMMs form tf32_round(x * sigma) in registers, the value the unfused gate kernel stores (rounded with the
+// producer rounding, or rounded by the GEMM's copy without it), and sum the products in the same order. So in
+// deterministic mode the whole evaluation must be the same bits as with the gate unfused, with the producer rounding
+// off and on (the backward's claims on the gradients differ), on every 1.2.1 fixture, with both recompute tiers
+// (recompute 2 runs K2 again inside the backward) and with edge chunks. A wrong factor, degree map or tile would move
+// the energies by far more than one bit.
+TEST(GpuEngine, GateInConv2OnTheTmaHostGivesTheUnfusedBits) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  if (!hopper_rna_mode()) GTEST_SKIP() << "K2 on the TMA host runs with the hopper-rna kernel on an H100/H200 only";
+  const auto v = uma_test::uma_1p2p1();
+  for (const char* pre : {"0", "1"}) {
+    auto pair = [&](int recompute, int64_t chunk) {
+      auto unfused = tf32_engine_with(v, recompute, chunk, {{"UMA_TF32_PREROUND", pre}, {"UMA_FUSED_GATE_CONV2", "0"}});
+      auto k2 = tf32_engine_with(v, recompute, chunk, {{"UMA_TF32_PREROUND", pre}, {"UMA_FUSED_GATE_CONV2", "1"}});
+      EXPECT_FALSE(unfused->info().gate_in_conv2);
+      EXPECT_TRUE(k2->info().gate_in_conv2);
+      return std::make_pair(std::move(unfused), std::move(k2));
+    };
+    SCOPED_TRACE(std::string("UMA_TF32_PREROUND=") + pre);
+    expect_same_bits_everywhere(v, pair, [](const std::string&, auto evaluate) { return evaluate(); });
+  }
 }
 #endif

@@ -85,6 +85,28 @@ TEST(EdgeGate, ReferenceMatchesTorchForm) {
   EXPECT_THROW(uma::kernels::edge_gate_fwd_reference(f), std::invalid_argument);
 }
 
+// The gate factors of K2 on the TMA host (EdgeGateFactorsParams): every gated output is its input times the factor of
+// its degree, so input x factor must give the Torch form's outputs (fp64: one product and one exp, 1e-13 as above).
+// A factor of the wrong degree or logit column is O(1) off.
+TEST(EdgeGate, FactorsReproduceTheTorchFormOutputs) {
+  const auto in = make_inputs(torch::kFloat64, torch::kCPU);
+  const auto want = torch_form(in);
+  auto f = torch::full({kEdges, 3, kH}, NAN, torch::kFloat64);
+  uma::kernels::EdgeGateFactorsParams<double> p;
+  p.m0g = in.m0g.data_ptr<double>(); p.ld = in.m0g.stride(0); p.factors = f.data_ptr<double>();
+  p.n_edges = kEdges; p.channels = kH;
+  uma::kernels::edge_gate_factors_reference(p);
+  using torch::indexing::Slice;
+  const auto m0 = in.m0g.narrow(1, 2 * kH, 3 * kH).reshape({kEdges, 3, kH});
+  const auto deg1 = f.index({Slice(), torch::tensor({1, 2, 1, 2})});  // kGateDegreeOfM1Row
+  const auto deg2 = f.index({Slice(), torch::tensor({2, 2})});
+  EXPECT_LE(rel_diff(m0 * f, want[0]), 1e-13) << kNames[0];
+  EXPECT_LE(rel_diff(in.m1 * deg1, want[1]), 1e-13) << kNames[1];
+  EXPECT_LE(rel_diff(in.m2 * deg2, want[2]), 1e-13) << kNames[2];
+  p.ld = 5 * kH - 1;
+  EXPECT_THROW(uma::kernels::edge_gate_factors_reference(p), std::invalid_argument);
+}
+
 #ifdef UMA_HAVE_CUDA_KERNELS
 // The CUDA kernels through the autograd wrapper, fp64 (1e-13 as above) and fp32 (unit round-off 6e-8 times a
 // handful of operations per output, and exp: 1e-6 relative to the largest entry).
