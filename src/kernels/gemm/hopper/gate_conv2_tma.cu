@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "kernels/edge_block/gate_conv2_groups.h"
 #include "kernels/edge_block/gate_conv2_launch.h"
 #include "kernels/edge_gate/edge_gate_launch.h"
 #include "kernels/gemm/split_tf32_gemm_launch.h"
@@ -32,23 +33,9 @@ hopper::GateTileMap tile_map(int g, int64_t H) {
   return m;
 }
 
-// The GEMM of m-group g: A = its rows of conv 1's output (m = 0 from column 2H of m0g, after the gate logits); the
-// bias: bias0 for g = 0 (zeros where there is none), the workspace's zeros otherwise.
-SplitTf32GemmParams group_gemm(const GateConv2Params<float>& p, int g, const float* zeros) {
-  const int64_t H = p.channels;
-  SplitTf32GemmParams q;
-  q.m = p.n_edges;
-  q.n = p.n[g];
-  q.k = gate_conv2_k(g, H);
-  q.a = g == 0 ? p.m0g + 2 * H : g == 1 ? p.m1 : p.m2;
-  q.lda = g == 0 ? p.ld : q.k;
-  q.b = p.weight[g];
-  q.ldb = q.k;
-  q.b_layout = GemmBLayout::kWeightRows;
-  q.bias = g == 0 && p.bias0 ? p.bias0 : zeros;
-  q.d = p.y[g];
-  q.ldd = q.n;
-  return q;
+// The bias of m-group g: bias0 for g = 0 where there is one, the workspace's zeros otherwise.
+const float* group_bias(const GateConv2Params<float>& p, int g, const float* zeros) {
+  return g == 0 && p.bias0 ? p.bias0 : zeros;
 }
 
 int64_t factor_floats(const GateConv2Params<float>& p) { return p.n_edges * 3 * p.channels; }
@@ -64,13 +51,10 @@ int64_t zero_floats(const GateConv2Params<float>& p) {
 int64_t gate_conv2_tma_workspace_floats(const GateConv2Params<float>& p) { return factor_floats(p) + zero_floats(p); }
 
 bool gate_conv2_tf32_tma_supported(const GateConv2Params<float>& p) {
-  if (p.channels <= 0 || p.channels % 32 != 0 || p.channels > (1 << 20) || p.n_edges < 0 || !p.m0g || !p.m1 ||
-      !p.m2 || p.ld < 5 * p.channels || p.ld % 4 != 0 || reinterpret_cast<uintptr_t>(p.m0g) % 16 != 0)
-    return false;
+  if (!gate_conv2_operands_valid(p)) return false;
   alignas(16) static const float kAligned[4] = {0, 0, 0, 0};  // stands for the workspace in the rules' check
   for (int g = 0; g < kMGroups; ++g) {
-    if (!p.weight[g] || !p.y[g] || p.n[g] <= 0) return false;
-    SplitTf32GemmParams q = group_gemm(p, g, kAligned);
+    SplitTf32GemmParams q = gate_conv2_group_gemm(p, g, group_bias(p, g, kAligned));
     if (q.m == 0) q.m = 1;  // the alignment and size rules, also for an empty batch
     if (!hopper::tf32_gemm_tma_supported(q)) return false;
   }
@@ -105,7 +89,8 @@ void gate_conv2_tf32_tma(const GateConv2Params<float>& p, float* workspace, cuda
     gf.ldg = 3 * p.channels;
     gf.g_columns = 3 * p.channels;
     gf.map = tile_map(g, p.channels);
-    hopper::run_gated_tf32_tma_gemm<hopper::GatedTf32TmaGemm<true>>(group_gemm(p, g, zeros), gf, sms, stream);
+    hopper::run_gated_tf32_tma_gemm<hopper::GatedTf32TmaGemm<true>>(
+        gate_conv2_group_gemm(p, g, group_bias(p, g, zeros)), gf, sms, stream);
   }
 }
 

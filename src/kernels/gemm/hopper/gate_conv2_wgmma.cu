@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "kernels/edge_block/gate_conv2_groups.h"
 #include "kernels/edge_block/gate_conv2_launch.h"
 #include "kernels/gemm/split_tf32_gemm_launch.h"
 #include "tf32_rs_wgmma_launch.h"
@@ -11,24 +12,6 @@
 namespace uma {
 namespace kernels {
 namespace {
-
-// The GEMM of m-group g: A = its rows of conv 1's output (m = 0 from column 2H of m0g, after the gate logits).
-SplitTf32GemmParams group_gemm(const GateConv2Params<float>& p, int g) {
-  const int64_t H = p.channels;
-  SplitTf32GemmParams q;
-  q.m = p.n_edges;
-  q.n = p.n[g];
-  q.k = gate_conv2_k(g, H);
-  q.a = g == 0 ? p.m0g + 2 * H : g == 1 ? p.m1 : p.m2;
-  q.lda = g == 0 ? p.ld : q.k;
-  q.b = p.weight[g];
-  q.ldb = q.k;
-  q.b_layout = GemmBLayout::kWeightRows;
-  q.bias = g == 0 ? p.bias0 : nullptr;
-  q.d = p.y[g];
-  q.ldd = q.n;
-  return q;
-}
 
 hopper::GateOperand group_gate(const GateConv2Params<float>& p, int g) {
   hopper::GateOperand gate;
@@ -42,12 +25,9 @@ hopper::GateOperand group_gate(const GateConv2Params<float>& p, int g) {
 }  // namespace
 
 bool gate_conv2_tf32_supported(const GateConv2Params<float>& p) {
-  if (p.channels <= 0 || p.channels % 32 != 0 || p.channels > (1 << 20) || p.n_edges < 0 || !p.m0g || !p.m1 ||
-      !p.m2 || p.ld < 5 * p.channels || p.ld % 4 != 0 || reinterpret_cast<uintptr_t>(p.m0g) % 16 != 0)
-    return false;
+  if (!gate_conv2_operands_valid(p)) return false;
   for (int g = 0; g < kMGroups; ++g) {
-    if (!p.weight[g] || !p.y[g] || p.n[g] <= 0) return false;
-    SplitTf32GemmParams q = group_gemm(p, g);
+    SplitTf32GemmParams q = gate_conv2_group_gemm(p, g, g == 0 ? p.bias0 : nullptr);
     if (q.m == 0) q.m = 1;  // the alignment and size rules, also for an empty batch
     if (!hopper::tf32_gemm_rs_supported(q)) return false;
   }
@@ -61,7 +41,8 @@ void gate_conv2_tf32(const GateConv2Params<float>& p, cudaStream_t stream) {
                                 "; needs a compute-capability 9.0 GPU, H a multiple of 32, 16-byte aligned pointers "
                                 "and ld, n_g multiples of 4)");
   if (p.n_edges == 0) return;
-  for (int g = 0; g < kMGroups; ++g) hopper::tf32_gemm_rs_gated(group_gemm(p, g), group_gate(p, g), stream);
+  for (int g = 0; g < kMGroups; ++g)
+    hopper::tf32_gemm_rs_gated(gate_conv2_group_gemm(p, g, g == 0 ? p.bias0 : nullptr), group_gate(p, g), stream);
 }
 
 }  // namespace kernels
