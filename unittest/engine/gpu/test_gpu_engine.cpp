@@ -441,7 +441,13 @@ std::unique_ptr<uma::Engine> tf32_engine_with(const uma_test::ModelVersion& v, i
   o.edge_chunk = edge_chunk;
   for (const auto& [name, value] : env)
     if (value) setenv(name, value, 1); else unsetenv(name);
-  auto e = std::make_unique<uma::Engine>(v.model, o);
+  std::unique_ptr<uma::Engine> e;
+  try {
+    e = std::make_unique<uma::Engine>(v.model, o);
+  } catch (...) {
+    for (const auto& [name, value] : env) unsetenv(name);
+    throw;
+  }
   for (const auto& [name, value] : env) unsetenv(name);
   return e;
 }
@@ -546,5 +552,8 @@ TEST(GpuEngine, GateInConv2OnTheTmaHostGivesTheUnfusedBits) {
     SCOPED_TRACE(std::string("UMA_TF32_PREROUND=") + pre);
     expect_same_bits_everywhere(v, pair, [](const std::string&, auto evaluate) { return evaluate(); });
   }
+  // A value other than 0 or 1 is refused when the model is loaded, not taken for either.
+  EXPECT_THROW(tf32_engine_with(v, -1, 0, {{"UMA_FUSED_GATE_CONV2", "yes"}}), uma::Error);
+  EXPECT_EQ(std::getenv("UMA_FUSED_GATE_CONV2"), nullptr);
 }
 #endif
