@@ -34,9 +34,8 @@
 #           and the GEMMs: same bits?, times (k2-tma.md; carry .carry for the CUTLASS headers)
 #   tiles-small  after tf32-tiles-start: its TMA configurations at 14 344 and 98 200 rows (tiles-small.md)
 #   quick   one short call after an engine change: engine + test_gpu_engine + bench built alone, the whole
-#           test_gpu_engine and the K2 kernel test, ours TF32 on carbon 2000 and Cu 192: UMA_TF32_PREROUND=0, then =1
-#           with the profile, =1 with UMA_TF32_NARROW_TILES=1, =1 with UMA_FUSED_GATE_CONV2=1 (carry .carry: deps +
-#           structures)
+#           test_gpu_engine and the K2 kernel test, ours TF32 on carbon 2000 and Cu 192: the default path and
+#           UMA_FUSED_GATE_CONV2=0 with the profile, UMA_TF32_NARROW_TILES=1 (carry .carry: deps + structures)
 #   triton  our fused Wigner kernels vs fairchem's Triton kernels on identical tensors (bench_wigner --from, built
 #           with nvcc alone; benchmarks/kernels/vs_fairchem_triton.py) -> $OUT/kernels-vs-triton.md/.json
 #   or any list of phase names.
@@ -403,21 +402,21 @@ phase_quick() {  # one short call after an engine change: engine + test_gpu_engi
   grep -E "^\[  FAILED|Failure|Expected|Which is|gate-conv2 cuda" "$OUT/test_k2.log" | head -20
   # K2 on the TMA host in the engine only where its kernel test passed (a kernel that hangs would eat the call)
   local k2=1 filter=${UMA_QUICK_TESTS:-*}
-  grep -q '^\[  PASSED  \] 2 tests' "$OUT/test_k2.log" || { k2=0; filter="$filter-*GateInConv2*"; say "K2 engine runs skipped"; }
+  grep -q '^\[  PASSED  \] 2 tests' "$OUT/test_k2.log" ||
+    { k2=0; filter="$filter-*GateInConv2*"; export UMA_FUSED_GATE_CONV2=0; say "K2 engine runs skipped"; }
   # UMA_QUICK_TESTS: a gtest filter for a shorter call (default: every test)
   ( cd build-gpu && timeout $(( $(left) - 5 )) ./unittest/test_gpu_engine --gtest_filter="$filter" ) \
     > "$OUT/test_gpu.log" 2>&1
   say "test_gpu_engine: $(grep -E '^\[  (PASSED|FAILED) ' "$OUT/test_gpu.log" | tr '\n' ' ')"
   grep -E "^\[  FAILED|Failure|Expected|Which is" "$OUT/test_gpu.log" | head -20
-  # Each structure with the producer rounding off (UMA_TF32_PREROUND=0: the rounding GEMM everywhere), on, on with
-  # 64-row tiles, and on with the gate inside conv 2's TMA GEMMs (K2): A/B/C/D in the same call (quick-preround0.jsonl,
-  # quick.jsonl, quick-narrow.jsonl, quick-k2.jsonl).
+  # Each structure on the default path (producer rounding and K2 on since 2026-12-07), with the gate outside conv 2
+  # (UMA_FUSED_GATE_CONV2=0), and with 64-row tiles: A/B/C in the same call (quick.jsonl, quick-nok2.jsonl,
+  # quick-narrow.jsonl).
   for s in carbon_2000 cu_192; do
     [ "$(left)" -lt 15 ] && break
-    UMA_TF32_PREROUND=0 LOG=quick.log bench_tf32 $s quick-preround0
-    UMA_TF32_PREROUND=1 LOG=quick.log bench_tf32 $s quick --profile
-    UMA_TF32_PREROUND=1 UMA_TF32_NARROW_TILES=1 LOG=quick.log bench_tf32 $s quick-narrow --profile
-    [ $k2 = 1 ] && UMA_TF32_PREROUND=1 UMA_FUSED_GATE_CONV2=1 LOG=quick.log bench_tf32 $s quick-k2 --profile
+    [ $k2 = 1 ] && LOG=quick.log bench_tf32 $s quick --profile
+    UMA_FUSED_GATE_CONV2=0 LOG=quick.log bench_tf32 $s quick-nok2 --profile
+    UMA_TF32_NARROW_TILES=1 UMA_FUSED_GATE_CONV2=0 LOG=quick.log bench_tf32 $s quick-narrow
   done
   grep -E "\[bench\] (cuda|CUDA)|\[profile\]   [a-zA-Z]" "$OUT/quick.log"
   # The 64-row tiles of the truncating TMA kernel (UMA_TF32_NARROW_TILES=1; every GEMM of the test structures is small

@@ -40,11 +40,11 @@ namespace uma {
 // memory (benchmarks/results/2026-12-07-h100-preround-k2.md).
 constexpr bool kPreroundByDefault = true;
 // Whether the hopper-rna mode makes the edge gate inside conv 2's TMA GEMMs (K2 on the TMA host) without
-// UMA_FUSED_GATE_CONV2. Off: its GPU tests passed (GateConv2Cuda; test_gpu_engine
+// UMA_FUSED_GATE_CONV2. On since 2026-12-07 (ninth session): its GPU tests passed (GateConv2Cuda; test_gpu_engine
 // GateInConv2OnTheTmaHostGivesTheUnfusedBits: the same bits) and it is faster (carbon 2000 29.31 against 29.58 ms, Cu
-// 192 5.29 against 5.39 ms on an H100), but the evaluation's peak memory rose by 5 % (4.03 -> 4.25 MiB per atom at
-// carbon 2000), one [E, 9, H] tensor's worth, above what memory_budget.h plans for; on once that is understood.
-constexpr bool kGateInConv2TmaByDefault = false;
+// 192 5.29 against 5.39 ms on an H100; benchmarks/results/2026-12-07-h100-preround-k2.md). Its first form kept the
+// three output gradients through the gate's adjoint (+5 % peak memory); the backward now releases each once used.
+constexpr bool kGateInConv2TmaByDefault = true;
 #endif
 
 struct Engine::Impl {

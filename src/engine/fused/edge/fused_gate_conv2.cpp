@@ -63,7 +63,9 @@ class GateConv2Function : public torch::autograd::Function<GateConv2Function> {
     return {y[0], y[1], y[2]};
   }
 
-  static tensor_list backward(AutogradContext* ctx, tensor_list grad_outputs) {
+  // grad_outputs by reference: torch's CppNode passes its own list, which holds the only references to the gradients
+  // (moved in from the autograd engine), so that releasing one here frees it (below).
+  static tensor_list backward(AutogradContext* ctx, tensor_list& grad_outputs) {
     const auto s = ctx->get_saved_variables();
     const int64_t E = s[0].size(0), H = s[0].size(1) / 5;
     const int64_t rows[3] = {3, 4, 2};
@@ -72,10 +74,15 @@ class GateConv2Function : public torch::autograd::Function<GateConv2Function> {
     const bool round_tf32 = ctx->saved_data["round_tf32"].toBool();
     std::vector<Tensor> gated(3);  // the gradients of the gate's outputs: dy_g W_g
     for (int g = 0; g < 3; ++g)
-      if (grad_outputs[g].defined())
+      if (grad_outputs[g].defined()) {
         gated[g] = (tma ? tf32_rna_input_gradient(grad_outputs[g], s[3 + g], round_tf32)
                         : tf32_rs_input_gradient(grad_outputs[g], s[3 + g]))
                        .view({E, rows[g], H});
+        // dy_g is done with: let it go now, as the unfused convolution's backward does once it has used it, rather
+        // than keep all three ([E, 9C]) alive through the gate's adjoint (+5 % of the evaluation's peak at carbon
+        // 2000 on an H100 before this release; benchmarks/results/2026-12-07-h100-preround-k2.md).
+        grad_outputs[g].reset();
+      }
     const auto d = edge_gate_backward(s[0], s[1], s[2], gated, round_tf32);
     return {d[0], d[1], d[2], Tensor(), Tensor(), Tensor(), Tensor(), Tensor(), Tensor()};
   }
