@@ -19,7 +19,7 @@ using ProductTf32TmaGemm = Tf32TmaGemm<128, 128, 1, false, kBias>;
 
 // 64-row tiles on the same schedule, for problems whose 128-row tile grid would leave the SMs' consumer warpgroups idle
 // (fewer tiles than 2 per SM: Cu 192's 14 344 edges on the narrow GEMMs, n <= 256); tf32_tma_gemm.cu picks it where
-// UMA_TF32_NARROW_TILES=1, opt-in: on an H100 Cu 192 ran 5.49 ms with them against 5.39 without
+// UMA_TF32_NARROW_TILES=1, opt-in: two H100 runs at Cu 192 disagree, +0.10 and -0.16 ms against 5.4 ms
 // (benchmarks/results/2026-12-07-h100-preround-k2.md).
 template <bool kBias>
 using NarrowTf32TmaGemm = Tf32TmaGemm<64, 128, 1, false, kBias>;
