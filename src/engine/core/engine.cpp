@@ -39,13 +39,26 @@ namespace uma {
 // on an H100, and carbon 2000 ran in 29.58 ms against 30.63 ms with it off, Cu 192 in 5.39 against 5.47 ms, same peak
 // memory (benchmarks/results/2026-12-07-h100-preround-k2.md).
 constexpr bool kPreroundByDefault = true;
+#endif
 // Whether the hopper-rna mode makes the edge gate inside conv 2's TMA GEMMs (K2 on the TMA host) without
 // UMA_FUSED_GATE_CONV2. On since 2026-12-07 (ninth session): its GPU tests passed (GateConv2Cuda; test_gpu_engine
 // GateInConv2OnTheTmaHostGivesTheUnfusedBits: the same bits) and it is faster (carbon 2000 29.31 against 29.58 ms, Cu
 // 192 5.29 against 5.39 ms on an H100; benchmarks/results/2026-12-07-h100-preround-k2.md). Its first form kept the
 // three output gradients through the gate's adjoint (+5 % peak memory); the backward now releases each once used.
 constexpr bool kGateInConv2TmaByDefault = true;
-#endif
+
+namespace {
+
+// An on/off switch from the environment (UMA_TF32_PREROUND, UMA_FUSED_GATE_CONV2): unset or empty gives `by_default`,
+// "0" off, "1" on; any other value is an error, raised when the model is loaded.
+bool env_switch(const char* name, bool by_default) {
+  const char* env = std::getenv(name);
+  const std::string value = env ? env : "";
+  if (!value.empty() && value != "0" && value != "1") throw Error(std::string(name) + "=" + value + " must be 0 or 1");
+  return value.empty() ? by_default : value == "1";
+}
+
+}  // namespace
 
 struct Engine::Impl {
   EngineOptions options;
@@ -448,17 +461,11 @@ Engine::Engine(const std::string& model_path, const EngineOptions& options) : im
   // here, at every construction: the tf32 mode on the RS Hopper GEMM unless UMA_FUSED_GATE_CONV2=0 (A/B timings), and
   // on the rounding TMA GEMM (hopper-rna) where UMA_FUSED_GATE_CONV2=1 (unset: kGateInConv2TmaByDefault).
   if (gemm == Fp32Gemm::tf32) {
-    const char* env = std::getenv("UMA_FUSED_GATE_CONV2");
-    const std::string k2 = env ? env : "";
-    if (!k2.empty() && k2 != "0" && k2 != "1") throw Error("UMA_FUSED_GATE_CONV2=" + k2 + " must be 0 or 1");
     const Tf32GemmKernel kernel = tf32_gemm_kernel_requested();
-    if (kernel == Tf32GemmKernel::hopper_rs) m.gate_conv2_on = m.fused && k2 != "0";
-#ifdef UMA_HAVE_CUDA_KERNELS
-    if (kernel == Tf32GemmKernel::hopper_tma_rna) {
-      const bool wanted = k2.empty() ? kGateInConv2TmaByDefault : k2 == "1";
-      m.gate_conv2_tma = m.gate_conv2_on = m.fused && wanted;
-    }
-#endif
+    const bool rs = kernel == Tf32GemmKernel::hopper_rs, tma = kernel == Tf32GemmKernel::hopper_tma_rna;
+    const bool wanted = env_switch("UMA_FUSED_GATE_CONV2", rs || kGateInConv2TmaByDefault);
+    m.gate_conv2_on = m.fused && wanted && (rs || tma);
+    m.gate_conv2_tma = m.gate_conv2_on && tma;
   }
 #ifdef UMA_HAVE_CUDA_KERNELS
   // The producer rounding (LayerTables::round_tf32_operands): where the fused kernels feed the rounding Hopper GEMM,
@@ -466,11 +473,8 @@ Engine::Engine(const std::string& model_path, const EngineOptions& options) : im
   // process), so that a test can build an engine with and one without.
   if (m.fused && gemm == Fp32Gemm::tf32 && tf32_gemm_kernel_requested() == Tf32GemmKernel::hopper_tma_rna) {
     const c10::cuda::CUDAGuard guard(options.device);
-    const char* env = std::getenv("UMA_TF32_PREROUND");
-    const std::string pre = env ? env : "";
-    if (!pre.empty() && pre != "0" && pre != "1") throw Error("UMA_TF32_PREROUND=" + pre + " must be 0 or 1");
-    const bool wanted = pre.empty() ? kPreroundByDefault : pre == "1";
-    m.tables->round_tf32_operands = wanted && fused::tf32_linear_available();
+    m.tables->round_tf32_operands =
+        env_switch("UMA_TF32_PREROUND", kPreroundByDefault) && fused::tf32_linear_available();
   }
 #endif
   if (options.deterministic && !m.fused)

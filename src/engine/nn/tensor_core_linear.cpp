@@ -27,6 +27,10 @@ struct Counts {
 };
 Counts counts[5];  // by Kernel
 
+// The rounding TMA kernel's work for an A operand: kTf32Pre (the truncating kernel, same products) where the operand's
+// producer rounded it already, else kTf32Rna.
+Kernel rna_kernel_for(bool operand_rounded) { return operand_rounded ? Kernel::kTf32Pre : Kernel::kTf32Rna; }
+
 // The kernels on the TMA GEMM's pipeline, which reads B as weight rows only.
 bool takes_weight_rows_only(Kernel which) {
   return which == Kernel::kTf32 || which == Kernel::kTf32Rna || which == Kernel::kTf32Pre;
@@ -198,8 +202,7 @@ Tensor tf32_rs_linear(const Tensor& x, const Tensor& w, const Tensor& b) {
 Tensor tf32_rna_linear(const Tensor& x, const Tensor& w, const Tensor& b, bool input_rounded, bool grad_rounded) {
   // An operand its producer rounded already goes to the TMA kernel that reads it as it is: truncating a TF32 value
   // changes nothing, so the products are the rounding kernel's, without its copy through registers.
-  return tensor_core_linear(input_rounded ? Kernel::kTf32Pre : Kernel::kTf32Rna,
-                            grad_rounded ? Kernel::kTf32Pre : Kernel::kTf32Rna, x, w, b, "tf32_rna_linear");
+  return tensor_core_linear(rna_kernel_for(input_rounded), rna_kernel_for(grad_rounded), x, w, b, "tf32_rna_linear");
 }
 
 Tensor tf32_rs_input_gradient(const Tensor& dy, const Tensor& w) {
@@ -207,7 +210,7 @@ Tensor tf32_rs_input_gradient(const Tensor& dy, const Tensor& w) {
 }
 
 Tensor tf32_rna_input_gradient(const Tensor& dy, const Tensor& w, bool grad_rounded) {
-  return input_gradient(grad_rounded ? Kernel::kTf32Pre : Kernel::kTf32Rna, dy, w.contiguous());
+  return input_gradient(rna_kernel_for(grad_rounded), dy, w.contiguous());
 }
 
 bool tf32_linear_available() { return k::split_tf32_wgmma_available(); }

@@ -431,25 +431,33 @@ TEST(GpuEngine, RecomputeMatchesKeepingAndKeepsLess) {
 
 namespace {
 
-// Deterministic TF32 engines on the 1.2.1 model built under the given environment settings (name, value or nullptr to
-// unset; each is unset again after the construction, which reads them).
+using EnvSettings = std::vector<std::pair<const char*, const char*>>;  // name, value (nullptr: unset)
+
+// Environment settings for one scope: set on construction, every one unset again on leaving it (also by an exception).
+class ScopedEnv {
+ public:
+  explicit ScopedEnv(const EnvSettings& env) : env_(env) {
+    for (const auto& [name, value] : env_)
+      if (value) setenv(name, value, 1); else unsetenv(name);
+  }
+  ~ScopedEnv() {
+    for (const auto& [name, value] : env_) unsetenv(name);
+  }
+
+ private:
+  EnvSettings env_;
+};
+
+// A deterministic TF32 engine on the 1.2.1 model built under the given environment settings (the construction reads
+// them; they are unset again afterwards).
 std::unique_ptr<uma::Engine> tf32_engine_with(const uma_test::ModelVersion& v, int recompute, int64_t edge_chunk,
-                                              const std::vector<std::pair<const char*, const char*>>& env) {
+                                              const EnvSettings& env) {
   auto o = cuda(uma::Precision::fp32, true);
   o.fp32_gemm = uma::Fp32Gemm::tf32;
   o.recompute = recompute;
   o.edge_chunk = edge_chunk;
-  for (const auto& [name, value] : env)
-    if (value) setenv(name, value, 1); else unsetenv(name);
-  std::unique_ptr<uma::Engine> e;
-  try {
-    e = std::make_unique<uma::Engine>(v.model, o);
-  } catch (...) {
-    for (const auto& [name, value] : env) unsetenv(name);
-    throw;
-  }
-  for (const auto& [name, value] : env) unsetenv(name);
-  return e;
+  const ScopedEnv scoped(env);
+  return std::make_unique<uma::Engine>(v.model, o);
 }
 
 void expect_same_bits(const uma::StructureResult& a, const uma::StructureResult& b, const std::string& what) {

@@ -79,10 +79,7 @@ void gate_conv2_tf32_tma(const GateConv2Params<float>& p, float* workspace, cuda
   f.n_edges = p.n_edges;
   f.channels = p.channels;
   edge_gate_factors(f, stream);
-  int device = 0, sms = 0;
-  if (cudaGetDevice(&device) != cudaSuccess ||
-      cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device) != cudaSuccess || sms <= 0)
-    throw std::runtime_error("gate_conv2_tf32_tma: cannot read the device's multiprocessor count");
+  const int sms = hopper::current_device_sms("gate_conv2_tf32_tma");
   for (int g = 0; g < kMGroups; ++g) {
     hopper::GateFactors gf;
     gf.s = factors;

@@ -11,6 +11,14 @@ namespace uma {
 namespace kernels {
 namespace hopper {
 
+int current_device_sms(const char* who) {
+  int device = 0, sms = 0;
+  if (cudaGetDevice(&device) != cudaSuccess ||
+      cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device) != cudaSuccess || sms <= 0)
+    throw std::runtime_error(std::string(who) + ": cannot read the device's multiprocessor count");
+  return sms;
+}
+
 bool tf32_gemm_tma_supported(const SplitTf32GemmParams& p) {
   return p.b_layout == GemmBLayout::kWeightRows && split_tf32_gemm_supported(p) && split_tf32_wgmma_available();
 }
@@ -41,12 +49,7 @@ void dispatch(const char* name, const SplitTf32GemmParams& p, cudaStream_t strea
                                 "; needs B as weight rows, 16-byte aligned pointers, n, k and the leading dimensions "
                                 "multiples of 4, and a compute-capability 9.0 GPU)");
   if (p.m == 0) return;
-  // The persistent grid is one CTA per SM. Asked at every launch: one cudaDeviceGetAttribute, beside the TMA
-  // descriptors the launch encodes on the host anyway.
-  int device = 0, sms = 0;
-  if (cudaGetDevice(&device) != cudaSuccess ||
-      cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device) != cudaSuccess || sms <= 0)
-    throw std::runtime_error(std::string(name) + ": cannot read the device's multiprocessor count");
+  const int sms = current_device_sms(name);
   if (narrow_bias && narrow_tiles_pay(p, sms)) {
     with_bias = narrow_bias;
     plain = narrow_plain;

@@ -30,6 +30,11 @@ void tf32_gemm_tma(const SplitTf32GemmParams& p, cudaStream_t stream);
 // tf32_gemm_tma (tf32_gemm_tma_supported says which operands it takes).
 void tf32_gemm_tma_rna(const SplitTf32GemmParams& p, cudaStream_t stream);
 
+// The current device's multiprocessor count, which sizes the persistent grid (one CTA per SM). Asked at every launch:
+// one cudaDeviceGetAttribute, beside the TMA descriptors the launch encodes on the host anyway. Throws
+// std::runtime_error naming `who` when it cannot be read.
+int current_device_sms(const char* who);
+
 // The product's four instantiations (tf32_tma_gemm_bias.cu, tf32_tma_gemm_plain.cu, tf32_tma_rna_gemm_bias.cu,
 // tf32_tma_rna_gemm_plain.cu: one translation unit each, so that a parallel build compiles them side by side).
 // Called by tf32_gemm_tma / tf32_gemm_tma_rna after their checks.
