@@ -32,6 +32,8 @@
 #           checks, ours TF32 keeping everything vs each recompute tier (carry .carry: deps + structures)
 #   k2-tma-start, k2-tma  K2's forward on the TMA host (bench_gate_conv2_tma.cu, nvcc alone) against the gate kernel
 #           and the GEMMs: same bits?, times (k2-tma.md; carry .carry for the CUTLASS headers)
+#   k1-probe  K1's A producer alone against gather_rotate (bench_k1_producer.cu, nvcc alone): k1-probe.md
+#   peaks   the roofline's ceilings on this GPU (benchmarks/gpu_peaks.py) -> peaks.json
 #   tiles-small  after tf32-tiles-start: its TMA configurations at 14 344 and 98 200 rows (tiles-small.md)
 #   quick   one short call after an engine change: engine + test_gpu_engine + bench built alone, the whole
 #           test_gpu_engine and the K2 kernel test, ours TF32 on carbon 2000 and Cu 192: the default path and
@@ -308,6 +310,19 @@ phase_k2_tma() {  # K2's forward (gate inside conv 2's TMA GEMMs) against gate +
   { for e in 98200 14344; do UMA_BENCH_EDGES=$e timeout 60 /tmp/k2tma/bench; echo "exit $?"; done
     grep -E "error|C7510|registers|spill" /tmp/k2tma/build.log | head -20; } > "$OUT/k2-tma.md" 2>&1
   cat "$OUT/k2-tma.md"
+}
+phase_k1_probe() {  # K1's A producer alone (benchmarks/kernels/bench_k1_producer.cu, nvcc alone, ~10 s): does it
+  # keep up with conv 1's GEMMs? Bitwise check against gather_rotate, times at carbon 2000's and Cu 192's edge
+  # counts -> $OUT/k1-probe.md (exit 2 of the bench: a producer's A differs from the message)
+  mkdir -p /tmp/k1probe
+  nvcc -std=c++17 -O3 -arch=sm_90 -Xptxas -v -I src benchmarks/kernels/bench_k1_producer.cu -o /tmp/k1probe/bench \
+    > /tmp/k1probe/build.log 2>&1 || { say "k1-probe: build failed"; tail -20 /tmp/k1probe/build.log; return 1; }
+  { for e in 98200 14344; do UMA_BENCH_EDGES=$e timeout 90 /tmp/k1probe/bench; echo "exit $?"; done
+    grep -E "registers|spill" /tmp/k1probe/build.log | sort | uniq -c; } > "$OUT/k1-probe.md" 2>&1
+  cat "$OUT/k1-probe.md"
+}
+phase_peaks() {  # the roofline's ceilings on this GPU (benchmarks/gpu_peaks.py: TF32 / fp32 GEMM, HBM, L2) -> peaks.json
+  timeout 120 $PY benchmarks/gpu_peaks.py --out "$OUT/peaks.json" 2>&1 | tail -12
 }
 phase_tiles_small() {  # after tf32-tiles-start: the built TMA configurations at Cu 192's edge count (14 344 rows)
   # and at carbon 2000's, to see where 64-row tiles pay -> $OUT/tiles-small.md
