@@ -30,7 +30,8 @@ void PairUMA::log_model()
                                                        info.tf32_kernel.empty() ? std::string()
                                                        : ", kernel " + info.tf32_kernel +
                                                              (info.tf32_prerounded ? ", operands pre-rounded" : "") +
-                                                             (info.gate_in_conv2 ? ", gate in conv 2" : ""))
+                                                             (info.gate_in_conv2 ? ", gate in conv 2" : "") +
+                                                             (info.radial_gather ? ", radial scale in the gather" : ""))
                                          : std::string("fp32"),
                  device.str());
   utils::logmesg(lmp, "UMA:   cutoff {:g} Å, {} layers, {} parameters, {}\n", info.cutoff,

@@ -410,28 +410,39 @@ phase_recompute() {  # EngineOptions::recompute, in one short call: builds the e
 
 phase_quick() {  # one short call after an engine change: engine + test_gpu_engine + bench built alone; the whole
   # test_gpu_engine, then ours TF32 (the default path) on carbon 2000 and Cu 192 with the profile (carry .carry)
-  build_engine_alone test_gate_conv2_cuda || return 1
+  build_engine_alone test_gate_conv2_cuda test_radial_gather_cuda || return 1
   local s
   ( cd build-gpu && timeout 60 ./unittest/kernels/test_gate_conv2_cuda ) > "$OUT/test_k2.log" 2>&1
   say "test_gate_conv2_cuda: $(grep -E '^\[  (PASSED|FAILED) ' "$OUT/test_k2.log" | tr '\n' ' ')"
   grep -E "^\[  FAILED|Failure|Expected|Which is|gate-conv2 cuda" "$OUT/test_k2.log" | head -20
+  # The radial scale inside the gather (kernels/radial_gather/): its kernel test first; where it fails the engine runs
+  # without it (UMA_FUSED_RADIAL_GATHER=0) and its engine test is left out.
+  ( cd build-gpu && timeout 60 ./unittest/kernels/test_radial_gather_cuda ) >> "$OUT/test_k2.log" 2>&1
+  say "test_radial_gather_cuda: $(grep -E '^\[  (PASSED|FAILED) ' "$OUT/test_k2.log" | tail -1)"
+  grep -E "radial-gather cuda|RadialGather.*FAILED" "$OUT/test_k2.log" | head -10
+  local rg=1 skip=""
+  tail -3 "$OUT/test_k2.log" | grep -q '^\[  PASSED  \] 3 tests' ||
+    { rg=0; export UMA_FUSED_RADIAL_GATHER=0; skip="*RadialScaleInsideTheGather*"; say "radial gather engine runs skipped"; }
   # K2 on the TMA host in the engine only where its kernel test passed (a kernel that hangs would eat the call)
   local k2=1 filter=${UMA_QUICK_TESTS:-*}
   grep -q '^\[  PASSED  \] 2 tests' "$OUT/test_k2.log" ||
-    { k2=0; filter="$filter-*GateInConv2*"; export UMA_FUSED_GATE_CONV2=0; say "K2 engine runs skipped"; }
+    { k2=0; skip="${skip:+$skip:}*GateInConv2*"; export UMA_FUSED_GATE_CONV2=0; say "K2 engine runs skipped"; }
+  [ -n "$skip" ] && filter="$filter-$skip"
   # UMA_QUICK_TESTS: a gtest filter for a shorter call (default: every test)
   ( cd build-gpu && timeout $(( $(left) - 5 )) ./unittest/test_gpu_engine --gtest_filter="$filter" ) \
     > "$OUT/test_gpu.log" 2>&1
   say "test_gpu_engine: $(grep -E '^\[  (PASSED|FAILED) ' "$OUT/test_gpu.log" | tr '\n' ' ')"
   grep -E "^\[  FAILED|Failure|Expected|Which is" "$OUT/test_gpu.log" | head -20
-  # Each structure on the default path (producer rounding and K2 on since 2026-12-07), with the gate outside conv 2
-  # (UMA_FUSED_GATE_CONV2=0), and with 64-row tiles: A/B/C in the same call (quick.jsonl, quick-nok2.jsonl,
-  # quick-narrow.jsonl).
+  # Each structure on the default path (producer rounding, K2 and the radial scale in the gather), with the scale made
+  # by its Linear and kept (UMA_FUSED_RADIAL_GATHER=0: the ninth session's default), with the gate outside conv 2 too
+  # (UMA_FUSED_GATE_CONV2=0), and the memory floor (recompute yes): A/B/C/D in the same call (quick.jsonl,
+  # quick-norg.jsonl, quick-nok2.jsonl, quick-rec2.jsonl).
   for s in carbon_2000 cu_192; do
     [ "$(left)" -lt 15 ] && break
     [ $k2 = 1 ] && LOG=quick.log bench_tf32 $s quick --profile
-    UMA_FUSED_GATE_CONV2=0 LOG=quick.log bench_tf32 $s quick-nok2 --profile
-    UMA_TF32_NARROW_TILES=1 UMA_FUSED_GATE_CONV2=0 LOG=quick.log bench_tf32 $s quick-narrow
+    [ $rg = 1 ] && UMA_FUSED_RADIAL_GATHER=0 LOG=quick.log bench_tf32 $s quick-norg --profile
+    UMA_FUSED_RADIAL_GATHER=0 UMA_FUSED_GATE_CONV2=0 LOG=quick.log bench_tf32 $s quick-nok2
+    LOG=quick.log bench_tf32 $s quick-rec2 --recompute yes
   done
   grep -E "\[bench\] (cuda|CUDA)|\[profile\]   [a-zA-Z]" "$OUT/quick.log"
   # The 64-row tiles of the truncating TMA kernel (UMA_TF32_NARROW_TILES=1; every GEMM of the test structures is small

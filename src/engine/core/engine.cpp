@@ -46,6 +46,11 @@ constexpr bool kPreroundByDefault = true;
 // 192 5.29 against 5.39 ms on an H100; benchmarks/results/2026-12-07-h100-preround-k2.md). Its first form kept the
 // three output gradients through the gate's adjoint (+5 % peak memory); the backward now releases each once used.
 constexpr bool kGateInConv2TmaByDefault = true;
+// Whether the tf32 mode makes conv 1's radial scale inside the gather kernel (kernels/radial_gather/: the radial MLP's
+// last Linear on the tensor cores, the scale never stored) without UMA_FUSED_RADIAL_GATHER. Where it is on, automatic
+// recomputation (`recompute auto`) starts at the radial tier: the forward keeps no scale and the backward makes it
+// again from the hidden rows, so the scale's 1536 floats per edge and layer are neither kept nor written and read.
+constexpr bool kRadialGatherByDefault = true;
 
 namespace {
 
@@ -116,6 +121,9 @@ struct Engine::Impl {
   // gate_conv2_tma).
   bool gate_conv2_on = false;
   bool gate_conv2_tma = false;
+  // The radial scale inside the gather kernel (kRadialGatherByDefault), set at construction: the tf32 mode on the
+  // fused kernels with C = 128 and a radial hidden width the kernel takes.
+  bool radial_gather_on = false;
 #ifdef UMA_HAVE_CUDA_KERNELS
   using Csr = fused::EdgeCsrTensors;
 #else
@@ -172,7 +180,8 @@ struct Engine::Impl {
     const fused::RadialRecipe recipe{radial_mlp_hidden(gauss, pair, rad, *tables),
                                      [w = rad.lin6, gemm = tables->gemm, r](const torch::Tensor& h) {
                                        return linear(h, w, gemm, {r, r});
-                                     }};
+                                     },
+                                     rad.lin6.weight, rad.lin6.bias, radial_gather_on};
     auto g = fused::gather_rotate(x, src, dst, rot.gather, csr, recipe, r);
     return {g[0], g[1], g[2]};
 #else
@@ -466,6 +475,9 @@ Engine::Engine(const std::string& model_path, const EngineOptions& options) : im
     const bool wanted = env_switch("UMA_FUSED_GATE_CONV2", rs || kGateInConv2TmaByDefault);
     m.gate_conv2_on = m.fused && wanted && (rs || tma);
     m.gate_conv2_tma = m.gate_conv2_on && tma;
+    const int hidden = m.config.edge_channels;
+    m.radial_gather_on = m.fused && env_switch("UMA_FUSED_RADIAL_GATHER", kRadialGatherByDefault) &&
+                         m.config.sphere_channels == 128 && hidden > 0 && hidden % 8 == 0 && hidden <= 128;
   }
 #ifdef UMA_HAVE_CUDA_KERNELS
   // The producer rounding (LayerTables::round_tf32_operands): where the fused kernels feed the rounding Hopper GEMM,
@@ -491,6 +503,7 @@ Engine::Engine(const std::string& model_path, const EngineOptions& options) : im
     i.tf32_kernel = tf32_gemm_kernel_name(hopper ? tf32_gemm_kernel_requested() : Tf32GemmKernel::cublas);
     i.tf32_prerounded = m.tables->round_tf32_operands;
     i.gate_in_conv2 = m.gate_conv2_on && hopper;
+    i.radial_gather = m.radial_gather_on;
   }
 }
 
@@ -660,10 +673,12 @@ EvalOutput Engine::evaluate(const EvalInput& in, const EvalRequest& request) {
   d.edge_vec = in.edge_vec.to(dev, torch::kFloat64);
   d.n_energy_atoms = n_energy;
   const int64_t E = in.edge_vec.size(0), element_bytes = c10::elementSize(m.dtype);
-  const Recompute planned = m.fused ? plan_recompute(m.options.recompute, E, m.config.num_layers,
-                                                     m.config.sphere_channels, element_bytes, dev,
-                                                     m.options.memory_share)
-                                    : Recompute::none;
+  Recompute planned = m.fused ? plan_recompute(m.options.recompute, E, m.config.num_layers, m.config.sphere_channels,
+                                               element_bytes, dev, m.options.memory_share)
+                              : Recompute::none;
+  // With the scale made inside the gather, not keeping it is the faster choice too (kRadialGatherByDefault).
+  if (m.radial_gather_on && m.options.recompute == 0 && planned == Recompute::none && E > 0)
+    planned = Recompute::radial;
   m.chunk_edges = plan_edge_chunks(m.options.edge_chunk, E, m.config.num_layers, m.config.sphere_channels,
                                    element_bytes, dev, m.options.memory_share, one_pass_values(m.fused, planned));
   // Chunks recompute everything anyway. A CUDA graph recorded with another choice is stale: record again.

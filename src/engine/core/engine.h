@@ -82,6 +82,9 @@ struct ModelInfo {
   bool tf32_prerounded = false;
   // The tf32 mode's edge gate is made inside conv 2's GEMMs (fused_gate_conv2.h, K2), not stored between them.
   bool gate_in_conv2 = false;
+  // The tf32 mode makes conv 1's radial scale inside the gather kernel (kernels/radial_gather/), never stored; the
+  // automatic recomputation then starts at the radial tier (the backward makes the scale again).
+  bool radial_gather = false;
   int charge_min = 0, charge_max = 0, spin_min = 0, spin_max = 0;
   std::map<std::string, int> default_charge, default_spin;  // per task
 };

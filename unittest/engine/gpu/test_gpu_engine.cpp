@@ -1,5 +1,6 @@
 // The engine on a CUDA device (fused Wigner kernels when built with UMA_ENABLE_CUDA) against
 // fairchem's fixtures, with the CPU tolerances; skipped where no GPU is present (CI).
+#include "scoped_env.h"
 #include "test_support.h"
 
 #ifdef UMA_HAVE_CUDA_KERNELS
@@ -392,6 +393,9 @@ TEST(GpuEngine, RecomputeMatchesKeepingAndKeepsLess) {
   auto f = uma_test::load_fixture("odac_framework_co2", v.dir);
   const auto cell = uma_test::doubled_along_a(uma_test::doubled_along_a(f.file.structure));
   const int dev = 0;
+  // The scale made by the recomputed Linear, not inside the gather (RadialScaleInsideTheGather... below): the same
+  // kernels on both sides, so the same bits.
+  const uma_test::ScopedEnv no_radial_gather(uma_test::EnvSettings{{"UMA_FUSED_RADIAL_GATHER", "0"}});
   auto peak_of = [&](int recompute, uma::StructureResult& r) {
     uma::Engine engine(v.model, tf32(recompute, true));
     uma::evaluate_structure(engine, cell, f.file.task, f.file.charge, f.file.spin);  // warm-up: workspaces, caches
@@ -403,16 +407,23 @@ TEST(GpuEngine, RecomputeMatchesKeepingAndKeepsLess) {
     torch::cuda::synchronize();
     return c10::cuda::CUDACachingAllocator::getDeviceStats(dev).allocated_bytes[0].peak - before;
   };
-  uma::StructureResult rk, rr, rb, rauto;
+  uma::StructureResult rk, rr, rb, rauto, rauto_fused;
   const int64_t peak_keep = peak_of(-1, rk), peak_radial = peak_of(1, rr), peak_both = peak_of(2, rb);
   {
     uma::Engine e(v.model, tf32(0, false));
+    EXPECT_FALSE(e.info().radial_gather);
     rauto = uma::evaluate_structure(e, cell, f.file.task, f.file.charge, f.file.spin);
+    const uma_test::ScopedEnv radial_gather(uma_test::EnvSettings{{"UMA_FUSED_RADIAL_GATHER", "1"}});
+    uma::Engine fused(v.model, tf32(0, false));
+    EXPECT_TRUE(fused.info().radial_gather);
+    rauto_fused = uma::evaluate_structure(fused, cell, f.file.task, f.file.charge, f.file.spin);
   }
   EXPECT_EQ(rk.recomputed, Recompute::none);
   EXPECT_EQ(rr.recomputed, Recompute::radial);
   EXPECT_EQ(rb.recomputed, Recompute::radial_and_conv2);
   EXPECT_EQ(rauto.recomputed, Recompute::none) << "automatic mode recomputed on " << rauto.num_edges << " edges";
+  // With the scale made inside the gather, not keeping it is also the faster choice: auto starts at the radial tier.
+  EXPECT_EQ(rauto_fused.recomputed, Recompute::radial);
   for (const auto* r : {&rr, &rb}) {
     EXPECT_EQ(r->energy, rk.energy) << "tier " << int(r->recomputed);
     EXPECT_EQ(uma_test::max_abs_diff(r->forces, rk.forces).value, 0.0) << "tier " << int(r->recomputed);
@@ -431,22 +442,8 @@ TEST(GpuEngine, RecomputeMatchesKeepingAndKeepsLess) {
 
 namespace {
 
-using EnvSettings = std::vector<std::pair<const char*, const char*>>;  // name, value (nullptr: unset)
-
-// Environment settings for one scope: set on construction, every one unset again on leaving it (also by an exception).
-class ScopedEnv {
- public:
-  explicit ScopedEnv(const EnvSettings& env) : env_(env) {
-    for (const auto& [name, value] : env_)
-      if (value) setenv(name, value, 1); else unsetenv(name);
-  }
-  ~ScopedEnv() {
-    for (const auto& [name, value] : env_) unsetenv(name);
-  }
-
- private:
-  EnvSettings env_;
-};
+using uma_test::EnvSettings;
+using uma_test::ScopedEnv;
 
 // A deterministic TF32 engine on the 1.2.1 model built under the given environment settings (the construction reads
 // them; they are unset again afterwards).
@@ -563,5 +560,47 @@ TEST(GpuEngine, GateInConv2OnTheTmaHostGivesTheUnfusedBits) {
   // A value other than 0 or 1 is refused when the model is loaded, not taken for either.
   EXPECT_THROW(tf32_engine_with(v, -1, 0, {{"UMA_FUSED_GATE_CONV2", "yes"}}), uma::Error);
   EXPECT_EQ(std::getenv("UMA_FUSED_GATE_CONV2"), nullptr);
+}
+
+// The tf32 mode's radial scale made inside the gather kernel (kernels/radial_gather/, fused_wigner_ops.h
+// RadialRecipe::fuse_linear; UMA_FUSED_RADIAL_GATHER, on by default). Its tensor cores form the same TF32 products as
+// the Linear's GEMM but sum them in another order, so the scale moves by fp32 roundings, and where that carries a
+// message value across a TF32 rounding boundary, the value moves by 2^-11 of itself. Deterministic sums on both sides,
+// every 1.2.1 fixture, both recompute tiers: the results must agree far inside TF32's own error against fp64
+// (MatchesFairchemFp64AndFp32's TF32 bound is 3e-3 eV/atom; measured 1.5e-3 eV/atom and 1.2e-3 eV/A): a tenth of it
+// for energies per atom, 1e-3 eV/A for forces. A wrong row, radial group, half, channel or a lost bias moves them by
+// 0.1-1 eV/atom.
+// The fused kernel must have run (its launch count), the unfused engine must not have used it.
+TEST(GpuEngine, RadialScaleInsideTheGatherMatchesTheLinearsScale) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  const auto v = uma_test::uma_1p2p1();
+  double worst_e = 0, worst_f = 0;
+  for (const int recompute : {1, 2}) {
+    auto unfused = tf32_engine_with(v, recompute, 0, {{"UMA_FUSED_RADIAL_GATHER", "0"}});
+    auto fused = tf32_engine_with(v, recompute, 0, {{"UMA_FUSED_RADIAL_GATHER", "1"}});
+    if (!fused->info().fused_kernels) GTEST_SKIP() << "built without the fused kernels";
+    EXPECT_FALSE(unfused->info().radial_gather);
+    ASSERT_TRUE(fused->info().radial_gather);
+    std::vector<std::string> names = uma_test::task_fixtures();
+    for (const auto& n : uma_test::charge_fixtures()) names.push_back(n);
+    for (const auto& name : names) {
+      auto f = uma_test::load_fixture(name, v.dir);
+      const int64_t before = uma::fused::radial_gather_launches();
+      auto a = uma::evaluate_structure(*unfused, f.file.structure, f.file.task, f.file.charge, f.file.spin);
+      EXPECT_EQ(uma::fused::radial_gather_launches(), before) << name << ": the unfused engine ran the fused kernel";
+      auto b = uma::evaluate_structure(*fused, f.file.structure, f.file.task, f.file.charge, f.file.spin);
+      EXPECT_GT(uma::fused::radial_gather_launches(), before) << name << ": the fused kernel did not run";
+      const double n_atoms = double(f.file.structure.numbers.size());
+      const double de = std::abs(a.energy - b.energy) / n_atoms;
+      const double df = uma_test::max_abs_diff(a.forces, b.forces).value;
+      worst_e = std::max(worst_e, de);
+      worst_f = std::max(worst_f, df);
+      EXPECT_LE(de, 3e-4) << name << " recompute " << recompute;
+      EXPECT_LE(df, 1e-3) << name << " recompute " << recompute;
+    }
+  }
+  std::printf("[gpu radial gather] fused against the Linear's scale, deterministic TF32, every 1.2.1 fixture, both "
+              "tiers: max |dE| %.2e eV/atom, max |dF| %.2e eV/A\n", worst_e, worst_f);
+  EXPECT_THROW(tf32_engine_with(v, -1, 0, {{"UMA_FUSED_RADIAL_GATHER", "2"}}), uma::Error);
 }
 #endif

@@ -5,16 +5,20 @@
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAGuard.h>
 
+#include <atomic>
 #include <stdexcept>
 #include <string>
 #include <utility>
 
 #include "engine/fused/fused_launch.h"
+#include "kernels/radial_gather/radial_gather_launch.h"
 #include "kernels/wigner/wigner_launch.h"
 
 namespace uma {
 namespace fused {
 namespace {
+
+std::atomic<int64_t> radial_gather_launch_count{0};  // radial_gather_launches()
 
 std::string shape_of(const Tensor& t) {
   std::string s = "[";
@@ -124,8 +128,10 @@ class GatherRotateFunction : public torch::autograd::Function<GatherRotateFuncti
                              const RadialRecipe* recipe, bool round_tf32) {
     const char* op = "uma::fused::gather_rotate";
     const Tensor radial_source = from_optional_arg(radial_arg);
-    Tensor radial_in = radial_source;
-    if (recipe) {  // its input checked by gather_rotate (RadialRecipe), the only caller with one
+    // With a fusable recipe the scale is made inside the gather kernel (radial_gather) and never stored.
+    const bool fuse = recipe && recipe_fuses(*recipe, x_in);
+    Tensor radial_in = fuse ? Tensor() : radial_source;
+    if (recipe && !fuse) {  // its input checked by gather_rotate (RadialRecipe), the only caller with one
       const torch::NoGradGuard no_grad;  // made again in the backward, with autograd
       radial_in = recipe->make(radial_source);
     }
@@ -141,15 +147,28 @@ class GatherRotateFunction : public torch::autograd::Function<GatherRotateFuncti
     const c10::cuda::CUDAGuard guard(x.device());
     Tensor out[k::kMGroups];
     for (int g = 0; g < k::kMGroups; ++g) out[g] = torch::empty({E, k::m_group_rows(g), 2 * C}, x.options());
-    AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "uma::fused::gather_rotate", [&] {
-      k::GatherRotateFwdParams<scalar_t> p;
-      p.x = x.data_ptr<scalar_t>(); p.src = src.data_ptr<int64_t>(); p.dst = dst.data_ptr<int64_t>();
-      p.wigner = wigner.data_ptr<scalar_t>(); p.out_groups = group_rows<scalar_t*>(out);
-      p.n_atoms = N; p.n_edges = E; p.channels = C;
-      p.radial = radial.defined() ? radial.data_ptr<scalar_t>() : nullptr;
-      p.round_tf32 = round_tf32;
-      launch([&] { k::gather_rotate_fwd(p, current_stream()); });
-    });
+    if (fuse) {
+      const Tensor hidden = radial_source.contiguous(), weight = recipe->weight.contiguous();
+      const Tensor bias = recipe->bias.defined() ? recipe->bias.contiguous() : Tensor();
+      k::RadialGatherParams p;
+      p.gather.x = x.data_ptr<float>(); p.gather.src = src.data_ptr<int64_t>(); p.gather.dst = dst.data_ptr<int64_t>();
+      p.gather.wigner = wigner.data_ptr<float>(); p.gather.out_groups = group_rows<float*>(out);
+      p.gather.n_atoms = N; p.gather.n_edges = E; p.gather.channels = C; p.gather.round_tf32 = round_tf32;
+      p.hidden = hidden.data_ptr<float>(); p.hidden_dim = hidden.size(1);
+      p.weight = weight.data_ptr<float>(); p.bias = bias.defined() ? bias.data_ptr<float>() : nullptr;
+      launch([&] { k::radial_gather(p, current_stream()); });
+      ++radial_gather_launch_count;
+    } else {
+      AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "uma::fused::gather_rotate", [&] {
+        k::GatherRotateFwdParams<scalar_t> p;
+        p.x = x.data_ptr<scalar_t>(); p.src = src.data_ptr<int64_t>(); p.dst = dst.data_ptr<int64_t>();
+        p.wigner = wigner.data_ptr<scalar_t>(); p.out_groups = group_rows<scalar_t*>(out);
+        p.n_atoms = N; p.n_edges = E; p.channels = C;
+        p.radial = radial.defined() ? radial.data_ptr<scalar_t>() : nullptr;
+        p.round_tf32 = round_tf32;
+        launch([&] { k::gather_rotate_fwd(p, current_stream()); });
+      });
+    }
     // With a recipe the input is kept, not the scale (RadialRecipe).
     ctx->save_for_backward({x, src, dst, wigner, recipe ? radial_source : radial});
     if (recipe) save_recipe(ctx, "radial_recipe", recipe->make);
@@ -211,6 +230,23 @@ class GatherRotateFunction : public torch::autograd::Function<GatherRotateFuncti
   }
 
  private:
+  // Whether the forward makes the recipe's scale inside the gather (radial_gather): asked for (RadialRecipe::
+  // fuse_linear), and what the kernel takes: fp32, C = 128, the Linear's input [E, K] with K a multiple of 8 up to 128,
+  // its weight [6 * 2C, K] and bias on the same device. Anything else falls back to make + gather_rotate.
+  static bool recipe_fuses(const RadialRecipe& r, const Tensor& x) {
+    if (!r.fuse_linear || !r.weight.defined() || !x.is_cuda() || x.scalar_type() != torch::kFloat32 || x.dim() != 3 ||
+        x.size(2) != k::kRadialGatherChannels)
+      return false;
+    const Tensor& h = r.input;
+    const int64_t K = h.dim() == 2 ? h.size(1) : -1;
+    const bool bias_ok = !r.bias.defined() || (r.bias.dim() == 1 && r.bias.size(0) == r.weight.size(0) &&
+                                                r.bias.scalar_type() == torch::kFloat32 && r.bias.device() == x.device());
+    return K > 0 && K % 8 == 0 && K <= k::kRadialGatherMaxHidden && h.scalar_type() == torch::kFloat32 &&
+           h.device() == x.device() && r.weight.dim() == 2 && r.weight.size(0) == k::kRadialGroups * 2 * x.size(2) &&
+           r.weight.size(1) == K && r.weight.scalar_type() == torch::kFloat32 && r.weight.device() == x.device() &&
+           bias_ok;
+  }
+
   // The radial scale [E, 6*2C] as the kernels read it (given, or made by a recipe).
   static Tensor checked_radial(const char* op, const Tensor& radial, const Tensor& x, int64_t E) {
     const int64_t C = x.size(2);
@@ -368,6 +404,8 @@ EdgeCsrTensors make_edge_csr(const torch::Tensor& src, const torch::Tensor& dst,
   group(dst, csr.dst_ptr, csr.dst_perm);
   return csr;
 }
+
+int64_t radial_gather_launches() { return radial_gather_launch_count.load(); }
 
 std::array<torch::Tensor, 3> gather_rotate(const torch::Tensor& x, const torch::Tensor& src, const torch::Tensor& dst,
                                            const torch::Tensor& wigner, const EdgeCsrTensors* csr,

@@ -45,13 +45,21 @@ std::array<torch::Tensor, 3> gather_rotate(const torch::Tensor& x, const torch::
 // values per edge: ~1.15 MiB per atom over four layers at 49 edges per atom) and makes the scale again there, with
 // autograd on, to get both the scale and the input's gradient. make must be deterministic (the backward must see
 // the forward's scale) and differentiable in its argument; what it captures (weights) it keeps alive.
+// fuse_linear: make is the Linear (weight [6*2C, K], bias [6*2C] or undefined) in the TF32 mode, and the forward
+// may make the scale inside the gather kernel instead (kernels/radial_gather/: mma.sync TF32 on the rounded operands,
+// the scale never stored; fp32, C = 128, K a multiple of 8 up to 128, else make + gather as without it). The
+// backward still makes the scale with `make`: the same TF32 products, summed in another order (fp32 rounding).
 struct RadialRecipe {
   torch::Tensor input;
   std::function<torch::Tensor(const torch::Tensor&)> make;
+  torch::Tensor weight, bias;
+  bool fuse_linear = false;
 };
 std::array<torch::Tensor, 3> gather_rotate(const torch::Tensor& x, const torch::Tensor& src, const torch::Tensor& dst,
                                            const torch::Tensor& wigner, const EdgeCsrTensors* csr,
                                            const RadialRecipe& radial, bool round_tf32 = false);
+// Launches of the fused radial scale + gather (RadialRecipe::fuse_linear) since the process started (tests: it ran).
+int64_t radial_gather_launches();
 
 // The M-major message [E,9,C] as its three m-groups (layers.h MGroups: m0 [E,3,C], m1 [E,4,C], m2 [E,2,C], each
 // edge's rows contiguous, any edge stride: the SO(2) GEMM outputs as they are), wigner_inv [E,9,9] L-ordered,
