@@ -33,7 +33,11 @@ FLOATS_PER_EDGE = {
     "edge_gate_factors": 384 + 384,
     "layer_norm_silu_fwd": 128 + 128,
     "layer_norm_silu_bwd": 128 * 3,
+    # radial_gather: the hidden rows [128] + D in, the message [9, 2C] out (the scale is made on the tensor cores)
+    "radial_gather": 128 + 81 + 2304,
 }
+# Tensor-core work inside a memory-bound kernel, flops per edge and call: radial_gather's Linear 128 -> 1536.
+FLOPS_PER_EDGE = {"radial_gather": 2 * 128 * 1536}
 # The edge GEMMs of one layer, forward (K -> N per edge; the backward's input gradients do the same flops):
 # radial MLP lin0, lin3, lin6; conv 1 m = 0 (+ gate logits), 1, 2; conv 2 m = 0, 1, 2 (bench_split_tf32_gemm.cu).
 LAYER_GEMMS = [(32, 128), (128, 128), (128, 1536), (768, 640), (1024, 512), (512, 256), (384, 384), (512, 512),
@@ -49,14 +53,14 @@ def model(name, calls, edges):
         return flops / 1e9, nbytes / 1e9, f"{calls} calls; modelled: the {len(LAYER_GEMMS) * 2 * LAYERS} edge GEMMs of {LAYERS} layers"
     for key, floats in FLOATS_PER_EDGE.items():
         if key + "_kernel" in name or key + "_tile_kernel" in name:
-            return 0.0, 4 * floats * edges * calls / 1e9, ""
+            return FLOPS_PER_EDGE.get(key, 0) * edges * calls / 1e9, 4 * floats * edges * calls / 1e9, ""
     return None
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--bench", required=True)
-    ap.add_argument("--variant", default="quick")
+    ap.add_argument("--variant", help="the line's \"variant\" field, where the lines have one (else the first match)")
     ap.add_argument("--atoms", type=int, default=2000)
     ap.add_argument("--peaks", required=True)
     ap.add_argument("--md")
@@ -64,23 +68,29 @@ def main():
     run = None
     for line in open(a.bench):
         d = json.loads(line)
-        if d.get("variant") == a.variant and d.get("atoms") == a.atoms and "profile" in d:
+        if d.get("variant", a.variant) == a.variant and d.get("atoms") == a.atoms and "profile" in d:
             run = d
             break
     if run is None:
-        sys.exit(f"no profiled run of variant {a.variant} at {a.atoms} atoms in {a.bench}")
+        sys.exit(f"no profiled run{' of variant ' + a.variant if a.variant else ''} at {a.atoms} atoms in {a.bench}")
     peaks = json.load(open(a.peaks))
     edges = run.get("graph_edges") or run["edges"]
     gemm_peak, hbm = peaks["gemm_tf32_tflops"], peaks["hbm_copy_gbs"]
     prof = run["profile"]
     out = [f"Roofline of one evaluation: {run['structure'].split('/')[-1]} ({run['atoms']} atoms, {edges} padded "
-           f"edges), variant {a.variant}, {run['seconds_per_eval'] * 1e3:.2f} ms per evaluation, "
+           f"edges){', variant ' + a.variant if a.variant else ''}, {run['seconds_per_eval'] * 1e3:.2f} ms per evaluation, "
            f"{prof['gpu_kernel_ms']:.2f} ms of GPU kernels. Peaks on {peaks['device']}: TF32 GEMM "
            f"{gemm_peak:.0f} TFLOP/s (cuBLAS 8192^3), HBM copy {hbm:.0f} GB/s, L2 copy {peaks['l2_copy_gbs']:.0f} GB/s.",
            "", "| kernel | calls | ms | GFLOP | GB (model) | TFLOP/s | GB/s | % of roof | bound |",
            "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
     covered = 0.0
-    for k in prof["top_kernels"]:
+    # The profiler lists each CUTLASS GEMM instantiation apart (plain, gated, ...): one row for all of them.
+    gemms = [k for k in prof["top_kernels"] if "GemmUniversal" in k["name"]]
+    kernels = [k for k in prof["top_kernels"] if "GemmUniversal" not in k["name"]]
+    if gemms:
+        kernels.insert(0, {"name": gemms[0]["name"], "calls": sum(k["calls"] for k in gemms),
+                           "ms": sum(k["ms"] for k in gemms)})
+    for k in kernels:
         m = model(k["name"], k["calls"], edges)
         short = k["name"].replace("(anonymous namespace)::", "").split("(")[0]
         short = short.replace("void ", "").replace("uma::kernels::", "")[:60]

@@ -589,7 +589,8 @@ TEST(GpuEngine, RadialScaleInsideTheGatherMatchesTheLinearsScale) {
       auto a = uma::evaluate_structure(*unfused, f.file.structure, f.file.task, f.file.charge, f.file.spin);
       EXPECT_EQ(uma::fused::radial_gather_launches(), before) << name << ": the unfused engine ran the fused kernel";
       auto b = uma::evaluate_structure(*fused, f.file.structure, f.file.task, f.file.charge, f.file.spin);
-      EXPECT_GT(uma::fused::radial_gather_launches(), before) << name << ": the fused kernel did not run";
+      if (b.num_edges > 0)  // a structure without edges has no gather
+        EXPECT_GT(uma::fused::radial_gather_launches(), before) << name << ": the fused kernel did not run";
       const double n_atoms = double(f.file.structure.numbers.size());
       const double de = std::abs(a.energy - b.energy) / n_atoms;
       const double df = uma_test::max_abs_diff(a.forces, b.forces).value;
