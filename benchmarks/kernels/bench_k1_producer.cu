@@ -280,7 +280,7 @@ int main() {
     rp.bias = d_bl;
     using radial_gather_detail::kSmemBytes;
     CHECK(cudaFuncSetAttribute(radial_gather_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(kSmemBytes)));
-    const unsigned blocks = unsigned((E + 127) / 128);
+    const unsigned blocks = unsigned((E + radial_gather_detail::kTileEdges - 1) / radial_gather_detail::kTileEdges);
     radial_gather_kernel<<<blocks, radial_gather_detail::kThreads, kSmemBytes>>>(rp);
     CHECK(cudaGetLastError());
     CHECK(cudaEventRecord(a));

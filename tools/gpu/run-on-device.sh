@@ -433,16 +433,17 @@ phase_quick() {  # one short call after an engine change: engine + test_gpu_engi
     > "$OUT/test_gpu.log" 2>&1
   say "test_gpu_engine: $(grep -E '^\[  (PASSED|FAILED) ' "$OUT/test_gpu.log" | tr '\n' ' ')"
   grep -E "^\[  FAILED|Failure|Expected|Which is" "$OUT/test_gpu.log" | head -20
-  # Each structure on the default path (producer rounding, K2 and the radial scale in the gather), with the scale made
-  # by its Linear and kept (UMA_FUSED_RADIAL_GATHER=0: the ninth session's default), with the gate outside conv 2 too
-  # (UMA_FUSED_GATE_CONV2=0), and the memory floor (recompute yes): A/B/C/D in the same call (quick.jsonl,
-  # quick-norg.jsonl, quick-nok2.jsonl, quick-rec2.jsonl).
+  # Each structure on the default path, with the radial scale made inside the gather (UMA_FUSED_RADIAL_GATHER=1)
+  # and with it off (=0), with the gate outside conv 2 too (UMA_FUSED_GATE_CONV2=0), and the memory floor
+  # (recompute yes, the radial gather on): A/B/C/D/E in the same call (quick.jsonl, quick-rg.jsonl, quick-norg.jsonl,
+  # quick-nok2.jsonl, quick-rec2.jsonl).
   for s in carbon_2000 cu_192; do
     [ "$(left)" -lt 15 ] && break
     [ $k2 = 1 ] && LOG=quick.log bench_tf32 $s quick --profile
-    [ $rg = 1 ] && UMA_FUSED_RADIAL_GATHER=0 LOG=quick.log bench_tf32 $s quick-norg --profile
+    [ $rg = 1 ] && UMA_FUSED_RADIAL_GATHER=1 LOG=quick.log bench_tf32 $s quick-rg --profile
+    UMA_FUSED_RADIAL_GATHER=0 LOG=quick.log bench_tf32 $s quick-norg
     UMA_FUSED_RADIAL_GATHER=0 UMA_FUSED_GATE_CONV2=0 LOG=quick.log bench_tf32 $s quick-nok2
-    LOG=quick.log bench_tf32 $s quick-rec2 --recompute yes
+    [ $rg = 1 ] && UMA_FUSED_RADIAL_GATHER=1 LOG=quick.log bench_tf32 $s quick-rec2 --recompute yes
   done
   grep -E "\[bench\] (cuda|CUDA)|\[profile\]   [a-zA-Z]" "$OUT/quick.log"
   # The 64-row tiles of the truncating TMA kernel (UMA_TF32_NARROW_TILES=1; every GEMM of the test structures is small
