@@ -15,7 +15,8 @@
 // gather_rotate kernel's message (same products, same order, same rounding).
 //
 // Build: nvcc -std=c++17 -O3 -arch=sm_90 -I src benchmarks/kernels/bench_k1_producer.cu -o bench_k1
-// Usage: UMA_BENCH_EDGES=98200 ./bench_k1   (markdown table; exit 2 when a producer's A differs from the message)
+// Usage: UMA_BENCH_EDGES=98200 ./bench_k1   (markdown table; exit 2 when a producer's A differs from the message;
+//        UMA_K1_PROBE_TABLES=0: gather_rotate's and radial_gather's times only)
 #include <cuda_runtime.h>
 
 #include <cstdint>
@@ -23,6 +24,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "kernels/radial_gather/radial_gather_kernel.cuh"
@@ -301,6 +303,9 @@ int main() {
               gr_ms);
   std::printf("radial_gather (the radial Linear 128 -> 1536 + the same gather, the scale never stored): %.3f ms "
               "(replaces gather_rotate_fwd + the Linear's GEMM, ~0.27 ms at E = 98 200)\n\n", rg_ms);
+  // UMA_K1_PROBE_TABLES=0: the two timings above only (radial_gather's probe runs, Nsight Compute).
+  const char* tables = std::getenv("UMA_K1_PROBE_TABLES");
+  if (tables && std::string(tables) == "0") return 0;
   // Correctness: every producer with one rep writes its A tiles; they must equal the message bit for bit.
   int bad = 0;
   auto check = [&](const char* name, auto launch) {

@@ -33,6 +33,7 @@
 #   k2-tma-start, k2-tma  K2's forward on the TMA host (bench_gate_conv2_tma.cu, nvcc alone) against the gate kernel
 #           and the GEMMs: same bits?, times (k2-tma.md; carry .carry for the CUTLASS headers)
 #   k1-probe  K1's A producer alone against gather_rotate (bench_k1_producer.cu, nvcc alone): k1-probe.md
+#   rg-probe  radial_gather alone: kernel test, time against gather_rotate, Nsight Compute sections (rg-probe.md)
 #   peaks   the roofline's ceilings on this GPU (benchmarks/gpu_peaks.py) -> peaks.json
 #   tiles-small  after tf32-tiles-start: its TMA configurations at 14 344 and 98 200 rows (tiles-small.md)
 #   quick   one short call after an engine change: engine + test_gpu_engine + bench built alone, the whole
@@ -320,6 +321,28 @@ phase_k1_probe() {  # K1's A producer alone (benchmarks/kernels/bench_k1_produce
   { for e in 98200 14344; do UMA_BENCH_EDGES=$e timeout 90 /tmp/k1probe/bench; echo "exit $?"; done
     grep -E "registers|spill" /tmp/k1probe/build.log | sort | uniq -c; } > "$OUT/k1-probe.md" 2>&1
   cat "$OUT/k1-probe.md"
+}
+phase_rg_probe() {  # radial_gather alone (nvcc alone, ~30 s): its kernel test (gtest from .carry/deps), its time
+  # against gather_rotate's (bench_k1_producer.cu, UMA_K1_PROBE_TABLES=0) and Nsight Compute's sections for both
+  # kernels at carbon 2000's edge count -> $OUT/rg-probe.md
+  mkdir -p /tmp/rgprobe
+  local inc="-I src -I .carry/deps/include" lib="-L.carry/deps/lib/x86_64-linux-gnu -lgtest_main -lgtest -lpthread"
+  { nvcc -std=c++17 -O3 -arch=sm_90 $inc unittest/kernels/test_radial_gather_cuda.cu \
+      src/kernels/radial_gather/radial_gather.cu src/kernels/radial_gather/radial_gather_reference.cpp \
+      src/kernels/wigner/wigner_reference.cpp $lib -o /tmp/rgprobe/test &
+    nvcc -std=c++17 -O3 -arch=sm_90 -lineinfo -I src benchmarks/kernels/bench_k1_producer.cu -o /tmp/rgprobe/bench
+    wait; } > /tmp/rgprobe/build.log 2>&1
+  local sec="--section SpeedOfLight --section MemoryWorkloadAnalysis --section WarpStateStats --section Occupancy"
+  sec="$sec --section LaunchStats --section SchedulerStats --section ComputeWorkloadAnalysis"
+  { tail -5 /tmp/rgprobe/build.log; timeout 60 /tmp/rgprobe/test
+    UMA_K1_PROBE_TABLES=0 timeout 60 /tmp/rgprobe/bench; echo "bench exit $?"
+    for k in radial_gather_kernel gather_rotate_fwd_kernel; do
+      echo "== ncu $k"
+      UMA_K1_PROBE_TABLES=0 timeout 90 ncu --kernel-name regex:$k --launch-skip 2 --launch-count 1 $sec \
+        /tmp/rgprobe/bench 2>&1 | grep -v -E "^==PROF==|^K1 producer|^gather_rotate_fwd \(|^radial_gather \("
+    done; } > "$OUT/rg-probe.md" 2>&1
+  grep -E "PASSED|FAILED|radial-gather cuda|^radial_gather \(|^gather_rotate_fwd \(|Duration|Throughput|Registers|Achieved Occ" \
+    "$OUT/rg-probe.md" | head -40
 }
 phase_peaks() {  # the roofline's ceilings on this GPU (benchmarks/gpu_peaks.py: TF32 / fp32 GEMM, HBM, L2) -> peaks.json
   timeout 120 $PY benchmarks/gpu_peaks.py --out "$OUT/peaks.json" 2>&1 | tail -12

@@ -3,7 +3,8 @@
 // of the tensor cores), two CTAs per SM so that one's tensor-core phase overlaps the other's gather.
 // The scale's columns are taken 96 at a time: chunk (half h, channel block cb of 16) holds, for each of the 6 radial
 // groups, the 16 columns of channels cb..cb+15 of half h. Per chunk:
-//   1. its 96 rows of W (96 x K) come into shared memory by cp.async, the next chunk's while this one is used;
+//   1. its 96 rows of W (96 x K) come into shared memory by cp.async, the next chunk's while this one is used, and
+//      are rounded to TF32 there once;
 //   2. the warp multiplies its 16 hidden rows (TF32 A fragments, in registers for the whole tile) by them with
 //      mma.sync m16n8k8 TF32: 12 n8 tiles x K/8 steps, fp32 accumulators; + bias;
 //   3. each thread then holds, for its two edges (rows g and g + 8) and channels c = cb + 8jj + 2t, +1 (jj < 2), the
@@ -39,7 +40,9 @@ constexpr int kChunkCols = kRadialGroups * kBlock;  // 96 columns of the scale p
 constexpr int kChunks = 2 * (kC / kBlock);          // (half, channel block)
 constexpr int kNTiles = kChunkCols / 8;             // 12 n8 tiles: tile j is group j / 2, channels cb + 8 (j % 2)
 constexpr int kMaxKSteps = static_cast<int>(kRadialGatherMaxHidden) / 8;
-constexpr int kLd = static_cast<int>(kRadialGatherMaxHidden) + 4;  // shared row stride of a W chunk, floats
+// Shared row stride of a W chunk, floats: 8 mod 32, so that the 8-byte B fragment reads of a half-warp (rows g,
+// columns 2t, 2t + 1) hit 16 different bank pairs.
+constexpr int kLd = static_cast<int>(kRadialGatherMaxHidden) + 8;
 constexpr int kWFloats = kChunkCols * kLd;                          // one W buffer
 constexpr int kDFloats = kTileEdges * kWignerNnz;                   // the tile's Wigner block entries
 constexpr size_t kSmemBytes = (size_t(2) * kWFloats + kDFloats) * sizeof(float);
@@ -71,6 +74,17 @@ __device__ __forceinline__ void load_w_chunk(float* buf, const float* __restrict
     asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"(dst), "l"(w + w_row(q, n) * K + c4 * 4));
   }
   asm volatile("cp.async.commit_group;");
+}
+
+// The same thread's copies of a landed chunk rounded to TF32 in place (once per value, not once per MMA that reads
+// it; values already TF32, as the engine keeps its GEMM weights, stay as they are).
+__device__ __forceinline__ void round_w_chunk(float* buf, int64_t K) {
+  const int per_row = static_cast<int>(K / 4);
+  for (int i = threadIdx.x; i < kChunkCols * per_row; i += kThreads) {
+    float4* v = reinterpret_cast<float4*>(buf + (i / per_row) * kLd + (i % per_row) * 4);
+    const float4 x = *v;
+    *v = make_float4(tf32_operand(x.x), tf32_operand(x.y), tf32_operand(x.z), tf32_operand(x.w));
+  }
 }
 
 // The 9 message rows of one edge at channels c, c + 1 of `half`: node rows xn (L order) rotated with the edge's block
@@ -126,17 +140,21 @@ __global__ void __launch_bounds__(radial_gather_detail::kThreads, radial_gather_
     const int n = i % kWignerNnz;
     dsm[i] = e < E ? __ldg(p.gather.wigner + e * kNumCoeffs * kNumCoeffs + nnz_row(n) * kNumCoeffs + nnz_col(n)) : 0.f;
   }
-  // The warp's 16 hidden rows as TF32 A fragments for every K step (a0: row g, col t; a1: row g + 8; a2, a3: col + 4).
+  // The warp's 16 hidden rows as TF32 A fragments for every K step. Within each step of 8, the MMA's k = t and
+  // k = t + 4 are taken from columns 2t and 2t + 1, for A and B alike (the same products, grouped otherwise), so that
+  // each thread reads its two B values as one 8-byte word (a0: row g, a1: row g + 8; a2, a3: the odd column).
   uint32_t a[kMaxKSteps][4];
 #pragma unroll
   for (int kk = 0; kk < kMaxKSteps; ++kk) {
     if (kk < ksteps) {
-      const float* h0 = p.hidden + edge[0] * K + 8 * kk + t;
-      const float* h1 = p.hidden + edge[1] * K + 8 * kk + t;
-      a[kk][0] = valid[0] ? tf32_bits(__ldg(h0)) : 0u;
-      a[kk][1] = valid[1] ? tf32_bits(__ldg(h1)) : 0u;
-      a[kk][2] = valid[0] ? tf32_bits(__ldg(h0 + 4)) : 0u;
-      a[kk][3] = valid[1] ? tf32_bits(__ldg(h1 + 4)) : 0u;
+      const float2 h0 = valid[0] ? __ldg(reinterpret_cast<const float2*>(p.hidden + edge[0] * K + 8 * kk + 2 * t))
+                                 : make_float2(0.f, 0.f);
+      const float2 h1 = valid[1] ? __ldg(reinterpret_cast<const float2*>(p.hidden + edge[1] * K + 8 * kk + 2 * t))
+                                 : make_float2(0.f, 0.f);
+      a[kk][0] = tf32_bits(h0.x);
+      a[kk][1] = tf32_bits(h1.x);
+      a[kk][2] = tf32_bits(h0.y);
+      a[kk][3] = tf32_bits(h1.y);
     }
   }
   int64_t src[2], dst[2];
@@ -155,6 +173,7 @@ __global__ void __launch_bounds__(radial_gather_detail::kThreads, radial_gather_
     } else {
       asm volatile("cp.async.wait_group 0;");
     }
+    round_w_chunk(smem + (q % 2) * kWFloats, K);
     __syncthreads();  // chunk q (and, the first time, the Wigner entries) in shared memory for every thread
 
     float r[kNTiles][4];
@@ -165,8 +184,9 @@ __global__ void __launch_bounds__(radial_gather_detail::kThreads, radial_gather_
       if (kk < ksteps) {
 #pragma unroll
         for (int j = 0; j < kNTiles; ++j) {
-          const float* b = w + (8 * j + g) * kLd + 8 * kk + t;  // B[k][n] = W[n][k]: b0 (k = t), b1 (k = t + 4)
-          mma_tf32(r[j], a[kk], tf32_bits(b[0]), tf32_bits(b[4]));
+          // B[k][n] = W[n][k]: b0 (k = t) and b1 (k = t + 4) from columns 2t and 2t + 1 (above), rounded already.
+          const float2 b = *reinterpret_cast<const float2*>(w + (8 * j + g) * kLd + 8 * kk + 2 * t);
+          mma_tf32(r[j], a[kk], __float_as_uint(b.x), __float_as_uint(b.y));
         }
       }
     }
