@@ -13,24 +13,15 @@ Prints one line per peak and writes them as JSON (the roofline script, benchmark
 """
 import argparse
 import json
-import statistics
 
 import torch
 
+from cuda_timing import median_cuda_ms
 
-def timed(fn, reps=20, warm=3):
-    for _ in range(warm):
-        fn()
-    torch.cuda.synchronize()
-    times = []
-    for _ in range(reps):
-        a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        a.record()
-        fn()
-        b.record()
-        torch.cuda.synchronize()
-        times.append(a.elapsed_time(b) / 1e3)
-    return statistics.median(times)
+
+def timed(fn, reps=20):
+    """Seconds per call: the median of `reps` calls after warm-up (cuda_timing.py)."""
+    return median_cuda_ms(fn, reps=reps) / 1e3
 
 
 def gemm_tflops(n, tf32):

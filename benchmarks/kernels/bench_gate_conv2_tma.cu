@@ -14,6 +14,7 @@
 #include <random>
 #include <vector>
 
+#include "bench_cuda.h"
 #include "kernels/device_math.cuh"
 #include "kernels/gemm/hopper/tf32_tma_gated_mainloop.cuh"
 #include "kernels/gemm/hopper/tf32_tma_gemm_config.h"
@@ -23,14 +24,7 @@ namespace {
 
 namespace hk = uma::kernels::hopper;
 
-#define UMA_BENCH_CHECK(x)                                                                       \
-  do {                                                                                           \
-    cudaError_t e_ = (x);                                                                        \
-    if (e_ != cudaSuccess) {                                                                     \
-      std::fprintf(stderr, "%s:%d %s: %s\n", __FILE__, __LINE__, #x, cudaGetErrorString(e_));   \
-      std::exit(1);                                                                              \
-    }                                                                                            \
-  } while (0)
+using uma_bench::upload;
 
 constexpr int H = 128, C = 128;
 
@@ -63,13 +57,6 @@ __global__ void gate_kernel(const float* m0g, const float* m1, const float* m2, 
     for (int r = 0; r < 4; ++r) o1[e * 4 * H + r * H + c] = tf32_operand(m1[e * 4 * H + r * H + c] * (r % 2 ? s2 : s1));
     for (int r = 0; r < 2; ++r) o2[e * 2 * H + r * H + c] = tf32_operand(m2[e * 2 * H + r * H + c] * s2);
   }
-}
-
-float* upload(const std::vector<float>& h) {
-  float* d = nullptr;
-  UMA_BENCH_CHECK(cudaMalloc(&d, h.size() * sizeof(float)));
-  UMA_BENCH_CHECK(cudaMemcpy(d, h.data(), h.size() * sizeof(float), cudaMemcpyHostToDevice));
-  return d;
 }
 
 std::vector<float> random(size_t n, std::mt19937& rng, float scale, bool tf32) {

@@ -17,28 +17,15 @@
 #include <random>
 #include <vector>
 
+#include "bench_cuda.h"
 #include "kernels/wigner/gather_rotate_bwd.cuh"
 
 namespace {
 
 using namespace uma::kernels;
 
-#define CHECK(expr)                                                                                        \
-  do {                                                                                                     \
-    const cudaError_t err_ = (expr);                                                                       \
-    if (err_ != cudaSuccess) {                                                                             \
-      std::fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #expr, cudaGetErrorString(err_));        \
-      std::exit(1);                                                                                        \
-    }                                                                                                      \
-  } while (0)
-
-template <typename T>
-T* upload(const std::vector<T>& h) {
-  T* d = nullptr;
-  CHECK(cudaMalloc(&d, h.size() * sizeof(T)));
-  CHECK(cudaMemcpy(d, h.data(), h.size() * sizeof(T), cudaMemcpyHostToDevice));
-  return d;
-}
+#define CHECK(expr) UMA_BENCH_CHECK(expr)
+using uma_bench::upload;
 
 std::vector<float> download(const float* d, size_t n) {
   std::vector<float> h(n);

@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_cuda.h"
 #include "kernels/radial_gather/radial_gather_kernel.cuh"
 #include "kernels/wigner/gather_rotate_fwd.cuh"
 
@@ -38,14 +39,8 @@ using uma::kernels::detail::radial_group_of_m;
 using uma::kernels::detail::block_begin;
 using uma::kernels::detail::block_end;
 
-#define CHECK(expr)                                                                                        \
-  do {                                                                                                     \
-    const cudaError_t err_ = (expr);                                                                       \
-    if (err_ != cudaSuccess) {                                                                             \
-      std::fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #expr, cudaGetErrorString(err_));        \
-      std::exit(1);                                                                                        \
-    }                                                                                                      \
-  } while (0)
+#define CHECK(expr) UMA_BENCH_CHECK(expr)
+using uma_bench::upload;
 
 constexpr int kC = 128;          // sphere channels
 constexpr int kTileEdges = 128;  // GEMM tile rows
@@ -87,6 +82,29 @@ __device__ constexpr bool group_reads(int j) {
   return G == 0 ? true : G == 1 ? j >= 1 : j >= 4;
 }
 
+// The node rows (L order) of edge e's half h at channels c..c+3 that reads(j) asks for; zeros for the others.
+template <typename Reads>
+__device__ __forceinline__ void load_node_rows(const ProbeParams& p, int64_t e, int h, int c, Reads reads,
+                                               float4 (&xr)[kNumCoeffs]) {
+  const int64_t node = h == 0 ? __ldg(p.src + e) : __ldg(p.dst + e);
+  const float* xn = p.x + node * kNumCoeffs * kC + c;
+#pragma unroll
+  for (int j = 0; j < kNumCoeffs; ++j)
+    xr[j] = reads(j) ? __ldg(reinterpret_cast<const float4*>(xn + j * kC)) : make_float4(0.f, 0.f, 0.f, 0.f);
+}
+
+// One A value group: M-row m of edge e (tile row `row`), half h, channels c..c+3, made from the node rows xr, stored
+// into the stage's tile (the swizzle of the real layout is a permutation of these addresses: same bank traffic) and,
+// where `check`, into the check buffer.
+__device__ __forceinline__ void produce_into(const ProbeParams& p, int64_t e, int row, int m, int h, int c, int lane_c,
+                                             const float4 (&xr)[kNumCoeffs], float4* tile, bool check) {
+  const float4 r = __ldg(reinterpret_cast<const float4*>(
+      p.radial + (e * kRadialGroups + radial_group_of_m(m)) * 2 * kC + h * kC + c));
+  const float4 a = produce(p.wigner + e * kNumCoeffs * kNumCoeffs, m, xr, r);
+  tile[row * kLanesPerEdge + (lane_c ^ (row % 8))] = a;
+  if (check) *reinterpret_cast<float4*>(p.check_out + (e * kNumCoeffs + m) * 2 * kC + h * kC + c) = a;
+}
+
 // The producer. kShared: all of the group's M-rows per load of the node rows (else each row loads its own).
 template <int G, bool kShared, int kUnroll>
 __global__ void __launch_bounds__(128, 1) k1_producer(const ProbeParams p) {
@@ -111,25 +129,12 @@ __global__ void __launch_bounds__(128, 1) k1_producer(const ProbeParams p) {
               const int row = pass * 16 + edge_in_pass;
               const int64_t e = tile * kTileEdges + row;
               if (e >= p.n_edges) continue;
-              const int64_t node = h == 0 ? __ldg(p.src + e) : __ldg(p.dst + e);
-              const float* xn = p.x + node * kNumCoeffs * kC + c0 + lane_c * 4;
               float4 xr[kNumCoeffs];
+              load_node_rows(p, e, h, c0 + lane_c * 4, [](int j) { return group_reads<G>(j); }, xr);
 #pragma unroll
-              for (int j = 0; j < kNumCoeffs; ++j)
-                xr[j] = group_reads<G>(j) ? __ldg(reinterpret_cast<const float4*>(xn + j * kC))
-                                          : make_float4(0.f, 0.f, 0.f, 0.f);
-              const float* D = p.wigner + e * kNumCoeffs * kNumCoeffs;
-              const float* rad = p.radial + e * kRadialGroups * 2 * kC + h * kC + c0 + lane_c * 4;
-#pragma unroll
-              for (int k = 0; k < kRows; ++k) {
-                const float4 r = __ldg(reinterpret_cast<const float4*>(rad + radial_group_of_m(kFirst + k) * 2 * kC));
-                const float4 a = produce(D, kFirst + k, xr, r);
-                // The swizzle of the real layout is a permutation of these addresses: same bank traffic.
-                smem[(stage * kRows + k) * kTileF4 + row * kLanesPerEdge + (lane_c ^ (row % 8))] = a;
-                if (p.check_out && rep == 0)
-                  *reinterpret_cast<float4*>(p.check_out + (e * kNumCoeffs + kFirst + k) * 2 * kC + h * kC + c0 +
-                                             lane_c * 4) = a;
-              }
+              for (int k = 0; k < kRows; ++k)
+                produce_into(p, e, row, kFirst + k, h, c0 + lane_c * 4, lane_c, xr,
+                             smem + (stage * kRows + k) * kTileF4, p.check_out && rep == 0);
             }
             asm volatile("bar.sync 1, 128;");  // the stage is complete: the real kernel arrives on its barrier here
             stage ^= 1;
@@ -142,23 +147,11 @@ __global__ void __launch_bounds__(128, 1) k1_producer(const ProbeParams p) {
                 const int row = pass * 16 + edge_in_pass;
                 const int64_t e = tile * kTileEdges + row;
                 if (e >= p.n_edges) continue;
-                const int64_t node = h == 0 ? __ldg(p.src + e) : __ldg(p.dst + e);
-                const float* xn = p.x + node * kNumCoeffs * kC + c0 + lane_c * 4;
                 float4 xr[kNumCoeffs];
-#pragma unroll
-                for (int j = 0; j < kNumCoeffs; ++j)
-                  xr[j] = (j >= block_begin(i) && j < block_end(i))
-                              ? __ldg(reinterpret_cast<const float4*>(xn + j * kC))
-                              : make_float4(0.f, 0.f, 0.f, 0.f);
-                const float* D = p.wigner + e * kNumCoeffs * kNumCoeffs;
-                const float4 r = __ldg(reinterpret_cast<const float4*>(
-                    p.radial + e * kRadialGroups * 2 * kC + radial_group_of_m(kFirst + k) * 2 * kC + h * kC + c0 +
-                    lane_c * 4));
-                const float4 a = produce(D, kFirst + k, xr, r);
-                smem[stage * kTileF4 + row * kLanesPerEdge + (lane_c ^ (row % 8))] = a;
-                if (p.check_out && rep == 0)
-                  *reinterpret_cast<float4*>(p.check_out + (e * kNumCoeffs + kFirst + k) * 2 * kC + h * kC + c0 +
-                                             lane_c * 4) = a;
+                load_node_rows(p, e, h, c0 + lane_c * 4, [i](int j) { return j >= block_begin(i) && j < block_end(i); },
+                               xr);
+                produce_into(p, e, row, kFirst + k, h, c0 + lane_c * 4, lane_c, xr, smem + stage * kTileF4,
+                             p.check_out && rep == 0);
               }
               asm volatile("bar.sync 1, 128;");
               stage ^= 1;
@@ -189,14 +182,6 @@ float time_producer(ProbeParams p, int sms, int iters) {
   float ms = 0;
   CHECK(cudaEventElapsedTime(&ms, a, b));
   return ms / iters;
-}
-
-template <typename T>
-T* upload(const std::vector<T>& h) {
-  T* d = nullptr;
-  CHECK(cudaMalloc(&d, h.size() * sizeof(T)));
-  CHECK(cudaMemcpy(d, h.data(), h.size() * sizeof(T), cudaMemcpyHostToDevice));
-  return d;
 }
 
 }  // namespace

@@ -326,7 +326,7 @@ phase_rg_probe() {  # radial_gather alone (nvcc alone, ~30 s): its kernel test (
   # against gather_rotate's (bench_k1_producer.cu, UMA_K1_PROBE_TABLES=0) and Nsight Compute's sections for both
   # kernels at carbon 2000's edge count -> $OUT/rg-probe.md
   mkdir -p /tmp/rgprobe
-  local inc="-I src -I .carry/deps/include" lib="-L.carry/deps/lib/x86_64-linux-gnu -lgtest_main -lgtest -lpthread"
+  local inc="-I src -I unittest/kernels -I .carry/deps/include" lib="-L.carry/deps/lib/x86_64-linux-gnu -lgtest_main -lgtest -lpthread"
   { nvcc -std=c++17 -O3 -arch=sm_90 $inc unittest/kernels/test_radial_gather_cuda.cu \
       src/kernels/radial_gather/radial_gather.cu src/kernels/radial_gather/radial_gather_reference.cpp \
       src/kernels/wigner/wigner_reference.cpp $lib -o /tmp/rgprobe/test &

@@ -13,11 +13,13 @@
 #include <stdexcept>
 #include <vector>
 
+#include "gemm_test_gpu.h"
 #include "kernels/gemm/tf32_round.h"
 #include "kernels/radial_gather/radial_gather_launch.h"
 #include "kernels/radial_gather/radial_gather_reference.h"
 
 namespace k = uma::kernels;
+using split_tf32_test::to_device;
 
 namespace {
 
@@ -25,14 +27,6 @@ bool have_sm80() {
   int n = 0, major = 0;
   return cudaGetDeviceCount(&n) == cudaSuccess && n > 0 &&
          cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, 0) == cudaSuccess && major >= 8;
-}
-
-template <typename T>
-T* to_device(const std::vector<T>& h) {
-  T* d = nullptr;
-  if (cudaMalloc(&d, sizeof(T) * std::max<size_t>(h.size(), 1)) != cudaSuccess) throw std::runtime_error("cudaMalloc");
-  if (!h.empty()) cudaMemcpy(d, h.data(), sizeof(T) * h.size(), cudaMemcpyHostToDevice);
-  return d;
 }
 
 int degree(int i) { return i == 0 ? 0 : i < 4 ? 1 : 2; }
