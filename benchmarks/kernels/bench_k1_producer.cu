@@ -267,6 +267,13 @@ int main() {
     rp.bias = d_bl;
     using radial_gather_detail::kSmemBytes;
     CHECK(cudaFuncSetAttribute(radial_gather_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(kSmemBytes)));
+    CHECK(cudaFuncSetAttribute(radial_gather_kernel, cudaFuncAttributePreferredSharedMemoryCarveout,
+                               int(cudaSharedmemCarveoutMaxShared)));
+    int resident = 0;
+    CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&resident, radial_gather_kernel, radial_gather_detail::kThreads,
+                                                        kSmemBytes));
+    std::printf("radial_gather: %d CTAs of %d threads resident per SM (%zu bytes of shared memory each)\n", resident,
+                radial_gather_detail::kThreads, kSmemBytes);
     const unsigned blocks = unsigned((E + radial_gather_detail::kTileEdges - 1) / radial_gather_detail::kTileEdges);
     radial_gather_kernel<<<blocks, radial_gather_detail::kThreads, kSmemBytes>>>(rp);
     CHECK(cudaGetLastError());

@@ -341,7 +341,7 @@ phase_rg_probe() {  # radial_gather alone (nvcc alone, ~30 s): its kernel test (
       UMA_K1_PROBE_TABLES=0 timeout 90 ncu --kernel-name regex:$k --launch-skip 2 --launch-count 1 $sec \
         /tmp/rgprobe/bench 2>&1 | grep -v -E "^==PROF==|^K1 producer|^gather_rotate_fwd \(|^radial_gather \("
     done; } > "$OUT/rg-probe.md" 2>&1
-  grep -E "PASSED|FAILED|radial-gather cuda|^radial_gather \(|^gather_rotate_fwd \(|Duration|Throughput|Registers|Achieved Occ" \
+  grep -E "PASSED|FAILED|radial-gather cuda|^radial_gather \(|^gather_rotate_fwd \(|Duration|Throughput|Registers|Achieved Occ|resident" \
     "$OUT/rg-probe.md" | head -40
 }
 phase_peaks() {  # the roofline's ceilings on this GPU (benchmarks/gpu_peaks.py: TF32 / fp32 GEMM, HBM, L2) -> peaks.json

@@ -27,8 +27,12 @@ void radial_gather(const RadialGatherParams& p, cudaStream_t stream) {
   using radial_gather_detail::kThreads;
   using radial_gather_detail::kTileEdges;
   // Every launch (as CUTLASS's launchers do): the attribute belongs to the current device's context.
-  const cudaError_t err =
+  // The largest shared-memory carveout, so that two CTAs fit on an SM beside each other (the planned occupancy).
+  cudaError_t err =
       cudaFuncSetAttribute(radial_gather_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(kSmemBytes));
+  if (err == cudaSuccess)
+    err = cudaFuncSetAttribute(radial_gather_kernel, cudaFuncAttributePreferredSharedMemoryCarveout,
+                               int(cudaSharedmemCarveoutMaxShared));
   if (err != cudaSuccess)
     throw std::runtime_error(std::string("radial_gather: cannot reserve ") + std::to_string(kSmemBytes) +
                              " bytes of shared memory: " + cudaGetErrorString(err));
