@@ -50,8 +50,9 @@ constexpr bool kGateInConv2TmaByDefault = true;
 // last Linear on the tensor cores, the scale never stored) without UMA_FUSED_RADIAL_GATHER. Where it is on, automatic
 // recomputation (`recompute auto`) starts at the radial tier: the forward keeps no scale and the backward makes it
 // again from the hidden rows, so the scale's 1536 floats per edge and layer are neither kept nor written and read.
-// Off: its first form passed its GPU tests but took 1.58 ms per layer at carbon 2000 against gather_rotate's 0.62
-// (carbon 2000 32.70 against 29.06 ms, H100, 2026-12-07; benchmarks/results/2026-12-07-h100-radial-gather.md).
+// Off: its first two forms passed their GPU tests but took 1.58 and 1.46 ms per layer at carbon 2000 against
+// gather_rotate's 0.62 (carbon 2000 33.0 against 29.0 ms, H100, 2026-12-07; benchmarks/results/
+// 2026-12-07-h100-radial-gather.md); the third has not run yet (docs/fused-edge-block.md, "Tenth session").
 constexpr bool kRadialGatherByDefault = false;
 
 namespace {
