@@ -18,11 +18,12 @@ void radial_gather(const RadialGatherParams& p, cudaStream_t stream) {
   const MGroupRows<float*> rows = resolve_rows(g.out, g.out_groups, 2 * g.channels);
   if (!rows_valid(rows, 2 * g.channels))
     throw std::invalid_argument("radial_gather: out missing or m-groups overlapping");
-  // 16-byte copies of W rows, 8-byte loads of x and bias, 8-byte stores of the message rows.
+  // 16-byte copies of W rows, 8-byte loads of hidden, x and bias, 8-byte stores of the message rows.
   auto aligned = [](const void* ptr, uintptr_t n) { return reinterpret_cast<uintptr_t>(ptr) % n == 0; };
-  bool ok = aligned(p.weight, 16) && aligned(g.x, 8) && (!p.bias || aligned(p.bias, 8));
+  bool ok = aligned(p.weight, 16) && aligned(p.hidden, 8) && aligned(g.x, 8) && (!p.bias || aligned(p.bias, 8));
   for (int m = 0; m < kMGroups; ++m) ok = ok && aligned(rows.base[m], 8) && rows.edge_stride[m] % 2 == 0;
-  if (!ok) throw std::invalid_argument("radial_gather: weight must be 16-byte aligned, x, bias and the m-groups 8-byte");
+  if (!ok)
+    throw std::invalid_argument("radial_gather: weight must be 16-byte aligned, hidden, x, bias and the m-groups 8-byte");
   using radial_gather_detail::kSmemBytes;
   using radial_gather_detail::kThreads;
   using radial_gather_detail::kTileEdges;

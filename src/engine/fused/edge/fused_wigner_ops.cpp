@@ -241,10 +241,15 @@ class GatherRotateFunction : public torch::autograd::Function<GatherRotateFuncti
     const int64_t K = h.dim() == 2 ? h.size(1) : -1;
     const bool bias_ok = !r.bias.defined() || (r.bias.dim() == 1 && r.bias.size(0) == r.weight.size(0) &&
                                                 r.bias.scalar_type() == torch::kFloat32 && r.bias.device() == x.device());
+    // The kernel's 16- and 8-byte accesses (radial_gather_launch.h): a view at an odd offset falls back too. A
+    // tensor that is not contiguous is copied, and a fresh copy is aligned.
+    auto aligned = [](const Tensor& t, uintptr_t n) {
+      return !t.defined() || !t.is_contiguous() || reinterpret_cast<uintptr_t>(t.data_ptr()) % n == 0;
+    };
     return K > 0 && K % 8 == 0 && K <= k::kRadialGatherMaxHidden && h.scalar_type() == torch::kFloat32 &&
            h.device() == x.device() && r.weight.dim() == 2 && r.weight.size(0) == k::kRadialGroups * 2 * x.size(2) &&
            r.weight.size(1) == K && r.weight.scalar_type() == torch::kFloat32 && r.weight.device() == x.device() &&
-           bias_ok;
+           bias_ok && aligned(h, 8) && aligned(r.weight, 16) && aligned(r.bias, 8) && aligned(x, 8);
   }
 
   // The radial scale [E, 6*2C] as the kernels read it (given, or made by a recipe).
