@@ -36,9 +36,10 @@
 #   rg-probe  radial_gather alone: kernel test, time against gather_rotate, Nsight Compute sections (rg-probe.md)
 #   peaks   the roofline's ceilings on this GPU (benchmarks/gpu_peaks.py) -> peaks.json
 #   tiles-small  after tf32-tiles-start: its TMA configurations at 14 344 and 98 200 rows (tiles-small.md)
-#   quick   one short call after an engine change: engine + test_gpu_engine + bench built alone, the whole
-#           test_gpu_engine and the K2 kernel test, ours TF32 on carbon 2000 and Cu 192: the default path and
-#           UMA_FUSED_GATE_CONV2=0 with the profile, UMA_TF32_NARROW_TILES=1 (carry .carry: deps + structures)
+#   quick   one short call after an engine change: engine + test_gpu_engine + bench built alone, the K2 and radial
+#           gather kernel tests, the whole test_gpu_engine, ours TF32 on carbon 2000 and Cu 192: the default path and
+#           UMA_FUSED_RADIAL_GATHER=1 with the profile, =0, UMA_FUSED_GATE_CONV2=0, recompute yes (carry .carry:
+#           deps + structures)
 #   triton  our fused Wigner kernels vs fairchem's Triton kernels on identical tensors (bench_wigner --from, built
 #           with nvcc alone; benchmarks/kernels/vs_fairchem_triton.py) -> $OUT/kernels-vs-triton.md/.json
 #   or any list of phase names.
