@@ -456,7 +456,7 @@ phase_quick() {  # one short call after an engine change: engine + test_gpu_engi
   ( cd build-gpu && timeout $(( $(left) - 5 )) ./unittest/test_gpu_engine --gtest_filter="$filter" ) \
     > "$OUT/test_gpu.log" 2>&1
   say "test_gpu_engine: $(grep -E '^\[  (PASSED|FAILED) ' "$OUT/test_gpu.log" | tr '\n' ' ')"
-  grep -E "^\[  FAILED|Failure|Expected|Which is" "$OUT/test_gpu.log" | head -20
+  grep -E "^\[  FAILED|Failure|Expected|Which is|\[gpu (radial gather|recompute|pre-rounded|parity)\]" "$OUT/test_gpu.log" | head -20
   # Each structure on the default path, with the radial scale made inside the gather (UMA_FUSED_RADIAL_GATHER=1)
   # and with it off (=0), with the gate outside conv 2 too (UMA_FUSED_GATE_CONV2=0), and the memory floor
   # (recompute yes, the radial gather on): A/B/C/D/E in the same call (quick.jsonl, quick-rg.jsonl, quick-norg.jsonl,
