@@ -1,6 +1,6 @@
 // radial_gather (src/kernels/radial_gather/: the radial MLP's last Linear and conv 1's gather + rotate in one kernel)
 // on a GPU against its CPU reference with TF32-rounded operands: the engine's sizes (C = 128, hidden 128, edges not a
-// multiple of the 128-edge tile), a narrower hidden width (32), rounded and unrounded stores, every m-group and
+// multiple of the kernel's 64-edge tile), a narrower hidden width (32), rounded and unrounded stores, every m-group and
 // radial group; zero edges; and what it refuses, which needs no GPU (the launcher refuses before any CUDA call).
 // The kernel runs on any compute-capability >= 8.0 GPU; skipped without one.
 #include <cuda_runtime_api.h>

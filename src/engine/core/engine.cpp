@@ -57,7 +57,7 @@ constexpr bool kRadialGatherByDefault = false;
 
 namespace {
 
-// An on/off switch from the environment (UMA_TF32_PREROUND, UMA_FUSED_GATE_CONV2): unset or empty gives `by_default`,
+// An on/off switch from the environment (UMA_TF32_PREROUND, UMA_FUSED_GATE_CONV2, UMA_FUSED_RADIAL_GATHER): unset or empty gives `by_default`,
 // "0" off, "1" on; any other value is an error, raised when the model is loaded.
 bool env_switch(const char* name, bool by_default) {
   const char* env = std::getenv(name);
@@ -478,9 +478,10 @@ Engine::Engine(const std::string& model_path, const EngineOptions& options) : im
     const bool wanted = env_switch("UMA_FUSED_GATE_CONV2", rs || kGateInConv2TmaByDefault);
     m.gate_conv2_on = m.fused && wanted && (rs || tma);
     m.gate_conv2_tma = m.gate_conv2_on && tma;
-    const int hidden = m.config.edge_channels;
+#ifdef UMA_HAVE_CUDA_KERNELS
     m.radial_gather_on = m.fused && env_switch("UMA_FUSED_RADIAL_GATHER", kRadialGatherByDefault) &&
-                         m.config.sphere_channels == 128 && hidden > 0 && hidden % 8 == 0 && hidden <= 128;
+                         fused::radial_gather_takes(m.config.sphere_channels, m.config.edge_channels);
+#endif
   }
 #ifdef UMA_HAVE_CUDA_KERNELS
   // The producer rounding (LayerTables::round_tf32_operands): where the fused kernels feed the rounding Hopper GEMM,

@@ -27,8 +27,8 @@ void radial_gather(const RadialGatherParams& p, cudaStream_t stream) {
   using radial_gather_detail::kSmemBytes;
   using radial_gather_detail::kThreads;
   using radial_gather_detail::kTileEdges;
-  // Every launch (as CUTLASS's launchers do): the attribute belongs to the current device's context.
-  // The largest shared-memory carveout, so that two CTAs fit on an SM beside each other (the planned occupancy).
+  // At every launch, as CUTLASS's launchers do (the attributes belong to the current device's context): the dynamic
+  // shared memory, and the largest carveout, so that two CTAs fit on an SM beside each other (the planned occupancy).
   cudaError_t err =
       cudaFuncSetAttribute(radial_gather_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(kSmemBytes));
   if (err == cudaSuccess)

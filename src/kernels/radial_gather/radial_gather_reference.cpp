@@ -1,6 +1,7 @@
 // CPU reference of radial_gather; see radial_gather_reference.h.
 #include "radial_gather_reference.h"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 #include <vector>

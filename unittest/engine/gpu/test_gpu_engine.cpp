@@ -563,7 +563,7 @@ TEST(GpuEngine, GateInConv2OnTheTmaHostGivesTheUnfusedBits) {
 }
 
 // The tf32 mode's radial scale made inside the gather kernel (kernels/radial_gather/, fused_wigner_ops.h
-// RadialRecipe::fuse_linear; UMA_FUSED_RADIAL_GATHER, on by default). Its tensor cores form the same TF32 products as
+// RadialRecipe::fuse_linear; UMA_FUSED_RADIAL_GATHER=1, off by default). Its tensor cores form the same TF32 products as
 // the Linear's GEMM but sum them in another order, so the scale moves by fp32 roundings, and where that carries a
 // message value across a TF32 rounding boundary, the value moves by 2^-11 of itself. Deterministic sums on both sides,
 // every 1.2.1 fixture, both recompute tiers: the results must agree far inside TF32's own error against fp64

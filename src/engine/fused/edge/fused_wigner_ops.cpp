@@ -234,8 +234,7 @@ class GatherRotateFunction : public torch::autograd::Function<GatherRotateFuncti
   // fuse_linear), and what the kernel takes: fp32, C = 128, the Linear's input [E, K] with K a multiple of 8 up to 128,
   // its weight [6 * 2C, K] and bias on the same device. Anything else falls back to make + gather_rotate.
   static bool recipe_fuses(const RadialRecipe& r, const Tensor& x) {
-    if (!r.fuse_linear || !r.weight.defined() || !x.is_cuda() || x.scalar_type() != torch::kFloat32 || x.dim() != 3 ||
-        x.size(2) != k::kRadialGatherChannels)
+    if (!r.fuse_linear || !r.weight.defined() || !x.is_cuda() || x.scalar_type() != torch::kFloat32 || x.dim() != 3)
       return false;
     const Tensor& h = r.input;
     const int64_t K = h.dim() == 2 ? h.size(1) : -1;
@@ -246,7 +245,7 @@ class GatherRotateFunction : public torch::autograd::Function<GatherRotateFuncti
     auto aligned = [](const Tensor& t, uintptr_t n) {
       return !t.defined() || !t.is_contiguous() || reinterpret_cast<uintptr_t>(t.data_ptr()) % n == 0;
     };
-    return K > 0 && K % 8 == 0 && K <= k::kRadialGatherMaxHidden && h.scalar_type() == torch::kFloat32 &&
+    return radial_gather_takes(x.size(2), K) && h.scalar_type() == torch::kFloat32 &&
            h.device() == x.device() && r.weight.dim() == 2 && r.weight.size(0) == k::kRadialGroups * 2 * x.size(2) &&
            r.weight.size(1) == K && r.weight.scalar_type() == torch::kFloat32 && r.weight.device() == x.device() &&
            bias_ok && aligned(h, 8) && aligned(r.weight, 16) && aligned(r.bias, 8) && aligned(x, 8);
@@ -411,6 +410,10 @@ EdgeCsrTensors make_edge_csr(const torch::Tensor& src, const torch::Tensor& dst,
 }
 
 int64_t radial_gather_launches() { return radial_gather_launch_count.load(); }
+
+bool radial_gather_takes(int64_t channels, int64_t hidden_dim) {
+  return k::radial_gather_takes(channels, hidden_dim);
+}
 
 std::array<torch::Tensor, 3> gather_rotate(const torch::Tensor& x, const torch::Tensor& src, const torch::Tensor& dst,
                                            const torch::Tensor& wigner, const EdgeCsrTensors* csr,

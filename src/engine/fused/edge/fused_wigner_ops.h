@@ -60,6 +60,9 @@ std::array<torch::Tensor, 3> gather_rotate(const torch::Tensor& x, const torch::
                                            const RadialRecipe& radial, bool round_tf32 = false);
 // Launches of the fused radial scale + gather (RadialRecipe::fuse_linear) since the process started (tests: it ran).
 int64_t radial_gather_launches();
+// Whether that kernel takes a model's sphere channels C and radial hidden width K (C = 128, K a multiple of 8 up to
+// 128): the engine asks at construction, the op again for each call's tensors.
+bool radial_gather_takes(int64_t channels, int64_t hidden_dim);
 
 // The M-major message [E,9,C] as its three m-groups (layers.h MGroups: m0 [E,3,C], m1 [E,4,C], m2 [E,2,C], each
 // edge's rows contiguous, any edge stride: the SO(2) GEMM outputs as they are), wigner_inv [E,9,9] L-ordered,
