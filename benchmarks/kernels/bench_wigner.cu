@@ -27,20 +27,14 @@
 #include <string>
 #include <vector>
 
+#include "bench_cuda.h"
 #include "kernels/wigner/wigner_launch.h"
 
 namespace {
 
 using namespace uma::kernels;
 
-#define CUDA_CHECK(expr)                                                                              \
-  do {                                                                                                \
-    const cudaError_t err_ = (expr);                                                                  \
-    if (err_ != cudaSuccess) {                                                                        \
-      std::fprintf(stderr, "%s:%d: %s failed: %s\n", __FILE__, __LINE__, #expr, cudaGetErrorString(err_)); \
-      std::exit(1);                                                                                   \
-    }                                                                                                 \
-  } while (0)
+#define CUDA_CHECK(expr) UMA_BENCH_CHECK(expr)
 
 constexpr int kLtoMHost[9] = {0, 2, 6, 3, 7, 1, 5, 8, 4};
 constexpr int kMtoLHost[9] = {0, 5, 1, 3, 8, 6, 2, 4, 7};
