@@ -34,6 +34,8 @@
 #           and the GEMMs: same bits?, times (k2-tma.md; carry .carry for the CUTLASS headers)
 #   k1-probe  K1's A producer alone against gather_rotate (bench_k1_producer.cu, nvcc alone): k1-probe.md
 #   rg-probe  radial_gather alone: kernel test, time against gather_rotate, Nsight Compute sections (rg-probe.md)
+#   half-probe  fp16 operands holding TF32 values vs the product TF32 TMA GEMM, one layer's GEMMs, timed and checked
+#           (bench_half_operands.cu, nvcc alone; carry .carry for the CUTLASS headers): half-probe.md
 #   peaks   the roofline's ceilings on this GPU (benchmarks/gpu_peaks.py) -> peaks.json
 #   tiles-small  after tf32-tiles-start: its TMA configurations at 14 344 and 98 200 rows (tiles-small.md)
 #   quick   one short call after an engine change: engine + test_gpu_engine + bench built alone, the K2 and radial
@@ -344,6 +346,25 @@ phase_rg_probe() {  # radial_gather alone (nvcc alone, ~30 s): its kernel test (
     done; } > "$OUT/rg-probe.md" 2>&1
   grep -E "PASSED|FAILED|radial-gather cuda|^radial_gather \(|^gather_rotate_fwd \(|Duration|Throughput|Registers|Achieved Occ|resident" \
     "$OUT/rg-probe.md" | head -40
+}
+phase_half_probe() {  # fp16 operands holding the TF32 values against the product's TF32 TMA GEMM on one layer's
+  # 18 GEMMs (benchmarks/kernels/bench_half_operands.cu, nvcc alone, ~1 min per tile width, both built at once), at
+  # carbon 2000's and Cu 192's edge counts -> $OUT/half-probe.md (exit 2 of the bench: an error above its bound)
+  bash tools/gpu/unpack-cutlass.sh || return 1
+  mkdir -p /tmp/halfprobe
+  for n in 128 256; do
+    nvcc -std=c++17 -O3 -DNDEBUG --expt-relaxed-constexpr -gencode=arch=compute_90a,code=sm_90a -I src \
+      -isystem .carry/deps/cutlass/include -DUMA_HALF_TILE_N=$n benchmarks/kernels/bench_half_operands.cu \
+      -o /tmp/halfprobe/bench$n > /tmp/halfprobe/build$n.log 2>&1 &
+  done
+  wait
+  { for n in 128 256; do
+      [ -x /tmp/halfprobe/bench$n ] || { echo "tile N $n: build failed"; tail -5 /tmp/halfprobe/build$n.log; continue; }
+      for e in 98200 14344; do
+        echo "## f16 tile N $n, $e edges"; UMA_BENCH_EDGES=$e timeout 90 /tmp/halfprobe/bench$n; echo "exit $?"
+      done
+    done; } > "$OUT/half-probe.md" 2>&1
+  grep -E "^## |one layer|largest error|exit|build failed" "$OUT/half-probe.md"
 }
 phase_peaks() {  # the roofline's ceilings on this GPU (benchmarks/gpu_peaks.py: TF32 / fp32 GEMM, HBM, L2) -> peaks.json
   timeout 120 $PY benchmarks/gpu_peaks.py --out "$OUT/peaks.json" 2>&1 | tail -12

@@ -1,0 +1,233 @@
+// What half-width operands would buy one layer's GEMMs (issue 14; docs/fused-edge-block.md, "Eleventh session").
+// A TF32 value has fp16's 10-bit mantissa, so an operand that its producer kernel has already rounded to TF32
+// (kernels/tf32_operand.cuh) is held exactly by fp16 inside fp16's range, and a weight too once scaled by a power of
+// two (undone exactly by the epilogue's alpha). benchmarks/storage_precision_study.py measured that holding the
+// GEMMs' activations, weights and output gradients so changes nothing beyond TF32's own error on fairchem's model.
+// This bench asks what it is worth in time: the product's TF32 TMA GEMM (tf32_tma_gemm_config.h, fp32 operands)
+// against the same CUTLASS TMA warp-specialized pipeline on fp16 operands (f16 x f16 -> f32 MMA, fp32 D, alpha, the
+// bias), on the 18 GEMM shapes of one layer at carbon 2000 (98 200 edges; UMA_BENCH_EDGES overrides), both fed the
+// very same values. Each kernel is checked on sampled rows against an fp64 product of those values: error over
+// sum_k |a||w| must stay below 2^-12 (fp32 accumulation over k <= 1536 products: <= ~1536 x 2^-24 ~ 2^-13.4), or the
+// bench exits 2.
+//   nvcc -std=c++17 -O3 -DNDEBUG --expt-relaxed-constexpr -gencode=arch=compute_90a,code=sm_90a -I src \
+//        -isystem <cutlass>/include [-DUMA_HALF_TILE_N=256] benchmarks/kernels/bench_half_operands.cu -o bench_half
+// (tools/gpu/run-on-device.sh half-probe.) Prints one markdown row per shape (median of 20 launches after 3) and the
+// layer's totals. Never registered with ctest.
+#include <cuda_fp16.h>
+#include <cuda_runtime_api.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "bench_cuda.h"
+#include "kernels/gemm/hopper/tf32_tma_gemm_config.h"
+#include "kernels/gemm/split_tf32_gemm_params.h"
+#include "kernels/gemm/tf32_round.h"
+
+#ifndef UMA_HALF_TILE_N
+#define UMA_HALF_TILE_N 128
+#endif
+
+namespace {
+
+namespace h = uma::kernels::hopper;
+
+// The f16 twin of the product's TF32 configuration: the same 128-row tiles (N = UMA_HALF_TILE_N) and 128 bytes of K
+// per stage (64 halves), ping-pong at N = 128 (the TF32 product's schedule), cooperative at N = 256 (one tile per
+// two consumer warpgroups: a 128 x 256 fp32 accumulator does not fit one warpgroup's registers).
+template <bool kBias>
+struct HalfTmaGemm {
+  static constexpr bool kWide = UMA_HALF_TILE_N == 256;
+  using TileShape = cute::Shape<cute::_128, cute::Int<UMA_HALF_TILE_N>, cute::_64>;
+  using ClusterShape = cute::Shape<cute::_1, cute::_1, cute::_1>;
+  using MainloopSchedule = std::conditional_t<kWide, cutlass::gemm::KernelTmaWarpSpecializedCooperative,
+                                              cutlass::gemm::KernelTmaWarpSpecializedPingpong>;
+  using EpilogueSchedule = std::conditional_t<kWide, cutlass::epilogue::TmaWarpSpecializedCooperative,
+                                              cutlass::epilogue::TmaWarpSpecialized>;
+  static constexpr int kAlignAB = 8;  // 16 bytes of fp16
+  static constexpr int kAlignD = 4;   // 16 bytes of fp32
+  using Fusion = std::conditional_t<
+      kBias, cutlass::epilogue::fusion::LinCombPerColBias<float, float, float, float, float, kAlignD>,
+      cutlass::epilogue::fusion::LinearCombination<float, float, float, float>>;
+  using Epilogue = typename cutlass::epilogue::collective::CollectiveBuilder<
+      cutlass::arch::Sm90, cutlass::arch::OpClassTensorOp, TileShape, ClusterShape,
+      cutlass::epilogue::collective::EpilogueTileAuto, float, float, void, cutlass::layout::RowMajor, kAlignD, float,
+      cutlass::layout::RowMajor, kAlignD, EpilogueSchedule, Fusion>::CollectiveOp;
+  using Mainloop = typename cutlass::gemm::collective::CollectiveBuilder<
+      cutlass::arch::Sm90, cutlass::arch::OpClassTensorOp, cutlass::half_t, cutlass::layout::RowMajor, kAlignAB,
+      cutlass::half_t, cutlass::layout::ColumnMajor, kAlignAB, float, TileShape, ClusterShape,
+      cutlass::gemm::collective::StageCountAutoCarveout<static_cast<int>(sizeof(typename Epilogue::SharedStorage))>,
+      MainloopSchedule>::CollectiveOp;
+  using Kernel = cutlass::gemm::kernel::GemmUniversal<cute::Shape<int, int, int, int>, Mainloop, Epilogue,
+                                                      cutlass::gemm::PersistentScheduler>;
+  using Gemm = cutlass::gemm::device::GemmUniversalAdapter<Kernel>;
+};
+
+// D [m, n] = alpha * A [m, k] B[n, k]^T (+ bias), A and B fp16 with row strides lda, ldb.
+template <bool kBias>
+void run_half(const __half* a, int lda, const __half* b, int ldb, const float* bias, float* d, int ldd, int m, int n,
+              int k, float alpha, int sm_count) {
+  using G = HalfTmaGemm<kBias>;
+  using Kernel = typename G::Kernel;
+  typename Kernel::StrideA sa = cute::make_stride(int64_t(lda), cute::Int<1>{}, int64_t(0));
+  typename Kernel::StrideB sb = cute::make_stride(int64_t(ldb), cute::Int<1>{}, int64_t(0));
+  typename Kernel::StrideD sd = cute::make_stride(int64_t(ldd), cute::Int<1>{}, int64_t(0));
+  typename G::Gemm::Arguments args{cutlass::gemm::GemmUniversalMode::kGemm,
+                                   {m, n, k, 1},
+                                   {reinterpret_cast<const cutlass::half_t*>(a), sa,
+                                    reinterpret_cast<const cutlass::half_t*>(b), sb},
+                                   {{}, nullptr, {}, d, sd},
+                                   h::persistent_grid(sm_count)};
+  args.epilogue.thread.alpha = alpha;
+  args.epilogue.thread.beta = 0.0f;
+  if constexpr (kBias) args.epilogue.thread.bias_ptr = bias;
+  typename G::Gemm gemm;
+  cutlass::Status s = gemm.can_implement(args);
+  if (s == cutlass::Status::kSuccess) s = gemm.initialize(args, nullptr, nullptr);
+  if (s == cutlass::Status::kSuccess) s = gemm.run(nullptr);
+  if (s != cutlass::Status::kSuccess) {
+    std::fprintf(stderr, "half GEMM m=%d n=%d k=%d: %s\n", m, n, k, h::cutlass_status_name(s));
+    std::exit(1);
+  }
+}
+
+const int kEdges = [] {
+  const char* v = std::getenv("UMA_BENCH_EDGES");
+  return v && std::atoi(v) > 0 ? std::atoi(v) : 98200;
+}();
+
+struct Shape {
+  const char* what;
+  int n, k;  // forward: y [E, n] = x [E, k] W^T
+};
+// One layer of UMA-S (C = 128), as bench_split_tf32_gemm.cu: conv 1, conv 2, the radial MLP.
+const Shape kShapes[] = {{"conv1 m0+gate", 640, 768}, {"conv1 m1", 512, 1024}, {"conv1 m2", 256, 512},
+                         {"conv2 m0", 384, 384},      {"conv2 m1", 512, 512},  {"conv2 m2", 256, 256},
+                         {"radial lin0", 128, 32},    {"radial lin3", 128, 128}, {"radial lin6", 1536, 128}};
+constexpr int kMaxDim = 1536;
+constexpr int kCheckedRows = 64;
+
+template <typename F>
+double median_ms(F&& launch) {
+  cudaEvent_t a, b;
+  UMA_BENCH_CHECK(cudaEventCreate(&a));
+  UMA_BENCH_CHECK(cudaEventCreate(&b));
+  for (int i = 0; i < 3; ++i) launch();
+  std::vector<float> t;
+  for (int i = 0; i < 20; ++i) {
+    UMA_BENCH_CHECK(cudaEventRecord(a));
+    launch();
+    UMA_BENCH_CHECK(cudaEventRecord(b));
+    UMA_BENCH_CHECK(cudaEventSynchronize(b));
+    float ms = 0;
+    UMA_BENCH_CHECK(cudaEventElapsedTime(&ms, a, b));
+    t.push_back(ms);
+  }
+  UMA_BENCH_CHECK(cudaGetLastError());
+  std::sort(t.begin(), t.end());
+  cudaEventDestroy(a);
+  cudaEventDestroy(b);
+  return t[t.size() / 2];
+}
+
+// Largest |D - exact| / sum_k |a||w| over sampled rows (every column), the exact product in fp64 of the fp32 values.
+double worst_error(const std::vector<float>& x, const std::vector<float>& w, const std::vector<float>& bias,
+                   bool with_bias, const float* d_dev, int m, int n, int k) {
+  double worst = 0;
+  std::vector<float> row(n);
+  for (int r = 0; r < kCheckedRows; ++r) {
+    const int i = int((int64_t(r) * 7919 + 13) % m);
+    UMA_BENCH_CHECK(cudaMemcpy(row.data(), d_dev + int64_t(i) * n, sizeof(float) * n, cudaMemcpyDeviceToHost));
+    for (int j = 0; j < n; ++j) {
+      double exact = with_bias ? bias[j] : 0.0, scale = with_bias ? std::fabs(bias[j]) : 0.0;
+      for (int kk = 0; kk < k; ++kk) {
+        const double p = double(x[int64_t(i) * k + kk]) * double(w[int64_t(j) * k + kk]);
+        exact += p;
+        scale += std::fabs(p);
+      }
+      if (!std::isfinite(row[j])) return INFINITY;
+      if (scale > 0) worst = std::max(worst, std::fabs(row[j] - exact) / scale);
+    }
+  }
+  return worst;
+}
+
+}  // namespace
+
+int main() {
+  int sm_count = 0;
+  UMA_BENCH_CHECK(cudaDeviceGetAttribute(&sm_count, cudaDevAttrMultiProcessorCount, 0));
+  // Operands: TF32 values that fp16 holds exactly (activations ~N(0, 1) kept at or above 2^-14 in size, the normal
+  // range; weights ~N(0, 0.05), held as fp16 after a 2^kWeightExp scale), so both kernels multiply the same numbers.
+  constexpr int kWeightExp = 8;
+  std::mt19937 gen(1);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  auto held = [](float v, float scale) {  // the TF32 value of v * scale that fp16 holds, in the unscaled units
+    float t = uma::kernels::tf32_round(v * scale);
+    if (std::fabs(t) < 6.103515625e-05f) t = std::copysign(6.103515625e-05f, t);
+    return __half2float(__float2half_rn(t)) / scale;
+  };
+  std::vector<float> x(size_t(kEdges) * kMaxDim), w(size_t(kMaxDim) * kMaxDim), bias(kMaxDim);
+  for (auto& v : x) v = held(normal(gen), 1.0f);
+  for (auto& v : w) v = held(0.05f * normal(gen), float(1 << kWeightExp));
+  for (auto& v : bias) v = 0.1f * normal(gen);
+  std::vector<__half> xh(x.size()), wh(w.size());
+  for (size_t i = 0; i < x.size(); ++i) xh[i] = __float2half_rn(x[i]);
+  for (size_t i = 0; i < w.size(); ++i) wh[i] = __float2half_rn(w[i] * float(1 << kWeightExp));
+  float* dx = uma_bench::upload(x);
+  float* dw = uma_bench::upload(w);
+  float* dbias = uma_bench::upload(bias);
+  __half* dxh = uma_bench::upload(xh);
+  __half* dwh = uma_bench::upload(wh);
+  float* dy = nullptr;
+  UMA_BENCH_CHECK(cudaMalloc(&dy, sizeof(float) * size_t(kEdges) * kMaxDim));
+
+  std::printf("| shape | m x n x k | TF32 TMA, fp32 operands (ms) | f16 TMA <128, %d, 64>, fp16 operands (ms) | "
+              "TF32 / f16 | error TF32 | error f16 |\n|---|---|---:|---:|---:|---:|---:|\n",
+              UMA_HALF_TILE_N);
+  double total_tf32 = 0, total_half = 0, worst = 0;
+  for (const auto& s : kShapes)
+    for (int dir = 0; dir < 2; ++dir) {  // 0: y = x W^T (+ bias); 1: dx = dy W, W^T given as weight rows
+      const int m = kEdges, n = dir == 0 ? s.n : s.k, k = dir == 0 ? s.k : s.n;
+      const bool with_bias = dir == 0;
+      uma::kernels::SplitTf32GemmParams p;
+      p.m = m; p.n = n; p.k = k;
+      p.a = dx; p.lda = k;
+      p.b = dw; p.ldb = k;
+      p.b_layout = uma::kernels::GemmBLayout::kWeightRows;
+      p.bias = with_bias ? dbias : nullptr;
+      p.d = dy; p.ldd = n;
+      auto tf32 = [&] {
+        if (with_bias)
+          h::run_tf32_tma_gemm<h::ProductTf32TmaGemm<true>>(p, sm_count, nullptr);
+        else
+          h::run_tf32_tma_gemm<h::ProductTf32TmaGemm<false>>(p, sm_count, nullptr);
+      };
+      const float alpha = 1.0f / float(1 << kWeightExp);
+      auto half = [&] {
+        if (with_bias)
+          run_half<true>(dxh, k, dwh, k, dbias, dy, n, m, n, k, alpha, sm_count);
+        else
+          run_half<false>(dxh, k, dwh, k, nullptr, dy, n, m, n, k, alpha, sm_count);
+      };
+      const double t_tf32 = median_ms(tf32);
+      const double e_tf32 = worst_error(x, w, bias, with_bias, dy, m, n, k);
+      const double t_half = median_ms(half);
+      const double e_half = worst_error(x, w, bias, with_bias, dy, m, n, k);
+      total_tf32 += t_tf32;
+      total_half += t_half;
+      worst = std::max({worst, e_tf32, e_half});
+      std::printf("| %s %s | %d x %d x %d | %.3f | %.3f | %.2f | %.1e | %.1e |\n", s.what, dir == 0 ? "fwd" : "bwd",
+                  m, n, k, t_tf32, t_half, t_tf32 / t_half, e_tf32, e_half);
+    }
+  std::printf("| **one layer, all 18 GEMMs** | | %.3f | %.3f | %.2f | | |\n", total_tf32, total_half,
+              total_tf32 / total_half);
+  const double bound = std::ldexp(1.0, -12);
+  std::printf("largest error over sum |a||w|: %.2e (bound %.2e): %s\n", worst, bound, worst <= bound ? "ok" : "FAILED");
+  return worst <= bound ? 0 : 2;
+}
