@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "bench_cuda.h"
+#include "layer_gemm_shapes.h"
 #include "kernels/gemm/hopper/tf32_tma_gemm_config.h"
 #include "kernels/gemm/split_tf32_gemm_params.h"
 #include "kernels/gemm/tf32_round.h"
@@ -96,44 +97,9 @@ void run_half(const __half* a, int lda, const __half* b, int ldb, const float* b
   }
 }
 
-const int kEdges = [] {
-  const char* v = std::getenv("UMA_BENCH_EDGES");
-  return v && std::atoi(v) > 0 ? std::atoi(v) : 98200;
-}();
-
-struct Shape {
-  const char* what;
-  int n, k;  // forward: y [E, n] = x [E, k] W^T
-};
-// One layer of UMA-S (C = 128), as bench_split_tf32_gemm.cu: conv 1, conv 2, the radial MLP.
-const Shape kShapes[] = {{"conv1 m0+gate", 640, 768}, {"conv1 m1", 512, 1024}, {"conv1 m2", 256, 512},
-                         {"conv2 m0", 384, 384},      {"conv2 m1", 512, 512},  {"conv2 m2", 256, 256},
-                         {"radial lin0", 128, 32},    {"radial lin3", 128, 128}, {"radial lin6", 1536, 128}};
-constexpr int kMaxDim = 1536;
+const int kEdges = uma_bench::bench_edges();
+constexpr int kMaxDim = uma_bench::kLayerGemmMaxDim;
 constexpr int kCheckedRows = 64;
-
-template <typename F>
-double median_ms(F&& launch) {
-  cudaEvent_t a, b;
-  UMA_BENCH_CHECK(cudaEventCreate(&a));
-  UMA_BENCH_CHECK(cudaEventCreate(&b));
-  for (int i = 0; i < 3; ++i) launch();
-  std::vector<float> t;
-  for (int i = 0; i < 20; ++i) {
-    UMA_BENCH_CHECK(cudaEventRecord(a));
-    launch();
-    UMA_BENCH_CHECK(cudaEventRecord(b));
-    UMA_BENCH_CHECK(cudaEventSynchronize(b));
-    float ms = 0;
-    UMA_BENCH_CHECK(cudaEventElapsedTime(&ms, a, b));
-    t.push_back(ms);
-  }
-  UMA_BENCH_CHECK(cudaGetLastError());
-  std::sort(t.begin(), t.end());
-  cudaEventDestroy(a);
-  cudaEventDestroy(b);
-  return t[t.size() / 2];
-}
 
 // Largest |D - exact| / sum_k |a||w| over sampled rows (every column), the exact product in fp64 of the fp32 values.
 double worst_error(const std::vector<float>& x, const std::vector<float>& w, const std::vector<float>& bias,
@@ -191,7 +157,7 @@ int main() {
               "TF32 / f16 | error TF32 | error f16 |\n|---|---|---:|---:|---:|---:|---:|\n",
               UMA_HALF_TILE_N);
   double total_tf32 = 0, total_half = 0, worst = 0;
-  for (const auto& s : kShapes)
+  for (const auto& s : uma_bench::kLayerGemms)
     for (int dir = 0; dir < 2; ++dir) {  // 0: y = x W^T (+ bias); 1: dx = dy W, W^T given as weight rows
       const int m = kEdges, n = dir == 0 ? s.n : s.k, k = dir == 0 ? s.k : s.n;
       const bool with_bias = dir == 0;
@@ -215,9 +181,9 @@ int main() {
         else
           run_half<false>(dxh, k, dwh, k, nullptr, dy, n, m, n, k, alpha, sm_count);
       };
-      const double t_tf32 = median_ms(tf32);
+      const double t_tf32 = uma_bench::median_ms(tf32);
       const double e_tf32 = worst_error(x, w, bias, with_bias, dy, m, n, k);
-      const double t_half = median_ms(half);
+      const double t_half = uma_bench::median_ms(half);
       const double e_half = worst_error(x, w, bias, with_bias, dy, m, n, k);
       total_tf32 += t_tf32;
       total_half += t_half;

@@ -47,6 +47,7 @@
 #include "kernels/gemm/split_tf32_gemm_kernel.cuh"
 #endif
 #include "kernels/gemm/split_tf32_gemm_params.h"
+#include "layer_gemm_shapes.h"
 
 #if defined(UMA_TF32_TMA)
 // <tile M, tile N, cluster M, cooperative> (tf32_tma_gemm_kernel.cuh Tf32TmaGemm)
@@ -109,51 +110,14 @@
 
 namespace {
 
-// Edges (GEMM rows): carbon 2000's 98 200 unless UMA_BENCH_EDGES says otherwise (Cu 192 has 14 344, where a 128-row
-// tile grid leaves SMs idle on the narrow GEMMs).
-const int kEdges = [] {
-  const char* v = std::getenv("UMA_BENCH_EDGES");
-  return v && std::atoi(v) > 0 ? std::atoi(v) : 98200;
-}();
-
-struct Shape {
-  const char* what;
-  int n, k;  // forward: y [E, n] = x [E, k] W^T, W [n, k]
-};
-// One layer of UMA-S (C = 128): conv 1 on the [9, 2C] message (m = 0 with the 2*128 gate logits, the m = 1 and
-// m = 2 block weights [x_r | x_i] -> [y_r | y_i]), conv 2 on [9, C], the radial MLP (lin0 on the 32 Gaussians only,
-// 2026-12-06; lin6 gives the six [2C] radial groups).
-const Shape kShapes[] = {{"conv1 m0+gate", 640, 768}, {"conv1 m1", 512, 1024}, {"conv1 m2", 256, 512},
-                         {"conv2 m0", 384, 384},      {"conv2 m1", 512, 512},  {"conv2 m2", 256, 256},
-                         {"radial lin0", 128, 32},    {"radial lin3", 128, 128}, {"radial lin6", 1536, 128}};
-constexpr int kMaxDim = 1536;
+const int kEdges = uma_bench::bench_edges();
+constexpr int kMaxDim = uma_bench::kLayerGemmMaxDim;
 
 void check(cudaError_t e, const char* what) {
   if (e != cudaSuccess) {
     std::fprintf(stderr, "%s: %s\n", what, cudaGetErrorString(e));
     std::exit(1);
   }
-}
-
-template <typename F>
-double median_ms(F&& launch) {
-  cudaEvent_t a, b;
-  cudaEventCreate(&a);
-  cudaEventCreate(&b);
-  for (int i = 0; i < 3; ++i) launch();
-  std::vector<float> t;
-  for (int i = 0; i < 20; ++i) {
-    cudaEventRecord(a);
-    launch();
-    cudaEventRecord(b);
-    cudaEventSynchronize(b);
-    float ms = 0;
-    cudaEventElapsedTime(&ms, a, b);
-    t.push_back(ms);
-  }
-  check(cudaGetLastError(), "launch");
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
 }
 
 }  // namespace
@@ -201,7 +165,7 @@ int main() {
     const std::string label = std::string("split TF32 tile <") + UMA_STRINGIZE(UMA_TILE) + ">";
 #endif
     double total = 0, flops = 0;
-    for (const auto& s : kShapes)
+    for (const auto& s : uma_bench::kLayerGemms)
       for (int dir = 0; dir < 2; ++dir) {  // 0: y = x W^T (m=E, n, k); 1: dx = dy W (m=E, n'=k, k'=n)
         const int m = kEdges, n = dir == 0 ? s.n : s.k, k = dir == 0 ? s.k : s.n;
 #ifdef UMA_CUBLAS
@@ -258,7 +222,7 @@ int main() {
         auto launch = [&] { uma::kernels::split_tf32_run<uma::kernels::SplitTf32Tile<UMA_TILE>>(p, nullptr); };
 #endif
 #endif
-        const double ms = median_ms(launch);
+        const double ms = uma_bench::median_ms(launch);
         const double f = 2.0 * m * n * k;
         total += ms;
         flops += f;
