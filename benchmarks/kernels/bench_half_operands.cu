@@ -4,8 +4,8 @@
 // two (undone exactly by the epilogue's alpha). benchmarks/storage_precision_study.py measured that holding the
 // GEMMs' activations, weights and output gradients so changes nothing beyond TF32's own error on fairchem's model.
 // This bench asks what it is worth in time: the product's TF32 TMA GEMM (tf32_tma_gemm_config.h, fp32 operands)
-// against the same CUTLASS TMA warp-specialized pipeline on fp16 operands (f16 x f16 -> f32 MMA, fp32 D, alpha, the
-// bias), on the 18 GEMM shapes of one layer at carbon 2000 (98 200 edges; UMA_BENCH_EDGES overrides), both fed the
+// against the same CUTLASS TMA warp-specialized pipeline on fp16 operands (kernels/half_operands/half_gemm_kernel.cuh:
+// f16 x f16 -> f32 MMA, fp32 D, alpha, the bias; 128-wide tiles as the product, or 256), on the 18 GEMM shapes of one layer at carbon 2000 (98 200 edges; UMA_BENCH_EDGES overrides), both fed the
 // very same values. Each kernel is checked on sampled rows against an fp64 product of those values: error over
 // sum_k |a||w| must stay below 2^-12 (fp32 accumulation over k <= 1536 products: <= ~1536 x 2^-24 ~ 2^-13.4), or the
 // bench exits 2.
@@ -29,6 +29,7 @@
 #include "kernels/gemm/hopper/tf32_tma_gemm_config.h"
 #include "kernels/gemm/split_tf32_gemm_params.h"
 #include "kernels/gemm/tf32_round.h"
+#include "kernels/half_operands/half_gemm_kernel.cuh"
 
 #ifndef UMA_HALF_TILE_N
 #define UMA_HALF_TILE_N 128
@@ -38,63 +39,17 @@ namespace {
 
 namespace h = uma::kernels::hopper;
 
-// The f16 twin of the product's TF32 configuration: the same 128-row tiles (N = UMA_HALF_TILE_N) and 128 bytes of K
-// per stage (64 halves), ping-pong at N = 128 (the TF32 product's schedule), cooperative at N = 256 (one tile per
-// two consumer warpgroups: a 128 x 256 fp32 accumulator does not fit one warpgroup's registers).
-template <bool kBias>
-struct HalfTmaGemm {
-  static constexpr bool kWide = UMA_HALF_TILE_N == 256;
-  using TileShape = cute::Shape<cute::_128, cute::Int<UMA_HALF_TILE_N>, cute::_64>;
-  using ClusterShape = cute::Shape<cute::_1, cute::_1, cute::_1>;
-  using MainloopSchedule = std::conditional_t<kWide, cutlass::gemm::KernelTmaWarpSpecializedCooperative,
-                                              cutlass::gemm::KernelTmaWarpSpecializedPingpong>;
-  using EpilogueSchedule = std::conditional_t<kWide, cutlass::epilogue::TmaWarpSpecializedCooperative,
-                                              cutlass::epilogue::TmaWarpSpecialized>;
-  static constexpr int kAlignAB = 8;  // 16 bytes of fp16
-  static constexpr int kAlignD = 4;   // 16 bytes of fp32
-  using Fusion = std::conditional_t<
-      kBias, cutlass::epilogue::fusion::LinCombPerColBias<float, float, float, float, float, kAlignD>,
-      cutlass::epilogue::fusion::LinearCombination<float, float, float, float>>;
-  using Epilogue = typename cutlass::epilogue::collective::CollectiveBuilder<
-      cutlass::arch::Sm90, cutlass::arch::OpClassTensorOp, TileShape, ClusterShape,
-      cutlass::epilogue::collective::EpilogueTileAuto, float, float, void, cutlass::layout::RowMajor, kAlignD, float,
-      cutlass::layout::RowMajor, kAlignD, EpilogueSchedule, Fusion>::CollectiveOp;
-  using Mainloop = typename cutlass::gemm::collective::CollectiveBuilder<
-      cutlass::arch::Sm90, cutlass::arch::OpClassTensorOp, cutlass::half_t, cutlass::layout::RowMajor, kAlignAB,
-      cutlass::half_t, cutlass::layout::ColumnMajor, kAlignAB, float, TileShape, ClusterShape,
-      cutlass::gemm::collective::StageCountAutoCarveout<static_cast<int>(sizeof(typename Epilogue::SharedStorage))>,
-      MainloopSchedule>::CollectiveOp;
-  using Kernel = cutlass::gemm::kernel::GemmUniversal<cute::Shape<int, int, int, int>, Mainloop, Epilogue,
-                                                      cutlass::gemm::PersistentScheduler>;
-  using Gemm = cutlass::gemm::device::GemmUniversalAdapter<Kernel>;
-};
-
-// D [m, n] = alpha * A [m, k] B[n, k]^T (+ bias), A and B fp16 with row strides lda, ldb.
+// D [m, n] = alpha * A [m, k] B[n, k]^T (+ bias) on the product's f16 TMA GEMM template
+// (kernels/half_operands/half_gemm_kernel.cuh) with N = UMA_HALF_TILE_N, A and B fp16 with row strides lda, ldb.
 template <bool kBias>
 void run_half(const __half* a, int lda, const __half* b, int ldb, const float* bias, float* d, int ldd, int m, int n,
               int k, float alpha, int sm_count) {
-  using G = HalfTmaGemm<kBias>;
-  using Kernel = typename G::Kernel;
-  typename Kernel::StrideA sa = cute::make_stride(int64_t(lda), cute::Int<1>{}, int64_t(0));
-  typename Kernel::StrideB sb = cute::make_stride(int64_t(ldb), cute::Int<1>{}, int64_t(0));
-  typename Kernel::StrideD sd = cute::make_stride(int64_t(ldd), cute::Int<1>{}, int64_t(0));
-  typename G::Gemm::Arguments args{cutlass::gemm::GemmUniversalMode::kGemm,
-                                   {m, n, k, 1},
-                                   {reinterpret_cast<const cutlass::half_t*>(a), sa,
-                                    reinterpret_cast<const cutlass::half_t*>(b), sb},
-                                   {{}, nullptr, {}, d, sd},
-                                   h::persistent_grid(sm_count)};
-  args.epilogue.thread.alpha = alpha;
-  args.epilogue.thread.beta = 0.0f;
-  if constexpr (kBias) args.epilogue.thread.bias_ptr = bias;
-  typename G::Gemm gemm;
-  cutlass::Status s = gemm.can_implement(args);
-  if (s == cutlass::Status::kSuccess) s = gemm.initialize(args, nullptr, nullptr);
-  if (s == cutlass::Status::kSuccess) s = gemm.run(nullptr);
-  if (s != cutlass::Status::kSuccess) {
-    std::fprintf(stderr, "half GEMM m=%d n=%d k=%d: %s\n", m, n, k, h::cutlass_status_name(s));
-    std::exit(1);
-  }
+  uma::kernels::HalfGemmParams p;
+  p.m = m; p.n = n; p.k = k;
+  p.a = reinterpret_cast<const uint16_t*>(a); p.lda = lda;
+  p.b = reinterpret_cast<const uint16_t*>(b); p.ldb = ldb;
+  p.alpha = alpha; p.bias = bias; p.d = d; p.ldd = ldd;
+  uma::kernels::run_half_tma_gemm<uma::kernels::HalfTmaGemm<UMA_HALF_TILE_N, kBias>>(p, sm_count, nullptr);
 }
 
 const int kEdges = uma_bench::bench_edges();

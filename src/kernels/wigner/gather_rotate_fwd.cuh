@@ -5,19 +5,21 @@
 // With p.radial, out[e, k, :] is also multiplied by the conv-1 radial scale of row k's group (fairchem PR #2073 folds
 // the same multiply into its gather kernel).
 // Rows are written through p.out_groups (the launcher fills it from a dense p.out), so the three m-groups the SO(2)
-// convolution reads can be separate tensors. One warp per edge; each lane owns kVec channels of both halves. Every output element is written once (no atomics);
+// convolution reads can be separate tensors; kHalf: through p.out_half_groups as TF32 values held in fp16. One warp per edge; each lane owns kVec channels of both halves. Every output element is written once (no atomics);
 // the 35 block entries of D_e are read once per edge and shared through shuffles.
 #ifndef UMA_KERNELS_GATHER_ROTATE_FWD_CUH
 #define UMA_KERNELS_GATHER_ROTATE_FWD_CUH
 
+#include "kernels/half_operands/half_operand.cuh"
 #include "wigner_common.cuh"
 
 namespace uma {
 namespace kernels {
 
-template <typename T, int kVec>
+template <typename T, int kVec, bool kHalf = false>
 __global__ void __launch_bounds__(detail::kThreadsPerBlock)
     gather_rotate_fwd_kernel(const GatherRotateFwdParams<T> p) {
+  static_assert(!kHalf || sizeof(T) == 4, "half operands hold TF32 values: fp32 only");
   using namespace detail;
   using S = Slice<T, kVec>;
   const WarpLoop w = warp_loop();
@@ -55,9 +57,15 @@ __global__ void __launch_bounds__(detail::kThreadsPerBlock)
       }
 #pragma unroll
       for (int k = 0; k < kNumCoeffs; ++k) {
-        T* out = p.out_groups.row(e, k, 2 * C);
-        store_slice_cs<T, kVec>(out + c0, tf32_operand_if(p.round_tf32, ya[l_of_m(k)]));
-        store_slice_cs<T, kVec>(out + C + c0, tf32_operand_if(p.round_tf32, yb[l_of_m(k)]));
+        if constexpr (kHalf) {
+          uint16_t* out = p.out_half_groups.row(e, k, 2 * C);
+          store_tf32_half<kVec>(out + c0, ya[l_of_m(k)].v, p.half_overflow);
+          store_tf32_half<kVec>(out + C + c0, yb[l_of_m(k)].v, p.half_overflow);
+        } else {
+          T* out = p.out_groups.row(e, k, 2 * C);
+          store_slice_cs<T, kVec>(out + c0, tf32_operand_if(p.round_tf32, ya[l_of_m(k)]));
+          store_slice_cs<T, kVec>(out + C + c0, tf32_operand_if(p.round_tf32, yb[l_of_m(k)]));
+        }
       }
     }
   }

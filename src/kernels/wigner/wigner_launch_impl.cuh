@@ -94,6 +94,35 @@ void with_all_groups(bool all, F&& f) {
 
 }  // namespace detail
 
+namespace detail {
+// 8-byte stores of four halves: every group base 8-byte aligned and every edge stride a multiple of four.
+inline bool half_rows_wide(const MGroupRows<uint16_t*>& r) {
+  for (int g = 0; g < kMGroups; ++g)
+    if (reinterpret_cast<std::uintptr_t>(r.base[g]) % 8 != 0 || r.edge_stride[g] % 4 != 0) return false;
+  return true;
+}
+
+// gather_rotate_fwd into TF32 values held in fp16 (GatherRotateFwdParams::out_half_groups).
+template <typename T>
+void launch_gather_rotate_fwd_half(const GatherRotateFwdParams<T>& p, cudaStream_t stream) {
+  constexpr const char* kLabel = "uma::gather_rotate_fwd (fp16 output)";
+  require(std::is_same_v<T, float> && p.round_tf32, kLabel,
+          "fp16 output holds TF32 values: fp32 inputs with round_tf32 only", p.n_atoms, p.n_edges, p.channels);
+  require(p.x && p.src && p.dst && p.wigner && all_present(p.out_half_groups) &&
+              rows_valid(p.out_half_groups, 2 * p.channels),
+          kLabel, "null input or output pointer, or an m-group stride shorter than its rows", p.n_atoms, p.n_edges,
+          p.channels);
+  if constexpr (std::is_same_v<T, float>) {
+    const dim3 grid(grid_for(p.n_edges)), block(kThreadsPerBlock);
+    if (use_wide<T>(p.channels, {p.x, p.radial}) && half_rows_wide(p.out_half_groups))
+      gather_rotate_fwd_kernel<T, kVecWide<T>, true><<<grid, block, 0, stream>>>(p);
+    else
+      gather_rotate_fwd_kernel<T, 1, true><<<grid, block, 0, stream>>>(p);
+    check_launch(kLabel, p.n_atoms, p.n_edges, p.channels);
+  }
+}
+}  // namespace detail
+
 template <typename T>
 void gather_rotate_fwd(const GatherRotateFwdParams<T>& p_in, cudaStream_t stream) {
   using namespace detail;
@@ -101,6 +130,10 @@ void gather_rotate_fwd(const GatherRotateFwdParams<T>& p_in, cudaStream_t stream
   require_sizes(kLabel, p_in.n_atoms, p_in.n_edges, p_in.channels);
   if (p_in.n_edges == 0) return;
   GatherRotateFwdParams<T> p = p_in;
+  if (p.out_half_groups.defined()) {
+    launch_gather_rotate_fwd_half(p, stream);
+    return;
+  }
   p.out_groups = resolve_rows(p.out, p.out_groups, 2 * p.channels);
   require(p.x && p.src && p.dst && p.wigner && rows_valid(p.out_groups, 2 * p.channels), kLabel,
           "null input or output pointer, or an m-group stride shorter than its rows", p.n_atoms, p.n_edges,

@@ -139,6 +139,11 @@ struct GatherRotateFwdParams {
   const T* radial = nullptr;
   // Store out rounded to TF32 (kernels/tf32_operand.cuh): it feeds only conv 1's TF32 GEMMs. fp32 only.
   bool round_tf32 = false;
+  // Or store it as TF32 values held in fp16 (kernels/half_operands/half_operand.cuh) for conv 1's f16 GEMMs: when
+  // out_half_groups is given (all three groups; fp32 with round_tf32 only), the rows go there as fp16 bits and out /
+  // out_groups are not used. half_overflow (device memory, may be null) is set to 1 if a value overflowed fp16.
+  MGroupRows<uint16_t*> out_half_groups;
+  unsigned* half_overflow = nullptr;
 };
 
 // Backward of gather_rotate. With g = grad_out[e] and gᴸ[i] = g[kMtoL[i]] (rows back in L order):
