@@ -151,6 +151,7 @@ int main(int argc, char** argv) {
     out["tf32_prerounded"] = engine.info().tf32_prerounded;
     out["gate_in_conv2"] = engine.info().gate_in_conv2;
     out["radial_gather"] = engine.info().radial_gather;
+    out["half_operands"] = engine.info().half_operands;
     out["model_load_s"] = now_s() - t_load0;
 
     uma::StructureFile f = uma::read_structure_json(a.structure);

@@ -102,13 +102,17 @@ void PairUMA::non_finite_output(double energy, const double *edge_grad, const do
     for (int64_t k = 0; k < n_energy; k++)
       if (!std::isfinite(atom_energy[k])) consider(lmp_of[k]);
   }
+  // With the first convolution's message in fp16 a value beyond fp16's range becomes infinite: name that too.
+  const std::string half = state->engine->info().half_operands
+      ? "; or, with UMA_HALF_OPERANDS=1, a first-convolution message beyond fp16's range (65504): unset it"
+      : "";
   if (first_index < 0)
     error->one(FLERR, "pair_style uma: the model gave a non-finite energy ({}) at step {} on this rank; the "
-               "forces are finite; check the model file (NaN or Inf weights)", energy, update->ntimestep);
+               "forces are finite; check the model file (NaN or Inf weights){}", energy, update->ntimestep, half);
   error->one(FLERR, "pair_style uma: the model gave a non-finite {} at step {}: first atom with one is ID {} "
              "(type {}, position {} {} {}); energy on this rank {}; check the model file (NaN or Inf weights) "
-             "and the input (overlapping atoms)", what, update->ntimestep, first, atom->type[first_index],
-             atom->x[first_index][0], atom->x[first_index][1], atom->x[first_index][2], energy);
+             "and the input (overlapping atoms){}", what, update->ntimestep, first, atom->type[first_index],
+             atom->x[first_index][0], atom->x[first_index][1], atom->x[first_index][2], energy, half);
 }
 
 void PairUMA::evaluation_failed(int64_t natoms, int64_t nedges, const std::string &what) const

@@ -31,7 +31,8 @@ void PairUMA::log_model()
                                                        : ", kernel " + info.tf32_kernel +
                                                              (info.tf32_prerounded ? ", operands pre-rounded" : "") +
                                                              (info.gate_in_conv2 ? ", gate in conv 2" : "") +
-                                                             (info.radial_gather ? ", radial scale in the gather" : ""))
+                                                             (info.radial_gather ? ", radial scale in the gather" : "") +
+                                                             (info.half_operands ? ", conv 1 on an fp16 message" : ""))
                                          : std::string("fp32"),
                  device.str());
   utils::logmesg(lmp, "UMA:   cutoff {:g} Å, {} layers, {} parameters, {}\n", info.cutoff,

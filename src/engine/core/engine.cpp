@@ -26,6 +26,7 @@
 #include "engine/core/captured_eval.h"
 #include "engine/fused/edge/fused_edge_gate.h"
 #include "engine/fused/edge/fused_gate_conv2.h"
+#include "engine/fused/edge/fused_half_conv1.h"
 #include "engine/fused/edge/fused_edge_geometry.h"
 #include "engine/fused/edge/fused_wigner_ops.h"
 #include "engine/nn/tensor_core_linear.h"
@@ -54,10 +55,15 @@ constexpr bool kGateInConv2TmaByDefault = true;
 // gather_rotate's 0.62 (carbon 2000 33.0 against 29.0 ms, H100, 2026-12-07; benchmarks/results/
 // 2026-12-07-h100-radial-gather.md); the third has not run yet (docs/fused-edge-block.md, "Tenth session").
 constexpr bool kRadialGatherByDefault = false;
+// Whether the tf32 mode holds conv 1's message in fp16 (the TF32 values it holds already, exactly; gather_rotate_half
+// and half_conv1: the f16 GEMMs on half the bytes) without UMA_HALF_OPERANDS. Off: written on 2026-12-08 without a
+// GPU (docs/fused-edge-block.md, "Eleventh session"); its GPU tests and timings have not run yet.
+constexpr bool kHalfOperandsByDefault = false;
 
 namespace {
 
-// An on/off switch from the environment (UMA_TF32_PREROUND, UMA_FUSED_GATE_CONV2, UMA_FUSED_RADIAL_GATHER): unset or empty gives `by_default`,
+// An on/off switch from the environment (UMA_TF32_PREROUND, UMA_FUSED_GATE_CONV2, UMA_FUSED_RADIAL_GATHER,
+// UMA_HALF_OPERANDS): unset or empty gives `by_default`,
 // "0" off, "1" on; any other value is an error, raised when the model is loaded.
 bool env_switch(const char* name, bool by_default) {
   const char* env = std::getenv(name);
@@ -115,7 +121,31 @@ struct Engine::Impl {
     torch::Tensor alpha =
         config.num_experts > 0 ? expert_coefficients(weights, f, csd, scale) : torch::ones({1}, fopt());
     mixed = mix_experts(weights, alpha, !unmerged, tables->gemm);
+    make_half_conv1_weights();
     mixture_valid = true;
+  }
+
+  // conv 1 on the fp16 message (half_conv1_on): the fp16 weight copies of each block's merged conv-1 weights, made
+  // again with every merge; none where the weights stay unmerged or the op does not take them (then conv 1 runs as
+  // without the switch).
+#ifdef UMA_HAVE_CUDA_KERNELS
+  std::vector<fused::HalfConv1Weights> half_conv1;
+#endif
+  bool half_conv1_on = false;
+  void make_half_conv1_weights() {
+#ifdef UMA_HAVE_CUDA_KERNELS
+    half_conv1.clear();
+    if (!half_conv1_on) return;
+    std::vector<fused::HalfConv1Weights> made;
+    for (const MixedBlock& b : mixed) {
+      const MixedSO2Conv& c = b.so2_conv_1;
+      if (!c.fc_m0.weight.defined() || !c.fc_m1.block_weight.defined() || !c.fc_m2.block_weight.defined()) return;
+      made.push_back(fused::half_conv1_weights(c.fc_m0.weight, c.fc_m0.bias, c.fc_m1.block_weight,
+                                               c.fc_m2.block_weight));
+      if (!fused::half_conv1_takes(2 * config.sphere_channels, made.back())) return;
+    }
+    half_conv1 = std::move(made);
+#endif
   }
 
   // Node<->edge rotations: fused CUDA kernels on a CUDA device when built with them, else torch ops.
@@ -171,21 +201,53 @@ struct Engine::Impl {
     if (radial.defined()) throw Error("node_to_edge: a radial scale needs the fused CUDA kernels");
     return split_m(gather_rotate_m(x, src, dst, rot.gather));
   }
-  // node_to_edge with conv 1's radial scale as a recipe (fused_wigner_ops.h RadialRecipe): the radial MLP up to its
-  // last Linear here, that Linear inside the fused op, made again in its backward instead of kept.
+#ifdef UMA_HAVE_CUDA_KERNELS
+  // Conv 1's radial scale as a recipe (fused_wigner_ops.h RadialRecipe): the radial MLP up to its last Linear here,
+  // that Linear inside the fused op, made again in its backward instead of kept. With the producer rounding both the
+  // hidden rows (the normalisation's output) and the scale's gradient (the gather's backward) come rounded to it.
+  fused::RadialRecipe radial_recipe(const torch::Tensor& gauss, const torch::Tensor& pair, const RadialMLPW& rad) const {
+    const bool r = tables->round_tf32_operands;
+    return {radial_mlp_hidden(gauss, pair, rad, *tables),
+            [w = rad.lin6, gemm = tables->gemm, r](const torch::Tensor& h) { return linear(h, w, gemm, {r, r}); },
+            rad.lin6.weight, rad.lin6.bias, radial_gather_on};
+  }
+#endif
+  // Conv 1 with its message in fp16 (half_conv1_on, block i's weight copies made): gather_rotate_half, with the radial
+  // scale kept or made again as the other path does, and the three f16 GEMMs; then what so2_conv does with the GEMM
+  // outputs. False where it does not apply (the caller runs conv 1 as usual).
+  bool conv1_on_half_message(size_t i, const torch::Tensor& x, const torch::Tensor& src, const torch::Tensor& dst,
+                             const EdgeRotations& rot, const Csr* csr, const torch::Tensor& gauss,
+                             const torch::Tensor& pair, const RadialMLPW& rad, MGroups& msg, torch::Tensor& gate,
+                             torch::Tensor& m0_with_gate) const {
+#ifdef UMA_HAVE_CUDA_KERNELS
+    if (i >= half_conv1.size()) return false;
+    const int64_t H = config.hidden_channels, gate_channels = config.lmax * H;
+    const auto g = recompute >= Recompute::radial
+                       ? fused::gather_rotate_half(x, src, dst, rot.gather, csr, radial_recipe(gauss, pair, rad))
+                       : fused::gather_rotate_half(x, src, dst, rot.gather, csr,
+                                                   radial_mlp(gauss, pair, rad, *tables, fused));
+    const auto y = fused::half_conv1(g, half_conv1[i], tables->round_tf32_operands);
+    const int64_t E = y[0].size(0);
+    m0_with_gate = y[0];
+    const auto y0 = y[0].split_with_sizes({gate_channels, y[0].size(1) - gate_channels}, 1);
+    gate = y0[0];
+    msg = {y0[1].view({E, 3, H}), y[1].view({E, y[1].size(1) / H, H}), y[2].view({E, y[2].size(1) / H, H})};
+    return true;
+#else
+    (void)i, (void)x, (void)src, (void)dst, (void)rot, (void)csr, (void)gauss, (void)pair, (void)rad, (void)msg;
+    (void)gate, (void)m0_with_gate;
+    return false;
+#endif
+  }
+  // node_to_edge with conv 1's radial scale as a recipe (radial_recipe).
   MGroups node_to_edge_recomputing_radial(const torch::Tensor& x, const torch::Tensor& src, const torch::Tensor& dst,
                                           const EdgeRotations& rot, const Csr* csr, const torch::Tensor& gauss,
                                           const torch::Tensor& pair, const RadialMLPW& rad) const {
 #ifdef UMA_HAVE_CUDA_KERNELS
     // With the producer rounding both the hidden rows (the normalisation's output) and the scale's gradient (the
     // gather's backward) come rounded to the recomputed Linear.
-    const bool r = tables->round_tf32_operands;
-    const fused::RadialRecipe recipe{radial_mlp_hidden(gauss, pair, rad, *tables),
-                                     [w = rad.lin6, gemm = tables->gemm, r](const torch::Tensor& h) {
-                                       return linear(h, w, gemm, {r, r});
-                                     },
-                                     rad.lin6.weight, rad.lin6.bias, radial_gather_on};
-    auto g = fused::gather_rotate(x, src, dst, rot.gather, csr, recipe, r);
+    auto g = fused::gather_rotate(x, src, dst, rot.gather, csr, radial_recipe(gauss, pair, rad),
+                                  tables->round_tf32_operands);
     return {g[0], g[1], g[2]};
 #else
     (void)x, (void)src, (void)dst, (void)rot, (void)csr, (void)gauss, (void)pair, (void)rad;
@@ -365,9 +427,10 @@ struct Engine::Impl {
     const Impl& m;
     const BlockW& block;
     const MixedBlock& mix;
+    size_t index;  // the block's
     int64_t num_atoms, num_edges;
-    EdgewiseWork(const Impl& i, const BlockW& b, const MixedBlock& x, int64_t n, int64_t e)
-        : m(i), block(b), mix(x), num_atoms(n), num_edges(e) {}
+    EdgewiseWork(const Impl& i, const BlockW& b, const MixedBlock& x, size_t k, int64_t n, int64_t e)
+        : m(i), block(b), mix(x), index(k), num_atoms(n), num_edges(e) {}
     torch::Tensor operator()(const std::vector<torch::Tensor>& node, const std::vector<torch::Tensor>& e) const override {
       const int64_t H = m.config.hidden_channels, C = m.config.sphere_channels, L = m.config.lmax;
       const EdgeRotations rot{e[2], e[3]};
@@ -378,18 +441,22 @@ struct Engine::Impl {
       // Conv 1's radial scale: folded into the fused gather kernel (fairchem PR #2073 does the same in Triton),
       // else a multiply inside so2_conv.
       MGroups msg;
-      torch::Tensor radial;
-      if (m.recompute >= Recompute::radial) {
-        msg = m.node_to_edge_recomputing_radial(node[0], src, dst, rot, csr, e[0], e[1], block.so2_conv_1.rad_func);
-      } else {
-        // The fused gather keeps the scale's gradient rounded where the producers round (the last Linear's input).
-        radial = radial_mlp(e[0], e[1], block.so2_conv_1.rad_func, *m.tables, m.fused);
-        msg = m.node_to_edge(node[0], src, dst, rot, csr, m.fused ? radial : torch::Tensor());
-      }
       torch::Tensor gate, m0_with_gate;
       // The gather's message and the gate's input gradients come rounded where the producers round.
       const bool r = m.tables->round_tf32_operands;
-      msg = so2_conv(msg, m.fused ? torch::Tensor() : radial, mix.so2_conv_1, H, L * H, &gate, &m0_with_gate, {r, r});
+      if (!m.conv1_on_half_message(index, node[0], src, dst, rot, csr, e[0], e[1], block.so2_conv_1.rad_func, msg,
+                                   gate, m0_with_gate)) {
+        torch::Tensor radial;
+        if (m.recompute >= Recompute::radial) {
+          msg = m.node_to_edge_recomputing_radial(node[0], src, dst, rot, csr, e[0], e[1], block.so2_conv_1.rad_func);
+        } else {
+          // The fused gather keeps the scale's gradient rounded where the producers round (the last Linear's input).
+          radial = radial_mlp(e[0], e[1], block.so2_conv_1.rad_func, *m.tables, m.fused);
+          msg = m.node_to_edge(node[0], src, dst, rot, csr, m.fused ? radial : torch::Tensor());
+        }
+        msg = so2_conv(msg, m.fused ? torch::Tensor() : radial, mix.so2_conv_1, H, L * H, &gate, &m0_with_gate,
+                       {r, r});
+      }
       if (m.recompute >= Recompute::radial_and_conv2)
         return m.edge_to_node_recomputing_conv2(msg, m0_with_gate, mix.so2_conv_2, C, dst, num_atoms, rot, csr);
       return m.edge_to_node(m.gate_and_conv2(msg, gate, m0_with_gate, mix.so2_conv_2, C), dst, num_atoms, rot, csr, r);
@@ -481,6 +548,9 @@ Engine::Engine(const std::string& model_path, const EngineOptions& options) : im
 #ifdef UMA_HAVE_CUDA_KERNELS
     m.radial_gather_on = m.fused && env_switch("UMA_FUSED_RADIAL_GATHER", kRadialGatherByDefault) &&
                          fused::radial_gather_takes(m.config.sphere_channels, m.config.edge_channels);
+    // conv 1 on the fp16 message: the rounding TMA GEMM's mode (its producer rounding is checked below), not with the
+    // radial gather (whose kernel writes the message in fp32).
+    m.half_conv1_on = m.fused && tma && env_switch("UMA_HALF_OPERANDS", kHalfOperandsByDefault) && !m.radial_gather_on;
 #endif
   }
 #ifdef UMA_HAVE_CUDA_KERNELS
@@ -492,6 +562,7 @@ Engine::Engine(const std::string& model_path, const EngineOptions& options) : im
     m.tables->round_tf32_operands =
         env_switch("UMA_TF32_PREROUND", kPreroundByDefault) && fused::tf32_linear_available();
   }
+  m.half_conv1_on = m.half_conv1_on && m.tables->round_tf32_operands;  // the fp16 message holds the rounded values
 #endif
   if (options.deterministic && !m.fused)
     throw Error("deterministic summation needs the fused CUDA kernels (device cuda in a CUDA build); "
@@ -508,6 +579,7 @@ Engine::Engine(const std::string& model_path, const EngineOptions& options) : im
     i.tf32_prerounded = m.tables->round_tf32_operands;
     i.gate_in_conv2 = m.gate_conv2_on && hopper;
     i.radial_gather = m.radial_gather_on;
+    i.half_operands = m.half_conv1_on;
   }
 }
 
@@ -631,7 +703,7 @@ torch::Tensor Engine::Impl::atom_energies(const torch::Tensor& Z, const torch::T
     // norm_1, then the system embedding on the l = 0 row (a constant: csd is made without grad), in one call.
     const auto h = rms_norm_sh(x, block.norm_1, t, csd);
     if (E > 0)
-      x = x + sum_over_edge_chunks(c10::make_intrusive<EdgewiseWork>(*this, block, mixed[i], N, E), {h},
+      x = x + sum_over_edge_chunks(c10::make_intrusive<EdgewiseWork>(*this, block, mixed[i], i, N, E), {h},
                                    {gauss, pairs, rot.gather, rot.scatter, src, dst}, chunk_edges);
     x = x + spectral_atomwise(rms_norm_sh(x, block.norm_2, t), block, t);
     x = balance(x);

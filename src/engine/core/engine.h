@@ -85,6 +85,9 @@ struct ModelInfo {
   // The tf32 mode makes conv 1's radial scale inside the gather kernel (kernels/radial_gather/), never stored; the
   // automatic recomputation then starts at the radial tier (the backward makes the scale again).
   bool radial_gather = false;
+  // The tf32 mode holds conv 1's message in fp16 and runs conv 1 on f16 GEMMs (UMA_HALF_OPERANDS=1; fused_half_conv1.h),
+  // where the merged weights allow it.
+  bool half_operands = false;
   int charge_min = 0, charge_max = 0, spin_min = 0, spin_max = 0;
   std::map<std::string, int> default_charge, default_spin;  // per task
 };

@@ -4,6 +4,7 @@
 #include "test_support.h"
 
 #ifdef UMA_HAVE_CUDA_KERNELS
+#include "engine/fused/edge/fused_half_conv1.h"
 #include "engine/fused/edge/fused_wigner_ops.h"
 #include "engine/nn/tensor_core_linear.h"
 #include "engine/nn/tf32_weights.h"
@@ -11,6 +12,7 @@
 #include <c10/cuda/CUDACachingAllocator.h>
 #endif
 
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <limits>
@@ -603,5 +605,54 @@ TEST(GpuEngine, RadialScaleInsideTheGatherMatchesTheLinearsScale) {
   std::printf("[gpu radial gather] fused against the Linear's scale, deterministic TF32, every 1.2.1 fixture, both "
               "tiers: max |dE| %.2e eV/atom, max |dF| %.2e eV/A\n", worst_e, worst_f);
   EXPECT_THROW(tf32_engine_with(v, -1, 0, {{"UMA_FUSED_RADIAL_GATHER", "2"}}), uma::Error);
+}
+
+// Conv 1 on the fp16 message (UMA_HALF_OPERANDS=1; fused_half_conv1.h) against the tf32 mode's conv 1: the same
+// products (fp16 holds the message's and the weights' TF32 values), summed in another order by another MMA, so the
+// results differ by TF32-rounding flips downstream, not by bits lost. Bounds as for the radial gather (a tenth of TF32's
+// own error: 2026-12-08-cpu-half-operands.md measured TF32 at 3e-4 eV/atom and 5e-4 eV/A on average). Every 1.2.1
+// fixture, keeping the radial scale and recomputing it, and with edge chunks on the framework fixture.
+TEST(GpuEngine, ConvOneOnTheFp16MessageMatchesTheTf32Path) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  const auto v = uma_test::uma_1p2p1();
+  double worst_e = 0, worst_f = 0;
+  auto compare = [&](uma::Engine& tf32, uma::Engine& half, const uma_test::Fixture& f,
+                     const uma::Structure& structure, const std::string& what) {
+    const int64_t before = uma::fused::half_conv1_launches();
+    auto a = uma::evaluate_structure(tf32, structure, f.file.task, f.file.charge, f.file.spin);
+    EXPECT_EQ(uma::fused::half_conv1_launches(), before) << what << ": the tf32 engine ran the f16 GEMMs";
+    auto b = uma::evaluate_structure(half, structure, f.file.task, f.file.charge, f.file.spin);
+    if (b.num_edges > 0) EXPECT_GT(uma::fused::half_conv1_launches(), before) << what << ": the f16 GEMMs did not run";
+    const double de = std::abs(a.energy - b.energy) / double(structure.numbers.size());
+    const double df = uma_test::max_abs_diff(a.forces, b.forces).value;
+    worst_e = std::max(worst_e, de);
+    worst_f = std::max(worst_f, df);
+    EXPECT_TRUE(std::isfinite(b.energy)) << what;
+    EXPECT_LE(de, 3e-4) << what;
+    EXPECT_LE(df, 1e-3) << what;
+  };
+  for (const int recompute : {-1, 1}) {
+    auto tf32 = tf32_engine_with(v, recompute, 0, {{"UMA_HALF_OPERANDS", "0"}});
+    auto half = tf32_engine_with(v, recompute, 0, {{"UMA_HALF_OPERANDS", "1"}});
+    if (!half->info().fused_kernels) GTEST_SKIP() << "built without the fused kernels";
+    if (!half->info().tf32_prerounded) GTEST_SKIP() << "no Hopper GPU: the fp16 message needs the rounding TMA GEMM";
+    EXPECT_FALSE(tf32->info().half_operands);
+    ASSERT_TRUE(half->info().half_operands);
+    std::vector<std::string> names = uma_test::task_fixtures();
+    for (const auto& n : uma_test::charge_fixtures()) names.push_back(n);
+    for (const auto& name : names) {
+      const auto f = uma_test::load_fixture(name, v.dir);
+      compare(*tf32, *half, f, f.file.structure, name + ", recompute " + std::to_string(recompute));
+    }
+  }
+  // Edge chunks: the op inside each chunk's forward and again in its recomputation.
+  const auto f = uma_test::load_fixture("odac_framework_co2", v.dir);
+  const auto cell = uma_test::doubled_along_a(uma_test::doubled_along_a(f.file.structure));
+  auto tf32 = tf32_engine_with(v, -1, 500, {{"UMA_HALF_OPERANDS", "0"}});
+  auto half = tf32_engine_with(v, -1, 500, {{"UMA_HALF_OPERANDS", "1"}});
+  compare(*tf32, *half, f, cell, "framework x4, edge chunk 500");
+  std::printf("[gpu half operands] conv 1 on the fp16 message against the tf32 path, deterministic TF32, every 1.2.1 "
+              "fixture, both tiers, edge chunks: max |dE| %.2e eV/atom, max |dF| %.2e eV/A\n", worst_e, worst_f);
+  EXPECT_THROW(tf32_engine_with(v, -1, 0, {{"UMA_HALF_OPERANDS", "on"}}), uma::Error);
 }
 #endif

@@ -123,13 +123,18 @@ class GatherRotateFunction : public torch::autograd::Function<GatherRotateFuncti
   // and their input gradients come back as three dense tensors that the backward kernel reads in place (no
   // [E,9,2C] concatenation of them).
   // radial_arg: the radial scale, or with a recipe the recipe's input (its gradient slot either way).
+  // half_message (gather_rotate_half): the message goes out as TF32 values held in fp16, after three fp32 stand-ins
+  // of its shape that carry its gradient back here (fused_wigner_ops.h).
   static tensor_list forward(AutogradContext* ctx, const Tensor& x_in, const Tensor& src_in, const Tensor& dst_in,
                              const Tensor& wigner_in, const Tensor& radial_arg, const EdgeCsrTensors* csr,
-                             const RadialRecipe* recipe, bool round_tf32) {
+                             const RadialRecipe* recipe, bool round_tf32, bool half_message) {
     const char* op = "uma::fused::gather_rotate";
     const Tensor radial_source = from_optional_arg(radial_arg);
-    // With a fusable recipe the scale is made inside the gather kernel (radial_gather) and never stored.
-    const bool fuse = recipe && recipe_fuses(*recipe, x_in);
+    // With a fusable recipe the scale is made inside the gather kernel (radial_gather) and never stored; that kernel
+    // writes fp32, so not for an fp16 message.
+    const bool fuse = recipe && !half_message && recipe_fuses(*recipe, x_in);
+    require(!half_message || (round_tf32 && x_in.scalar_type() == torch::kFloat32),
+            std::string(op) + ": an fp16 message holds TF32 values: fp32 features with round_tf32 only");
     Tensor radial_in = fuse ? Tensor() : radial_source;
     if (recipe && !fuse) {  // its input checked by gather_rotate (RadialRecipe), the only caller with one
       const torch::NoGradGuard no_grad;  // made again in the backward, with autograd
@@ -146,7 +151,8 @@ class GatherRotateFunction : public torch::autograd::Function<GatherRotateFuncti
     const Tensor radial = radial_in.defined() ? checked_radial(op, radial_in, x, E) : Tensor();
     const c10::cuda::CUDAGuard guard(x.device());
     Tensor out[k::kMGroups];
-    for (int g = 0; g < k::kMGroups; ++g) out[g] = torch::empty({E, k::m_group_rows(g), 2 * C}, x.options());
+    const auto out_options = half_message ? x.options().dtype(torch::kHalf) : x.options();
+    for (int g = 0; g < k::kMGroups; ++g) out[g] = torch::empty({E, k::m_group_rows(g), 2 * C}, out_options);
     if (fuse) {
       const Tensor hidden = radial_source.contiguous(), weight = recipe->weight.contiguous();
       const Tensor bias = recipe->bias.defined() ? recipe->bias.contiguous() : Tensor();
@@ -162,7 +168,11 @@ class GatherRotateFunction : public torch::autograd::Function<GatherRotateFuncti
       AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "uma::fused::gather_rotate", [&] {
         k::GatherRotateFwdParams<scalar_t> p;
         p.x = x.data_ptr<scalar_t>(); p.src = src.data_ptr<int64_t>(); p.dst = dst.data_ptr<int64_t>();
-        p.wigner = wigner.data_ptr<scalar_t>(); p.out_groups = group_rows<scalar_t*>(out);
+        p.wigner = wigner.data_ptr<scalar_t>();
+        if (half_message)
+          p.out_half_groups = group_rows<uint16_t*>(out);
+        else
+          p.out_groups = group_rows<scalar_t*>(out);
         p.n_atoms = N; p.n_edges = E; p.channels = C;
         p.radial = radial.defined() ? radial.data_ptr<scalar_t>() : nullptr;
         p.round_tf32 = round_tf32;
@@ -174,6 +184,16 @@ class GatherRotateFunction : public torch::autograd::Function<GatherRotateFuncti
     if (recipe) save_recipe(ctx, "radial_recipe", recipe->make);
     save_csr(ctx, csr);
     ctx->saved_data["round_tf32"] = round_tf32;
+    if (half_message) {
+      // Stand-ins with the message's shapes and no storage (every stride 0): autograd checks a gradient's shape,
+      // dtype and device against them, nothing reads them.
+      ctx->mark_non_differentiable({out[0], out[1], out[2]});
+      tensor_list r;
+      for (int g = 0; g < k::kMGroups; ++g)
+        r.push_back(torch::empty_strided({E, k::m_group_rows(g), 2 * C}, {0, 0, 0}, x.options()));
+      for (const Tensor& t : out) r.push_back(t);
+      return r;
+    }
     return {out[0], out[1], out[2]};
   }
 
@@ -226,7 +246,7 @@ class GatherRotateFunction : public torch::autograd::Function<GatherRotateFuncti
     Tensor grad_radial_source = want_r ? grad_r : Tensor();
     if (want_r && made.defined()) grad_radial_source = torch::autograd::grad({made}, {recipe_input}, {grad_r})[0];
     return {grad_x, Tensor(), Tensor(), ctx->needs_input_grad(3) ? grad_w : Tensor(), grad_radial_source, Tensor(),
-            Tensor(), Tensor()};
+            Tensor(), Tensor(), Tensor()};
   }
 
  private:
@@ -419,7 +439,8 @@ std::array<torch::Tensor, 3> gather_rotate(const torch::Tensor& x, const torch::
                                            const torch::Tensor& wigner, const EdgeCsrTensors* csr,
                                            const torch::Tensor& radial, bool round_tf32) {
   require_round_tf32_dtype("uma::fused::gather_rotate", round_tf32, x);
-  const auto out = GatherRotateFunction::apply(x, src, dst, wigner, optional_arg(radial, x), csr, nullptr, round_tf32);
+  const auto out =
+      GatherRotateFunction::apply(x, src, dst, wigner, optional_arg(radial, x), csr, nullptr, round_tf32, false);
   return {out[0], out[1], out[2]};
 }
 
@@ -429,8 +450,24 @@ std::array<torch::Tensor, 3> gather_rotate(const torch::Tensor& x, const torch::
   require(radial.input.defined() && static_cast<bool>(radial.make),
           "uma::fused::gather_rotate: a radial recipe needs an input tensor and a function");
   require_round_tf32_dtype("uma::fused::gather_rotate", round_tf32, x);
-  const auto out = GatherRotateFunction::apply(x, src, dst, wigner, radial.input, csr, &radial, round_tf32);
+  const auto out = GatherRotateFunction::apply(x, src, dst, wigner, radial.input, csr, &radial, round_tf32, false);
   return {out[0], out[1], out[2]};
+}
+
+std::array<torch::Tensor, 6> gather_rotate_half(const torch::Tensor& x, const torch::Tensor& src,
+                                                const torch::Tensor& dst, const torch::Tensor& wigner,
+                                                const EdgeCsrTensors* csr, const torch::Tensor& radial) {
+  const auto out = GatherRotateFunction::apply(x, src, dst, wigner, optional_arg(radial, x), csr, nullptr, true, true);
+  return {out[0], out[1], out[2], out[3], out[4], out[5]};
+}
+
+std::array<torch::Tensor, 6> gather_rotate_half(const torch::Tensor& x, const torch::Tensor& src,
+                                                const torch::Tensor& dst, const torch::Tensor& wigner,
+                                                const EdgeCsrTensors* csr, const RadialRecipe& radial) {
+  require(radial.input.defined() && static_cast<bool>(radial.make),
+          "uma::fused::gather_rotate_half: a radial recipe needs an input tensor and a function");
+  const auto out = GatherRotateFunction::apply(x, src, dst, wigner, radial.input, csr, &radial, true, true);
+  return {out[0], out[1], out[2], out[3], out[4], out[5]};
 }
 
 torch::Tensor rotate_back_scatter(const torch::Tensor& msg_m0, const torch::Tensor& msg_m1,

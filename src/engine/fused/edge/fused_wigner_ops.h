@@ -58,6 +58,19 @@ struct RadialRecipe {
 std::array<torch::Tensor, 3> gather_rotate(const torch::Tensor& x, const torch::Tensor& src, const torch::Tensor& dst,
                                            const torch::Tensor& wigner, const EdgeCsrTensors* csr,
                                            const RadialRecipe& radial, bool round_tf32 = false);
+// gather_rotate for conv 1's f16 GEMMs (fused_half_conv1.h): the message as TF32 values held in fp16
+// (kernels/half_operands/half_operand.cuh; exact in fp16's range, half the bytes). Six tensors: [0..2] fp32 stand-ins
+// with the three m-groups' shapes and no storage (every stride 0), whose gradients are the message's and come back
+// into this op's backward as gather_rotate's do; [3..5] the fp16 m-groups [E,3,2C], [E,4,2C], [E,2,2C], without
+// gradient. fp32 only, always with the producer rounding (round_tf32); a recipe's scale is made by `make` (never
+// inside the gather kernel, which writes fp32). A value outside fp16's range becomes infinite, and the evaluation's
+// non-finite check reports it.
+std::array<torch::Tensor, 6> gather_rotate_half(const torch::Tensor& x, const torch::Tensor& src,
+                                                const torch::Tensor& dst, const torch::Tensor& wigner,
+                                                const EdgeCsrTensors* csr, const torch::Tensor& radial);
+std::array<torch::Tensor, 6> gather_rotate_half(const torch::Tensor& x, const torch::Tensor& src,
+                                                const torch::Tensor& dst, const torch::Tensor& wigner,
+                                                const EdgeCsrTensors* csr, const RadialRecipe& radial);
 // Launches of the fused radial scale + gather (RadialRecipe::fuse_linear) since the process started (tests: it ran).
 int64_t radial_gather_launches();
 // Whether that kernel takes a model's sphere channels C and radial hidden width K (C = 128, K a multiple of 8 up to
