@@ -36,7 +36,7 @@ if command -v nvcc >/dev/null 2>&1; then
   # The fused stages' GPU test cases (#ifdef UMA_HAVE_CUDA_KERNELS) compile only here: build them too (~1.5 min).
   cuda_targets=(uma_engine test_wigner_cuda test_gpu_engine test_exchange_plan test_edge_gate test_edge_geometry
                 test_layer_norm_silu test_rms_norm_sh test_node_gate test_tf32_tma_gemm_cuda
-                test_tf32_rs_wgmma_cuda test_gate_conv2_cuda)
+                test_tf32_rs_wgmma_cuda test_gate_conv2_cuda test_half_operands_cuda)
   # The plugins on the same CUDA engine, compiled once in one folder: uma/kk for a CUDA Kokkos (only Kokkos itself
   # is needed, about a minute, not a CUDA LAMMPS; 29Sep2021 sources) and the plain plugin (device cuda) against the
   # current LAMMPS 4Feb2025. Only their glue is compiled on top of the engine.

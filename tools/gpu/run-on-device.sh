@@ -38,10 +38,10 @@
 #           (bench_half_operands.cu, nvcc alone; carry .carry for the CUTLASS headers): half-probe.md
 #   peaks   the roofline's ceilings on this GPU (benchmarks/gpu_peaks.py) -> peaks.json
 #   tiles-small  after tf32-tiles-start: its TMA configurations at 14 344 and 98 200 rows (tiles-small.md)
-#   quick   one short call after an engine change: engine + test_gpu_engine + bench built alone, the K2 and radial
-#           gather kernel tests, the whole test_gpu_engine, ours TF32 on carbon 2000 and Cu 192: the default path and
-#           UMA_FUSED_RADIAL_GATHER=1 with the profile, =0, UMA_FUSED_GATE_CONV2=0, recompute yes (carry .carry:
-#           deps + structures)
+#   quick   one short call after an engine change: engine + test_gpu_engine + bench built alone, the K2, radial
+#           gather and half-operand kernel tests, the whole test_gpu_engine, ours TF32 on carbon 2000 and Cu 192: the
+#           default path, UMA_HALF_OPERANDS=1 and UMA_FUSED_RADIAL_GATHER=1 with the profile, =0, recompute yes
+#           (carry .carry: deps + structures)
 #   triton  our fused Wigner kernels vs fairchem's Triton kernels on identical tensors (bench_wigner --from, built
 #           with nvcc alone; benchmarks/kernels/vs_fairchem_triton.py) -> $OUT/kernels-vs-triton.md/.json
 #   or any list of phase names.
@@ -455,7 +455,7 @@ phase_recompute() {  # EngineOptions::recompute, in one short call: builds the e
 
 phase_quick() {  # one short call after an engine change: engine + test_gpu_engine + bench built alone; the whole
   # test_gpu_engine, then ours TF32 (the default path) on carbon 2000 and Cu 192 with the profile (carry .carry)
-  build_engine_alone test_gate_conv2_cuda test_radial_gather_cuda || return 1
+  build_engine_alone test_gate_conv2_cuda test_radial_gather_cuda test_half_operands_cuda || return 1
   local s
   ( cd build-gpu && timeout 60 ./unittest/kernels/test_gate_conv2_cuda ) > "$OUT/test_k2.log" 2>&1
   say "test_gate_conv2_cuda: $(grep -E '^\[  (PASSED|FAILED) ' "$OUT/test_k2.log" | tr '\n' ' ')"
@@ -468,6 +468,14 @@ phase_quick() {  # one short call after an engine change: engine + test_gpu_engi
   local rg=1 skip=""
   tail -3 "$OUT/test_k2.log" | grep -q '^\[  PASSED  \] 3 tests' ||
     { rg=0; export UMA_FUSED_RADIAL_GATHER=0; skip="*RadialScaleInsideTheGather*"; say "radial gather engine runs skipped"; }
+  # conv 1 on the fp16 message (kernels/half_operands/): its kernel tests first; where they fail the engine runs
+  # without it and its engine test is left out.
+  ( cd build-gpu && timeout 60 ./unittest/kernels/test_half_operands_cuda ) > "$OUT/test_half.log" 2>&1
+  say "test_half_operands_cuda: $(grep -E '^\[  (PASSED|FAILED) ' "$OUT/test_half.log" | tr '\n' ' ')"
+  grep -E "half-operands cuda|^\[  FAILED|Failure|Expected|Which is" "$OUT/test_half.log" | head -20
+  local half=1
+  grep -q '^\[  PASSED  \] 5 tests' "$OUT/test_half.log" ||
+    { half=0; skip="${skip:+$skip:}*ConvOneOnTheFp16Message*"; say "fp16-message engine runs skipped"; }
   # K2 on the TMA host in the engine only where its kernel test passed (a kernel that hangs would eat the call)
   local k2=1 filter=${UMA_QUICK_TESTS:-*}
   grep -q '^\[  PASSED  \] 2 tests' "$OUT/test_k2.log" ||
@@ -477,17 +485,17 @@ phase_quick() {  # one short call after an engine change: engine + test_gpu_engi
   ( cd build-gpu && timeout $(( $(left) - 5 )) ./unittest/test_gpu_engine --gtest_filter="$filter" ) \
     > "$OUT/test_gpu.log" 2>&1
   say "test_gpu_engine: $(grep -E '^\[  (PASSED|FAILED) ' "$OUT/test_gpu.log" | tr '\n' ' ')"
-  grep -E "^\[  FAILED|Failure|Expected|Which is|\[gpu (radial gather|recompute|pre-rounded|parity)\]" "$OUT/test_gpu.log" | head -20
-  # Each structure on the default path, with the radial scale made inside the gather (UMA_FUSED_RADIAL_GATHER=1)
-  # and with it off (=0), with the gate outside conv 2 too (UMA_FUSED_GATE_CONV2=0), and the memory floor
-  # (recompute yes, the radial gather on): A/B/C/D/E in the same call (quick.jsonl, quick-rg.jsonl, quick-norg.jsonl,
-  # quick-nok2.jsonl, quick-rec2.jsonl).
+  grep -E "^\[  FAILED|Failure|Expected|Which is|\[gpu (radial gather|half operands|recompute|pre-rounded|parity)\]" "$OUT/test_gpu.log" | head -20
+  # Each structure on the default path, with conv 1 on the fp16 message (UMA_HALF_OPERANDS=1), with the radial scale
+  # made inside the gather (UMA_FUSED_RADIAL_GATHER=1) and with it off (=0), and the memory floor (recompute yes, the
+  # radial gather on): A/B/C/D/E in the same call (quick.jsonl, quick-half.jsonl, quick-rg.jsonl, quick-norg.jsonl,
+  # quick-rec2.jsonl).
   for s in carbon_2000 cu_192; do
     [ "$(left)" -lt 15 ] && break
     [ $k2 = 1 ] && LOG=quick.log bench_tf32 $s quick --profile
+    [ $half = 1 ] && UMA_HALF_OPERANDS=1 LOG=quick.log bench_tf32 $s quick-half --profile
     [ $rg = 1 ] && UMA_FUSED_RADIAL_GATHER=1 LOG=quick.log bench_tf32 $s quick-rg --profile
     UMA_FUSED_RADIAL_GATHER=0 LOG=quick.log bench_tf32 $s quick-norg
-    UMA_FUSED_RADIAL_GATHER=0 UMA_FUSED_GATE_CONV2=0 LOG=quick.log bench_tf32 $s quick-nok2
     [ $rg = 1 ] && UMA_FUSED_RADIAL_GATHER=1 LOG=quick.log bench_tf32 $s quick-rec2 --recompute yes
   done
   grep -E "\[bench\] (cuda|CUDA)|\[profile\]   [a-zA-Z]" "$OUT/quick.log"
