@@ -22,6 +22,7 @@
 #include "cutlass/gemm/kernel/gemm_universal.hpp"
 #include "cutlass/kernel_hardware_info.h"
 #include "half_gemm_params.h"
+#include "kernels/gemm/hopper/tf32_tma_gemm_kernel.cuh"
 
 namespace uma {
 namespace kernels {
@@ -69,30 +70,18 @@ void run_half_tma_gemm(const HalfGemmParams& p, int sm_count, cudaStream_t strea
   typename Kernel::StrideB sb = cute::make_stride(int64_t(p.ldb), cute::Int<1>{}, int64_t(0));
   typename Kernel::StrideD sd = cute::make_stride(int64_t(p.ldd), cute::Int<1>{}, int64_t(0));
   typename Kernel::StrideC sc{};
-  cutlass::KernelHardwareInfo hw;
-  cudaGetDevice(&hw.device_id);
-  hw.sm_count = sm_count;
   typename Config::Gemm::Arguments args{
       cutlass::gemm::GemmUniversalMode::kGemm,
       {static_cast<int>(p.m), static_cast<int>(p.n), static_cast<int>(p.k), 1},
       {reinterpret_cast<const cutlass::half_t*>(p.a), sa, reinterpret_cast<const cutlass::half_t*>(p.b), sb},
       {{}, nullptr, sc, p.d, sd},
-      hw};
+      hopper::persistent_grid(sm_count)};
   args.epilogue.thread.alpha = p.alpha;
   args.epilogue.thread.beta = 0.0f;
   if constexpr (Config::kBias_) args.epilogue.thread.bias_ptr = p.bias;
-  typename Config::Gemm gemm;
-  const std::string what = "half_gemm (m=" + std::to_string(p.m) + " n=" + std::to_string(p.n) +
-                           " k=" + std::to_string(p.k) + "): ";
-  cutlass::Status s = gemm.can_implement(args);
-  if (s != cutlass::Status::kSuccess)
-    throw std::invalid_argument(what + "cannot implement: " + cutlassGetStatusString(s));
-  if (Config::Gemm::get_workspace_size(args) != 0) throw std::runtime_error(what + "needs a workspace");
-  s = gemm.initialize(args, nullptr, stream);
-  if (s == cutlass::Status::kSuccess) s = gemm.run(stream);
-  const cudaError_t err = cudaGetLastError();
-  if (s != cutlass::Status::kSuccess || err != cudaSuccess)
-    throw std::runtime_error(what + "launch failed: " + cutlassGetStatusString(s) + ", " + cudaGetErrorString(err));
+  hopper::check_and_run<typename Config::Gemm>(
+      args, "half_gemm (m=" + std::to_string(p.m) + " n=" + std::to_string(p.n) + " k=" + std::to_string(p.k) + "): ",
+      stream);
 }
 
 }  // namespace kernels

@@ -180,17 +180,12 @@ inline cutlass::KernelHardwareInfo persistent_grid(int sm_count) {
   return hw;
 }
 
-// The launchers' common tail: D = acc (+ bias), the checks (no workspace: the persistent scheduler without split-K
-// needs none), then initialize and run on `stream`; errors name `name` and the problem.
-template <class Gemm, bool kBias>
-void finish_and_launch(typename Gemm::Arguments& args, const SplitTf32GemmParams& p, const char* name,
-                       cudaStream_t stream) {
-  args.epilogue.thread.alpha = 1.0f;
-  args.epilogue.thread.beta = 0.0f;
-  if constexpr (kBias) args.epilogue.thread.bias_ptr = p.bias;
+// The CUTLASS GEMMs' common tail, once their arguments are complete: the checks (no workspace: the persistent
+// scheduler without split-K needs none), then initialize and run on `stream`; errors start with `what`. Also the
+// f16 GEMM's (kernels/half_operands/half_gemm_kernel.cuh).
+template <class Gemm>
+void check_and_run(typename Gemm::Arguments& args, const std::string& what, cudaStream_t stream) {
   Gemm gemm;
-  const std::string what = std::string(name) + " (m=" + std::to_string(p.m) + " n=" + std::to_string(p.n) +
-                           " k=" + std::to_string(p.k) + "): ";
   cutlass::Status s = gemm.can_implement(args);
   if (s != cutlass::Status::kSuccess) throw std::invalid_argument(what + "cannot implement: " + cutlass_status_name(s));
   if (Gemm::get_workspace_size(args) != 0) throw std::runtime_error(what + "needs a workspace");
@@ -199,6 +194,18 @@ void finish_and_launch(typename Gemm::Arguments& args, const SplitTf32GemmParams
   const cudaError_t err = cudaGetLastError();
   if (s != cutlass::Status::kSuccess || err != cudaSuccess)
     throw std::runtime_error(what + "launch failed: " + cutlass_status_name(s) + ", " + cudaGetErrorString(err));
+}
+
+// The TF32 launchers' tail: D = acc (+ bias), then check_and_run; errors name `name` and the problem.
+template <class Gemm, bool kBias>
+void finish_and_launch(typename Gemm::Arguments& args, const SplitTf32GemmParams& p, const char* name,
+                       cudaStream_t stream) {
+  args.epilogue.thread.alpha = 1.0f;
+  args.epilogue.thread.beta = 0.0f;
+  if constexpr (kBias) args.epilogue.thread.bias_ptr = p.bias;
+  check_and_run<Gemm>(args, std::string(name) + " (m=" + std::to_string(p.m) + " n=" + std::to_string(p.n) +
+                                " k=" + std::to_string(p.k) + "): ",
+                      stream);
 }
 
 // Enqueues D = A B^T (+ bias) on `stream` (p.b_layout must be kWeightRows; p.bias used only when kBias). No
