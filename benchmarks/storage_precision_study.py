@@ -65,7 +65,7 @@ class Range:
 
     def __init__(self):
         self.c = {k: {"values": 0, "subnormal": 0, "flushed": 0, "overflow": 0, "max_abs": 0.0}
-                  for k in ("activation", "weight", "output", "gradient")}
+                  for k in ("activation", "weight", "output", "gradient", "saved")}
 
     def add(self, kind: str, v: torch.Tensor):
         a = v.detach().abs()
@@ -105,6 +105,12 @@ class _Store(torch.autograd.Function):
 
 
 SCHEMES = ("fp32", "tf32", "tf32-fp16", "tf32-fp16-out", "bf16")
+# The same GEMM stores, and every tensor autograd keeps for the backward (torch.autograd.graph.saved_tensors_hooks)
+# held in 16 bits: what storing the backward's activations at half width would cost. Only activation-like tensors
+# (fp32, at least 2-D, a last dimension of 64 or more: channels) are held so; the geometry (edge vectors, distances,
+# Wigner matrices) stays fp32. fp16 keeps them with fp16's range; "tf32" would be TF32's precision in fp32's range (a
+# 16-bit mantissa store with a per-tensor exponent), for comparison.
+SAVED = {"tf32+saved-fp16": "fp16", "tf32+saved-bf16": "bf16", "tf32+saved-tf32": "tf32"}
 
 
 def stores(scheme: str, counts: Range | None):
@@ -163,10 +169,28 @@ def errors(res, ref, n_atoms):
     return {"energy_per_atom": de, "force_max": float(df.max()), "force_rms": float(df.pow(2).mean().sqrt())}
 
 
+def saved_store(kind: str, counts: Range):
+    """pack hook: an activation-like fp32 tensor held in `kind` (its fp16 range counted under 'saved'), else kept."""
+    def pack(t):
+        if not (t.dtype == torch.float32 and t.dim() >= 2 and t.shape[-1] >= 64):
+            return t
+        if kind == "fp16":
+            return fp16_hold(t, counts, "saved")
+        if kind == "bf16":
+            return t.to(torch.bfloat16).float()
+        return tf32_rna(t)
+    return pack
+
+
 def run_scheme(runner, atoms, task, scheme):
     counts = Range()
-    with GemmStores(scheme, counts) as mode:
-        res, _, _ = runner.predict(atoms, task, torch.float32)
+    gemm_scheme = "tf32" if scheme in SAVED else scheme
+    with GemmStores(gemm_scheme, counts) as mode:
+        if scheme in SAVED:
+            with torch.autograd.graph.saved_tensors_hooks(saved_store(SAVED[scheme], counts), lambda t: t):
+                res, _, _ = runner.predict(atoms, task, torch.float32)
+        else:
+            res, _, _ = runner.predict(atoms, task, torch.float32)
     return res, counts.c, mode.gemms
 
 
@@ -176,7 +200,7 @@ def main(argv=None):
     ap.add_argument("--model-uma", default=os.path.join(root, "potentials", "uma-s-1p2p1-random-k2.uma"))
     ap.add_argument("--fixtures", default=os.path.join(root, "unittest", "data", "fixtures-1p2p1"))
     ap.add_argument("--cells", default="carbon_500,cu_192", help="larger cells with a fresh fp64 reference ('' none)")
-    ap.add_argument("--schemes", default=",".join(SCHEMES))
+    ap.add_argument("--schemes", default=",".join(SCHEMES), help="of " + ", ".join(SCHEMES + tuple(SAVED)))
     ap.add_argument("--grad-exp", type=int, default=0, help="output gradients scaled by 2^this before fp16")
     ap.add_argument("--workdir", default="/tmp/uma-storage-study")
     ap.add_argument("--out", default="")
@@ -230,7 +254,7 @@ def main(argv=None):
             v = [max(c["schemes"][s]["errors"][key], 1e-300) for c in many]
             parts.append(f"{key} {math.exp(sum(map(math.log, v)) / len(v)):.2e} ({max(v):.2e})")
         print(f"{s:14s} " + "  ".join(parts))
-    held = [s for s in ("tf32-fp16-out", "tf32-fp16") if s in schemes][:1]
+    held = [s for s in ("tf32-fp16-out", "tf32-fp16", "tf32+saved-fp16") if s in schemes][:1]
     for s in held:
         print(f"\n# fp16 range of what {s} stores (share of nonzero values; max |value|; GEMMs rewritten)")
     for name, c in out["cases"].items():
