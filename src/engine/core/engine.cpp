@@ -11,6 +11,7 @@
 
 #include "engine/core/charge_balance.h"
 #include "engine/core/edge_chunks.h"
+#include "engine/core/fused_paths.h"
 #include "engine/core/memory_budget.h"
 #include "engine/nn/layers.h"
 #include "engine/nn/mole.h"
@@ -33,46 +34,6 @@
 #endif
 
 namespace uma {
-
-#ifdef UMA_HAVE_CUDA_KERNELS
-// Whether the tf32 mode's producer rounding (LayerTables::round_tf32_operands) is on without UMA_TF32_PREROUND. On
-// since 2026-12-07 (ninth session): its GPU test (test_gpu_engine PreRoundedOperandsGiveTheRoundingKernelsBits) passed
-// on an H100, and carbon 2000 ran in 29.58 ms against 30.63 ms with it off, Cu 192 in 5.39 against 5.47 ms, same peak
-// memory (benchmarks/results/2026-12-07-h100-preround-k2.md).
-constexpr bool kPreroundByDefault = true;
-#endif
-// Whether the hopper-rna mode makes the edge gate inside conv 2's TMA GEMMs (K2 on the TMA host) without
-// UMA_FUSED_GATE_CONV2. On since 2026-12-07 (ninth session): its GPU tests passed (GateConv2Cuda; test_gpu_engine
-// GateInConv2OnTheTmaHostGivesTheUnfusedBits: the same bits) and it is faster (carbon 2000 29.31 against 29.58 ms, Cu
-// 192 5.29 against 5.39 ms on an H100; benchmarks/results/2026-12-07-h100-preround-k2.md). Its first form kept the
-// three output gradients through the gate's adjoint (+5 % peak memory); the backward now releases each once used.
-constexpr bool kGateInConv2TmaByDefault = true;
-// Whether the tf32 mode makes conv 1's radial scale inside the gather kernel (kernels/radial_gather/: the radial MLP's
-// last Linear on the tensor cores, the scale never stored) without UMA_FUSED_RADIAL_GATHER. Where it is on, automatic
-// recomputation (`recompute auto`) starts at the radial tier: the forward keeps no scale and the backward makes it
-// again from the hidden rows, so the scale's 1536 floats per edge and layer are neither kept nor written and read.
-// Off: its first two forms passed their GPU tests but took 1.58 and 1.46 ms per layer at carbon 2000 against
-// gather_rotate's 0.62 (carbon 2000 33.0 against 29.0 ms, H100, 2026-12-07; benchmarks/results/
-// 2026-12-07-h100-radial-gather.md); the third has not run yet (docs/fused-edge-block.md, "Tenth session").
-constexpr bool kRadialGatherByDefault = false;
-// Whether the tf32 mode holds conv 1's message in fp16 (the TF32 values it holds already, exactly; gather_rotate_half
-// and half_conv1: the f16 GEMMs on half the bytes) without UMA_HALF_OPERANDS. Off: written on 2026-12-08 without a
-// GPU (docs/fused-edge-block.md, "Eleventh session"); its GPU tests and timings have not run yet.
-constexpr bool kHalfOperandsByDefault = false;
-
-namespace {
-
-// An on/off switch from the environment (UMA_TF32_PREROUND, UMA_FUSED_GATE_CONV2, UMA_FUSED_RADIAL_GATHER,
-// UMA_HALF_OPERANDS): unset or empty gives `by_default`,
-// "0" off, "1" on; any other value is an error, raised when the model is loaded.
-bool env_switch(const char* name, bool by_default) {
-  const char* env = std::getenv(name);
-  const std::string value = env ? env : "";
-  if (!value.empty() && value != "0" && value != "1") throw Error(std::string(name) + "=" + value + " must be 0 or 1");
-  return value.empty() ? by_default : value == "1";
-}
-
-}  // namespace
 
 struct Engine::Impl {
   EngineOptions options;
@@ -121,32 +82,19 @@ struct Engine::Impl {
     torch::Tensor alpha =
         config.num_experts > 0 ? expert_coefficients(weights, f, csd, scale) : torch::ones({1}, fopt());
     mixed = mix_experts(weights, alpha, !unmerged, tables->gemm);
-    make_half_conv1_weights();
+#ifdef UMA_HAVE_CUDA_KERNELS
+    half_conv1 = half_conv1_on ? fused::half_conv1_weights(mixed, 2 * config.sphere_channels)
+                               : std::vector<fused::HalfConv1Weights>();
+#endif
     mixture_valid = true;
   }
 
-  // conv 1 on the fp16 message (half_conv1_on): the fp16 weight copies of each block's merged conv-1 weights, made
-  // again with every merge; none where the weights stay unmerged or the op does not take them (then conv 1 runs as
-  // without the switch).
+  // conv 1 on the fp16 message (half_conv1_on): the fp16 copies of each block's merged conv-1 weights, made again
+  // with every merge; none where the op does not take them (then conv 1 runs as without the switch).
 #ifdef UMA_HAVE_CUDA_KERNELS
   std::vector<fused::HalfConv1Weights> half_conv1;
 #endif
   bool half_conv1_on = false;
-  void make_half_conv1_weights() {
-#ifdef UMA_HAVE_CUDA_KERNELS
-    half_conv1.clear();
-    if (!half_conv1_on) return;
-    std::vector<fused::HalfConv1Weights> made;
-    for (const MixedBlock& b : mixed) {
-      const MixedSO2Conv& c = b.so2_conv_1;
-      if (!c.fc_m0.weight.defined() || !c.fc_m1.block_weight.defined() || !c.fc_m2.block_weight.defined()) return;
-      made.push_back(fused::half_conv1_weights(c.fc_m0.weight, c.fc_m0.bias, c.fc_m1.block_weight,
-                                               c.fc_m2.block_weight));
-      if (!fused::half_conv1_takes(2 * config.sphere_channels, made.back())) return;
-    }
-    half_conv1 = std::move(made);
-#endif
-  }
 
   // Node<->edge rotations: fused CUDA kernels on a CUDA device when built with them, else torch ops.
   bool fused = false;
@@ -228,10 +176,8 @@ struct Engine::Impl {
                                                    radial_mlp(gauss, pair, rad, *tables, fused));
     const auto y = fused::half_conv1(g, half_conv1[i], tables->round_tf32_operands);
     const int64_t E = y[0].size(0);
-    m0_with_gate = y[0];
-    const auto y0 = y[0].split_with_sizes({gate_channels, y[0].size(1) - gate_channels}, 1);
-    gate = y0[0];
-    msg = {y0[1].view({E, 3, H}), y[1].view({E, y[1].size(1) / H, H}), y[2].view({E, y[2].size(1) / H, H})};
+    msg = {split_m0_output(y[0], H, gate_channels, &gate, &m0_with_gate), y[1].view({E, y[1].size(1) / H, H}),
+           y[2].view({E, y[2].size(1) / H, H})};
     return true;
 #else
     (void)i, (void)x, (void)src, (void)dst, (void)rot, (void)csr, (void)gauss, (void)pair, (void)rad, (void)msg;

@@ -173,15 +173,19 @@ MGroups so2_conv(const MGroups& x, const torch::Tensor& radial, const MixedSO2Co
     x2 = x2 * rs[2].unsqueeze(1);
     rounded.input_rounded = false;  // scaled here, after its producer
   }
-  auto y0 = w.fc_m0.apply(x0, rounded);
+  return {split_m0_output(w.fc_m0.apply(x0, rounded), out_channels, gate_channels, gate, m0_with_gate),
+          so2_m_conv(x1, w.fc_m1, out_channels, rounded), so2_m_conv(x2, w.fc_m2, out_channels, rounded)};
+}
+
+torch::Tensor split_m0_output(torch::Tensor y0, int64_t out_channels, int64_t gate_channels, torch::Tensor* gate,
+                              torch::Tensor* m0_with_gate) {
   if (m0_with_gate) *m0_with_gate = y0;
   if (gate_channels > 0) {
     auto ys = y0.split_with_sizes({gate_channels, y0.size(1) - gate_channels}, 1);
     *gate = ys[0];
     y0 = ys[1];
   }
-  return {y0.view({E, 3, out_channels}), so2_m_conv(x1, w.fc_m1, out_channels, rounded),
-          so2_m_conv(x2, w.fc_m2, out_channels, rounded)};
+  return y0.view({y0.size(0), 3, out_channels});
 }
 
 MGroups edge_gate(const MGroups& x, const torch::Tensor& gate_logits) {

@@ -89,6 +89,11 @@ torch::Tensor join_m(const MGroups& x);   // [E,9,C], one copy
 MGroups so2_conv(const MGroups& x, const torch::Tensor& radial, const MixedSO2Conv& w, int64_t out_channels,
                  int64_t gate_channels, torch::Tensor* gate, torch::Tensor* m0_with_gate = nullptr,
                  Tf32Operands rounded = {});
+// Its m = 0 GEMM output y0 [E, gate_channels + 3*Cout] as it hands it on: `m0_with_gate` (optional) y0 itself, `gate`
+// its first gate_channels columns (gate_channels > 0), and the returned m = 0 group [E, 3, Cout] the rest. Also for
+// conv 1's fused form on the fp16 message (fused_half_conv1.h).
+torch::Tensor split_m0_output(torch::Tensor y0, int64_t out_channels, int64_t gate_channels, torch::Tensor* gate,
+                              torch::Tensor* m0_with_gate);
 
 // nn/activation.py GateActivation(m_prime = True) on M-major edge features: the l = 0 row SiLU, every
 // other row times sigmoid(gate) of its degree.

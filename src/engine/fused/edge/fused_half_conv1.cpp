@@ -10,13 +10,13 @@
 #include "engine/nn/tensor_core_linear.h"
 #include "kernels/gemm/split_tf32_gemm_launch.h"
 #include "kernels/half_operands/half_gemm_launch.h"
+#include "kernels/wigner/wigner_params.h"
 
 namespace uma {
 namespace fused {
 namespace {
 
 std::atomic<int64_t> launch_count{0};
-constexpr int64_t kRows[3] = {3, 4, 2};  // M-rows of the m-groups
 
 // y = alpha A W16^T (+ b): A the fp16 group [E, rows, 2C] as [E, rows * 2C].
 Tensor half_gemm_of(const Tensor& a, const HalfWeight& w, const Tensor& b) {
@@ -46,7 +46,7 @@ class HalfConv1Function : public torch::autograd::Function<HalfConv1Function> {
     const int64_t E = h0.size(0), C2 = h0.size(2);
     for (int g = 0; g < 3; ++g)
       require(h[g].scalar_type() == torch::kHalf && h[g].is_cuda() && h[g].is_contiguous() && h[g].dim() == 3 &&
-                  h[g].size(0) == E && h[g].size(1) == kRows[g] && h[g].size(2) == C2,
+                  h[g].size(0) == E && h[g].size(1) == k::m_group_rows(g) && h[g].size(2) == C2,
               "uma::fused::half_conv1: the message groups must be gather_rotate_half's fp16 ones");
     const c10::cuda::CUDAGuard guard(h0.device());
     const HalfWeight* hw[3] = {&w->h0, &w->h1, &w->h2};
@@ -68,7 +68,7 @@ class HalfConv1Function : public torch::autograd::Function<HalfConv1Function> {
     Tensor gx[3];
     for (int g = 0; g < 3; ++g) {
       if (!grad_outputs[g].defined()) continue;  // the stand-in's gradient stays undefined: the gather reads zeros
-      gx[g] = tf32_rna_input_gradient(grad_outputs[g], w[g], rounded).view({E, kRows[g], C2});
+      gx[g] = tf32_rna_input_gradient(grad_outputs[g], w[g], rounded).view({E, k::m_group_rows(g), C2});
       grad_outputs[g].reset();  // done with: freed now, as the unfused convolution's backward does
     }
     return {gx[0], gx[1], gx[2], Tensor(), Tensor(), Tensor(), Tensor(), Tensor()};
@@ -77,29 +77,36 @@ class HalfConv1Function : public torch::autograd::Function<HalfConv1Function> {
 
 bool aligned16(const Tensor& t) { return !t.defined() || reinterpret_cast<uintptr_t>(t.data_ptr()) % 16 == 0; }
 
-}  // namespace
-
-HalfConv1Weights half_conv1_weights(const Tensor& w0, const Tensor& b0, const Tensor& w1, const Tensor& w2) {
-  require(w0.defined() && w1.defined() && w2.defined(),
-          "uma::fused::half_conv1_weights: needs the merged weights (fc_m0 weight, the m = 1, 2 block weights)");
-  HalfConv1Weights w;
-  w.w0 = w0.contiguous(); w.w1 = w1.contiguous(); w.w2 = w2.contiguous();
-  w.b0 = b0.defined() ? b0.contiguous() : Tensor();
-  w.h0 = half_weight(w.w0); w.h1 = half_weight(w.w1); w.h2 = half_weight(w.w2);
-  return w;
-}
-
-bool half_conv1_takes(int64_t message_channels, const HalfConv1Weights& w) {
+// Whether the op takes a model of `message_channels` = 2C with these weights (half_conv1_weights).
+bool takes(int64_t message_channels, const HalfConv1Weights& w) {
   const Tensor* ws[3] = {&w.w0, &w.w1, &w.w2};
   for (int g = 0; g < 3; ++g) {
     const Tensor& t = *ws[g];
-    if (!t.defined() || !t.is_cuda() || t.scalar_type() != torch::kFloat32 || t.dim() != 2 ||
-        t.size(1) != kRows[g] * message_channels || t.size(0) % k::kHalfGemmAlignmentD != 0)
+    if (!t.is_cuda() || t.scalar_type() != torch::kFloat32 || t.dim() != 2 ||
+        t.size(1) != k::m_group_rows(g) * message_channels || t.size(0) % k::kHalfGemmAlignmentD != 0)
       return false;
   }
   const bool bias_ok = !w.b0.defined() || (w.b0.dim() == 1 && w.b0.size(0) == w.w0.size(0) &&
                                            w.b0.scalar_type() == torch::kFloat32 && aligned16(w.b0));
   return message_channels % k::kHalfGemmAlignmentAB == 0 && bias_ok && k::split_tf32_wgmma_available();
+}
+
+}  // namespace
+
+std::vector<HalfConv1Weights> half_conv1_weights(const std::vector<MixedBlock>& blocks, int64_t message_channels) {
+  std::vector<HalfConv1Weights> made;
+  for (const MixedBlock& b : blocks) {
+    const MixedSO2Conv& c = b.so2_conv_1;
+    if (!c.fc_m0.weight.defined() || !c.fc_m1.block_weight.defined() || !c.fc_m2.block_weight.defined()) return {};
+    HalfConv1Weights w;
+    w.w0 = c.fc_m0.weight.contiguous(); w.w1 = c.fc_m1.block_weight.contiguous();
+    w.w2 = c.fc_m2.block_weight.contiguous();
+    w.b0 = c.fc_m0.bias.defined() ? c.fc_m0.bias.contiguous() : Tensor();
+    if (!takes(message_channels, w)) return {};
+    w.h0 = half_weight(w.w0); w.h1 = half_weight(w.w1); w.h2 = half_weight(w.w2);
+    made.push_back(std::move(w));
+  }
+  return made;
 }
 
 std::array<Tensor, 3> half_conv1(const std::array<Tensor, 6>& gathered, const HalfConv1Weights& w,

@@ -13,8 +13,10 @@
 #include <torch/torch.h>
 
 #include <array>
+#include <vector>
 
 #include "engine/nn/half_weights.h"
+#include "engine/nn/mole.h"
 
 namespace uma {
 namespace fused {
@@ -26,13 +28,11 @@ struct HalfConv1Weights {
   HalfWeight h0, h1, h2;         // half_weight of w0, w1, w2
 };
 
-// The copies for w0 (with b0), w1, w2 (layers.h MixedLinear: fc_m0.weight / bias, fc_m1 / fc_m2 block_weight).
-HalfConv1Weights half_conv1_weights(const torch::Tensor& w0, const torch::Tensor& b0, const torch::Tensor& w1,
-                                    const torch::Tensor& w2);
-
-// Whether the op takes a model of `message_channels` = 2C (the f16 GEMM's alignment: K a multiple of 8 for every
-// group, outputs multiples of 4) with these weights on a compute-capability 9.0 device.
-bool half_conv1_takes(int64_t message_channels, const HalfConv1Weights& w);
+// The copies for every block's conv 1 (MixedBlock::so2_conv_1: fc_m0's weight and bias, fc_m1's and fc_m2's block
+// weights), for a model of `message_channels` = 2C; none (empty) where a block's weights are not merged or the op
+// does not take them (the f16 GEMM's alignment: K a multiple of 8 for every group, outputs multiples of 4; a
+// compute-capability 9.0 device).
+std::vector<HalfConv1Weights> half_conv1_weights(const std::vector<MixedBlock>& blocks, int64_t message_channels);
 
 // gathered: gather_rotate_half's six tensors. Returns conv 1's GEMM outputs [E, n0] (gate logits first, then m = 0),
 // [E, n1], [E, n2] in fp32, as so2_conv's GEMMs give them. grads_rounded (LayerTables::round_tf32_operands): the
