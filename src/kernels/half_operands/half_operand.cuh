@@ -4,7 +4,8 @@
 // normal range (2^-14 .. 65504; half_bits.h is the host's twin and says why): half the bytes written and read, the
 // same products in the f16 GEMM (half_gemm_launch.h). Below the range fp16 keeps fewer bits (its subnormals: an error
 // of at most 2^-25, far below TF32's own 2^-11 of the operands that matter in the GEMM's sums); above it the value
-// would be infinite, so the store raises the launch's overflow flag, which the caller turns into an error.
+// is infinite: the store raises the launch's overflow flag where the caller passes one (the kernel tests do); the
+// engine passes none and lets the evaluation's non-finite check stop the run (its error names UMA_HALF_OPERANDS).
 // benchmarks/storage_precision_study.py measured the scheme on fairchem's model: the errors of TF32 itself.
 #ifndef UMA_KERNELS_HALF_OPERANDS_HALF_OPERAND_CUH
 #define UMA_KERNELS_HALF_OPERANDS_HALF_OPERAND_CUH

@@ -92,9 +92,6 @@ void with_all_groups(bool all, F&& f) {
     f(std::false_type{});
 }
 
-}  // namespace detail
-
-namespace detail {
 // 8-byte stores of four halves: every group base 8-byte aligned and every edge stride a multiple of four.
 inline bool half_rows_wide(const MGroupRows<uint16_t*>& r) {
   for (int g = 0; g < kMGroups; ++g)
